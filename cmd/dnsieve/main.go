@@ -1,0 +1,76 @@
+// Command dnsieve finds DNS tunnels and DNS exfiltration in packet captures.
+//
+// Usage:
+//
+//	dnsieve scan [-o DIR] [--quiet] [--config FILE] PATH...
+//
+// Run "dnsieve help" or "dnsieve scan --help" for every flag.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// command is one subcommand.
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"scan", "analyse capture files and write out.csv, stats.json and out.log", runScan},
+		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("dnsieve", version); return 0 }},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `dnsieve %s: find DNS tunnels and DNS exfiltration in network traffic.
+
+Usage:
+  dnsieve <command> [flags] [arguments]
+
+Commands:
+`, version)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run "dnsieve <command> --help" for a command's flags.
+
+Example:
+  dnsieve scan -o results captures/
+`)
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	switch args[0] {
+	case "-h", "--help", "-help", "help":
+		usage(stdout)
+		return 0
+	case "-version", "--version":
+		fmt.Fprintln(stdout, "dnsieve", version)
+		return 0
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "dnsieve: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return 2
+}

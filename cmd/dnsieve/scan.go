@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/dnsieve/dnsieve/internal/config"
+	"github.com/dnsieve/dnsieve/internal/scan"
+)
+
+const scanUsage = `Usage: dnsieve scan [flags] [PATH...]
+
+Reads every capture given (files and directories, in any mix) and writes to
+the output directory:
+  out.csv     one row per flagged packet: pcap_name|packet_number|probability|reason
+  stats.json  per-file and total counts
+  out.log     the run's log
+Captures are recognised by content (pcap or pcapng, optionally gzip or zstd
+compressed); in a directory, files named *.pcap, *.pcapng, *.cap (optionally
+.gz or .zst) are read. With no PATH, pcap_dir from the config is scanned.
+config.ini is read from --config or the working directory; flags override it.
+
+Exit status: 0 every input was read, 1 some could not be (see out.log and
+stats.json), 2 bad usage or configuration.
+
+Flags:
+`
+
+const scanExamples = `
+Examples:
+  dnsieve scan capture.pcapng
+  dnsieve scan -o results --recursive /data/pcaps
+  dnsieve scan --config /etc/dnsieve/config.ini --quiet
+  dnsieve scan --allowlist allow.txt --ports 53,5353 a.pcap b.pcap.gz
+`
+
+// scanFlags are the flags of `dnsieve scan`.
+type scanFlags struct {
+	output, configFile, allowlist, ports, cpuProfile string
+	quiet, recursive, noAllowlist, ignoreParsed      bool
+	renameParsed, noProgress                         bool
+	workers, maxLabel, minHex                        int
+	maxEntropy                                       float64
+}
+
+func runScan(args []string, stdout, stderr io.Writer) int {
+	var f scanFlags
+	fl := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	fl.StringVar(&f.output, "output", "", "write results to `DIR` (default: output_dir from the config, else ./output)")
+	fl.StringVar(&f.output, "o", "", "short for --output")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress display or informational messages (warnings and errors still print)")
+	fl.BoolVar(&f.quiet, "q", false, "short for --quiet")
+	fl.StringVar(&f.configFile, "config", "", "read the configuration from `FILE` (default: ./config.ini when present)")
+	fl.BoolVar(&f.recursive, "recursive", false, "descend into subdirectories of input directories")
+	fl.BoolVar(&f.recursive, "r", false, "short for --recursive")
+	fl.StringVar(&f.allowlist, "allowlist", "", "allowlist `FILE` (one domain a line, *.domain wildcards); enables the allowlist")
+	fl.BoolVar(&f.noAllowlist, "no-allowlist", false, "disable the allowlist even if the config enables it")
+	fl.BoolVar(&f.ignoreParsed, "ignore-parsed", false, "skip captures already processed into this output directory (ignore_parsed_pcaps)")
+	fl.BoolVar(&f.renameParsed, "rename-parsed", false, "rename each processed capture to NAME_parsed.EXT, as the old tool did")
+	fl.StringVar(&f.ports, "ports", "", "UDP/TCP `PORTS` decoded as DNS, comma-separated (default 53)")
+	fl.IntVar(&f.workers, "workers", 0, "decoding goroutines (default: number of CPUs)")
+	fl.IntVar(&f.maxLabel, "max-label-length", -1, "flag labels longer than `N` bytes (default 40; 0 disables)")
+	fl.Float64Var(&f.maxEntropy, "max-entropy", -1, "flag names whose Shannon entropy exceeds `BITS` per byte (default 4.5; 0 disables)")
+	fl.IntVar(&f.minHex, "min-hex-run", -1, "flag names with a run of `N` or more hex digits (default 20; 0 disables)")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress bar even on a terminal")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE`")
+	fl.Usage = func() {
+		fmt.Fprint(fl.Output(), scanUsage)
+		fl.PrintDefaults()
+		fmt.Fprint(fl.Output(), scanExamples)
+	}
+	paths, err := parseInterspersed(fl, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fl.SetOutput(stdout)
+		fl.Usage()
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+
+	cfg, err := loadConfig(f.configFile, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "dnsieve scan:", err)
+		return 2
+	}
+	if err := applyScanFlags(&cfg, fl, &f); err != nil {
+		fmt.Fprintln(stderr, "dnsieve scan:", err)
+		return 2
+	}
+
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "dnsieve scan:", err)
+			return 2
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			fmt.Fprintln(stderr, "dnsieve scan:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	terminal := false
+	if fd, ok := stderr.(*os.File); ok {
+		terminal = term.IsTerminal(int(fd.Fd())) && !f.noProgress
+	}
+	sum, err := scan.Run(ctx, scan.Options{
+		Config:   cfg,
+		Paths:    paths,
+		Workers:  f.workers,
+		Stderr:   stderr,
+		Terminal: terminal,
+		Quiet:    f.quiet,
+		Version:  version,
+	})
+	if errors.Is(err, scan.ErrNoInput) {
+		fmt.Fprintln(stderr, "dnsieve scan:", err)
+		fl.Usage()
+		return 2
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "dnsieve scan:", err)
+		return 1
+	}
+	if !f.quiet {
+		fmt.Fprintf(stdout, "%d captures scanned (%d with errors, %d skipped), %d packets, %d flagged; results in %s\n",
+			sum.Files, sum.Failed, sum.Skipped, sum.Packets, sum.Flagged, sum.OutputDir)
+	}
+	return sum.ExitCode()
+}
+
+// parseInterspersed parses flags that may stand before, between or after
+// the positional arguments, and returns the positional ones. Everything
+// after a "--" is positional.
+func parseInterspersed(fl *flag.FlagSet, args []string) ([]string, error) {
+	var tail []string
+	for i, a := range args {
+		if a == "--" {
+			args, tail = args[:i], args[i+1:]
+			break
+		}
+	}
+	var pos []string
+	for {
+		if err := fl.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fl.Args()
+		if len(args) == 0 {
+			return append(pos, tail...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// loadConfig reads the config file named by --config, or ./config.ini
+// when it exists, or the defaults.
+func loadConfig(path string, stderr io.Writer) (config.Config, error) {
+	if path == "" {
+		if _, err := os.Stat(config.FileName); err != nil {
+			return config.Default(), nil
+		}
+		path = config.FileName
+	}
+	cfg, warnings, err := config.Load(path)
+	for _, w := range warnings {
+		fmt.Fprintln(stderr, "dnsieve: warning:", w)
+	}
+	return cfg, err
+}
+
+// applyScanFlags lays the flags that were set over the config.
+func applyScanFlags(cfg *config.Config, fl *flag.FlagSet, f *scanFlags) error {
+	set := map[string]bool{}
+	fl.Visit(func(x *flag.Flag) { set[x.Name] = true })
+	if f.output != "" {
+		cfg.OutputDir = f.output
+	}
+	if cfg.OutputDir == "" {
+		cfg.OutputDir = "output"
+	}
+	if f.recursive {
+		cfg.Recursive = true
+	}
+	if f.allowlist != "" {
+		cfg.Allowlist, cfg.EnableAllowlist = f.allowlist, true
+	}
+	if f.noAllowlist {
+		cfg.EnableAllowlist = false
+	}
+	if f.ignoreParsed {
+		cfg.IgnoreParsed = true
+	}
+	if f.renameParsed {
+		cfg.RenameParsed = true
+	}
+	if f.ports != "" {
+		p, err := config.ParsePorts(f.ports)
+		if err != nil {
+			return fmt.Errorf("--ports: %w", err)
+		}
+		cfg.DNSPorts = p
+	}
+	if set["max-label-length"] {
+		if f.maxLabel < 0 {
+			return errors.New("--max-label-length must be >= 0")
+		}
+		cfg.Checks.MaxLabelLen = f.maxLabel
+	}
+	if set["max-entropy"] {
+		if f.maxEntropy < 0 || f.maxEntropy > 8 {
+			return errors.New("--max-entropy must be between 0 and 8")
+		}
+		cfg.Checks.MaxEntropy = f.maxEntropy
+	}
+	if set["min-hex-run"] {
+		if f.minHex < 0 {
+			return errors.New("--min-hex-run must be >= 0")
+		}
+		cfg.Checks.MinHexRun = f.minHex
+	}
+	if f.workers < 0 {
+		return errors.New("--workers must be >= 0")
+	}
+	return nil
+}

@@ -1,0 +1,228 @@
+package config
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/dnsieve/dnsieve/internal/checks"
+)
+
+// FileName is the name under which the config is looked for in the working
+// directory when --config is not given.
+const FileName = "config.ini"
+
+// Config is the run configuration after the file was read; command-line
+// flags are applied on top of it by the caller.
+type Config struct {
+	// PcapDir is the input directory used when no path is given.
+	PcapDir string
+	// OutputDir receives out.csv, stats.json, out.log and the state file.
+	OutputDir string
+	// IgnoreParsed skips captures already recorded in the state file.
+	IgnoreParsed bool
+	// Recursive descends into subdirectories of input directories.
+	Recursive bool
+	// RenameParsed renames each processed capture to *_parsed.<ext>, as the
+	// old tool did.
+	RenameParsed bool
+	// Allowlist is the allowlist file; EnableAllowlist turns it on.
+	Allowlist       string
+	EnableAllowlist bool
+	// DNSPorts are the UDP and TCP ports whose traffic is decoded as DNS.
+	DNSPorts []uint16
+	// Checks are the per-message check thresholds.
+	Checks checks.Config
+}
+
+// Default returns the configuration used when no file is given.
+func Default() Config {
+	return Config{
+		OutputDir: "output",
+		DNSPorts:  []uint16{53},
+		Checks:    checks.Default(),
+	}
+}
+
+// Error is a config problem at a line of a file.
+type Error struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+
+// Load reads the file at path over Default(). Unknown sections and keys are
+// returned as warnings (a typo should be seen, but an old file with extra
+// keys must still work); malformed lines and values are errors.
+func Load(path string) (Config, []string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	defer f.Close()
+	return Parse(f, path)
+}
+
+// Parse reads a config from r; name is used in errors and warnings.
+func Parse(r io.Reader, name string) (Config, []string, error) {
+	c := Default()
+	var warnings []string
+	section := ""
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		if line[0] == '[' {
+			if !strings.HasSuffix(line, "]") {
+				return c, warnings, &Error{name, n, "unterminated section header"}
+			}
+			section = strings.ToLower(strings.TrimSpace(line[1 : len(line)-1]))
+			if _, ok := known[section]; !ok {
+				warnings = append(warnings, fmt.Sprintf("%s:%d: unknown section [%s] ignored", name, n, section))
+			}
+			continue
+		}
+		i := strings.IndexAny(line, "=:")
+		if i < 0 {
+			return c, warnings, &Error{name, n, fmt.Sprintf("expected key = value, got %q", line)}
+		}
+		key := strings.ToLower(strings.TrimSpace(line[:i]))
+		val := strings.TrimSpace(line[i+1:])
+		if section == "" {
+			return c, warnings, &Error{name, n, "key outside of any [section]"}
+		}
+		keys, ok := known[section]
+		if !ok {
+			continue
+		}
+		set, ok := keys[key]
+		if !ok {
+			warnings = append(warnings, fmt.Sprintf("%s:%d: unknown key %q in [%s] ignored", name, n, key, section))
+			continue
+		}
+		if err := set(&c, val); err != nil {
+			return c, warnings, &Error{name, n, fmt.Sprintf("%s: %v", key, err)}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return c, warnings, err
+	}
+	return c, warnings, nil
+}
+
+type setter func(*Config, string) error
+
+// known maps section -> key -> setter.
+var known = map[string]map[string]setter{
+	"files settings": {
+		"pcap_dir":            str(func(c *Config) *string { return &c.PcapDir }),
+		"output_dir":          str(func(c *Config) *string { return &c.OutputDir }),
+		"ignore_parsed_pcaps": boolean(func(c *Config) *bool { return &c.IgnoreParsed }),
+		"recursive":           boolean(func(c *Config) *bool { return &c.Recursive }),
+		"rename_parsed":       boolean(func(c *Config) *bool { return &c.RenameParsed }),
+	},
+	"whitelist settings": {
+		"whitelist":        str(func(c *Config) *string { return &c.Allowlist }),
+		"enable_whitelist": boolean(func(c *Config) *bool { return &c.EnableAllowlist }),
+	},
+	"checks": {
+		"max_label_length":   integer(func(c *Config) *int { return &c.Checks.MaxLabelLen }),
+		"max_entropy":        float(func(c *Config) *float64 { return &c.Checks.MaxEntropy }),
+		"min_hex_run":        integer(func(c *Config) *int { return &c.Checks.MinHexRun }),
+		"rare_symbols":       boolean(func(c *Config) *bool { return &c.Checks.RareSymbols }),
+		"check_utf8":         boolean(func(c *Config) *bool { return &c.Checks.CheckUTF8 }),
+		"label_length_level": level(func(c *Config) *checks.Level { return &c.Checks.LongLabelLevel }),
+		"rare_symbols_level": level(func(c *Config) *checks.Level { return &c.Checks.RareSymbolsLevel }),
+		"entropy_level":      level(func(c *Config) *checks.Level { return &c.Checks.HighEntropyLevel }),
+		"hex_level":          level(func(c *Config) *checks.Level { return &c.Checks.HexLevel }),
+		"utf8_level":         level(func(c *Config) *checks.Level { return &c.Checks.NotUTF8Level }),
+	},
+	"network": {
+		"dns_ports": func(c *Config, v string) error {
+			ports, err := ParsePorts(v)
+			if err == nil {
+				c.DNSPorts = ports
+			}
+			return err
+		},
+	},
+}
+
+func str(f func(*Config) *string) setter {
+	return func(c *Config, v string) error { *f(c) = v; return nil }
+}
+
+func boolean(f func(*Config) *bool) setter {
+	return func(c *Config, v string) error {
+		b, err := ParseBool(v)
+		*f(c) = b
+		return err
+	}
+}
+
+func integer(f func(*Config) *int) setter {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("want a whole number >= 0, got %q", v)
+		}
+		*f(c) = n
+		return nil
+	}
+}
+
+func float(f func(*Config) *float64) setter {
+	return func(c *Config, v string) error {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || x < 0 || x > 8 {
+			return fmt.Errorf("want a number from 0 to 8 (bits per byte), got %q", v)
+		}
+		*f(c) = x
+		return nil
+	}
+}
+
+func level(f func(*Config) *checks.Level) setter {
+	return func(c *Config, v string) error {
+		l, ok := checks.ParseLevel(v)
+		if !ok {
+			return fmt.Errorf("want low, medium, high or 100%%, got %q", v)
+		}
+		*f(c) = l
+		return nil
+	}
+}
+
+// ParseBool reads a boolean the way Python's configparser does.
+func ParseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "yes", "true", "on":
+		return true, nil
+	case "0", "no", "false", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("want true/false (yes/no, on/off, 1/0), got %q", v)
+}
+
+// ParsePorts reads a comma- or space-separated list of port numbers.
+func ParsePorts(v string) ([]uint16, error) {
+	var ports []uint16
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' }) {
+		n, err := strconv.ParseUint(f, 10, 16)
+		if err != nil || n == 0 {
+			return nil, fmt.Errorf("bad port %q", f)
+		}
+		ports = append(ports, uint16(n))
+	}
+	if len(ports) == 0 {
+		return nil, fmt.Errorf("no ports in %q", v)
+	}
+	return ports, nil
+}

@@ -1,0 +1,342 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/dnsieve/dnsieve/internal/allowlist"
+	"github.com/dnsieve/dnsieve/internal/capture"
+	"github.com/dnsieve/dnsieve/internal/config"
+	"github.com/dnsieve/dnsieve/internal/output"
+)
+
+// Output file names, unchanged from the old tool.
+const (
+	CSVName   = "out.csv"
+	StatsName = "stats.json"
+	LogName   = "out.log"
+)
+
+// Options configure one run.
+type Options struct {
+	// Config is the configuration after flags were applied.
+	Config config.Config
+	// Paths are the files and directories to scan; when empty,
+	// Config.PcapDir is scanned.
+	Paths []string
+	// Workers is the number of decoding goroutines (0: GOMAXPROCS).
+	Workers int
+	// Stderr receives log lines and the progress display; nil discards.
+	Stderr io.Writer
+	// Terminal draws a progress bar on Stderr; otherwise progress is
+	// logged every ProgressEvery.
+	Terminal bool
+	// Quiet suppresses progress and informational log lines on Stderr
+	// (warnings and errors still appear; out.log has everything).
+	Quiet bool
+	// ProgressEvery is the interval of progress log lines (default 10 s).
+	ProgressEvery time.Duration
+	// Version is written to stats.json.
+	Version string
+}
+
+// Summary is what a run did.
+type Summary struct {
+	OutputDir string
+	Files     int // captures scanned (fully or up to damage)
+	Failed    int // captures that could not be read to their end
+	Skipped   int // captures skipped as already processed
+	Packets   uint64
+	Flagged   uint64
+	Duration  time.Duration
+}
+
+// ExitCode is 0 when every input was read, 1 when some could not be.
+func (s Summary) ExitCode() int {
+	if s.Failed > 0 {
+		return 1
+	}
+	return 0
+}
+
+// ErrNoInput is returned when there is nothing to scan.
+var ErrNoInput = errors.New("no input: give capture files or directories, or set pcap_dir in config.ini")
+
+// Run scans the inputs and writes the output files. An error is returned
+// only when the run cannot start or its outputs cannot be written; broken
+// captures are reported in the log and in stats.json and the run goes on.
+func Run(ctx context.Context, opt Options) (Summary, error) {
+	cfg := opt.Config
+	sum := Summary{OutputDir: cfg.OutputDir}
+	paths := opt.Paths
+	if len(paths) == 0 {
+		if cfg.PcapDir == "" {
+			return sum, ErrNoInput
+		}
+		paths = []string{cfg.PcapDir}
+	}
+	var allow *allowlist.List
+	if cfg.EnableAllowlist {
+		if cfg.Allowlist == "" {
+			return sum, errors.New("the allowlist is enabled but no whitelist file is set")
+		}
+		var err error
+		if allow, err = allowlist.Load(cfg.Allowlist); err != nil {
+			return sum, fmt.Errorf("allowlist: %w", err)
+		}
+	}
+	if err := os.MkdirAll(cfg.OutputDir, 0o755); err != nil {
+		return sum, err
+	}
+
+	logFile, err := os.Create(filepath.Join(cfg.OutputDir, LogName))
+	if err != nil {
+		return sum, err
+	}
+	defer logFile.Close()
+	log := newLogger(logFile, opt.Stderr, opt.Quiet)
+
+	start := time.Now()
+	log.Info("scan started", "version", opt.Version, "output_dir", cfg.OutputDir, "inputs", strings.Join(paths, " "))
+	if allow != nil {
+		log.Info("allowlist loaded", "file", cfg.Allowlist, "entries", allow.Len())
+	}
+
+	files, walkErrs := capture.Walk(paths, cfg.Recursive)
+	for _, e := range walkErrs {
+		log.Error("input not readable", "error", e)
+		sum.Failed++
+	}
+
+	st, err := loadState(cfg.OutputDir)
+	if err != nil {
+		log.Warn("state file", "error", err)
+	}
+
+	// Decide what to scan.
+	type job struct {
+		path, abs string
+		info      os.FileInfo
+	}
+	var jobs []job
+	var totalBytes int64
+	for _, p := range files {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			abs = p
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			log.Error("input not readable", "file", p, "error", err)
+			sum.Failed++
+			continue
+		}
+		if cfg.IgnoreParsed {
+			if cfg.RenameParsed && isParsedName(p) {
+				log.Info("skipped: renamed as parsed by an earlier run", "file", p)
+				sum.Skipped++
+				continue
+			}
+			seen, err := st.seen(abs, fi)
+			if err != nil {
+				log.Warn("could not check the state of a capture; scanning it", "file", p, "error", err)
+			}
+			if seen {
+				log.Info("skipped: already processed (ignore_parsed_pcaps)", "file", p)
+				sum.Skipped++
+				continue
+			}
+		}
+		jobs = append(jobs, job{p, abs, fi})
+		totalBytes += fi.Size()
+	}
+
+	csvFile, err := output.CreateAtomic(filepath.Join(cfg.OutputDir, CSVName))
+	if err != nil {
+		return sum, err
+	}
+	defer csvFile.Abort()
+	csv := output.NewCSVWriter(csvFile)
+	csv.WriteRow(output.CSVHeader...)
+
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	prog := &progress{}
+	stopProgress := startProgress(opt, log, prog, totalBytes, len(jobs))
+
+	newAnalyzer := func() *analyzer {
+		return &analyzer{checks: &cfg.Checks, allow: allow, ports: newPortSet(cfg.DNSPorts)}
+	}
+	fsc := newFileScanner(workers, &cfg.Checks, newAnalyzer, csv, prog)
+	fsc.ctx = ctx
+
+	var named []output.NamedStats
+	keys := statsKeys(func() []string {
+		ps := make([]string, len(jobs))
+		for i, j := range jobs {
+			ps[i] = j.path
+		}
+		return ps
+	}())
+	var tot output.Totals
+	for i, j := range jobs {
+		if ctx.Err() != nil {
+			log.Warn("interrupted: the remaining captures are not scanned", "remaining", len(jobs)-i)
+			break
+		}
+		fstats := scanOne(fsc, j.path, log)
+		fstats.Path = j.abs
+		fstats.Bytes = j.info.Size()
+		named = append(named, output.NamedStats{Name: keys[i], Stats: fstats})
+		prog.bytesDone.Add(j.info.Size())
+		prog.bytesFile.Store(0)
+		sum.Files++
+		sum.Packets += fstats.PacketsCount
+		sum.Flagged += fstats.MaliciousPacketsCount
+		addTotals(&tot, fstats)
+		if !fstats.Complete {
+			sum.Failed++
+			continue
+		}
+		if ctx.Err() != nil {
+			continue // interrupted inside the file: not complete for the state either
+		}
+		rec := processedFile{Path: j.abs, Size: j.info.Size(), ModTime: j.info.ModTime(), ScannedAt: time.Now().UTC()}
+		if h, err := hashFile(j.path); err == nil {
+			rec.SHA256 = h
+		}
+		if cfg.RenameParsed {
+			if dst, err := renameParsed(j.path); err != nil {
+				log.Error("could not rename the processed capture", "file", j.path, "error", err)
+			} else {
+				log.Info("renamed processed capture", "file", j.path, "to", dst)
+				if a, err := filepath.Abs(dst); err == nil {
+					rec.Path = a
+				}
+			}
+		}
+		st.record(rec)
+	}
+	stopProgress()
+
+	sum.Duration = time.Since(start)
+	tot.TotalTime = sum.Duration.Seconds()
+	if tot.TotalTime > 0 {
+		tot.PacketsPerSecond = float64(tot.TotalPackets) / tot.TotalTime
+	}
+	tot.FilesScanned = sum.Files
+	tot.FilesFailed = sum.Failed
+	tot.FilesSkipped = sum.Skipped
+	tot.Version = opt.Version
+
+	// Write results: nothing computed is lost even if a later step fails.
+	var firstErr error
+	keep := func(err error) {
+		if err != nil {
+			log.Error("writing results", "error", err)
+			if firstErr == nil {
+				firstErr = err
+			}
+		}
+	}
+	keep(csvFile.Commit())
+	statsJSON, err := output.MarshalStats(named, tot)
+	keep(err)
+	if err == nil {
+		keep(output.WriteFileAtomic(filepath.Join(cfg.OutputDir, StatsName), statsJSON))
+	}
+	keep(st.save(cfg.OutputDir))
+	log.Info("scan finished", "files", sum.Files, "failed", sum.Failed, "skipped", sum.Skipped,
+		"packets", sum.Packets, "flagged", sum.Flagged, "seconds", fmt.Sprintf("%.3f", tot.TotalTime),
+		"packets_per_second", fmt.Sprintf("%.0f", tot.PacketsPerSecond))
+	return sum, firstErr
+}
+
+// scanOne opens and scans one capture, logging what went wrong.
+func scanOne(fsc *fileScanner, path string, log *slog.Logger) *output.FileStats {
+	r, err := capture.Open(path)
+	if err != nil {
+		log.Error("capture not readable", "file", path, "error", err)
+		return &output.FileStats{Format: "unknown", Errors: []string{err.Error()}}
+	}
+	defer r.Close()
+	res := fsc.scan(r, filepath.Base(path))
+	if res.readErr != nil {
+		log.Error("capture damaged: analysed up to the damage", "file", path, "error", res.readErr,
+			"packets_read", res.stats.PacketsCount)
+	}
+	log.Info("capture scanned", "file", path, "format", res.stats.Format, "packets", res.stats.PacketsCount,
+		"dns_messages", res.stats.DNSMessages, "flagged", res.stats.MaliciousPacketsCount,
+		"malformed", res.stats.Malformed, "fragments", res.stats.Fragments)
+	return &res.stats
+}
+
+func addTotals(t *output.Totals, f *output.FileStats) {
+	t.TotalPackets += f.PacketsCount
+	t.TotalMaliciousPackets += f.MaliciousPacketsCount
+	t.TotalDNSMessages += f.DNSMessages
+	t.TotalQueries += f.Queries
+	t.TotalResponses += f.Responses
+	t.TotalMalformed += f.Malformed
+	t.TotalSkipped += f.Skipped
+	t.TotalFragments += f.Fragments
+	t.TotalErrors += uint64(len(f.Errors))
+}
+
+// statsKeys names each capture in stats.json by its base name, as the old
+// tool did, or by its path where two captures share a base name.
+func statsKeys(paths []string) []string {
+	count := map[string]int{}
+	for _, p := range paths {
+		count[filepath.Base(p)]++
+	}
+	keys := make([]string, len(paths))
+	for i, p := range paths {
+		keys[i] = filepath.Base(p)
+		if count[keys[i]] > 1 {
+			keys[i] = p
+		}
+	}
+	return keys
+}
+
+// captureExt returns the capture extension of a name (".pcap", ".pcap.gz",
+// ...), or "" when it has none.
+func captureExt(name string) string {
+	low := strings.ToLower(name)
+	for _, c := range []string{".gz", ".zst", ""} {
+		for _, e := range []string{".pcapng", ".pcap", ".cap"} {
+			if strings.HasSuffix(low, e+c) {
+				return name[len(name)-len(e+c):]
+			}
+		}
+	}
+	return ""
+}
+
+// isParsedName reports whether a capture was renamed by --rename-parsed.
+func isParsedName(path string) bool {
+	base := filepath.Base(path)
+	return strings.HasSuffix(base[:len(base)-len(captureExt(base))], "_parsed")
+}
+
+// renameParsed renames x.pcap to x_parsed.pcap (x.pcap.gz to
+// x_parsed.pcap.gz), as the old tool did, refusing to overwrite.
+func renameParsed(path string) (string, error) {
+	ext := captureExt(path)
+	dst := path[:len(path)-len(ext)] + "_parsed" + ext
+	if _, err := os.Lstat(dst); err == nil {
+		return "", fmt.Errorf("%s already exists", dst)
+	}
+	return dst, os.Rename(path, dst)
+}
