@@ -1,0 +1,9 @@
+// Package regdomain splits a query name into its registered domain (the
+// public suffix plus one label, from golang.org/x/net/publicsuffix) and the
+// subdomain part to its left, with a cache in front of the public suffix
+// list: a list lookup costs more than decoding the whole packet.
+//
+// Names are case-folded (DNS is case-insensitive, RFC 4343, and tunnels and
+// resolvers randomise case with 0x20 encoding). Reverse-lookup names under
+// in-addr.arpa and ip6.arpa are grouped under those zones.
+package regdomain
