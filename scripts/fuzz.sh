@@ -9,7 +9,7 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
     echo "== fuzz $pkg $target ($dur)"
-    if ! go test "$pkg" -run='^$' -fuzz="^${target}\$" -fuzztime="$dur" >/tmp/fuzz.$$.log 2>&1; then
+    if ! go test "$pkg" -run='^$' -fuzz="^${target}\$" -fuzztime="$dur" -fuzzminimizetime=1s >/tmp/fuzz.$$.log 2>&1; then
       cat /tmp/fuzz.$$.log
       status=1
     else

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
 	"syscall"
 
 	"golang.org/x/term"
@@ -47,7 +48,7 @@ Examples:
 type scanFlags struct {
 	output, configFile, allowlist, ports, cpuProfile string
 	quiet, recursive, noAllowlist, ignoreParsed      bool
-	renameParsed, noProgress                         bool
+	renameParsed, noProgress, checksOnly             bool
 	workers, maxLabel, minHex                        int
 	maxEntropy                                       float64
 }
@@ -69,10 +70,18 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fl.BoolVar(&f.renameParsed, "rename-parsed", false, "rename each processed capture to NAME_parsed.EXT, as the old tool did")
 	fl.StringVar(&f.ports, "ports", "", "UDP/TCP `PORTS` decoded as DNS, comma-separated (default 53)")
 	fl.IntVar(&f.workers, "workers", 0, "decoding goroutines (default: number of CPUs)")
-	fl.IntVar(&f.maxLabel, "max-label-length", -1, "flag labels longer than `N` bytes (default 40; 0 disables)")
-	fl.Float64Var(&f.maxEntropy, "max-entropy", -1, "flag names whose Shannon entropy exceeds `BITS` per byte (default 4.5; 0 disables)")
-	fl.IntVar(&f.minHex, "min-hex-run", -1, "flag names with a run of `N` or more hex digits (default 20; 0 disables)")
+	fl.Func("max-label-length", "flag labels longer than `N` bytes (default 40; 0 disables)", intFlag(&f.maxLabel))
+	fl.Func("max-entropy", "flag names whose Shannon entropy exceeds `BITS` per byte (default 4.5; 0 disables)", func(v string) error {
+		x, err := strconv.ParseFloat(v, 64)
+		if err != nil || x < 0 || x > 8 {
+			return errors.New("want a number from 0 to 8")
+		}
+		f.maxEntropy = x
+		return nil
+	})
+	fl.Func("min-hex-run", "flag names with a run of `N` or more hex digits (default 20; 0 disables)", intFlag(&f.minHex))
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress bar even on a terminal")
+	fl.BoolVar(&f.checksOnly, "checks-only", false, "turn the behavioural engine off: out.csv holds only the per-message checks, at their own levels (the old tool's output)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE`")
 	fl.Usage = func() {
 		fmt.Fprint(fl.Output(), scanUsage)
@@ -169,6 +178,18 @@ func parseInterspersed(fl *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// intFlag parses a whole number >= 0 into p.
+func intFlag(p *int) func(string) error {
+	return func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("want a whole number >= 0")
+		}
+		*p = n
+		return nil
+	}
+}
+
 // loadConfig reads the config file named by --config, or ./config.ini
 // when it exists, or the defaults.
 func loadConfig(path string, stderr io.Writer) (config.Config, error) {
@@ -218,22 +239,16 @@ func applyScanFlags(cfg *config.Config, fl *flag.FlagSet, f *scanFlags) error {
 		cfg.DNSPorts = p
 	}
 	if set["max-label-length"] {
-		if f.maxLabel < 0 {
-			return errors.New("--max-label-length must be >= 0")
-		}
 		cfg.Checks.MaxLabelLen = f.maxLabel
 	}
 	if set["max-entropy"] {
-		if f.maxEntropy < 0 || f.maxEntropy > 8 {
-			return errors.New("--max-entropy must be between 0 and 8")
-		}
 		cfg.Checks.MaxEntropy = f.maxEntropy
 	}
 	if set["min-hex-run"] {
-		if f.minHex < 0 {
-			return errors.New("--min-hex-run must be >= 0")
-		}
 		cfg.Checks.MinHexRun = f.minHex
+	}
+	if f.checksOnly {
+		cfg.ChecksOnly = true
 	}
 	if f.workers < 0 {
 		return errors.New("--workers must be >= 0")

@@ -7,8 +7,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dnsieve/dnsieve/internal/checks"
+	"github.com/dnsieve/dnsieve/internal/engine"
 )
 
 // FileName is the name under which the config is looked for in the working
@@ -36,6 +38,11 @@ type Config struct {
 	DNSPorts []uint16
 	// Checks are the per-message check thresholds.
 	Checks checks.Config
+	// Engine bounds the behavioural engine.
+	Engine engine.Config
+	// ChecksOnly turns the behavioural engine off: out.csv then holds the
+	// per-message checks at their own levels, as the old tool wrote them.
+	ChecksOnly bool
 }
 
 // Default returns the configuration used when no file is given.
@@ -143,6 +150,29 @@ var known = map[string]map[string]setter{
 		"entropy_level":      level(func(c *Config) *checks.Level { return &c.Checks.HighEntropyLevel }),
 		"hex_level":          level(func(c *Config) *checks.Level { return &c.Checks.HexLevel }),
 		"utf8_level":         level(func(c *Config) *checks.Level { return &c.Checks.NotUTF8Level }),
+	},
+	"engine": {
+		"enabled": func(c *Config, v string) error {
+			b, err := ParseBool(v)
+			c.ChecksOnly = !b
+			return err
+		},
+		"max_memory_mb": func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 16 || n > 1<<20 {
+				return fmt.Errorf("want megabytes from 16 to 1048576, got %q", v)
+			}
+			c.Engine.MaxMemory = n << 20
+			return nil
+		},
+		"window_minutes": func(c *Config, v string) error {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil || n <= 0 || n > 7*24*60 {
+				return fmt.Errorf("want minutes from 0 to 10080, got %q", v)
+			}
+			c.Engine.Window = time.Duration(n * float64(time.Minute))
+			return nil
+		},
 	},
 	"network": {
 		"dns_ports": func(c *Config, v string) error {

@@ -1,7 +1,7 @@
 // Package config reads dnsieve's config.ini: the old tool's sections and
 // keys ([files settings] pcap_dir, output_dir, ignore_parsed_pcaps;
 // [whitelist settings] whitelist, enable_whitelist) and dnsieve's own
-// ([files settings] recursive, rename_parsed; [checks]; [network]).
+// ([files settings] recursive, rename_parsed; [checks]; [engine]; [network]).
 //
 // The syntax is the subset of Python's configparser that such files use:
 // "[section]" headers, "key = value" or "key: value", comments starting

@@ -82,7 +82,8 @@ func (n *Name) WireLen() int {
 // self-pointers give ErrBadPointer, backward pointers into the labels just
 // read give ErrPointerLoop. Label types 01 and 10 give ErrBadLabelType, a
 // name over 255 wire octets ErrNameTooLong, and running out of message
-// ErrShortName. On error n is left in an unspecified but valid state.
+// ErrShortName. On error next is off and n is left in an unspecified but
+// valid state.
 func ReadName(msg []byte, off int, n *Name) (next int, err error) {
 	var (
 		pos      = off // read position

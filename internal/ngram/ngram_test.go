@@ -13,7 +13,7 @@ func TestOrdinaryNamesScoreAboveEncodedData(t *testing.T) {
 	ordinary := []string{"www", "ns1", "smtp", "mail", "google", "update", "microsoft", "static", "images", "login", "weather", "accounts"}
 	encoded := []string{
 		"mnxw2aaaadkxk3lbmmwtmnbnmv2g2qdpobsw443tnaxgg33nfr2w2yldfuyt", // base32
-		"GQ5vdW+KBA",                                                   // base64
+		"GQ5vdW+KBA", // base64
 		"546b03f50000000000a6023ed4df184d6ac5c2628b47714fdee584fed739", // hex
 		"vaaaakaskoq",
 		"xjqzkvwpfh",

@@ -33,6 +33,9 @@ type FileStats struct {
 	Skipped uint64 `json:"skipped"`
 	// Fragments counts IP fragments (not reassembled).
 	Fragments uint64 `json:"fragments"`
+	// ICMPQuoted counts ICMP errors quoting a DNS datagram (a refused
+	// query); the quoted message is checked and reported like the original.
+	ICMPQuoted uint64 `json:"icmp_quoted_dns"`
 	// LinkTypes counts frames per link type name.
 	LinkTypes map[string]uint64 `json:"link_types,omitempty"`
 	// TCP reassembly counters.
@@ -67,7 +70,12 @@ type Totals struct {
 	FilesScanned          int     `json:"files_scanned"`
 	FilesFailed           int     `json:"files_failed"`
 	FilesSkipped          int     `json:"files_skipped"`
-	Version               string  `json:"dnsieve_version"`
+	// Findings counts the engine's findings by severity.
+	Findings map[string]int `json:"findings"`
+	// Engine holds the behavioural engine's counters (domains, memory,
+	// evictions).
+	Engine  any    `json:"engine"`
+	Version string `json:"dnsieve_version"`
 }
 
 // MarshalStats renders stats.json as the old tool laid it out: one key per

@@ -144,8 +144,9 @@ func decodeEtherType(etherType uint16, data []byte, p *Packet) error {
 			if etherType > maxEthernetLength {
 				return ErrNotIP
 			}
-			// 802.2 LLC: only SNAP (DSAP=SSAP=0xAA, control 0x03) with
-			// the zero OUI carries an EtherType (RFC 1042).
+			// 802.2 LLC: only SNAP (DSAP=SSAP=0xAA, control 0x03 UI)
+			// with the zero OUI (RFC 1042) or the 802.1H OUI 00-00-F8
+			// carries an EtherType.
 			if len(data) < 3 || data[0] != 0xAA || data[1] != 0xAA || data[2] != 0x03 {
 				if len(data) < 3 {
 					return ErrTruncatedLink
@@ -155,7 +156,7 @@ func decodeEtherType(etherType uint16, data []byte, p *Packet) error {
 			if len(data) < 8 {
 				return ErrTruncatedLink
 			}
-			if data[3] != 0 || data[4] != 0 || data[5] != 0 {
+			if data[3] != 0 || data[4] != 0 || (data[5] != 0 && data[5] != 0xF8) {
 				return ErrNotIP
 			}
 			etherType = binary.BigEndian.Uint16(data[6:8])
@@ -356,6 +357,7 @@ func decodeTransport(proto uint8, data []byte, p *Packet, pending error) error {
 		p.Payload = data[off:]
 		return pending
 	}
+	p.Payload = data
 	return ErrNotTransport
 }
 

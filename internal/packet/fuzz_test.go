@@ -66,10 +66,18 @@ func FuzzDecode(f *testing.F) {
 		if !e.transportOK || e.truncated {
 			return
 		}
-		if err == ErrBadIPHeader || err == ErrNotIP {
-			// Documented differences: gopacket does not check the IP
-			// version nibble behind an EtherType or loopback family, and
-			// it maps the Linux AF_INET6 (10) loopback family to IPv6.
+		// Documented differences: gopacket does not check the IP version
+		// nibble behind an EtherType or loopback family, and it maps the
+		// Linux AF_INET6 (10) loopback family to IPv6.
+		if err == ErrBadIPHeader && e.versionMismatch {
+			return
+		}
+		if err == ErrNotIP && (lt == LinkTypeNull || lt == LinkTypeLoop) && (frame[0] == 10 || frame[3] == 10) {
+			return
+		}
+		// gopacket also takes any LLC control byte and any SNAP OUI, and
+		// its own EtherType 0xFFFF as raw IP.
+		if err == ErrNotIP && e.laxLink {
 			return
 		}
 		if err != nil {

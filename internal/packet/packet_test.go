@@ -156,6 +156,13 @@ type expect struct {
 	transportOK      bool // gopacket decoded a UDP/TCP header without error
 	truncated        bool // gopacket flagged the packet as truncated somewhere
 	networkLayerSeen bool
+	// versionMismatch: gopacket decoded an IP layer whose version nibble
+	// does not match it (gopacket does not check; Decode does).
+	versionMismatch bool
+	// laxLink: gopacket went through an LLC/SNAP header (it accepts any
+	// control byte and OUI; Decode only RFC 1042 / 802.1H SNAP) or took
+	// its private EtherType 0xFFFF as "raw IP".
+	laxLink bool
 }
 
 // gopacketDecoder maps a link type to the gopacket decoder for it.
@@ -200,10 +207,22 @@ func oracle(linkType uint16, frame []byte) expect {
 			e.src, _ = netip.AddrFromSlice(l.SrcIP)
 			e.dst, _ = netip.AddrFromSlice(l.DstIP)
 			e.networkLayerSeen = true
+			e.versionMismatch = e.versionMismatch || l.Version != 4
 		case *layers.IPv6:
 			e.src, _ = netip.AddrFromSlice(l.SrcIP)
 			e.dst, _ = netip.AddrFromSlice(l.DstIP)
 			e.networkLayerSeen = true
+			e.versionMismatch = e.versionMismatch || l.Version != 6
+		case *layers.SNAP:
+			e.laxLink = true
+		case *layers.Ethernet:
+			e.laxLink = e.laxLink || l.EthernetType == layers.EthernetTypeRaw
+		case *layers.Dot1Q:
+			e.laxLink = e.laxLink || l.Type == layers.EthernetTypeRaw
+		case *layers.LinuxSLL:
+			e.laxLink = e.laxLink || l.EthernetType == layers.EthernetTypeRaw
+		case *layers.LinuxSLL2:
+			e.laxLink = e.laxLink || l.ProtocolType == layers.EthernetTypeRaw
 		case *layers.UDP:
 			var u layers.UDP
 			var fb feedback
@@ -533,7 +552,10 @@ func TestBadFrames(t *testing.T) {
 		{"vlan arp", LinkTypeEthernet, cat(ethHdr(0x8100), []byte{0, 1, 0x08, 0x06}, make([]byte, 28)), ErrNotIP},
 		{"cut vlan tag", LinkTypeEthernet, cat(ethHdr(0x8100), []byte{0, 1, 0x08}), ErrTruncatedLink},
 		{"stp llc", LinkTypeEthernet, cat(ethHdr(38), []byte{0x42, 0x42, 0x03}, make([]byte, 35)), ErrNotIP},
-		{"snap non-zero oui", LinkTypeEthernet, cat(ethHdr(46), []byte{0xAA, 0xAA, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00}, make([]byte, 38)), ErrNotIP},
+		{"snap non-zero oui", LinkTypeEthernet, cat(ethHdr(46), []byte{0xAA, 0xAA, 0x03, 0x00, 0x00, 0x0c, 0x08, 0x00}, v4), ErrNotIP},
+		{"snap control not UI", LinkTypeEthernet, cat(ethHdr(46), []byte{0xAA, 0xAA, 0x37, 0x00, 0x00, 0x00, 0x08, 0x00}, v4), ErrNotIP},
+		{"snap carrying a length", LinkTypeEthernet, cat(ethHdr(46), []byte{0xAA, 0xAA, 0x03, 0x00, 0x00, 0x00, 0x00, 0x40}, v4), ErrNotIP},
+		{"snap 802.1H ipv6", LinkTypeEthernet, cat(ethHdr(46), []byte{0xAA, 0xAA, 0x03, 0x00, 0x00, 0xF8, 0x86, 0xDD}, v6[:39]), ErrTruncatedIPv6},
 		{"cut snap", LinkTypeEthernet, cat(ethHdr(46), []byte{0xAA, 0xAA, 0x03, 0x00}), ErrTruncatedLink},
 		{"cut llc", LinkTypeEthernet, cat(ethHdr(46), []byte{0xAA}), ErrTruncatedLink},
 		{"ipv4 19 bytes", LinkTypeIPv4, v4[:19], ErrTruncatedIPv4},

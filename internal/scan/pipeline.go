@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/dnsieve/dnsieve/internal/capture"
 	"github.com/dnsieve/dnsieve/internal/checks"
+	"github.com/dnsieve/dnsieve/internal/engine"
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
 	"github.com/dnsieve/dnsieve/internal/output"
 	"github.com/dnsieve/dnsieve/internal/packet"
 	"github.com/dnsieve/dnsieve/internal/tcpstream"
@@ -34,10 +37,21 @@ type record struct {
 	start, end int32
 }
 
-// flagged is one flagged frame.
-type flagged struct {
+// message is one DNS message found in a batch, with its check result and
+// the engine's view of it (Name and Labels in the batch's arenas).
+type message struct {
+	frame   uint64
+	res     checks.Result
+	allowed bool
+	quoted  bool // quoted by an ICMP error: not observed again
+	obs     engine.Observation
+}
+
+// rawPacket is a non-DNS payload on a DNS port that a fingerprint
+// recognised.
+type rawPacket struct {
 	frame uint64
-	res   checks.Result
+	obs   engine.RawObservation
 }
 
 // tcpSegment is a TCP segment on a DNS port, handed from a worker to the
@@ -50,24 +64,32 @@ type tcpSegment struct {
 // batch is the unit of work: whole records, and the worker's results.
 type batch struct {
 	seq  int
+	file int
 	buf  []byte
 	recs []record
 
-	flags  []flagged
+	msgs   []message
+	raws   []rawPacket
 	tcp    []tcpSegment
 	counts counts
+	names  []byte  // arena for message names
+	lens   []uint8 // arena for label lengths
 }
 
 func newBatch() *batch {
-	return &batch{buf: make([]byte, 0, batchBytes), recs: make([]record, 0, batchRecords)}
+	return &batch{buf: make([]byte, 0, batchBytes), recs: make([]record, 0, batchRecords),
+		names: make([]byte, 0, batchRecords*256), lens: make([]uint8, 0, batchRecords*64)}
 }
 
-func (b *batch) reset(seq int) {
-	b.seq = seq
+func (b *batch) reset(seq, file int) {
+	b.seq, b.file = seq, file
 	b.buf = b.buf[:0]
 	b.recs = b.recs[:0]
-	b.flags = b.flags[:0]
+	b.msgs = b.msgs[:0]
+	b.raws = b.raws[:0]
 	b.tcp = b.tcp[:0]
+	b.names = b.names[:0]
+	b.lens = b.lens[:0]
 	b.counts = counts{}
 }
 
@@ -76,9 +98,41 @@ func (b *batch) fits(n int) bool {
 	return len(b.recs) < batchRecords && (len(b.buf)+n <= cap(b.buf) || len(b.recs) == 0)
 }
 
+// addMessage stores a message, copying the observation's name and labels
+// into the batch's arenas. When an arena is full a new one is started; the
+// messages already stored keep pointing into the old one.
+func (b *batch) addMessage(frame uint64, res checks.Result, allowed bool, o *engine.Observation) {
+	m := message{frame: frame, res: res, allowed: allowed, obs: *o}
+	if !allowed {
+		if cap(b.names)-len(b.names) < len(o.Name) {
+			b.names = make([]byte, 0, max(cap(b.names), 4*len(o.Name)))
+		}
+		if cap(b.lens)-len(b.lens) < len(o.Labels) {
+			b.lens = make([]uint8, 0, max(cap(b.lens), 4*len(o.Labels)))
+		}
+		s := len(b.names)
+		b.names = append(b.names, o.Name...)
+		m.obs.Name = b.names[s:len(b.names):len(b.names)]
+		s = len(b.lens)
+		b.lens = append(b.lens, o.Labels...)
+		m.obs.Labels = b.lens[s:len(b.lens):len(b.lens)]
+	}
+	b.msgs = append(b.msgs, m)
+}
+
+// endpoints orders a packet's addresses as client and server: the server
+// is the side on a DNS port (for a response, the source).
+func endpoints(p *packet.Packet, response bool, ports *portSet) (client, server netip.Addr) {
+	if response || (ports.has(p.SrcPort) && !ports.has(p.DstPort)) {
+		return p.Dst, p.Src
+	}
+	return p.Src, p.Dst
+}
+
 // analyze runs a worker's part on every record of the batch.
 func (a *analyzer) analyze(b *batch) {
 	c := &b.counts
+	var obs engine.Observation
 	for i := range b.recs {
 		r := &b.recs[i]
 		c.frames++
@@ -90,19 +144,49 @@ func (a *analyzer) analyze(b *batch) {
 		case kindFragment:
 			c.fragments++
 		case kindUDPDNS:
-			if res, ok := a.message(a.pkt.Payload, c); ok && res.Level != checks.None {
-				b.flags = append(b.flags, flagged{frame: r.frame, res: res})
+			var allowed bool
+			res, ok := a.message(a.pkt.Payload, c, &obs, &allowed)
+			if !ok {
+				a.rawPayload(b, r)
+				continue
 			}
+			obs.Client, obs.Server = endpoints(&a.pkt, obs.Response, a.ports)
+			obs.Time, obs.File = r.time, b.file
+			b.addMessage(r.frame, res, allowed, &obs)
 		case kindTCPDNS:
 			b.tcp = append(b.tcp, tcpSegment{rec: i, pkt: a.pkt})
+		case kindICMPDNS:
+			// A copy of a DNS datagram that the network refused: checked and
+			// reported under its domain, not counted again by the engine.
+			c.icmpQuoted++
+			var allowed bool
+			res, ok := a.message(a.inner.Payload, c, &obs, &allowed)
+			if !ok {
+				continue
+			}
+			obs.Client, obs.Server = endpoints(&a.inner, obs.Response, a.ports)
+			obs.Time, obs.File = r.time, b.file
+			b.addMessage(r.frame, res, allowed, &obs)
+			b.msgs[len(b.msgs)-1].quoted = true
 		}
 	}
+}
+
+// rawPayload looks for a tunnel in a UDP payload on a DNS port that is not
+// a DNS message (iodine's raw mode).
+func (a *analyzer) rawPayload(b *batch, r *record) {
+	m := fingerprint.ClassifyRaw(a.pkt.Payload)
+	if m.Tool == fingerprint.Unknown {
+		return
+	}
+	client, server := endpoints(&a.pkt, false, a.ports)
+	b.raws = append(b.raws, rawPacket{frame: r.frame, obs: engine.RawObservation{
+		Time: r.time, File: b.file, Client: client, Server: server, Size: len(a.pkt.Payload), Match: m}})
 }
 
 // fileResult is what scanning one capture produced.
 type fileResult struct {
 	stats   output.FileStats
-	flagged uint64
 	readErr error
 }
 
@@ -113,33 +197,39 @@ type progress struct {
 	packetsDone atomic.Uint64
 }
 
-// fileScanner scans captures one after another, each with all workers.
+// fileScanner scans captures one after another, each with all workers,
+// feeding one engine and one spool.
 type fileScanner struct {
-	ctx      context.Context
-	workers  int
-	checks   *checks.Config
-	analyzer func() *analyzer
-	tcpCfg   tcpstream.Config
-	csv      *output.CSVWriter
-	prog     *progress
-	batches  []*batch
-	reasons  [32]string // Reason.String() for every combination
+	ctx        context.Context
+	checksOnly bool // the engine is off: only the per-message checks count
+	workers    int
+	analyzer   func() *analyzer
+	tcpCfg     tcpstream.Config
+	engine     *engine.Engine
+	spool      *spool
+	prog       *progress
+	batches    []*batch
+	tcpBatch   *batch // messages reassembled from TCP in the current batch
+	events     []event
 }
 
-func newFileScanner(workers int, cfg *checks.Config, newAnalyzer func() *analyzer, csv *output.CSVWriter, prog *progress) *fileScanner {
-	fs := &fileScanner{workers: workers, checks: cfg, analyzer: newAnalyzer, csv: csv, prog: prog}
+// event is one message or raw packet of a batch, in frame order.
+type event struct {
+	frame uint64
+	msg   *message
+	raw   *rawPacket
+}
+
+func newFileScanner(ctx context.Context, workers int, newAnalyzer func() *analyzer, eng *engine.Engine, sp *spool, prog *progress) *fileScanner {
+	fs := &fileScanner{ctx: ctx, workers: workers, analyzer: newAnalyzer, engine: eng, spool: sp, prog: prog, tcpBatch: newBatch()}
 	for i := 0; i < 3*workers+2; i++ {
 		fs.batches = append(fs.batches, newBatch())
-	}
-	for i := range fs.reasons {
-		fs.reasons[i] = checks.Reason(i).String()
 	}
 	return fs
 }
 
-// scan reads one opened capture to its end (or its damage) and writes its
-// out.csv rows. pcapName is the name written in out.csv.
-func (fs *fileScanner) scan(r *capture.Reader, pcapName string) fileResult {
+// scan reads one opened capture to its end (or its damage).
+func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 	start := time.Now()
 	var res fileResult
 	st := &res.stats
@@ -161,7 +251,7 @@ func (fs *fileScanner) scan(r *capture.Reader, pcapName string) fileResult {
 		var rec capture.Record
 		seq := 0
 		b := <-free
-		b.reset(seq)
+		b.reset(seq, file)
 		for {
 			if len(b.recs) == 0 && fs.ctx.Err() != nil {
 				res.readErr = fmt.Errorf("interrupted after frame %d", rec.Frame)
@@ -179,7 +269,7 @@ func (fs *fileScanner) scan(r *capture.Reader, pcapName string) fileResult {
 				work <- b
 				seq++
 				b = <-free
-				b.reset(seq)
+				b.reset(seq, file)
 				fs.prog.bytesFile.Store(r.CompressedOffset())
 			}
 			s := len(b.buf)
@@ -209,13 +299,13 @@ func (fs *fileScanner) scan(r *capture.Reader, pcapName string) fileResult {
 	}
 	go func() { wg.Wait(); close(done) }()
 
-	// Collector: frame order, TCP reassembly, rows.
+	// Collector: frame order, TCP reassembly, engine, spool.
 	var total counts
 	asm := tcpstream.New(fs.tcpCfg)
 	ca := fs.analyzer()
-	var tcpFlags []flagged
 	pending := map[int]*batch{}
 	next := 0
+	var spoolErr error
 	for b := range done {
 		pending[b.seq] = b
 		for {
@@ -225,34 +315,20 @@ func (fs *fileScanner) scan(r *capture.Reader, pcapName string) fileResult {
 			}
 			delete(pending, next)
 			next++
-			tcpFlags = tcpFlags[:0]
-			for i := range b.tcp {
-				seg := &b.tcp[i]
-				rec := &b.recs[seg.rec]
-				asm.Add(rec.frame, rec.time, &seg.pkt, func(frame uint64, msg []byte) {
-					b.counts.tcpMessages++
-					if res, ok := ca.message(msg, &b.counts); ok && res.Level != checks.None {
-						tcpFlags = append(tcpFlags, flagged{frame: frame, res: res})
-					}
-				})
+			if err := fs.collect(b, asm, ca); err != nil && spoolErr == nil {
+				spoolErr = err
 			}
-			flags := b.flags
-			if len(tcpFlags) > 0 {
-				flags = mergeFlags(flags, tcpFlags)
-			}
-			for _, f := range flags {
-				fs.csv.WriteFlag(pcapName, f.frame, f.res.Level.String(), fs.reasons[f.res.Reasons&31])
-			}
-			res.flagged += uint64(len(flags))
 			total.add(&b.counts)
 			fs.prog.packetsDone.Add(uint64(len(b.recs)))
 			free <- b
 		}
 	}
 	asm.Flush()
+	if spoolErr != nil && res.readErr == nil {
+		res.readErr = spoolErr
+	}
 
 	st.PacketsCount = total.frames
-	st.MaliciousPacketsCount = res.flagged
 	st.DNSMessages = total.dnsMessages
 	st.Queries = total.queries
 	st.Responses = total.responses
@@ -262,6 +338,7 @@ func (fs *fileScanner) scan(r *capture.Reader, pcapName string) fileResult {
 	st.Malformed = total.malformed
 	st.Skipped = total.skipped
 	st.Fragments = total.fragments
+	st.ICMPQuoted = total.icmpQuoted
 	st.LinkTypes = map[string]uint64{}
 	for lt, n := range linkTypes {
 		st.LinkTypes[linkTypeName(lt)] += n
@@ -269,7 +346,7 @@ func (fs *fileScanner) scan(r *capture.Reader, pcapName string) fileResult {
 	ts := asm.Stats()
 	st.TCPStreams = map[string]uint64{
 		"segments": ts.Segments, "messages": ts.Messages, "retransmissions": ts.Retransmissions,
-		"out_of_order": ts.OutOfOrder, "gaps": ts.Gaps, "overflows": ts.Overflows,
+		"out_of_order": ts.OutOfOrder, "gaps": ts.Gaps, "overflows": ts.Overflows, "truncated": ts.Truncated,
 		"evicted_flows": ts.EvictedFlows, "timed_out_flows": ts.TimedOutFlows,
 	}
 	st.TimeSeconds = time.Since(start).Seconds()
@@ -280,31 +357,81 @@ func (fs *fileScanner) scan(r *capture.Reader, pcapName string) fileResult {
 	return res
 }
 
-// mergeFlags merges the UDP flags (in frame order) with the flags of
-// reassembled TCP messages, one row per frame, the strongest result kept.
-func mergeFlags(udp, tcp []flagged) []flagged {
-	out := make([]flagged, 0, len(udp)+len(tcp))
-	out = append(out, udp...)
-	out = append(out, tcp...)
-	slices.SortStableFunc(out, func(a, b flagged) int {
-		switch {
-		case a.frame < b.frame:
-			return -1
-		case a.frame > b.frame:
-			return 1
-		}
-		return 0
-	})
-	w := 0
-	for i := range out {
-		if w > 0 && out[w-1].frame == out[i].frame {
-			out[w-1].res.Merge(out[i].res)
-			continue
-		}
-		out[w] = out[i]
-		w++
+// collect takes one batch in order: it reassembles its TCP segments, then
+// feeds every message and raw packet to the engine in frame order and
+// spools what out.csv will need.
+func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyzer) error {
+	tb := fs.tcpBatch
+	tb.reset(0, b.file)
+	var obs engine.Observation
+	for i := range b.tcp {
+		seg := &b.tcp[i]
+		rec := &b.recs[seg.rec]
+		asm.Add(rec.frame, rec.time, &seg.pkt, func(frame uint64, msg []byte) {
+			b.counts.tcpMessages++
+			var allowed bool
+			res, ok := ca.message(msg, &b.counts, &obs, &allowed)
+			if !ok {
+				return
+			}
+			obs.Client, obs.Server = endpoints(&seg.pkt, obs.Response, ca.ports)
+			obs.Time, obs.File = rec.time, b.file
+			tb.addMessage(frame, res, allowed, &obs)
+		})
 	}
-	return out[:w]
+	ev := fs.events[:0]
+	for i := range b.msgs {
+		ev = append(ev, event{frame: b.msgs[i].frame, msg: &b.msgs[i]})
+	}
+	for i := range b.raws {
+		ev = append(ev, event{frame: b.raws[i].frame, raw: &b.raws[i]})
+	}
+	if len(tb.msgs) > 0 || len(b.raws) > 0 {
+		for i := range tb.msgs {
+			ev = append(ev, event{frame: tb.msgs[i].frame, msg: &tb.msgs[i]})
+		}
+		slices.SortStableFunc(ev, func(x, y event) int {
+			switch {
+			case x.frame < y.frame:
+				return -1
+			case x.frame > y.frame:
+				return 1
+			}
+			return 0
+		})
+	}
+	fs.events = ev
+	for _, e := range ev {
+		rec := spoolRec{frame: e.frame}
+		switch {
+		case fs.checksOnly:
+			if e.msg == nil || e.msg.allowed {
+				continue
+			}
+			rec.level, rec.reasons = e.msg.res.Level, e.msg.res.Reasons
+		case e.raw != nil:
+			rec.domain = fs.engine.ObserveRaw(&e.raw.obs)
+		case e.msg.allowed:
+			continue
+		case e.msg.quoted:
+			rec.level, rec.reasons = e.msg.res.Level, e.msg.res.Reasons
+			if o := &e.msg.obs; len(o.Name) > 0 {
+				rec.domain = fs.engine.DomainID(string(o.Name[o.RegStart:]))
+			}
+		case len(e.msg.obs.Name) == 0 && e.msg.obs.Match.Tool != fingerprint.Unknown:
+			o := &e.msg.obs
+			rec.level, rec.reasons = e.msg.res.Level, e.msg.res.Reasons
+			rec.domain = fs.engine.ObserveRaw(&engine.RawObservation{Time: o.Time, File: o.File, Client: o.Client,
+				Server: o.Server, Size: o.Size, Match: o.Match})
+		default:
+			rec.level, rec.reasons = e.msg.res.Level, e.msg.res.Reasons
+			rec.domain = fs.engine.Observe(&e.msg.obs)
+		}
+		if err := fs.spool.add(rec); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // linkTypeName names the link types dnsieve decodes (tcpdump.org

@@ -15,14 +15,18 @@ import (
 	"github.com/dnsieve/dnsieve/internal/allowlist"
 	"github.com/dnsieve/dnsieve/internal/capture"
 	"github.com/dnsieve/dnsieve/internal/config"
+	"github.com/dnsieve/dnsieve/internal/engine"
 	"github.com/dnsieve/dnsieve/internal/output"
+	"github.com/dnsieve/dnsieve/internal/regdomain"
 )
 
-// Output file names, unchanged from the old tool.
+// Output file names: the old tool's three, and the engine's two.
 const (
-	CSVName   = "out.csv"
-	StatsName = "stats.json"
-	LogName   = "out.log"
+	CSVName      = "out.csv"
+	StatsName    = "stats.json"
+	LogName      = "out.log"
+	FindingsName = "findings.jsonl"
+	DomainsName  = "domains.csv"
 )
 
 // Options configure one run.
@@ -57,6 +61,8 @@ type Summary struct {
 	Packets   uint64
 	Flagged   uint64
 	Duration  time.Duration
+	// Findings are the engine's verdicts, most severe first.
+	Findings []engine.Finding
 }
 
 // ExitCode is 0 when every input was read, 1 when some could not be.
@@ -159,14 +165,6 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		totalBytes += fi.Size()
 	}
 
-	csvFile, err := output.CreateAtomic(filepath.Join(cfg.OutputDir, CSVName))
-	if err != nil {
-		return sum, err
-	}
-	defer csvFile.Abort()
-	csv := output.NewCSVWriter(csvFile)
-	csv.WriteRow(output.CSVHeader...)
-
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -174,13 +172,15 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 	prog := &progress{}
 	stopProgress := startProgress(opt, log, prog, totalBytes, len(jobs))
 
+	eng := engine.New(cfg.Engine)
+	sp := newSpool(cfg.OutputDir, 4<<20)
+	defer sp.close()
 	newAnalyzer := func() *analyzer {
-		return &analyzer{checks: &cfg.Checks, allow: allow, ports: newPortSet(cfg.DNSPorts)}
+		return &analyzer{checks: &cfg.Checks, allow: allow, ports: newPortSet(cfg.DNSPorts), split: regdomain.New(0)}
 	}
-	fsc := newFileScanner(workers, &cfg.Checks, newAnalyzer, csv, prog)
-	fsc.ctx = ctx
+	fsc := newFileScanner(ctx, workers, newAnalyzer, eng, sp, prog)
+	fsc.checksOnly = cfg.ChecksOnly
 
-	var named []output.NamedStats
 	keys := statsKeys(func() []string {
 		ps := make([]string, len(jobs))
 		for i, j := range jobs {
@@ -188,22 +188,23 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		}
 		return ps
 	}())
-	var tot output.Totals
+	var named []output.NamedStats
+	var scanned []scannedFile
 	for i, j := range jobs {
 		if ctx.Err() != nil {
 			log.Warn("interrupted: the remaining captures are not scanned", "remaining", len(jobs)-i)
 			break
 		}
-		fstats := scanOne(fsc, j.path, log)
+		from := sp.len()
+		fstats := scanOne(fsc, j.path, len(scanned), log)
 		fstats.Path = j.abs
 		fstats.Bytes = j.info.Size()
 		named = append(named, output.NamedStats{Name: keys[i], Stats: fstats})
+		scanned = append(scanned, scannedFile{name: filepath.Base(j.path), stats: fstats, from: from, to: sp.len()})
 		prog.bytesDone.Add(j.info.Size())
 		prog.bytesFile.Store(0)
 		sum.Files++
 		sum.Packets += fstats.PacketsCount
-		sum.Flagged += fstats.MaliciousPacketsCount
-		addTotals(&tot, fstats)
 		if !fstats.Complete {
 			sum.Failed++
 			continue
@@ -229,17 +230,23 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 	}
 	stopProgress()
 
-	sum.Duration = time.Since(start)
-	tot.TotalTime = sum.Duration.Seconds()
-	if tot.TotalTime > 0 {
-		tot.PacketsPerSecond = float64(tot.TotalPackets) / tot.TotalTime
+	// Verdicts, then every output: nothing computed is lost even if a
+	// later step fails.
+	findings := eng.Findings()
+	es := eng.Stats()
+	if es.Evictions > 0 {
+		log.Warn("engine memory cap reached: least recently seen domains were evicted", "evictions", es.Evictions,
+			"evicted_active", es.EvictedActive, "max_memory", cfg.Engine.MaxMemory)
 	}
-	tot.FilesScanned = sum.Files
-	tot.FilesFailed = sum.Failed
-	tot.FilesSkipped = sum.Skipped
-	tot.Version = opt.Version
-
-	// Write results: nothing computed is lost even if a later step fails.
+	names := make([]string, len(scanned))
+	for i, f := range scanned {
+		names[i] = f.name
+	}
+	for i := range findings {
+		for _, f := range findings[i].Files {
+			findings[i].Pcaps = append(findings[i].Pcaps, names[f])
+		}
+	}
 	var firstErr error
 	keep := func(err error) {
 		if err != nil {
@@ -249,7 +256,34 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 			}
 		}
 	}
-	keep(csvFile.Commit())
+	flagged, err := writeCSV(filepath.Join(cfg.OutputDir, CSVName), sp, scanned, findings, cfg.ChecksOnly)
+	keep(err)
+	sum.Flagged = flagged
+	keep(writeFindings(cfg.OutputDir, findings))
+	for _, f := range findings {
+		log.Info("finding", "domain", output.SafeText([]byte(f.Domain)), "verdict", f.Verdict, "severity", f.SeverityText,
+			"tool", f.Tool, "score", f.Score, "queries", f.Queries, "unique_names", f.UniqueNames, "clients", len(f.Clients))
+	}
+	sum.Findings = findings
+
+	var tot output.Totals
+	for _, f := range scanned {
+		addTotals(&tot, f.stats)
+	}
+	sum.Duration = time.Since(start)
+	tot.TotalTime = sum.Duration.Seconds()
+	if tot.TotalTime > 0 {
+		tot.PacketsPerSecond = float64(tot.TotalPackets) / tot.TotalTime
+	}
+	tot.FilesScanned = sum.Files
+	tot.FilesFailed = sum.Failed
+	tot.FilesSkipped = sum.Skipped
+	tot.Version = opt.Version
+	tot.Findings = map[string]int{"high": 0, "medium": 0, "low": 0}
+	for _, f := range findings {
+		tot.Findings[f.SeverityText]++
+	}
+	tot.Engine = es
 	statsJSON, err := output.MarshalStats(named, tot)
 	keep(err)
 	if err == nil {
@@ -263,21 +297,20 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 }
 
 // scanOne opens and scans one capture, logging what went wrong.
-func scanOne(fsc *fileScanner, path string, log *slog.Logger) *output.FileStats {
+func scanOne(fsc *fileScanner, path string, file int, log *slog.Logger) *output.FileStats {
 	r, err := capture.Open(path)
 	if err != nil {
 		log.Error("capture not readable", "file", path, "error", err)
 		return &output.FileStats{Format: "unknown", Errors: []string{err.Error()}}
 	}
 	defer r.Close()
-	res := fsc.scan(r, filepath.Base(path))
+	res := fsc.scan(r, file)
 	if res.readErr != nil {
 		log.Error("capture damaged: analysed up to the damage", "file", path, "error", res.readErr,
 			"packets_read", res.stats.PacketsCount)
 	}
 	log.Info("capture scanned", "file", path, "format", res.stats.Format, "packets", res.stats.PacketsCount,
-		"dns_messages", res.stats.DNSMessages, "flagged", res.stats.MaliciousPacketsCount,
-		"malformed", res.stats.Malformed, "fragments", res.stats.Fragments)
+		"dns_messages", res.stats.DNSMessages, "malformed", res.stats.Malformed, "fragments", res.stats.Fragments)
 	return &res.stats
 }
 

@@ -97,6 +97,14 @@ func mixedFramesPort(t *testing.T, tcpPort uint16) []testcap.Frame {
 	return frames
 }
 
+// checksCfg is the default configuration with the engine off, for tests
+// of the per-message checks at their own levels.
+func checksCfg() config.Config {
+	c := config.Default()
+	c.ChecksOnly = true
+	return c
+}
+
 func runScan(t *testing.T, cfg config.Config, paths ...string) (Summary, string) {
 	t.Helper()
 	out := t.TempDir()
@@ -154,7 +162,7 @@ func TestMixedCaptureGolden(t *testing.T) {
 	dir := t.TempDir()
 	frames := mixedFrames(t)
 	testcap.WriteFile(t, filepath.Join(dir, "mixed.pcapng"), frames, "pcapng")
-	sum, out := runScan(t, config.Default(), dir)
+	sum, out := runScan(t, checksCfg(), dir)
 	if sum.Files != 1 || sum.Failed != 0 || sum.ExitCode() != 0 {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -198,7 +206,7 @@ func TestEveryLinkTypeInPCAP(t *testing.T) {
 		}
 		testcap.WriteFile(t, filepath.Join(dir, l.String()+".pcap"), frames, "pcap")
 	}
-	sum, out := runScan(t, config.Default(), dir)
+	sum, out := runScan(t, checksCfg(), dir)
 	if sum.Files != len(testcap.Links()) || sum.Failed != 0 {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -221,7 +229,7 @@ func TestCompressedAndMisnamedCaptures(t *testing.T) {
 	testcap.WriteFile(t, filepath.Join(dir, "b.pcapng.zst"), frames, "pcapng.zst")
 	testcap.WriteFile(t, filepath.Join(dir, "c.pcap"), frames, "pcapng") // a .pcap that is really pcapng
 	testcap.WriteFile(t, filepath.Join(dir, "ignored.txt"), frames, "pcapng")
-	sum, out := runScan(t, config.Default(), dir)
+	sum, out := runScan(t, checksCfg(), dir)
 	if sum.Files != 3 || sum.Failed != 0 || sum.Flagged != 24 {
 		t.Fatalf("summary %+v", sum)
 	}
@@ -239,7 +247,7 @@ func TestAllowlist(t *testing.T) {
 	testcap.WriteFile(t, filepath.Join(dir, "m.pcapng"), mixedFrames(t), "pcapng")
 	allow := filepath.Join(dir, "allow.txt")
 	os.WriteFile(allow, []byte("# test\n*.allowed.example.net\n"), 0o644)
-	cfg := config.Default()
+	cfg := checksCfg()
 	cfg.Allowlist, cfg.EnableAllowlist = allow, true
 	_, out := runScan(t, cfg, filepath.Join(dir, "m.pcapng"))
 	csv := readFile(t, filepath.Join(out, CSVName))
@@ -255,7 +263,7 @@ func TestAllowlist(t *testing.T) {
 func TestPortsConfigurable(t *testing.T) {
 	dir := t.TempDir()
 	testcap.WriteFile(t, filepath.Join(dir, "m.pcapng"), mixedFrames(t), "pcapng")
-	cfg := config.Default()
+	cfg := checksCfg()
 	cfg.DNSPorts = []uint16{53, 5353}
 	_, out := runScan(t, cfg, dir)
 	if csv := readFile(t, filepath.Join(out, CSVName)); !strings.Contains(csv, "m.pcapng|14|high|") {
@@ -282,7 +290,7 @@ func TestTruncatedCaptureKeepsWhatWasRead(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "c-garbage.pcap"), []byte("<!DOCTYPE html> this is not a capture"), 0o644)
 
 	out := t.TempDir()
-	cfg := config.Default()
+	cfg := checksCfg()
 	cfg.OutputDir = out
 	sum, err := Run(context.Background(), Options{Config: cfg, Paths: []string{dir}, Workers: 2})
 	if err != nil {
@@ -317,7 +325,7 @@ func TestIgnoreParsedAndRename(t *testing.T) {
 	frames := mixedFrames(t)
 	testcap.WriteFile(t, filepath.Join(dir, "one.pcap"), frames[:1], "pcap")
 	out := t.TempDir()
-	cfg := config.Default()
+	cfg := checksCfg()
 	cfg.OutputDir = out
 	cfg.IgnoreParsed = true
 	run := func() Summary {
@@ -376,7 +384,7 @@ func TestWorkerCountDoesNotChangeResults(t *testing.T) {
 	outs := []string{}
 	for _, w := range []int{1, 3} {
 		out := t.TempDir()
-		cfg := config.Default()
+		cfg := checksCfg()
 		cfg.OutputDir = out
 		if _, err := Run(context.Background(), Options{Config: cfg, Paths: []string{dir}, Workers: w}); err != nil {
 			t.Fatal(err)

@@ -9,7 +9,8 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 )
 
-// DNS RR types (RFC 1035 section 3.2.2, RFC 3596, RFC 2782, RFC 6891), as
+// DNS RR types (RFC 1035 section 3.2.2, RFC 3596, RFC 2782, RFC 6891,
+// RFC 9460), as
 // the uint16 the builders take.
 const (
 	TypeA     uint16 = 1
@@ -22,6 +23,7 @@ const (
 	TypeTXT   uint16 = 16
 	TypeAAAA  uint16 = 28
 	TypeSRV   uint16 = 33
+	TypeHTTPS uint16 = 65 // RFC 9460
 	TypeOPT   uint16 = 41
 	TypeANY   uint16 = 255
 )
@@ -292,8 +294,8 @@ type RawRR struct {
 // RawMsg is a DNS message assembled byte by byte, without any validation,
 // for inputs dnsmessage would refuse to build.
 type RawMsg struct {
-	ID    uint16
-	Flags uint16 // FlagQR|FlagRD|..., opcode (bits 11-14) and rcode (bits 0-3)
+	ID                                uint16
+	Flags                             uint16 // FlagQR|FlagRD|..., opcode (bits 11-14) and rcode (bits 0-3)
 	Questions                         []RawQuestion
 	Answers, Authorities, Additionals []RawRR
 	// Counts, when non-nil, replaces the QDCOUNT, ANCOUNT, NSCOUNT and

@@ -174,9 +174,6 @@ func MixDetailed(seed int64, n int, links ...Link) ([]Frame, []MixInfo) {
 	return frames, info
 }
 
-// TypeHTTPS is the HTTPS RR type (RFC 9460).
-const TypeHTTPS uint16 = 65
-
 func mixQType(rng *rand.Rand) uint16 {
 	switch r := rng.IntN(100); {
 	case r < 55:

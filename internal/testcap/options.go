@@ -11,7 +11,7 @@ import (
 type Option func(*config)
 
 type config struct {
-	srcMAC, dstMAC net.HardwareAddr
+	srcMAC, dstMAC  net.HardwareAddr
 	vlan, outerVLAN uint16
 	ttl             uint8
 	ipID            uint16
@@ -38,9 +38,9 @@ var (
 
 // Default numeric header values.
 const (
-	DefaultVLAN      = 100   // inner 802.1Q VLAN ID
-	DefaultOuterVLAN = 200   // outer 802.1ad VLAN ID (EthernetQinQ)
-	DefaultTTL       = 64    // IPv4 TTL and IPv6 hop limit
+	DefaultVLAN      = 100 // inner 802.1Q VLAN ID
+	DefaultOuterVLAN = 200 // outer 802.1ad VLAN ID (EthernetQinQ)
+	DefaultTTL       = 64  // IPv4 TTL and IPv6 hop limit
 	DefaultIPID      = 0x1234
 	DefaultFragID    = 0xabcd1234 // IPv6 fragment identification
 	DefaultWindow    = 65535

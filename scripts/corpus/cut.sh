@@ -19,7 +19,7 @@ if [[ $n =~ ^([0-9]+)B$ ]]; then
 	budget=${BASH_REMATCH[1]}
 	# pcap: 24-byte file header, 16-byte record header per frame.
 	n=$(tshark -n -r "$in" -T fields -e frame.cap_len 2>/dev/null |
-		awk -v b="$budget" 'BEGIN { s = 24 } { s += 16 + $1; if (s > b) exit; k = NR } END { print k + 0 }')
+		awk -v b="$budget" 'BEGIN { s = 24 } !full { s += 16 + $1; if (s > b) full = 1; else k = NR } END { print k + 0 }')
 fi
 if ! [[ $n =~ ^[0-9]+$ ]] || ((n < 1)); then
 	echo "cut.sh: nothing to keep (N=$n)" >&2

@@ -279,5 +279,15 @@ BEGIN {
 	}
 	close(qfile)
 	for (i = 1; i <= nz; i++) print zones[i] > (zonedir "/zones.list")
+	# A stand-in root: every name outside the zones above gets an
+	# authoritative NXDOMAIN (as the real root gives for unknown TLDs), so
+	# CNAMEs to made-up names (iodine -T A) end in NXDOMAIN, not SERVFAIL.
+	zf = zonedir "/root.zone"
+	print "$ORIGIN ." > zf
+	print "$TTL 86400" > zf
+	print ". IN SOA a.root-servers.test. nstld.root-servers.test. 2024060100 1800 900 604800 86400" > zf
+	print ". IN NS a.root-servers.test." > zf
+	close(zf)
+	print "." > (zonedir "/zones.list")
 }
 '

@@ -16,7 +16,8 @@
 #
 # Must run as root on Debian (installs what it needs with apt-get).
 # Environment: RUNS="iodine-null dns2tcp-txt ..." to record a subset;
-# SEED=n for the benign name generator; PAYLOAD_KB, D2T_PAYLOAD_KB,
+# SEED=n for the benign name generator; SERVER_CAPTURE=1 also writes the
+# resolver<->server leg to OUTDIR/logs/RUN.server.pcap (debugging); PAYLOAD_KB, D2T_PAYLOAD_KB,
 # BENIGN_QUERIES to change sizes; FIXTURE_BYTES per fixture.
 set -euo pipefail
 
@@ -118,6 +119,7 @@ stop() {
 cleanup() {
 	local rc=$?
 	set +e
+	((rc == 0)) || log "stopping (exit $rc): tearing down namespaces"
 	for name in "${!PIDS[@]}"; do stop "$name"; done
 	# Anything still running inside our own namespaces was started by us.
 	for ns in $NS_C $NS_R $NS_S; do
@@ -130,6 +132,7 @@ cleanup() {
 	exit "$rc"
 }
 trap cleanup EXIT
+trap 'log "failed: line $LINENO: $BASH_COMMAND"' ERR
 trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- topology
@@ -199,7 +202,8 @@ remote-control:
 	control-enable: no
 EOF
 		while read -r zone; do
-			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s.zone"\n' "$zone" "$zone"
+			if [[ $zone == . ]]; then file=root.zone; else file=$zone.zone; fi
+			printf 'zone:\n\tname: "%s"\n\tzonefile: "%s"\n' "$zone" "$file"
 		done <"$z/zones.list"
 	} >"$z/nsd.conf"
 	bg nsd "$NS_S" nsd -d -c "$z/nsd.conf"
@@ -238,10 +242,11 @@ EOF
 		# Every benign zone (and the parents of the tunnel zones, which hold
 		# the NS delegations to iodined and dns2tcpd) is served by nsd.
 		while read -r zone; do
+			[[ $zone == . ]] && continue
 			printf 'stub-zone:\n\tname: "%s"\n\tstub-addr: %s\n' "$zone" "$NSD_IP"
 		done <"$WORK/nsd/zones.list"
-		# Anything else goes to nsd too, which refuses it: unbound never
-		# tries the real root servers.
+		# Anything else goes to nsd too, which serves a stand-in root zone
+		# (NXDOMAIN): unbound never tries the real root servers.
 		printf 'forward-zone:\n\tname: "."\n\tforward-addr: %s\n' "$NSD_IP"
 	} >"$u/unbound.conf"
 	unbound-checkconf "$u/unbound.conf" >/dev/null
@@ -267,14 +272,18 @@ wait_dns() { # wait_dns NS SERVER NAME
 
 # ---------------------------------------------------------------- capture
 start_capture() { # start_capture RUN
-	bg tcpdump "$NS_C" tcpdump -i c-r -n -s 0 -U -w "$OUT/$1.pcap"
+	bg tcpdump "$NS_C" tcpdump -Z root -i c-r -n -s 0 -U -w "$OUT/$1.pcap"
 	for _ in $(seq 1 50); do grep -q "listening on" "$LOGS/tcpdump.log" 2>/dev/null && break; sleep 0.1; done
 	mv "$LOGS/tcpdump.log" "$LOGS/$1.tcpdump.log" 2>/dev/null || true
+	if [[ -n ${SERVER_CAPTURE:-} ]]; then # debugging: the resolver<->server leg too
+		bg tcpdump-server "$NS_S" tcpdump -Z root -i s-r -n -s 0 -U -w "$LOGS/$1.server.pcap"
+	fi
 	sleep 0.3
 }
 stop_capture() {
 	sleep 1
 	stop tcpdump
+	stop tcpdump-server
 }
 
 # ---------------------------------------------------------------- payload
@@ -289,7 +298,9 @@ interactive() {
 # transfer NS HOST PORT FILE: push FILE to the sink, report bytes received.
 transfer() {
 	local ns=$1 host=$2 port=$3 file=$4
-	timeout "$TRANSFER_TIMEOUT" ip netns exec "$ns" socat -u "OPEN:$file" "TCP:$host:$port" \
+	# Keep the connection open a few seconds after the data: dns2tcpc drops
+	# what it has not yet sent when the local side closes.
+	{ cat "$file"; sleep 4; } | timeout "$TRANSFER_TIMEOUT" ip netns exec "$ns" socat -u - "TCP:$host:$port" \
 		2>>"$LOGS/transfer.log" || true
 	# The sink exits once the tunnel has delivered everything and closed.
 	local pid=${PIDS[sink]:-}
@@ -450,8 +461,9 @@ benign_lookups() {
 			src=$1 file=$2 gap=$3 res=$4 k=0
 			while read -r name type; do
 				k=$((k + 1))
-				# most clients are plain stub resolvers; a few use EDNS cookies like dig does
-				if ((k % 4 == 0)); then extra=+cookie; else extra="+nocookie"; fi
+				# most lookups look like a plain stub resolver; some carry EDNS
+				# cookies as dig does by default; a few go over TCP.
+				if ((k % 25 == 0)); then extra=+tcp; elif ((k % 4 == 0)); then extra=+cookie; else extra=+nocookie; fi
 				dig -b "$src" @"$res" +tries=1 +time=2 $extra +noall "$name" "$type" >/dev/null 2>&1 || true
 				sleep "0.$(printf "%03d" $((RANDOM % (2 * gap > 999 ? 999 : 2 * gap + 1))))"
 			done <"$file"
@@ -466,12 +478,12 @@ run_benign() {
 	t0=$(date +%s)
 	log "run $run: $BENIGN_QUERIES lookups from ${#BENIGN_IPS[@]} clients"
 	start_capture "$run"
-	benign_lookups 1 "$BENIGN_QUERIES" 60
+	benign_lookups 1 "$BENIGN_QUERIES" 30
 	stop_capture
 	local secs=$(($(date +%s) - t0))
 	log "run $run: ${secs}s"
 	RESULT[$run]="queries=$BENIGN_QUERIES secs=$secs"
-	add_label "$run" benign "" "[]" false "dig -b CLIENT @$RESOLVER_IP +tries=1 +time=2 [+cookie|+nocookie] NAME TYPE (gen-benign.sh seed $SEED)" \
+	add_label "$run" benign "" "[]" false "dig -b CLIENT @$RESOLVER_IP +tries=1 +time=2 [+nocookie|+cookie|+tcp] NAME TYPE (gen-benign.sh seed $SEED)" \
 		"${BENIGN_IPS[*]}" "\"queries\": $BENIGN_QUERIES, \"seconds\": $secs"
 }
 
@@ -484,7 +496,7 @@ run_mixed() {
 	local payload=$WORK/payload.bin
 	head -c "$((PAYLOAD_KB * 1024 / 2))" /dev/urandom >"$payload"
 	start_capture "$run"
-	benign_lookups "$((BENIGN_QUERIES + 1))" "$MIXED_QUERIES" 40 &
+	benign_lookups "$((BENIGN_QUERIES + 1))" "$MIXED_QUERIES" 25 &
 	local bpid=$!
 	sleep 2
 	bg iodined "$NS_S" iodined -f -l "$IODINE_IP" -P "$TUNNEL_PASSWORD" "$IODINE_NET" "$IODINE_ZONE"
@@ -545,8 +557,16 @@ setup_nsd
 setup_unbound
 wait_dns "$NS_C" "$RESOLVER_IP" www.acme-corp.com || die "resolver does not answer (see $LOGS)"
 start_echo
+prev=startup
 
 for run in $RUNS; do
+	# A fresh resolver per run: no cache or server state (e.g. a tunnel
+	# server marked unresponsive at the end of the previous run) carries over.
+	stop unbound
+	mv "$LOGS/unbound.log" "$LOGS/unbound.$prev.log" 2>/dev/null || true
+	setup_unbound
+	wait_dns "$NS_C" "$RESOLVER_IP" www.acme-corp.com || die "resolver does not answer (see $LOGS)"
+	prev=$run
 	case $run in
 	iodine-null) run_iodine "$run" no -T NULL ;;
 	iodine-private) run_iodine "$run" no -T PRIVATE ;;

@@ -1,0 +1,13 @@
+// Package engine is dnsieve's behavioural detector. It groups DNS messages
+// by registered domain (and, within a domain, by client), accumulates
+// features over packet time, and turns them into verdicts with evidence: a
+// domain whose names carry more information than lookups need, in forms
+// ordinary names do not take, with the record types and answer sizes of a
+// data channel, is a tunnel, and the tool that made it is named from
+// protocol facts (package fingerprint).
+//
+// The engine sees messages in capture order, from one goroutine. Its state
+// is keyed by registered domain, so that it can be sharded or moved; its
+// memory is bounded by Config.MaxMemory, with least recently seen domains
+// evicted first (counted, never silent).
+package engine

@@ -1,0 +1,671 @@
+package engine
+
+import (
+	"bytes"
+	"compress/flate"
+	"net/netip"
+	"time"
+
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
+	"github.com/dnsieve/dnsieve/internal/ngram"
+)
+
+// Config bounds and tunes the engine.
+type Config struct {
+	// MaxMemory caps the engine's estimate of its own state in bytes
+	// (default 512 MiB). Beyond it the least recently seen domains are
+	// evicted.
+	MaxMemory int64
+	// Window is the length of the tumbling packet-time windows in which
+	// rates are measured (default 10 minutes).
+	Window time.Duration
+	// MaxNamesPerDomain caps the distinct-name set of one domain (default
+	// 1<<20); past it, distinct names are estimated.
+	MaxNamesPerDomain int
+	// MaxClientsPerDomain caps the clients tracked per domain (default
+	// 256); others are counted together.
+	MaxClientsPerDomain int
+}
+
+func (c *Config) defaults() {
+	if c.MaxMemory <= 0 {
+		c.MaxMemory = 512 << 20
+	}
+	if c.Window <= 0 {
+		c.Window = 10 * time.Minute
+	}
+	if c.MaxNamesPerDomain <= 0 {
+		c.MaxNamesPerDomain = 1 << 20
+	}
+	if c.MaxClientsPerDomain <= 0 {
+		c.MaxClientsPerDomain = 256
+	}
+}
+
+// Stats describes the engine's state.
+type Stats struct {
+	Domains        int    `json:"domains"`
+	MemoryBytes    int64  `json:"memory_bytes"`
+	Evictions      uint64 `json:"evictions"`
+	EvictedActive  uint64 `json:"evicted_active"` // evicted domains that had 100 or more distinct names
+	Messages       uint64 `json:"messages"`
+	RawMessages    uint64 `json:"raw_messages"`
+	CompressedRuns uint64 `json:"compressed_runs"`
+}
+
+// pendingFlush is how much unique subdomain text a domain collects before
+// it is compressed into the information estimate.
+const pendingFlush = 4096
+
+// baseDomainBytes approximates a domain's fixed memory.
+const baseDomainBytes = 640
+
+// numTools sizes per-tool counters.
+const numTools = 16
+
+// clientState is one client's share of a domain.
+type clientState struct {
+	queries, responses uint64
+	unique             uint64 // distinct names this client was first to ask
+	uniqueBytes        uint64
+	first, last        int64
+	// Welford running statistics of query inter-arrival times (seconds).
+	gaps    uint64
+	gapMean float64
+	gapM2   float64
+	lastQ   int64
+	// strong counts the client's messages in which a tool's protocol was
+	// recognised, per tool.
+	strong [numTools]uint32
+}
+
+// domain is the state of one registered domain.
+type domain struct {
+	id   uint32
+	name string
+
+	prev, next *domain // LRU list, most recent at the head
+
+	queries, responses uint64
+	first, last        int64
+	mem                int
+
+	names       nameSet
+	unique      uint64
+	uniqueBytes uint64 // raw bytes of distinct subdomains (IP-shaped ones excluded)
+	ipShaped    uint64 // distinct subdomains shaped like a reversed IP address
+	dataNames   uint64 // distinct subdomains that look like encoded data
+	digestNames uint64 // data-like subdomains whose data is one hash-sized label
+	subLenSum   uint64 // over distinct data-like subdomains: length sum and sum of squares
+	subLenSq    uint64
+	pending     []byte
+	info        uint64 // compressed bytes of flushed unique subdomain text
+	infoRaw     uint64 // raw bytes behind info
+
+	maxLabel   int
+	ngramSum   int64
+	ngramN     int64
+	mixedCase  uint64
+	flagged    uint64
+	qtypes     [numQTypeClasses]uint64
+	nxdomain   uint64
+	otherError uint64
+	answerData uint64
+	sizes      uint64 // message bytes
+
+	tools [numTools][3]uint32 // per tool, per strength
+	raw   uint64              // raw (non-DNS) tunnel packets attributed here
+	rawB  uint64
+
+	clients      map[netip.Addr]*clientState
+	otherClients uint64
+
+	files []int
+
+	zone     []byte // deepest common zone (subdomain labels) of data-like names
+	haveZone bool
+	samples  [][]byte
+
+	// Windows in packet time.
+	winStart              int64
+	winQueries, winUnique uint64
+	peakQueries, peakUniq uint64
+	day                   int64
+	dayRaw, peakDayRaw    uint64
+}
+
+// Engine accumulates observations. It is not safe for concurrent use.
+type Engine struct {
+	cfg        Config
+	domains    map[string]*domain
+	byID       map[uint32]*domain
+	head, tail *domain
+	nextID     uint32
+	mem        int64
+	stats      Stats
+
+	zw     *flate.Writer
+	counts countWriter
+	model  *ngram.Model
+
+	// rawOwner maps a client to the domain of its last strong iodine
+	// handshake, to attribute raw-mode packets.
+	rawOwner map[netip.Addr]uint32
+	key      []byte // scratch for direct-to-server keys
+}
+
+// directPrefix names the groups of names sent straight to a server.
+const directPrefix = "direct:"
+
+// notUnderTLD reports whether a registered domain's last label cannot be
+// a top-level domain: every TLD in the root zone is letters only, or an
+// IDN A-label starting "xn--" (RFC 1123 section 2.1, IANA root zone
+// database), so a last label with a digit or other byte, or longer than
+// 63, is data, not a TLD.
+func notUnderTLD(reg []byte) bool {
+	last := reg
+	for i := len(reg) - 1; i >= 0; i-- {
+		if reg[i] == '.' {
+			last = reg[i+1:]
+			break
+		}
+	}
+	if len(last) >= 4 && string(last[:4]) == "xn--" {
+		return false
+	}
+	for _, c := range last {
+		if !('a' <= c && c <= 'z') {
+			return true
+		}
+	}
+	return false
+}
+
+// countWriter counts bytes written to it.
+type countWriter struct{ n int }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += len(p); return len(p), nil }
+
+// New returns an engine.
+func New(cfg Config) *Engine {
+	cfg.defaults()
+	e := &Engine{cfg: cfg, domains: map[string]*domain{}, byID: map[uint32]*domain{}, model: ngram.Default,
+		rawOwner: map[netip.Addr]uint32{}}
+	e.zw, _ = flate.NewWriter(&e.counts, flate.DefaultCompression)
+	return e
+}
+
+// Stats returns the engine's counters.
+func (e *Engine) Stats() Stats {
+	s := e.stats
+	s.Domains = len(e.domains)
+	s.MemoryBytes = e.mem
+	return s
+}
+
+// Observe adds one DNS message and returns the ID of its domain (0 when
+// the message has no name).
+func (e *Engine) Observe(o *Observation) uint32 {
+	e.stats.Messages++
+	if len(o.Name) == 0 {
+		return 0
+	}
+	reg := o.Name[o.RegStart:]
+	var direct Observation
+	if notUnderTLD(reg) && o.Server.IsValid() {
+		// The name is under no real top-level domain, so no resolver
+		// can deliver it: it only reaches the server it was sent to
+		// (dnscat2 without a domain, "dnscat.<hex>"). Group by that
+		// server, and all of the name is data.
+		e.key = append(e.key[:0], directPrefix...)
+		e.key = o.Server.AppendTo(e.key)
+		reg = e.key
+		direct = *o
+		direct.RegStart = len(o.Name) + 1
+		o = &direct
+	}
+	d := e.domains[string(reg)]
+	if d == nil {
+		d = e.newDomain(string(reg), o.Time)
+	}
+	e.touch(d)
+	before := d.mem
+	d.observe(e, o)
+	e.mem += int64(d.mem - before)
+	if e.mem > e.cfg.MaxMemory {
+		e.evict(d)
+	}
+	return d.id
+}
+
+// ObserveRaw attributes a recognised non-DNS tunnel packet to the domain
+// whose handshake the same client made, or to a domain named after the
+// server address. It returns that domain's ID.
+func (e *Engine) ObserveRaw(o *RawObservation) uint32 {
+	e.stats.RawMessages++
+	var d *domain
+	if id, ok := e.rawOwner[o.Client]; ok {
+		d = e.byID[id]
+	}
+	if d == nil {
+		if id, ok := e.rawOwner[o.Server]; ok {
+			d = e.byID[id]
+		}
+	}
+	if d == nil {
+		name := "raw:" + o.Server.String()
+		if d = e.domains[name]; d == nil {
+			d = e.newDomain(name, o.Time)
+		}
+	}
+	e.touch(d)
+	d.raw++
+	d.rawB += uint64(o.Size)
+	if t := int(o.Match.Tool); t < numTools {
+		d.tools[t][o.Match.Strength]++
+	}
+	d.seen(o.Time, o.File)
+	c := d.client(e, o.Client, o.Time)
+	if c != nil {
+		c.queries++
+		if o.Match.Strength == fingerprint.Strong && int(o.Match.Tool) < numTools {
+			c.strong[o.Match.Tool]++
+		}
+	}
+	return d.id
+}
+
+func (e *Engine) newDomain(name string, t int64) *domain {
+	e.nextID++
+	d := &domain{id: e.nextID, name: name, first: t, last: t, winStart: t, day: t / int64(24*time.Hour)}
+	d.names.limit = e.cfg.MaxNamesPerDomain
+	d.mem = baseDomainBytes + len(name)
+	e.mem += int64(d.mem)
+	e.domains[name] = d
+	e.byID[d.id] = d
+	return d
+}
+
+// touch moves d to the head of the LRU list.
+func (e *Engine) touch(d *domain) {
+	if e.head == d {
+		return
+	}
+	if d.prev != nil || d.next != nil || e.tail == d {
+		// unlink
+		if d.prev != nil {
+			d.prev.next = d.next
+		}
+		if d.next != nil {
+			d.next.prev = d.prev
+		}
+		if e.tail == d {
+			e.tail = d.prev
+		}
+	}
+	d.prev = nil
+	d.next = e.head
+	if e.head != nil {
+		e.head.prev = d
+	}
+	e.head = d
+	if e.tail == nil {
+		e.tail = d
+	}
+}
+
+// evict drops least recently seen domains until memory fits, sparing keep.
+func (e *Engine) evict(keep *domain) {
+	for e.mem > e.cfg.MaxMemory && e.tail != nil && e.tail != keep {
+		d := e.tail
+		e.tail = d.prev
+		if e.tail != nil {
+			e.tail.next = nil
+		} else {
+			e.head = nil
+		}
+		d.prev, d.next = nil, nil
+		delete(e.domains, d.name)
+		delete(e.byID, d.id)
+		e.mem -= int64(d.mem)
+		e.stats.Evictions++
+		if d.unique >= 100 {
+			e.stats.EvictedActive++
+		}
+	}
+}
+
+// seen updates the time span and file list.
+func (d *domain) seen(t int64, file int) {
+	if t < d.first {
+		d.first = t
+	}
+	if t > d.last {
+		d.last = t
+	}
+	if n := len(d.files); (n == 0 || d.files[n-1] != file) && n < 4096 {
+		for _, f := range d.files {
+			if f == file {
+				return
+			}
+		}
+		d.files = append(d.files, file)
+		d.mem += 8
+	}
+}
+
+func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
+	if !a.IsValid() {
+		return nil
+	}
+	c := d.clients[a]
+	if c == nil {
+		if len(d.clients) >= e.cfg.MaxClientsPerDomain {
+			d.otherClients++
+			return nil
+		}
+		if d.clients == nil {
+			d.clients = map[netip.Addr]*clientState{}
+		}
+		c = &clientState{first: t, last: t}
+		d.clients[a] = c
+		d.mem += 120
+	}
+	if t > c.last {
+		c.last = t
+	}
+	return c
+}
+
+func (d *domain) observe(e *Engine, o *Observation) {
+	d.seen(o.Time, o.File)
+	d.sizes += uint64(o.Size)
+	if o.Flagged {
+		d.flagged++
+	}
+	if o.MixedCase {
+		d.mixedCase++
+	}
+	if t := int(o.Match.Tool); t < numTools && o.Match.Tool != fingerprint.Unknown {
+		d.tools[t][o.Match.Strength]++
+		if o.Match.Tool == fingerprint.Iodine && o.Match.Strength == fingerprint.Strong {
+			e.rawOwner[o.Client] = d.id
+			e.rawOwner[o.Server] = d.id
+		}
+	}
+	c := d.client(e, o.Client, o.Time)
+	if c != nil && o.Match.Strength == fingerprint.Strong && int(o.Match.Tool) < numTools {
+		c.strong[o.Match.Tool]++
+	}
+	if o.Response {
+		d.responses++
+		d.answerData += uint64(o.AnswerData)
+		switch o.RCode {
+		case 0:
+		case 3:
+			d.nxdomain++
+		default:
+			d.otherError++
+		}
+		if c != nil {
+			c.responses++
+		}
+	} else {
+		d.queries++
+		d.qtypes[qtypeClass(o.QType)]++
+		if c != nil {
+			c.queries++
+			if c.lastQ != 0 && o.Time > c.lastQ {
+				gap := float64(o.Time-c.lastQ) / 1e9
+				c.gaps++
+				delta := gap - c.gapMean
+				c.gapMean += delta / float64(c.gaps)
+				c.gapM2 += delta * (gap - c.gapMean)
+			}
+			c.lastQ = o.Time
+		}
+	}
+	// Only queries count for the windows: a capture may hold one
+	// direction or both.
+	d.window(e, o.Time, !o.Response)
+
+	if o.RegStart <= 1 {
+		return // no subdomain
+	}
+	sub := o.Name[:o.RegStart-1]
+	if !d.names.add(hashName(sub)) {
+		return
+	}
+	d.unique++
+	d.winUnique++
+	if c != nil {
+		c.unique++
+		c.uniqueBytes += uint64(len(sub))
+	}
+	labels := o.Labels[:subLabelCount(o.Labels, o.RegStart)]
+	if ipShaped(sub, labels) {
+		d.ipShaped++
+		return
+	}
+	d.uniqueBytes += uint64(len(sub))
+	d.dayRaw += uint64(len(sub))
+	if d.dayRaw > d.peakDayRaw {
+		d.peakDayRaw = d.dayRaw
+	}
+	off := 0
+	data := false
+	for _, l := range labels {
+		label := sub[off : off+int(l)]
+		off += int(l) + 1
+		if int(l) > d.maxLabel {
+			d.maxLabel = int(l)
+		}
+		s, n := e.model.LabelScore(label)
+		d.ngramSum += int64(s)
+		d.ngramN += int64(n)
+		if l >= 16 || (l >= 8 && s < -5*256*n) {
+			data = true
+		}
+	}
+	if data {
+		d.dataNames++
+		d.subLenSum += uint64(len(sub))
+		d.subLenSq += uint64(len(sub)) * uint64(len(sub))
+		if digestShaped(sub, labels) {
+			d.digestNames++
+		}
+		d.updateZone(sub)
+		if len(d.samples) < 5 {
+			d.samples = append(d.samples, append([]byte(nil), o.Name...))
+			d.mem += len(o.Name) + 24
+		}
+	}
+	memBefore := cap(d.pending) + d.names.bytes()
+	d.pending = append(d.pending, sub...)
+	d.pending = append(d.pending, '\n')
+	if len(d.pending) >= pendingFlush {
+		e.compress(d)
+	}
+	d.mem += cap(d.pending) + d.names.bytes() - memBefore
+}
+
+// window advances the tumbling window to t and counts a query in it.
+func (d *domain) window(e *Engine, t int64, query bool) {
+	w := int64(e.cfg.Window)
+	if t-d.winStart >= w {
+		d.winStart = t - (t-d.winStart)%w
+		d.winQueries, d.winUnique = 0, 0
+	}
+	if day := t / int64(24*time.Hour); day != d.day {
+		d.day, d.dayRaw = day, 0
+	}
+	if query {
+		d.winQueries++
+	}
+	if d.winQueries > d.peakQueries {
+		d.peakQueries = d.winQueries
+	}
+	if d.winUnique+1 > d.peakUniq {
+		d.peakUniq = d.winUnique + 1
+	}
+}
+
+// compress folds the pending subdomain text into the information
+// estimate: its size after DEFLATE compression (Paxson et al., "Practical
+// Comprehensive Bounds on Surreptitious Communication over DNS", USENIX
+// Security 2013, bound the information in a set of names by its compressed
+// size).
+func (e *Engine) compress(d *domain) {
+	if len(d.pending) == 0 {
+		return
+	}
+	e.counts.n = 0
+	e.zw.Reset(&e.counts)
+	e.zw.Write(d.pending)
+	e.zw.Close()
+	d.info += uint64(e.counts.n)
+	d.infoRaw += uint64(len(d.pending))
+	d.pending = d.pending[:0]
+	e.stats.CompressedRuns++
+}
+
+// updateZone keeps the longest common trailing run of labels of the
+// data-like subdomains: the tunnel's own zone below the registered domain.
+func (d *domain) updateZone(sub []byte) {
+	if !d.haveZone {
+		d.haveZone = true
+		// Everything but the leftmost label can be the zone.
+		if i := bytes.IndexByte(sub, '.'); i >= 0 {
+			d.zone = append(d.zone[:0], sub[i+1:]...)
+		}
+		return
+	}
+	z := d.zone
+	i, j := len(z), len(sub)
+	for i > 0 && j > 0 && z[i-1] == sub[j-1] {
+		i--
+		j--
+	}
+	// The common part must start at a label boundary in both.
+	for i < len(z) && !(i == 0 || z[i-1] == '.') || (i < len(z) && !(j == 0 || sub[j-1] == '.')) {
+		k := bytes.IndexByte(z[i:], '.')
+		if k < 0 {
+			i = len(z)
+			break
+		}
+		i += k + 1
+		j += k + 1
+	}
+	if j == len(sub) && i < len(z) {
+		// sub is entirely a suffix of the zone: the zone must keep a
+		// label for the data, so it shrinks.
+		if k := bytes.IndexByte(z[i:], '.'); k >= 0 {
+			i += k + 1
+		} else {
+			i = len(z)
+		}
+	}
+	d.zone = append(d.zone[:0], z[i:]...)
+}
+
+// subLabelCount returns how many of the labels lie left of regStart.
+func subLabelCount(labels []uint8, regStart int) int {
+	off := 0
+	for i, l := range labels {
+		if off >= regStart {
+			return i
+		}
+		off += int(l) + 1
+	}
+	return len(labels)
+}
+
+// ipShaped reports whether a subdomain begins with a reversed IPv4
+// address (four decimal labels of at most 255: DNSBL queries, RFC 5782,
+// and Team Cymru's origin.asn lookups) or consists of 16 or more single
+// hexadecimal nibble labels (reversed IPv6 addresses, RFC 3596 and DNSBL
+// over IPv6).
+func ipShaped(sub []byte, labels []uint8) bool {
+	if len(labels) >= 16 {
+		nibbles := true
+		off := 0
+		for _, l := range labels[:16] {
+			if l != 1 || !isHex(sub[off]) {
+				nibbles = false
+				break
+			}
+			off += 2
+		}
+		if nibbles {
+			return true
+		}
+	}
+	if len(labels) < 4 {
+		return false
+	}
+	off := 0
+	for _, l := range labels[:4] {
+		if l == 0 || l > 3 {
+			return false
+		}
+		v := 0
+		for _, c := range sub[off : off+int(l)] {
+			if c < '0' || c > '9' {
+				return false
+			}
+			v = v*10 + int(c-'0')
+		}
+		if v > 255 {
+			return false
+		}
+		off += int(l) + 1
+	}
+	return true
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
+
+// digestShaped reports whether a subdomain's only long label is exactly
+// the size of a common message digest in hex (32, 40, 64 characters: MD5,
+// SHA-1, SHA-256) or base32 (26, 32, 52): the shape of reputation and
+// antivirus lookups, which put a file or URL hash in a label. Tunnels
+// write as many bytes as a name holds and vary their lengths.
+func digestShaped(sub []byte, labels []uint8) bool {
+	long := false
+	off := 0
+	for _, l := range labels {
+		label := sub[off : off+int(l)]
+		off += int(l) + 1
+		if l < 16 {
+			continue
+		}
+		if long {
+			return false
+		}
+		long = true
+		hexDigest := (l == 32 || l == 40 || l == 64) && allHex(label)
+		b32Digest := (l == 26 || l == 32 || l == 52) && allBase32(label)
+		if !hexDigest && !b32Digest {
+			return false
+		}
+	}
+	return long
+}
+
+func allHex(b []byte) bool {
+	for _, c := range b {
+		if !isHex(c) {
+			return false
+		}
+	}
+	return true
+}
+
+func allBase32(b []byte) bool {
+	for _, c := range b {
+		if !('a' <= c && c <= 'z' || '2' <= c && c <= '7') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,360 @@
+package engine
+
+import (
+	"crypto/sha1"
+	"encoding/base32"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dnsieve/dnsieve/internal/regdomain"
+)
+
+const (
+	tA    = 1
+	tNULL = 10
+	tTXT  = 16
+	tPTR  = 12
+	tSRV  = 33
+)
+
+var t0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
+// feeder builds observations from names.
+type feeder struct {
+	e     *Engine
+	split *regdomain.Splitter
+}
+
+func newFeeder(cfg Config) *feeder { return &feeder{e: New(cfg), split: regdomain.New(0)} }
+
+// lookup feeds a query and its response.
+func (f *feeder) lookup(name string, at time.Time, client string, qtype uint16, rcode uint8, answerBytes int) uint32 {
+	var lens []uint8
+	for _, l := range strings.Split(name, ".") {
+		lens = append(lens, uint8(len(l)))
+	}
+	lower, start := f.split.Split([]byte(name), lens)
+	c := netip.MustParseAddr(client)
+	s := netip.MustParseAddr("192.0.2.53")
+	q := Observation{Time: at.UnixNano(), Client: c, Server: s, QType: qtype, Name: lower, Labels: lens, RegStart: start, Size: 30 + len(name)}
+	id := f.e.Observe(&q)
+	r := q
+	r.Response, r.RCode, r.AnswerData, r.Time = true, rcode, answerBytes, q.Time+int64(20*time.Millisecond)
+	f.e.Observe(&r)
+	return id
+}
+
+func (f *feeder) find(t *testing.T, registered string) *Finding {
+	t.Helper()
+	for _, fd := range f.e.Findings() {
+		if fd.RegisteredDomain == registered {
+			return &fd
+		}
+	}
+	return nil
+}
+
+var b32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// chunkName encodes data as base32 labels of up to 63 bytes under zone.
+func chunkName(data []byte, zone string) string {
+	s := b32.EncodeToString(data)
+	var labels []string
+	for len(s) > 63 {
+		labels = append(labels, s[:63])
+		s = s[63:]
+	}
+	labels = append(labels, s)
+	return strings.Join(labels, ".") + "." + zone
+}
+
+func TestTunnelFoundWithEvidenceAndZone(t *testing.T) {
+	f := newFeeder(Config{})
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 600; i++ {
+		data := make([]byte, 90)
+		for j := range data {
+			data[j] = byte(rng.IntN(256))
+		}
+		f.lookup(chunkName(data, "t1.example-tunnel.com"), t0.Add(time.Duration(i)*200*time.Millisecond), "10.1.1.5", tNULL, 0, 200)
+	}
+	// Ordinary names of the same registered domain do not hide it.
+	for i := 0; i < 200; i++ {
+		f.lookup("www.example-tunnel.com", t0.Add(time.Duration(i)*time.Second), "10.1.1.9", tA, 0, 16)
+	}
+	fd := f.find(t, "example-tunnel.com")
+	if fd == nil {
+		t.Fatal("tunnel not found")
+	}
+	if fd.Verdict != "tunnel" || fd.Severity != SeverityHigh {
+		t.Fatalf("verdict %s %s score %.1f evidence %q", fd.Verdict, fd.SeverityText, fd.Score, fd.Evidence)
+	}
+	if fd.Domain != "t1.example-tunnel.com" {
+		t.Errorf("zone %q, want t1.example-tunnel.com", fd.Domain)
+	}
+	if fd.UniqueNames != 601 || fd.Queries != 800 {
+		t.Errorf("unique %d queries %d", fd.UniqueNames, fd.Queries)
+	}
+	if len(fd.Clients) != 2 || fd.Clients[0].Addr != "10.1.1.5" || fd.Clients[0].UniqueNames != 600 {
+		t.Errorf("clients %+v", fd.Clients)
+	}
+	// 600 names of 90 random bytes: about 54 KB that cannot compress below
+	// the data itself.
+	if fd.BytesUp < 50000 || fd.BytesUp > 100000 {
+		t.Errorf("bytes up %d", fd.BytesUp)
+	}
+	if fd.BytesDown != 600*200+200*16 {
+		t.Errorf("bytes down %d", fd.BytesDown)
+	}
+	joined := strings.Join(fd.Evidence, "\n")
+	for _, want := range []string{"601 distinct subdomains", "NULL", "encoded data"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("evidence lacks %q:\n%s", want, joined)
+		}
+	}
+}
+
+// TestLowAndSlow: 4 KB leaked over 24 hours, one query every 13 minutes.
+func TestLowAndSlow(t *testing.T) {
+	f := newFeeder(Config{})
+	rng := rand.New(rand.NewPCG(3, 4))
+	secret := make([]byte, 4096)
+	for i := range secret {
+		secret[i] = byte(rng.IntN(256))
+	}
+	n := 0
+	for off := 0; off < len(secret); off += 36 {
+		end := min(off+36, len(secret))
+		at := t0.Add(time.Duration(n) * 13 * time.Minute)
+		f.lookup(chunkName(secret[off:end], "cdn-metrics.example.net"), at, "10.9.9.9", tA, 3, 0)
+		n++
+	}
+	// Alongside, ordinary lookups of many domains.
+	for i := 0; i < 2000; i++ {
+		f.lookup(fmt.Sprintf("www.site%d.example", i%300), t0.Add(time.Duration(i)*40*time.Second), "10.9.9.9", tA, 0, 16)
+	}
+	fd := f.find(t, "example.net")
+	if fd == nil || fd.Verdict != "tunnel" || fd.Severity < SeverityMedium {
+		t.Fatalf("low-and-slow exfiltration not found as a tunnel: %+v", fd)
+	}
+	if span := fd.LastSeen.Sub(fd.FirstSeen); span < 23*time.Hour {
+		t.Errorf("span %v", span)
+	}
+	for _, other := range f.e.Findings() {
+		if other.RegisteredDomain != "example.net" {
+			t.Errorf("ordinary domain flagged: %s %s", other.RegisteredDomain, other.Verdict)
+		}
+	}
+}
+
+// hardNegative feeds a benign family and requires no high or medium finding.
+func hardNegative(t *testing.T, name string, feed func(f *feeder, rng *rand.Rand)) {
+	t.Run(name, func(t *testing.T) {
+		f := newFeeder(Config{})
+		feed(f, rand.New(rand.NewPCG(7, 8)))
+		for _, fd := range f.e.Findings() {
+			if fd.Severity >= SeverityMedium {
+				t.Errorf("%s: %s judged %s/%s (score %.1f): %q", name, fd.Domain, fd.Verdict, fd.SeverityText, fd.Score, fd.Evidence)
+			}
+		}
+	})
+}
+
+func TestHardNegatives(t *testing.T) {
+	clients := func(rng *rand.Rand) string { return fmt.Sprintf("10.0.%d.%d", rng.IntN(4), 1+rng.IntN(250)) }
+	at := func(i int) time.Time { return t0.Add(time.Duration(i) * 700 * time.Millisecond) }
+	hardNegative(t, "akamai edge names", func(f *feeder, rng *rand.Rand) {
+		for i := 0; i < 5000; i++ {
+			f.lookup(fmt.Sprintf("e%d.%s.akamaiedge.net", 1000+rng.IntN(9000), []string{"dscb", "dscx", "b", "a", "g"}[rng.IntN(5)]), at(i), clients(rng), tA, 0, 16)
+		}
+	})
+	hardNegative(t, "googlevideo", func(f *feeder, rng *rand.Rand) {
+		const alnum = "abcdefghijklmnopqrstuvwxyz0123456789"
+		for i := 0; i < 5000; i++ {
+			var b strings.Builder
+			for j := 0; j < 8; j++ {
+				b.WriteByte(alnum[rng.IntN(len(alnum))])
+			}
+			f.lookup(fmt.Sprintf("r%d---sn-%s.googlevideo.com", 1+rng.IntN(20), b.String()), at(i), clients(rng), tA, 0, 16)
+		}
+	})
+	hardNegative(t, "cloudfront", func(f *feeder, rng *rand.Rand) {
+		for i := 0; i < 5000; i++ {
+			f.lookup(fmt.Sprintf("d%013x.cloudfront.net", rng.Uint64()&0xfffffffffffff), at(i), clients(rng), tA, 0, 64)
+		}
+	})
+	hardNegative(t, "DNSBL from a busy mail server", func(f *feeder, rng *rand.Rand) {
+		for i := 0; i < 20000; i++ {
+			f.lookup(fmt.Sprintf("%d.%d.%d.%d.zen.spamhaus.org", rng.IntN(256), rng.IntN(256), rng.IntN(256), 1+rng.IntN(254)), at(i), "10.0.0.25", tA, 3, 0)
+		}
+	})
+	hardNegative(t, "Team Cymru ASN lookups", func(f *feeder, rng *rand.Rand) {
+		for i := 0; i < 5000; i++ {
+			f.lookup(fmt.Sprintf("%d.%d.%d.%d.origin.asn.cymru.com", rng.IntN(256), rng.IntN(256), rng.IntN(256), rng.IntN(256)), at(i), "10.0.0.26", tTXT, 0, 60)
+		}
+	})
+	hardNegative(t, "ip6.arpa PTR", func(f *feeder, rng *rand.Rand) {
+		for i := 0; i < 5000; i++ {
+			var nib []string
+			for j := 0; j < 32; j++ {
+				nib = append(nib, fmt.Sprintf("%x", rng.IntN(16)))
+			}
+			f.lookup(strings.Join(nib, ".")+".ip6.arpa", at(i), clients(rng), tPTR, 0, 40)
+		}
+	})
+	hardNegative(t, "antivirus hash lookups", func(f *feeder, rng *rand.Rand) {
+		for i := 0; i < 6000; i++ {
+			sum := sha1.Sum([]byte(fmt.Sprint(rng.Uint64())))
+			f.lookup(hex.EncodeToString(sum[:])+".v2.avqs.example-av.com", at(i), clients(rng), tA, 0, 4)
+			md5ish := hex.EncodeToString(sum[:16])
+			f.lookup("0."+md5ish+".1.fs.sophosxl.example", at(i), clients(rng), tA, 3, 0)
+		}
+	})
+	hardNegative(t, "DKIM and SRV", func(f *feeder, rng *rand.Rand) {
+		for i := 0; i < 3000; i++ {
+			f.lookup(fmt.Sprintf("selector%d._domainkey.example%d.com", 1+rng.IntN(2), rng.IntN(50)), at(i), "10.0.0.25", tTXT, 0, 400)
+			f.lookup("_ldap._tcp.dc._msdcs.corp.example.org", at(i), clients(rng), tSRV, 0, 60)
+			f.lookup("_kerberos._udp.corp.example.org", at(i), clients(rng), tSRV, 0, 60)
+		}
+	})
+	hardNegative(t, "Windows search-suffix appends", func(f *feeder, rng *rand.Rand) {
+		hosts := []string{"www.google.com", "login.microsoftonline.com", "teams.microsoft.com", "outlook.office365.com", "github.com", "slack.com", "zoom.us", "wpad", "isatap", "fileserver", "printer3", "intranet", "api.weather.gov"}
+		for i := 0; i < 5000; i++ {
+			h := hosts[rng.IntN(len(hosts))]
+			if rng.IntN(2) == 0 {
+				h = fmt.Sprintf("%s%d", []string{"pc", "laptop", "desktop", "srv"}[rng.IntN(4)], rng.IntN(400))
+			}
+			f.lookup(h+".corp.example.com", at(i), clients(rng), tA, 3, 0)
+		}
+	})
+	hardNegative(t, "telemetry endpoints", func(f *feeder, rng *rand.Rand) {
+		for i := 0; i < 5000; i++ {
+			f.lookup([]string{"v10.events.data.microsoft.com", "settings-win.data.microsoft.com", "self.events.data.microsoft.com", "watson.telemetry.microsoft.com"}[rng.IntN(4)], at(i), clients(rng), tA, 0, 60)
+		}
+	})
+}
+
+func TestMemoryCapUnderFlood(t *testing.T) {
+	f := newFeeder(Config{MaxMemory: 8 << 20})
+	rng := rand.New(rand.NewPCG(5, 6))
+	var tunnelID uint32
+	for i := 0; i < 300000; i++ {
+		at := t0.Add(time.Duration(i) * time.Millisecond)
+		f.lookup(fmt.Sprintf("x.flood%d.example", i), at, "10.5.5.5", tA, 3, 0)
+		if i%100 == 0 {
+			data := make([]byte, 60)
+			for j := range data {
+				data[j] = byte(rng.IntN(256))
+			}
+			tunnelID = f.lookup(chunkName(data, "t.evil-tunnel.com"), at, "10.6.6.6", tTXT, 0, 120)
+		}
+		if f.e.mem > f.e.cfg.MaxMemory {
+			t.Fatalf("memory estimate %d over the cap after %d lookups", f.e.mem, i)
+		}
+	}
+	st := f.e.Stats()
+	if st.Evictions == 0 || st.Domains > 20000 {
+		t.Fatalf("stats %+v", st)
+	}
+	fd := f.find(t, "evil-tunnel.com")
+	if fd == nil || fd.Verdict != "tunnel" || fd.ID != tunnelID {
+		t.Fatalf("the active tunnel was lost in the flood: %+v", fd)
+	}
+}
+
+func TestIPShapedAndDigestShaped(t *testing.T) {
+	cases := []struct {
+		sub    string
+		ip, dg bool
+	}{
+		{"4.3.2.1.zen", true, false},
+		{"255.0.10.1", true, false},
+		{"256.0.10.1", false, false},
+		{"1.2.3", false, false},
+		{"b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4", true, false},
+		{"0123456789abcdef0123456789abcdef.v1", false, true},
+		{"0123456789abcdef0123456789abcdef01234567", false, true},
+		{"0123456789abcdef0123456789abcde", false, false}, // 31 hex: not a digest size
+		{"mfrggzdfmztwq2lknnwg23tpobyxe43u", false, true}, // 32 base32
+		{"0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef", false, false},
+	}
+	for _, c := range cases {
+		var lens []uint8
+		for _, l := range strings.Split(c.sub, ".") {
+			lens = append(lens, uint8(len(l)))
+		}
+		if got := ipShaped([]byte(c.sub), lens); got != c.ip {
+			t.Errorf("ipShaped(%q) = %v", c.sub, got)
+		}
+		if got := digestShaped([]byte(c.sub), lens); got != c.dg {
+			t.Errorf("digestShaped(%q) = %v", c.sub, got)
+		}
+	}
+}
+
+func TestZoneIsDeepestCommonZone(t *testing.T) {
+	d := &domain{}
+	for _, s := range []string{"aaaa.bbbb.up.t1", "cccc.up.t1", "dddd.down.t1"} {
+		d.updateZone([]byte(s))
+	}
+	if string(d.zone) != "t1" {
+		t.Fatalf("zone %q", d.zone)
+	}
+	d = &domain{}
+	d.updateZone([]byte("abc.xt1"))
+	d.updateZone([]byte("abd.t1"))
+	if string(d.zone) != "" {
+		t.Fatalf("zone %q: must not cut inside a label", d.zone)
+	}
+}
+
+func TestObserveAllocatesNothingForAKnownName(t *testing.T) {
+	f := newFeeder(Config{})
+	name := "www.example.com"
+	lens := []uint8{3, 7, 3}
+	lower, start := f.split.Split([]byte(name), lens)
+	o := Observation{Time: t0.UnixNano(), Client: netip.MustParseAddr("10.0.0.1"), QType: tA, Name: append([]byte(nil), lower...), Labels: lens, RegStart: start}
+	f.e.Observe(&o)
+	if n := testing.AllocsPerRun(1000, func() { o.Time++; f.e.Observe(&o) }); n != 0 {
+		t.Fatalf("Observe allocates %v per known message", n)
+	}
+}
+
+func BenchmarkObserveKnownDomain(b *testing.B) {
+	f := newFeeder(Config{})
+	lens := []uint8{3, 7, 3}
+	lower, start := f.split.Split([]byte("www.example.com"), lens)
+	o := Observation{Client: netip.MustParseAddr("10.0.0.1"), QType: tA, Name: append([]byte(nil), lower...), Labels: lens, RegStart: start}
+	b.ReportAllocs()
+	for b.Loop() {
+		o.Time++
+		f.e.Observe(&o)
+	}
+}
+
+func TestNamesUnderNoTLDGroupByServer(t *testing.T) {
+	cases := map[string]bool{"example.com": false, "pirate.sea": false, "jz-n-bs.local": false, "xn--p1ai": false,
+		"546b03f50000.19e4d098dc8c": true, "a.b1": true, "x.com-": true}
+	for reg, want := range cases {
+		if got := notUnderTLD([]byte(reg)); got != want {
+			t.Errorf("notUnderTLD(%q) = %v", reg, got)
+		}
+	}
+	f := newFeeder(Config{})
+	rng := rand.New(rand.NewPCG(9, 9))
+	for i := 0; i < 50; i++ {
+		name := fmt.Sprintf("dnscat.%016x%016x.%016x", rng.Uint64(), rng.Uint64(), rng.Uint64())
+		f.lookup(name, t0.Add(time.Duration(i)*time.Second), "10.2.2.2", tTXT, 0, 80)
+	}
+	if n := len(f.e.domains); n != 1 {
+		t.Fatalf("%d groups, want 1", n)
+	}
+	if d := f.e.domains["direct:192.0.2.53"]; d == nil || d.unique != 50 {
+		t.Fatalf("direct group: %+v", f.e.domains)
+	}
+}

@@ -1,0 +1,69 @@
+package engine
+
+// nameSet is an open-addressing set of 64-bit name hashes. Zero marks an
+// empty slot, so a hash of zero is stored as one. It grows by doubling up
+// to a limit; past it, Add reports every unseen hash as new without
+// storing it (the count then over-estimates, which only happens for
+// domains with a very large number of distinct names).
+type nameSet struct {
+	slots []uint64
+	n     int
+	limit int
+}
+
+// add inserts h and reports whether it was new.
+func (s *nameSet) add(h uint64) bool {
+	if h == 0 {
+		h = 1
+	}
+	if s.slots == nil {
+		s.slots = make([]uint64, 8)
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return false
+		case 0:
+			if (s.n+1)*4 > len(s.slots)*3 {
+				if len(s.slots)*2 > s.limit {
+					return true // full: counted, not stored
+				}
+				s.grow()
+				return s.add(h)
+			}
+			s.slots[i] = h
+			s.n++
+			return true
+		}
+	}
+}
+
+func (s *nameSet) grow() {
+	old := s.slots
+	s.slots = make([]uint64, len(old)*2)
+	mask := uint64(len(s.slots) - 1)
+	for _, h := range old {
+		if h == 0 {
+			continue
+		}
+		i := h & mask
+		for s.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		s.slots[i] = h
+	}
+}
+
+// bytes is the set's memory.
+func (s *nameSet) bytes() int { return 8 * len(s.slots) }
+
+// hashName is FNV-1a (64 bit) over b.
+func hashName(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}

@@ -1,0 +1,52 @@
+package engine
+
+import (
+	"net/netip"
+
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
+)
+
+// Observation is one DNS message as the engine sees it. Slices are only
+// read during Observe.
+type Observation struct {
+	// Time is the capture time in Unix nanoseconds; all windows use it.
+	Time int64
+	// File is the index of the capture the message came from.
+	File int
+	// Client is the host that asked: the source of a query, the
+	// destination of a response.
+	Client netip.Addr
+	// Server is the other end.
+	Server   netip.Addr
+	Response bool
+	QType    uint16
+	RCode    uint8
+	// Name is the first question name, lowercased, labels joined by '.';
+	// Labels are the label lengths; RegStart is the index in Name where
+	// the registered domain starts (0: the whole name).
+	Name     []byte
+	Labels   []uint8
+	RegStart int
+	// MixedCase is true when the name on the wire mixed upper and lower
+	// case letters (0x20 randomisation or a case-sensitive encoding).
+	MixedCase bool
+	// Size is the DNS message length; AnswerData the RDATA bytes of the
+	// answer section.
+	Size       int
+	AnswerData int
+	// Match is what the fingerprints recognised in the message.
+	Match fingerprint.Match
+	// Flagged is true when a per-message check fired.
+	Flagged bool
+}
+
+// RawObservation is a non-DNS payload on a DNS port that a fingerprint
+// recognised (iodine's raw mode sends its tunnel over plain UDP on port 53
+// after a DNS handshake).
+type RawObservation struct {
+	Time           int64
+	File           int
+	Client, Server netip.Addr
+	Size           int
+	Match          fingerprint.Match
+}

@@ -1,0 +1,50 @@
+package engine
+
+// Query type classes counted per domain. Tunnels favour types that carry
+// many bytes in the answer (NULL, TXT, PRIVATE, KEY) or a name (CNAME,
+// MX, SRV); ordinary clients ask mostly for A, AAAA and HTTPS.
+const (
+	qtA = iota
+	qtAAAA
+	qtTXT
+	qtNULL
+	qtCNAME
+	qtMX
+	qtSRV
+	qtKEY
+	qtPrivate
+	qtPTR
+	qtOther
+	numQTypeClasses
+)
+
+var qtypeNames = [numQTypeClasses]string{"A", "AAAA", "TXT", "NULL", "CNAME", "MX", "SRV", "KEY", "PRIVATE", "PTR", "other"}
+
+// qtypeClass maps an RR TYPE (IANA "Resource Record (RR) TYPEs") to its
+// class.
+func qtypeClass(t uint16) int {
+	switch t {
+	case 1:
+		return qtA
+	case 28:
+		return qtAAAA
+	case 16:
+		return qtTXT
+	case 10:
+		return qtNULL
+	case 5:
+		return qtCNAME
+	case 15:
+		return qtMX
+	case 33:
+		return qtSRV
+	case 25:
+		return qtKEY
+	case 12:
+		return qtPTR
+	}
+	if t >= 65280 && t <= 65534 { // RFC 6895: reserved for private use
+		return qtPrivate
+	}
+	return qtOther
+}

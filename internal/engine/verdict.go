@@ -1,0 +1,464 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
+)
+
+// Features are a domain's behaviour, the inputs of its verdict. They are
+// written into findings so that analysts (and training) can see them.
+type Features struct {
+	Lookups        uint64  `json:"lookups"` // max(queries, responses): one per transaction whichever directions were captured
+	Queries        uint64  `json:"queries"`
+	Responses      uint64  `json:"responses"`
+	Unique         uint64  `json:"unique_names"`
+	UniqueRatio    float64 `json:"unique_ratio"`
+	IPShaped       uint64  `json:"ip_shaped_names"`
+	DataNames      uint64  `json:"data_like_names"`
+	DigestNames    uint64  `json:"digest_like_names"`
+	InfoBytes      float64 `json:"info_bytes"` // compressed unique subdomain text
+	InfoPerName    float64 `json:"info_per_name"`
+	PeakDayInfo    float64 `json:"peak_day_info_bytes"`
+	MeanSubLen     float64 `json:"mean_subdomain_length"`
+	SubLenStddev   float64 `json:"subdomain_length_stddev"`
+	MaxLabel       int     `json:"max_label_length"`
+	NgramBits      float64 `json:"ngram_bits_per_char"`
+	RareTypeShare  float64 `json:"rare_type_share"` // NULL, KEY, PRIVATE, other
+	DataTypeShare  float64 `json:"data_type_share"` // TXT, CNAME, MX, SRV
+	NXShare        float64 `json:"nxdomain_share"`
+	ErrorShare     float64 `json:"error_share"`
+	AnswerBytes    float64 `json:"answer_bytes_per_response"`
+	FlaggedShare   float64 `json:"flagged_share"`
+	MixedCaseShare float64 `json:"mixed_case_share"`
+	Clients        int     `json:"clients"`
+	Seconds        float64 `json:"seconds"`
+	PeakWinQueries uint64  `json:"peak_window_queries"`
+	PeakWinUnique  uint64  `json:"peak_window_unique"`
+	RawPackets     uint64  `json:"raw_packets"`
+	Tool           string  `json:"tool"`
+	ToolStrong     uint32  `json:"tool_strong"`
+	ToolWeak       uint32  `json:"tool_weak"`
+}
+
+// Severity of a finding.
+type Severity uint8
+
+// Severities, weakest first.
+const (
+	SeverityNone Severity = iota
+	SeverityLow
+	SeverityMedium
+	SeverityHigh
+)
+
+func (s Severity) String() string {
+	return [...]string{"none", "low", "medium", "high"}[s]
+}
+
+// Client is one client's part in a finding.
+type Client struct {
+	Addr        string  `json:"address"`
+	Queries     uint64  `json:"queries"`
+	Responses   uint64  `json:"responses"`
+	UniqueNames uint64  `json:"unique_names"`
+	BytesUp     uint64  `json:"bytes_up"`
+	FirstSeen   string  `json:"first_seen"`
+	LastSeen    string  `json:"last_seen"`
+	MeanGap     float64 `json:"mean_query_gap_seconds,omitempty"`
+	GapCV       float64 `json:"query_gap_cv,omitempty"`
+	// Tool is the tool recognised in this client's messages, if any.
+	Tool string `json:"tool,omitempty"`
+}
+
+// Finding is the engine's verdict on one domain.
+type Finding struct {
+	ID               uint32   `json:"-"`
+	Domain           string   `json:"domain"`
+	RegisteredDomain string   `json:"registered_domain"`
+	Verdict          string   `json:"verdict"` // "tunnel" or "suspicious"
+	Severity         Severity `json:"-"`
+	SeverityText     string   `json:"severity"`
+	Score            float64  `json:"score"`
+	Tool             string   `json:"tool"`
+	// ToolRecognised is true when the tool's protocol was recognised
+	// (strong fingerprints), not only guessed.
+	ToolRecognised bool `json:"tool_recognised"`
+	// Tools lists every tool recognised in the domain, most evidence
+	// first (several tools can share a domain, e.g. a test zone).
+	Tools        []string  `json:"tools"`
+	Clients      []Client  `json:"clients"`
+	OtherClients uint64    `json:"other_clients,omitempty"`
+	FirstSeen    time.Time `json:"first_seen"`
+	LastSeen     time.Time `json:"last_seen"`
+	Queries      uint64    `json:"queries"`
+	Responses    uint64    `json:"responses"`
+	UniqueNames  uint64    `json:"unique_names"`
+	BytesUp      uint64    `json:"bytes_up"`
+	BytesDown    uint64    `json:"bytes_down"`
+	Files        []int     `json:"-"`
+	Pcaps        []string  `json:"pcaps"`
+	Evidence     []string  `json:"evidence"`
+	Samples      []string  `json:"sample_names"`
+	Features     Features  `json:"features"`
+}
+
+// features computes a domain's features; it flushes the pending text into
+// the information estimate first.
+func (e *Engine) features(d *domain) Features {
+	e.compress(d)
+	f := Features{
+		Queries: d.queries, Responses: d.responses, Unique: d.unique, IPShaped: d.ipShaped,
+		DataNames: d.dataNames, DigestNames: d.digestNames, MaxLabel: d.maxLabel,
+		Clients: len(d.clients) + int(d.otherClients), PeakWinQueries: d.peakQueries, PeakWinUnique: d.peakUniq,
+		RawPackets: d.raw,
+	}
+	f.Lookups = max(d.queries, d.responses)
+	if f.Lookups > 0 {
+		f.UniqueRatio = float64(d.unique) / float64(f.Lookups)
+		f.FlaggedShare = float64(d.flagged) / float64(d.queries+d.responses)
+		f.MixedCaseShare = float64(d.mixedCase) / float64(d.queries+d.responses)
+	}
+	f.InfoBytes = float64(d.info)
+	if n := d.unique - d.ipShaped; n > 0 {
+		f.InfoPerName = f.InfoBytes / float64(n)
+		f.MeanSubLen = float64(d.uniqueBytes) / float64(n)
+	}
+	if d.infoRaw > 0 {
+		f.PeakDayInfo = float64(d.peakDayRaw) * float64(d.info) / float64(d.infoRaw)
+	}
+	if d.dataNames > 1 {
+		m := float64(d.subLenSum) / float64(d.dataNames)
+		f.SubLenStddev = math.Sqrt(math.Max(0, float64(d.subLenSq)/float64(d.dataNames)-m*m))
+	}
+	if d.ngramN > 0 {
+		f.NgramBits = float64(d.ngramSum) / float64(d.ngramN) / 256
+	}
+	if d.queries > 0 {
+		q := float64(d.queries)
+		f.RareTypeShare = float64(d.qtypes[qtNULL]+d.qtypes[qtKEY]+d.qtypes[qtPrivate]+d.qtypes[qtOther]) / q
+		f.DataTypeShare = float64(d.qtypes[qtTXT]+d.qtypes[qtCNAME]+d.qtypes[qtMX]+d.qtypes[qtSRV]) / q
+	}
+	if d.responses > 0 {
+		r := float64(d.responses)
+		f.NXShare = float64(d.nxdomain) / r
+		f.ErrorShare = float64(d.otherError) / r
+		f.AnswerBytes = float64(d.answerData) / r
+	}
+	f.Seconds = float64(d.last-d.first) / 1e9
+	tool, strong, weak := d.tool()
+	f.Tool, f.ToolStrong, f.ToolWeak = tool.String(), strong, weak
+	return f
+}
+
+// tool returns the tool with the most strong matches (then weak ones).
+func (d *domain) tool() (fingerprint.Tool, uint32, uint32) {
+	best := fingerprint.Unknown
+	var bs, bw uint32
+	for t := 1; t < numTools; t++ {
+		s, w := d.tools[t][fingerprint.Strong], d.tools[t][fingerprint.Weak]
+		if s > bs || s == bs && w > bw {
+			best, bs, bw = fingerprint.Tool(t), s, w
+		}
+	}
+	return best, bs, bw
+}
+
+// rule is one piece of evidence: points it adds to the score when it
+// holds, and the words that explain it.
+type rule struct {
+	points float64
+	text   string
+}
+
+// judge scores features. The points are hand-set from protocol facts and
+// published work (Paxson et al. 2013's 4 KB/day information bound; the
+// record types tunnels need for downstream capacity) and checked on the
+// evaluation corpora (EVALUATION.md); learned scoring may replace them.
+func judge(f *Features) (float64, []rule) {
+	var rs []rule
+	add := func(p float64, format string, args ...any) {
+		rs = append(rs, rule{p, fmt.Sprintf(format, args...)})
+	}
+	if f.ToolStrong >= 3 {
+		add(6, "%s protocol recognised in %s messages", f.Tool, comma(uint64(f.ToolStrong)))
+	} else if f.ToolStrong > 0 {
+		add(3, "%s protocol recognised in %s message(s)", f.Tool, comma(uint64(f.ToolStrong)))
+	}
+	if f.RawPackets > 0 {
+		add(3, "%s non-DNS packets on the DNS port (raw tunnel mode)", comma(f.RawPackets))
+	}
+	switch {
+	case f.InfoBytes >= 4096:
+		add(3, "%s of information in distinct names (compressed)", bytesText(f.InfoBytes))
+	case f.InfoBytes >= 1024:
+		add(2, "%s of information in distinct names (compressed)", bytesText(f.InfoBytes))
+	case f.InfoBytes >= 256:
+		add(1, "%s of information in distinct names (compressed)", bytesText(f.InfoBytes))
+	}
+	if f.Unique >= 100 && f.UniqueRatio >= 0.3 {
+		add(1, "%s distinct subdomains (%.0f%% of lookups)", comma(f.Unique), 100*f.UniqueRatio)
+	}
+	if f.DataNames >= 5 {
+		switch {
+		case f.NgramBits <= -5.5:
+			add(2, "subdomains look like encoded data (%.1f bits/char against ordinary host names)", f.NgramBits)
+		case f.NgramBits <= -4.8:
+			add(1, "subdomains look unlike ordinary host names (%.1f bits/char)", f.NgramBits)
+		}
+	}
+	if f.MeanSubLen >= 24 && f.DataNames >= 5 {
+		add(1, "long subdomains (mean %.0f bytes)", f.MeanSubLen)
+	}
+	if f.MaxLabel >= 48 {
+		add(1, "labels up to %d bytes", f.MaxLabel)
+	}
+	if f.RareTypeShare >= 0.2 && f.Queries >= 10 {
+		add(3, "%.0f%% of queries ask for NULL, KEY or private-use records", 100*f.RareTypeShare)
+	} else if f.DataTypeShare >= 0.5 && f.Queries >= 10 {
+		add(1, "%.0f%% of queries ask for TXT, CNAME, MX or SRV records", 100*f.DataTypeShare)
+	}
+	if f.AnswerBytes >= 60 && f.Responses >= 10 {
+		add(1, "answers carry %.0f bytes on average", f.AnswerBytes)
+	}
+	if f.FlaggedShare >= 0.2 && f.Lookups >= 10 {
+		add(1, "%.0f%% of messages fail the per-name checks", 100*f.FlaggedShare)
+	}
+	if f.Unique > 0 && float64(f.IPShaped) >= 0.5*float64(f.Unique) {
+		add(-4, "most names are reversed IP addresses (DNSBL or reverse lookups)")
+	}
+	if f.DataNames >= 10 && float64(f.DigestNames) >= 0.9*float64(f.DataNames) && f.RareTypeShare < 0.2 && f.AnswerBytes < 60 {
+		add(-4, "names hold one hash-sized label each (reputation-lookup shape)")
+	}
+	score := 0.0
+	for _, r := range rs {
+		score += r.points
+	}
+	return score, rs
+}
+
+// verdictOf maps a score to a verdict and severity. A domain needs some
+// breadth (distinct names or recognised protocol) to be judged at all.
+func verdictOf(score float64, f *Features) (string, Severity) {
+	if f.Unique < 10 && f.ToolStrong == 0 && f.RawPackets == 0 {
+		return "", SeverityNone
+	}
+	switch {
+	case score >= 9:
+		return "tunnel", SeverityHigh
+	case score >= 7:
+		return "tunnel", SeverityMedium
+	case score >= 5:
+		return "suspicious", SeverityLow
+	}
+	return "", SeverityNone
+}
+
+// Findings judges every domain and returns those with a verdict, most
+// severe first.
+func (e *Engine) Findings() []Finding {
+	var out []Finding
+	for _, d := range e.domains {
+		if d.unique < 10 && d.raw == 0 && !d.hasStrong() {
+			continue
+		}
+		f := e.features(d)
+		score, rules := judge(&f)
+		verdict, sev := verdictOf(score, &f)
+		if verdict == "" {
+			continue
+		}
+		out = append(out, e.finding(d, &f, score, rules, verdict, sev))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := &out[i], &out[j]
+		if a.Severity != b.Severity {
+			return a.Severity > b.Severity
+		}
+		if a.Score != b.Score {
+			return a.Score > b.Score
+		}
+		return a.Domain < b.Domain
+	})
+	return out
+}
+
+// Features returns the features of every domain with at least minUnique
+// distinct names, keyed by registered domain (for analysis and training).
+func (e *Engine) AllFeatures(minUnique uint64) map[string]Features {
+	out := map[string]Features{}
+	for _, d := range e.domains {
+		if d.unique >= minUnique || d.hasStrong() || d.raw > 0 {
+			out[d.name] = e.features(d)
+		}
+	}
+	return out
+}
+
+func (d *domain) hasStrong() bool {
+	for t := 1; t < numTools; t++ {
+		if d.tools[t][fingerprint.Strong] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, verdict string, sev Severity) Finding {
+	fd := Finding{
+		ID: d.id, RegisteredDomain: d.name, Verdict: verdict, Severity: sev, SeverityText: sev.String(),
+		Score: math.Round(score*10) / 10, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique,
+		FirstSeen: time.Unix(0, d.first).UTC(), LastSeen: time.Unix(0, d.last).UTC(),
+		BytesUp: d.info, BytesDown: d.answerData + d.rawB, Files: d.files, Features: *f,
+		OtherClients: d.otherClients,
+	}
+	fd.Domain = d.name
+	if len(d.zone) > 0 {
+		fd.Domain = string(d.zone) + "." + d.name
+	}
+	resemble := ""
+	// A tool is named only from protocol structure it alone has (strong
+	// matches); resemblance is said in the evidence.
+	fd.Tool = fingerprint.Unknown.String()
+	if f.Tool != fingerprint.Unknown.String() && f.ToolStrong > 0 {
+		fd.Tool, fd.ToolRecognised = f.Tool, true
+	} else if f.Tool != fingerprint.Unknown.String() && f.ToolWeak > 0 {
+		resemble = fmt.Sprintf("names resemble %s's encoding (%s messages), but no protocol structure proves it", f.Tool, comma(uint64(f.ToolWeak)))
+	}
+	fd.Tools = d.toolList()
+	if len(fd.Tools) == 0 && fd.Tool != fingerprint.Unknown.String() {
+		fd.Tools = []string{fd.Tool}
+	}
+	// Evidence: the headline first, then every rule that counted.
+	span := time.Duration(d.last - d.first).Round(time.Second)
+	fd.Evidence = append(fd.Evidence, fmt.Sprintf("%s distinct subdomains in %d lookups over %s from %d client(s)",
+		comma(d.unique), f.Lookups, span, f.Clients))
+	for _, r := range rules {
+		if r.points > 0 {
+			fd.Evidence = append(fd.Evidence, r.text)
+		}
+	}
+	if resemble != "" {
+		fd.Evidence = append(fd.Evidence, resemble)
+	}
+	for _, r := range rules {
+		if r.points < 0 {
+			fd.Evidence = append(fd.Evidence, "against: "+r.text)
+		}
+	}
+	if f.MixedCaseShare >= 0.5 {
+		fd.Evidence = append(fd.Evidence, fmt.Sprintf("%.0f%% of names mix upper and lower case (0x20 randomisation or a case-sensitive encoding)", 100*f.MixedCaseShare))
+	}
+	for _, s := range d.samples {
+		fd.Samples = append(fd.Samples, string(s))
+	}
+	// Clients, most distinct names first.
+	for a, c := range d.clients {
+		cl := Client{Addr: a.String(), Queries: c.queries, Responses: c.responses, UniqueNames: c.unique,
+			FirstSeen: time.Unix(0, c.first).UTC().Format(time.RFC3339), LastSeen: time.Unix(0, c.last).UTC().Format(time.RFC3339)}
+		if d.infoRaw > 0 {
+			cl.BytesUp = uint64(float64(c.uniqueBytes) * float64(d.info) / float64(d.infoRaw))
+		}
+		if t, n := topTool(c.strong[:]); n > 0 {
+			cl.Tool = t.String()
+		}
+		if c.gaps >= 2 {
+			cl.MeanGap = math.Round(c.gapMean*1000) / 1000
+			if c.gapMean > 0 {
+				cl.GapCV = math.Round(math.Sqrt(c.gapM2/float64(c.gaps-1))/c.gapMean*1000) / 1000
+			}
+		}
+		fd.Clients = append(fd.Clients, cl)
+	}
+	sort.Slice(fd.Clients, func(i, j int) bool {
+		a, b := fd.Clients[i], fd.Clients[j]
+		if a.UniqueNames != b.UniqueNames {
+			return a.UniqueNames > b.UniqueNames
+		}
+		if a.Queries != b.Queries {
+			return a.Queries > b.Queries
+		}
+		return addrLess(a.Addr, b.Addr)
+	})
+	return fd
+}
+
+// toolList names every tool with strong matches in at least three
+// messages or 1% of the domain's messages, most matches first.
+func (d *domain) toolList() []string {
+	type tc struct {
+		t fingerprint.Tool
+		n uint32
+	}
+	var ts []tc
+	total := d.queries + d.responses + d.raw
+	for t := 1; t < numTools; t++ {
+		n := d.tools[t][fingerprint.Strong]
+		if n >= 3 || n > 0 && uint64(n)*100 >= total {
+			ts = append(ts, tc{fingerprint.Tool(t), n})
+		}
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].n > ts[j].n || ts[i].n == ts[j].n && ts[i].t < ts[j].t })
+	out := make([]string, len(ts))
+	for i, x := range ts {
+		out[i] = x.t.String()
+	}
+	return out
+}
+
+// topTool returns the tool with the most counts.
+func topTool(counts []uint32) (fingerprint.Tool, uint32) {
+	best, n := fingerprint.Unknown, uint32(0)
+	for t := 1; t < len(counts); t++ {
+		if counts[t] > n {
+			best, n = fingerprint.Tool(t), counts[t]
+		}
+	}
+	return best, n
+}
+
+func addrLess(a, b string) bool {
+	x, err1 := netip.ParseAddr(a)
+	y, err2 := netip.ParseAddr(b)
+	if err1 != nil || err2 != nil {
+		return a < b
+	}
+	return x.Less(y)
+}
+
+// comma writes n with thousands separators.
+func comma(n uint64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// bytesText writes a byte count for people.
+func bytesText(b float64) string {
+	switch {
+	case b >= 1<<20:
+		return fmt.Sprintf("%.1f MB", b/(1<<20))
+	case b >= 1<<10:
+		return fmt.Sprintf("%.1f KB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", b)
+}
+
+// DomainID returns the ID the engine gave a registered domain, or 0.
+func (e *Engine) DomainID(registered string) uint32 {
+	if d := e.domains[registered]; d != nil {
+		return d.id
+	}
+	return 0
+}

@@ -1,0 +1,76 @@
+package fingerprint
+
+// dns2tcp 0.5.2 (Olivier Dembour, hsc.fr; mirrored as alex-sector/dns2tcp).
+// Facts used:
+//
+//   - common/includes/packet.h t_packet: (uint16) session_id, (uint16)
+//     ack_seq, (uint16) seq, (uint8) type; type OK 0x0, DESAUTH 0x1, ERR
+//     0x2, NOP 0x4, CHECK_MTU 0x6, flags DATA 0x08, ACK 0x10, NACK 0x20,
+//     USE_COMPRESS 0x40. Data follows the 7-byte header.
+//   - client/requests.c data2qname: the query name is base64(packet) +
+//     "." + domain; common/base64.c uses the RFC 4648 alphabet
+//     (A-Za-z0-9+/) and writes no '=' padding.
+//   - common/dns.c dns_encode: labels are cut at 63 characters.
+//   - common/includes/dns.h: the commands are sent under the sub-domains
+//     "=resource.", "=auth." and "=connect."; queries are TXT (16) or KEY
+//     (25) (client/rr.c rr_function).
+//   - client/requests.c push_req_data: an empty request is a NOP (type
+//     0x4), a request with data sets DATA.
+
+const dns2tcpLabel = 63
+
+func dns2tcpMatch(v *view, m *Message) Match {
+	k := v.run(0, dns2tcpLabel, cB64)
+	if k == 0 {
+		return Match{}
+	}
+	src := v.join(0, k)
+	// The header starts with a 16-bit session id and sequence numbers, so
+	// the base64 always holds upper-case letters ('A' is 0); an all-lower
+	// label is an ordinary name.
+	if !some(src, cUpper) {
+		return Match{}
+	}
+	b, ok := decode64(v.dec[:], src, &revB64)
+	if !ok || len(b) < 7 {
+		return Match{}
+	}
+	t := b[6]
+	if t&0x80 != 0 {
+		return Match{}
+	}
+	switch t & 0x07 {
+	case 0x0, 0x1, 0x2, 0x4, 0x6:
+	default:
+		return Match{}
+	}
+	payload := len(b) - 7
+	if t&0x08 != 0 && payload == 0 {
+		return Match{}
+	}
+	if t&0x07 == 0x4 && t&0x08 == 0 && payload != 0 {
+		return Match{}
+	}
+	session := uint32(b[0])<<8 | uint32(b[1])
+	hit := Match{Tool: Dns2tcp, Strength: Weak, Evidence: EvDns2tcpPacket, Detail: session}
+	if k < v.n {
+		l := v.label(k)
+		if equalFold(l, "=auth") || equalFold(l, "=connect") || equalFold(l, "=resource") {
+			hit.Strength, hit.Evidence = Strong, EvDns2tcpCommand
+			return hit
+		}
+	}
+	switch m.QType {
+	case typeKEY:
+		// KEY queries do not occur in ordinary lookups.
+		hit.Strength = Strong
+	case typeTXT:
+		if k > 1 {
+			// A full 63-character base64 label decoding to a valid header.
+			hit.Strength = Strong
+		}
+	default:
+		return Match{}
+	}
+	return hit
+}

@@ -1,0 +1,240 @@
+package fingerprint
+
+import (
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"strings"
+)
+
+// This file holds small encoders that produce names the way each tool
+// does, written from the protocol facts cited in the matcher files.
+
+// wireMsg builds a DNS message: one question and optional answers, each
+// answer given as (type, rdata); the answer owner is a pointer to the
+// question name.
+func wireMsg(labels []string, qtype uint16, response bool, answers ...answer) []byte {
+	b := make([]byte, 12)
+	binary.BigEndian.PutUint16(b[0:], 0x1234)
+	flags := uint16(0x0100)
+	if response {
+		flags |= 0x8000
+	}
+	binary.BigEndian.PutUint16(b[2:], flags)
+	binary.BigEndian.PutUint16(b[4:], 1)
+	binary.BigEndian.PutUint16(b[6:], uint16(len(answers)))
+	for _, l := range labels {
+		b = append(b, byte(len(l)))
+		b = append(b, l...)
+	}
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint16(b, qtype)
+	b = binary.BigEndian.AppendUint16(b, 1)
+	for _, a := range answers {
+		b = append(b, 0xC0, 12)
+		b = binary.BigEndian.AppendUint16(b, a.typ)
+		b = binary.BigEndian.AppendUint16(b, 1)
+		b = binary.BigEndian.AppendUint32(b, 60)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(a.rdata)))
+		b = append(b, a.rdata...)
+	}
+	return b
+}
+
+type answer struct {
+	typ   uint16
+	rdata []byte
+}
+
+// nameRdata encodes labels as an uncompressed wire name.
+func nameRdata(labels []string) []byte {
+	var b []byte
+	for _, l := range labels {
+		b = append(b, byte(len(l)))
+		b = append(b, l...)
+	}
+	return append(b, 0)
+}
+
+// txtRdata encodes one character-string.
+func txtRdata(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+
+// chunk cuts s into pieces of n bytes.
+func chunk(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	return append(out, s)
+}
+
+// name joins data labels and a domain into a label list.
+func name(data []string, domain string) []string {
+	return append(append([]string{}, data...), strings.Split(domain, ".")...)
+}
+
+// --- iodine (yarrick/iodine src/base32.c, base128.c, client.c) ---
+
+var iodB32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz012345").WithPadding(base32.NoPadding)
+
+// iodB128Alphabet is src/base128.c's cb128: a-z A-Z 0-9 then \274-\375.
+var iodB128Alphabet = func() []byte {
+	b := []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+	for c := 0274; c <= 0375; c++ {
+		b = append(b, byte(c))
+	}
+	return b
+}()
+
+// iodB128 encodes 7 bits per character, most significant first.
+func iodB128(data []byte) string {
+	var out []byte
+	var acc uint32
+	bits := 0
+	for _, c := range data {
+		acc = acc<<8 | uint32(c)
+		bits += 8
+		for bits >= 7 {
+			bits -= 7
+			out = append(out, iodB128Alphabet[(acc>>uint(bits))&0x7F])
+		}
+	}
+	if bits > 0 {
+		out = append(out, iodB128Alphabet[(acc<<uint(7-bits))&0x7F])
+	}
+	return string(out)
+}
+
+func iodineVersionLabel(version uint32, cmc uint16) string {
+	d := binary.BigEndian.AppendUint32(nil, version)
+	d = binary.BigEndian.AppendUint16(d, cmc)
+	return "v" + iodB32.EncodeToString(d)
+}
+
+func iodinePingLabel(user, seq, frag byte, cmc uint16) string {
+	d := []byte{user, (seq&7)<<4 | frag&15, byte(cmc >> 8), byte(cmc)}
+	return "p" + iodB32.EncodeToString(d)
+}
+
+func iodineLoginLabel(user byte, hash [16]byte, cmc uint16) string {
+	d := append([]byte{user}, hash[:]...)
+	d = binary.BigEndian.AppendUint16(d, cmc)
+	return "l" + iodB32.EncodeToString(d)
+}
+
+// iodineDataLabels builds an upstream data hostname: hex userid, 3 base32
+// header characters, a CMC character, the payload; cut every 57 characters
+// (encoding.c inline_dotify).
+func iodineDataLabels(user byte, hdr [3]byte, cmc byte, payload string) []string {
+	h := iodB32.EncodeToString([]byte{hdr[0], hdr[1]})[:3]
+	s := string("0123456789abcdef"[user&15]) + h + string(cmc) + payload
+	return chunk(s, 57)
+}
+
+// --- dnscat2 (iagox86/dnscat2 doc/protocol.md, driver_dns.c) ---
+
+func dc2Header(packetID uint16, typ byte, session uint16) []byte {
+	b := binary.BigEndian.AppendUint16(nil, packetID)
+	b = append(b, typ)
+	return binary.BigEndian.AppendUint16(b, session)
+}
+
+func dc2Msg(packetID, session, seq, ack uint16, data []byte) []byte {
+	b := dc2Header(packetID, 0x01, session)
+	b = binary.BigEndian.AppendUint16(b, seq)
+	b = binary.BigEndian.AppendUint16(b, ack)
+	return append(b, data...)
+}
+
+// dc2Labels hex-encodes a packet and cuts it after every 60 characters.
+func dc2Labels(pkt []byte) []string { return chunk(hex.EncodeToString(pkt), 60) }
+
+// --- dns2tcp (common/includes/packet.h, client/requests.c) ---
+
+func d2tPacket(session, ack, seq uint16, typ byte, data []byte) []byte {
+	b := binary.BigEndian.AppendUint16(nil, session)
+	b = binary.BigEndian.AppendUint16(b, ack)
+	b = binary.BigEndian.AppendUint16(b, seq)
+	b = append(b, typ)
+	return append(b, data...)
+}
+
+func d2tLabels(pkt []byte) []string {
+	return chunk(base64.RawStdEncoding.EncodeToString(pkt), 63)
+}
+
+// --- dnstt (dnstt-client/dns.go send) ---
+
+var dnsttB32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func dnsttLabels(clientID [8]byte, padding []byte, packet []byte) []string {
+	b := append([]byte{}, clientID[:]...)
+	b = append(b, byte(224+len(padding)))
+	b = append(b, padding...)
+	if len(packet) > 0 {
+		b = append(b, byte(len(packet)))
+		b = append(b, packet...)
+	}
+	return chunk(strings.ToLower(dnsttB32.EncodeToString(b)), 63)
+}
+
+// --- Sliver (dnsclient.go, dns.proto, encoders/base32.go, base58.go) ---
+
+var sliverB32 = base32.NewEncoding(sliver32Alphabet).WithPadding(base32.NoPadding)
+
+func pbVarint(b []byte, x uint64) []byte {
+	for x >= 0x80 {
+		b = append(b, byte(x)|0x80)
+		x >>= 7
+	}
+	return append(b, byte(x))
+}
+
+// sliverMsg marshals a DNSMessage as proto.Marshal does (field order, zero
+// values omitted).
+func sliverMsg(typ, id, start, stop, size uint32, data []byte) []byte {
+	var b []byte
+	for i, v := range []uint32{typ, id, start, stop, size} {
+		if v != 0 {
+			b = append(b, byte((i+1)<<3))
+			b = pbVarint(b, uint64(v))
+		}
+	}
+	if len(data) > 0 {
+		b = append(b, 6<<3|2)
+		b = pbVarint(b, uint64(len(data)))
+		b = append(b, data...)
+	}
+	return b
+}
+
+// sliverB58 encodes big-endian base58 with Sliver's alphabet (leading zero
+// bytes become the alphabet's first character).
+func sliverB58(data []byte) string {
+	digits := []byte{}
+	for _, c := range data {
+		carry := int(c)
+		for j := range digits {
+			carry += int(digits[j]) << 8
+			digits[j] = byte(carry % 58)
+			carry /= 58
+		}
+		for carry > 0 {
+			digits = append(digits, byte(carry%58))
+			carry /= 58
+		}
+	}
+	var out []byte
+	for _, c := range data {
+		if c != 0 {
+			break
+		}
+		out = append(out, sliver58Alphabet[0])
+	}
+	for i := len(digits) - 1; i >= 0; i-- {
+		out = append(out, sliver58Alphabet[digits[i]])
+	}
+	return string(out)
+}

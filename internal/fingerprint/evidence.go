@@ -1,0 +1,127 @@
+package fingerprint
+
+// Evidence names the protocol structure a Match rests on. Its String is a
+// human phrase; Match.Detail carries the one number that goes with it.
+type Evidence uint8
+
+// The evidence kinds, grouped by tool.
+const (
+	EvNone Evidence = iota // no evidence (no match)
+
+	EvIodineVersion     // 'v' query whose base32 payload starts with a known protocol version
+	EvIodineLogin       // 'l' query: userid + 16-byte MD5 + CMC, base32
+	EvIodineIPRequest   // 'i' query: userid + CMC
+	EvIodineCaseCheck   // 'z' upstream codec check carrying one of iodine's fixed test patterns
+	EvIodineDownCodec   // 'y' downstream codec check
+	EvIodineCodecSwitch // 's' switch upstream codec
+	EvIodineOptions     // 'o' options (downstream codec, lazy mode)
+	EvIodineFragProbe   // 'r' downstream fragment size probe
+	EvIodineFragSize    // 'n' set downstream fragment size
+	EvIodinePing        // 'p' ping
+	EvIodineDataBase32  // hex userid + header, base32 payload
+	EvIodineDataBase64  // hex userid + header, base64/base64u payload
+	EvIodineDataBase128 // hex userid + header, base128 payload (bytes 0xBC-0xFD)
+	EvIodineRaw         // raw UDP mode header 10 d1 9e + command nibble
+	EvDnscat2Packet     // hex name decoding to a dnscat2 packet header
+	EvDnscat2Tagged     // "dnscat." tag followed by a dnscat2 packet
+	EvDnscat2Split      // dnscat2 packet split into 60-character hex labels
+	EvDnscat2Handshake  // dnscat2 SYN, FIN, PING or ENC with a fully consistent body
+	EvDnscat2Answer     // answer carrying a dnscat2 packet of the question's session
+	EvDns2tcpCommand    // base64 packet followed by an "=auth", "=connect" or "=resource" label
+	EvDns2tcpPacket     // base64 dns2tcp packet header in a TXT or KEY query
+	EvOzymanDown        // "<n>-<n>.id-<n>.down" poll
+	EvOzymanUp          // "<base32>.<n>-<n>.id-<n>.up" upload
+	EvDNSExfilInit      // "init.<base32 name|chunks>.base64|base32" announcement
+	EvDNSExfilChunk     // "<chunk number>.<63-character data labels>" in a TXT query
+	EvDnsttData         // base32 ClientID + padding prefix + length-prefixed packet, exact length
+	EvDnsttPoll         // base32 ClientID + 8 bytes of padding (empty poll)
+	EvCobaltTask        // cdn./www6./api. + hex id, query type matching the prefix
+	EvCobaltUpload      // www./post. + digit-counted 8-hex-digit groups + hex id
+	EvCobaltStager      // "xxx.stage.<digits>" stager download
+	EvCobaltIdle        // decimal check-in label answered with the idle address 0.0.0.0
+	EvSliverMessage     // base32/base58 name decoding to a Sliver DNSMessage protobuf
+	numEvidence
+)
+
+var evidenceText = [numEvidence]string{
+	EvNone:              "none",
+	EvIodineVersion:     "iodine version handshake (v query)",
+	EvIodineLogin:       "iodine login (l query)",
+	EvIodineIPRequest:   "iodine raw-mode IP request (i query)",
+	EvIodineCaseCheck:   "iodine upstream codec check pattern (z query)",
+	EvIodineDownCodec:   "iodine downstream codec check (y query)",
+	EvIodineCodecSwitch: "iodine codec switch (s query)",
+	EvIodineOptions:     "iodine options (o query)",
+	EvIodineFragProbe:   "iodine fragment size probe (r query)",
+	EvIodineFragSize:    "iodine fragment size set (n query)",
+	EvIodinePing:        "iodine ping (p query)",
+	EvIodineDataBase32:  "iodine upstream data, base32",
+	EvIodineDataBase64:  "iodine upstream data, base64",
+	EvIodineDataBase128: "iodine upstream data, base128",
+	EvIodineRaw:         "iodine raw UDP header",
+	EvDnscat2Packet:     "dnscat2 packet header",
+	EvDnscat2Tagged:     "dnscat2 packet after the dnscat. tag",
+	EvDnscat2Split:      "dnscat2 packet in 60-character hex labels",
+	EvDnscat2Handshake:  "dnscat2 handshake packet",
+	EvDnscat2Answer:     "dnscat2 packet in the answer, same session",
+	EvDns2tcpCommand:    "dns2tcp command label",
+	EvDns2tcpPacket:     "dns2tcp packet header",
+	EvOzymanDown:        "OzymanDNS download poll (id-N.down)",
+	EvOzymanUp:          "OzymanDNS upload (id-N.up)",
+	EvDNSExfilInit:      "DNSExfiltrator init request",
+	EvDNSExfilChunk:     "DNSExfiltrator data chunk",
+	EvDnsttData:         "dnstt ClientID and length-prefixed packet",
+	EvDnsttPoll:         "dnstt empty poll",
+	EvCobaltTask:        "Cobalt Strike task request (cdn./www6./api.)",
+	EvCobaltUpload:      "Cobalt Strike data upload (www./post.)",
+	EvCobaltStager:      "Cobalt Strike DNS stager",
+	EvCobaltIdle:        "Cobalt Strike idle answer 0.0.0.0",
+	EvSliverMessage:     "Sliver DNSMessage protobuf",
+}
+
+// String returns the evidence as a short human phrase.
+func (e Evidence) String() string {
+	if e < numEvidence {
+		return evidenceText[e]
+	}
+	return "unknown evidence"
+}
+
+// DetailName names what Match.Detail holds for this evidence ("protocol",
+// "session", ...), or "" when Detail is unused.
+func (e Evidence) DetailName() string {
+	switch e {
+	case EvIodineVersion:
+		return "protocol"
+	case EvIodineRaw:
+		return "command"
+	case EvIodineLogin, EvIodineIPRequest, EvIodineCodecSwitch, EvIodineOptions,
+		EvIodinePing, EvIodineDataBase32, EvIodineDataBase64, EvIodineDataBase128,
+		EvIodineFragSize, EvIodineFragProbe:
+		return "user"
+	case EvDnscat2Packet, EvDnscat2Tagged, EvDnscat2Split, EvDnscat2Handshake, EvDnscat2Answer,
+		EvDns2tcpCommand, EvDns2tcpPacket:
+		return "session"
+	case EvOzymanDown, EvOzymanUp:
+		return "id"
+	case EvDNSExfilInit:
+		return "chunks"
+	case EvDNSExfilChunk:
+		return "chunk"
+	case EvDnsttData:
+		return "packet length"
+	case EvSliverMessage:
+		return "type"
+	}
+	return ""
+}
+
+// DetailHex reports whether Detail reads best in hexadecimal.
+func (e Evidence) DetailHex() bool {
+	switch e {
+	case EvIodineVersion, EvIodineRaw, EvDnscat2Packet, EvDnscat2Tagged, EvDnscat2Split,
+		EvDnscat2Handshake, EvDnscat2Answer, EvDns2tcpCommand, EvDns2tcpPacket:
+		return true
+	}
+	return false
+}

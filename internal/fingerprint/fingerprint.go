@@ -1,0 +1,197 @@
+package fingerprint
+
+import "strconv"
+
+// Tool is a DNS tunnel or DNS C2 tool whose protocol structure the matcher
+// knows.
+type Tool uint8
+
+// The tools, in the order Classify prefers them when two match with the same
+// strength.
+const (
+	Unknown        Tool = iota // no tool recognised
+	Iodine                     // iodine 0.7 (yarrick/iodine), DNS and raw UDP modes
+	Dnscat2                    // dnscat2 (iagox86/dnscat2)
+	Dns2tcp                    // dns2tcp 0.5 (hsc.fr)
+	OzymanDNS                  // OzymanDNS / sshdns (Dan Kaminsky's droute.pl and nomde.pl)
+	DNSExfiltrator             // DNSExfiltrator (Arno0x/DNSExfiltrator)
+	Dnstt                      // dnstt (David Fifield)
+	CobaltStrike               // Cobalt Strike DNS beacon with default Malleable C2 settings
+	Sliver                     // Sliver DNS C2 (BishopFox/sliver)
+	numTools
+)
+
+var toolNames = [numTools]string{
+	Unknown:        "unknown",
+	Iodine:         "iodine",
+	Dnscat2:        "dnscat2",
+	Dns2tcp:        "dns2tcp",
+	OzymanDNS:      "ozymandns",
+	DNSExfiltrator: "dnsexfiltrator",
+	Dnstt:          "dnstt",
+	CobaltStrike:   "cobaltstrike",
+	Sliver:         "sliver",
+}
+
+// String returns the tool's lower-case name, e.g. "iodine", or "unknown".
+func (t Tool) String() string {
+	if t < numTools {
+		return toolNames[t]
+	}
+	return "unknown"
+}
+
+// ParseTool returns the Tool named s (as String spells it). "iodine-raw",
+// the corpus label for iodine in raw UDP mode, is iodine. ok is false for
+// any other name.
+func ParseTool(s string) (t Tool, ok bool) {
+	if s == "iodine-raw" {
+		return Iodine, true
+	}
+	for i := Tool(1); i < numTools; i++ {
+		if toolNames[i] == s {
+			return i, true
+		}
+	}
+	return Unknown, false
+}
+
+// Strength says how specific a match is.
+type Strength uint8
+
+const (
+	// None: no tool structure found.
+	None Strength = iota
+	// Weak: consistent with the tool, but ordinary traffic could look like
+	// it (a short hex label, an 8-character base32 label...). Only a
+	// pattern over many messages of a domain means something.
+	Weak
+	// Strong: a structure ordinary traffic does not have (iodine's version
+	// handshake, a dnscat2 packet split the way its client splits it, a
+	// dns2tcp "=auth" command label...). One such message is evidence.
+	Strong
+)
+
+// String returns "none", "weak" or "strong".
+func (s Strength) String() string {
+	switch s {
+	case Weak:
+		return "weak"
+	case Strong:
+		return "strong"
+	}
+	return "none"
+}
+
+// Message is what the matcher sees of one DNS message. The slices are only
+// read, and only during the call.
+type Message struct {
+	// Response is the QR bit.
+	Response bool
+	// QType is the type of the first question.
+	QType uint16
+	// RCode is the response code.
+	RCode uint8
+	// Sub is the first question name's labels left of the registered
+	// domain, raw case, joined by '.': "paaaevfy.t1" for
+	// paaaevfy.t1.biillpi.com. A label may itself contain '.' bytes;
+	// SubLabels gives the real boundaries.
+	Sub []byte
+	// SubLabels holds the length of each label of Sub.
+	SubLabels []uint8
+	// Zone is the registered domain, lower-cased ("biillpi.com"). It may
+	// use a made-up TLD.
+	Zone []byte
+	// Msg is the whole DNS message; answers are read from it.
+	Msg []byte
+}
+
+// Match is one message's verdict. The zero Match means nothing matched.
+type Match struct {
+	Tool     Tool
+	Strength Strength
+	Evidence Evidence
+	// Detail is a number that makes Evidence precise: the protocol version,
+	// session or message type; see Evidence.DetailName. It is 0 when
+	// Evidence has none.
+	Detail uint32
+}
+
+// String renders the match for logs, e.g.
+// "dnscat2 strong: dnscat2 packet header (session 0x1234)". It allocates;
+// call it only when reporting.
+func (m Match) String() string {
+	if m.Tool == Unknown || m.Strength == None {
+		return "unknown"
+	}
+	s := m.Tool.String() + " " + m.Strength.String() + ": " + m.Evidence.String()
+	if name := m.Evidence.DetailName(); name != "" {
+		if m.Evidence.DetailHex() {
+			s += " (" + name + " 0x" + strconv.FormatUint(uint64(m.Detail), 16) + ")"
+		} else {
+			s += " (" + name + " " + strconv.FormatUint(uint64(m.Detail), 10) + ")"
+		}
+	}
+	return s
+}
+
+// better reports whether a beats b: stronger wins; at equal strength the
+// earlier tool in the Tool order does.
+func better(a, b Match) bool {
+	if a.Strength != b.Strength {
+		return a.Strength > b.Strength
+	}
+	if a.Strength == None {
+		return false
+	}
+	return a.Tool < b.Tool
+}
+
+// Classify returns the strongest tool structure in m. It does not allocate
+// and runs in time linear in the name length (plus one answer record).
+func Classify(m *Message) Match {
+	if m == nil {
+		return Match{}
+	}
+	// iodine's raw UDP mode on the DNS port can parse as DNS by accident.
+	if r := ClassifyRaw(m.Msg); r.Strength != None {
+		return r
+	}
+	var v view
+	if !v.init(m) {
+		return Match{}
+	}
+	if v.n == 0 {
+		// The whole name is a registered domain; only dnscat2's
+		// "dnscat.<hex>" form can hide there.
+		return dnscat2Match(&v, m)
+	}
+	best := iodineMatch(&v, m)
+	if best.Strength == Strong {
+		return best
+	}
+	// Direct calls (not a table of funcs) keep v on the stack.
+	for i := 0; i < 7 && best.Strength != Strong; i++ {
+		var x Match
+		switch i {
+		case 0:
+			x = dnscat2Match(&v, m)
+		case 1:
+			x = dns2tcpMatch(&v, m)
+		case 2:
+			x = ozymanMatch(&v, m)
+		case 3:
+			x = dnsexfilMatch(&v, m)
+		case 4:
+			x = dnsttMatch(&v, m)
+		case 5:
+			x = cobaltMatch(&v, m)
+		case 6:
+			x = sliverMatch(&v, m)
+		}
+		if better(x, best) {
+			best = x
+		}
+	}
+	return best
+}

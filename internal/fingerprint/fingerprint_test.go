@@ -1,0 +1,397 @@
+package fingerprint
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand"
+	"strings"
+	"testing"
+)
+
+type tcase struct {
+	desc     string
+	labels   []string
+	qtype    uint16
+	response bool
+	answers  []answer
+	tool     Tool
+	strength Strength
+	evidence Evidence
+}
+
+func (c tcase) msg() []byte { return wireMsg(c.labels, c.qtype, c.response, c.answers...) }
+
+func classifyWire(t testing.TB, payload []byte) Match {
+	t.Helper()
+	var m Message
+	if !newBuilder().message(payload, &m) {
+		t.Fatalf("not a DNS message: % x", payload)
+	}
+	return Classify(&m)
+}
+
+func toolCases() []tcase {
+	rng := rand.New(rand.NewSource(1))
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		rng.Read(b)
+		return b
+	}
+	var hash [16]byte
+	copy(hash[:], random(16))
+	var clientID [8]byte
+	copy(clientID[:], random(8))
+	const (
+		typeA, typeNULL, typeCNAME, typeMX, typeTXT, typeKEY, typeAAAA = 1, 10, 5, 15, 16, 25, 28
+	)
+	var cs []tcase
+	add := func(c tcase) { cs = append(cs, c) }
+
+	// iodine.
+	add(tcase{"iodine v 0x502", name([]string{iodineVersionLabel(0x502, 0x1234)}, "t1.example.com"), typeNULL, false, nil, Iodine, Strong, EvIodineVersion})
+	add(tcase{"iodine v 0x502 upper case, A query", name([]string{strings.ToUpper(iodineVersionLabel(0x502, 7))}, "pirate.sea"), typeA, false, nil, Iodine, Strong, EvIodineVersion})
+	add(tcase{"iodine v answer", name([]string{iodineVersionLabel(0x502, 9)}, "pirate.sea"), typeCNAME, true,
+		[]answer{{typeCNAME, nameRdata(name([]string{"hfhbuc"}, "pirate.sea"))}}, Iodine, Strong, EvIodineVersion})
+	add(tcase{"iodine z pattern", name([]string{"zbcdaA-Aaahhh-Drink-mal-ein-J\344germeister-"}, "t1.example.com"), typeA, false, nil, Iodine, Strong, EvIodineCaseCheck})
+	add(tcase{"iodine z base128 pattern", name([]string{"zbceaA\320\321\322\323\324\325\326\327\330\331\332\333\334\335\336\337\340\341\342\343\344\345\346\347\350\351\352\353\354\355\356\357\360\361\362\363\364\365\366\367\370\371\372\373\374\375"}, "example.com"), typeTXT, false, nil, Iodine, Strong, EvIodineCaseCheck})
+	add(tcase{"iodine y TXT", name([]string{"yrbq01"}, "t1.example.com"), typeTXT, false, nil, Iodine, Weak, EvIodineDownCodec})
+	add(tcase{"iodine y NULL", name([]string{"yrbq01"}, "t1.example.com"), typeNULL, false, nil, Iodine, Strong, EvIodineDownCodec})
+	add(tcase{"iodine y A", name([]string{"ytbq01"}, "t1.example.com"), typeA, false, nil, Unknown, None, EvNone})
+	add(tcase{"iodine s CNAME", name([]string{"sahst2"}, "t1.example.com"), typeNULL, false, nil, Iodine, Strong, EvIodineCodecSwitch})
+	add(tcase{"iodine o TXT", name([]string{"oavst5"}, "t1.example.com"), typePrivate, false, nil, Iodine, Strong, EvIodineOptions})
+	add(tcase{"iodine i NULL", name([]string{"iagq4"}, "t1.example.com"), typeNULL, false, nil, Iodine, Strong, EvIodineIPRequest})
+	add(tcase{"iodine l NULL", name([]string{iodineLoginLabel(3, hash, 77)}, "t1.example.com"), typeNULL, false, nil, Iodine, Strong, EvIodineLogin})
+	add(tcase{"iodine l A", name([]string{iodineLoginLabel(3, hash, 77)}, "t1.example.com"), typeA, false, nil, Iodine, Weak, EvIodineLogin})
+	add(tcase{"iodine p PRIVATE", name([]string{iodinePingLabel(1, 3, 2, 0xbeef)}, "t1.example.com"), typePrivate, false, nil, Iodine, Strong, EvIodinePing})
+	add(tcase{"iodine p CNAME with digit", name([]string{"paarez5i"}, "www.ggy666.tk"), typeCNAME, false, nil, Iodine, Strong, EvIodinePing})
+	add(tcase{"iodine p CNAME no digit", name([]string{"paacuyvi"}, "www.ggy666.tk"), typeCNAME, false, nil, Iodine, Weak, EvIodinePing})
+	add(tcase{"iodine p A", name([]string{iodinePingLabel(0, 0, 0, 0x0102)}, "example.com"), typeA, false, nil, Iodine, Weak, EvIodinePing})
+	add(tcase{"iodine data base128", name(iodineDataLabels(2, [3]byte{1, 2, 3}, 'k', iodB128(random(100))), "pirate.sea"), typeCNAME, false, nil, Iodine, Strong, EvIodineDataBase128})
+	add(tcase{"iodine data base128 A", name(iodineDataLabels(2, [3]byte{1, 2, 3}, 'k', iodB128(random(60))), "pirate.sea"), typeA, false, nil, Iodine, Strong, EvIodineDataBase128})
+	add(tcase{"iodine data base32 NULL", name(iodineDataLabels(0, [3]byte{}, 'a', iodB32.EncodeToString(random(60))), "pirate.sea"), typeNULL, false, nil, Iodine, Strong, EvIodineDataBase32})
+	add(tcase{"iodine data base32 A", name(iodineDataLabels(0, [3]byte{}, 'a', iodB32.EncodeToString(random(60))), "pirate.sea"), typeA, false, nil, Iodine, Weak, EvIodineDataBase32})
+
+	// dnscat2.
+	msg := dc2Msg(0x1111, 0xbeef, 100, 200, []byte("hello world, this is a command shell speaking, long enough to split"))
+	add(tcase{"dnscat2 MSG split", name(dc2Labels(msg), "biillpi.com"), typeTXT, false, nil, Dnscat2, Strong, EvDnscat2Split})
+	short := dc2Msg(0x2222, 0xbeef, 100, 200, []byte("ls\n"))
+	add(tcase{"dnscat2 short MSG query", name(dc2Labels(short), "biillpi.com"), typeMX, false, nil, Dnscat2, Weak, EvDnscat2Packet})
+	reply := dc2Msg(0x3333, 0xbeef, 200, 103, nil)
+	add(tcase{"dnscat2 short MSG, TXT answer same session", name(dc2Labels(short), "biillpi.com"), typeTXT, true,
+		[]answer{{typeTXT, txtRdata(hex.EncodeToString(reply))}}, Dnscat2, Strong, EvDnscat2Answer})
+	add(tcase{"dnscat2 short MSG, CNAME answer same session", name(dc2Labels(short), "biillpi.com"), typeCNAME, true,
+		[]answer{{typeCNAME, nameRdata(name(dc2Labels(reply), "biillpi.com"))}}, Dnscat2, Strong, EvDnscat2Answer})
+	other := dc2Msg(0x3333, 0xcafe, 200, 103, nil)
+	add(tcase{"dnscat2 short MSG, answer of another session", name(dc2Labels(short), "biillpi.com"), typeTXT, true,
+		[]answer{{typeTXT, txtRdata(hex.EncodeToString(other))}}, Dnscat2, Weak, EvDnscat2Packet})
+	add(tcase{"dnscat2 tagged", append([]string{"dnscat"}, dc2Labels(short)...), typeCNAME, false, nil, Dnscat2, Strong, EvDnscat2Tagged})
+	syn := append(dc2Header(0x4444, 0x00, 0x1234), 0x12, 0x34, 0x00, 0x21)
+	syn = append(syn, "command (ubuntu)\x00"...)
+	add(tcase{"dnscat2 SYN with name", name(dc2Labels(syn), "example.org"), typeTXT, false, nil, Dnscat2, Strong, EvDnscat2Handshake})
+	enc := append(dc2Header(0x5555, 0x03, 0x1234), 0, 0, 0, 0)
+	enc = append(enc, random(64)...)
+	add(tcase{"dnscat2 ENC INIT", name(dc2Labels(enc), "example.org"), typeA, false, nil, Dnscat2, Strong, EvDnscat2Handshake})
+	fin := append(dc2Header(0x6666, 0x02, 0x1234), "Session closed\x00"...)
+	add(tcase{"dnscat2 FIN", name(dc2Labels(fin), "example.org"), typeTXT, false, nil, Dnscat2, Strong, EvDnscat2Handshake})
+
+	// dns2tcp.
+	add(tcase{"dns2tcp =auth", name(append(d2tLabels(d2tPacket(0, 0, 0x8648, 0, nil)), "=auth"), "dns2tcp.hsc.fr"), typeTXT, false, nil, Dns2tcp, Strong, EvDns2tcpCommand})
+	add(tcase{"dns2tcp =connect", name(append(d2tLabels(d2tPacket(0xa277, 1, 2, 0, []byte("ssh"))), "=connect"), "dns2tcp.hsc.fr"), typeKEY, false, nil, Dns2tcp, Strong, EvDns2tcpCommand})
+	add(tcase{"dns2tcp NOP KEY", name(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x04, nil)), "test000.com"), typeKEY, false, nil, Dns2tcp, Strong, EvDns2tcpPacket})
+	add(tcase{"dns2tcp NOP TXT", name(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x04, nil)), "test000.com"), typeTXT, false, nil, Dns2tcp, Weak, EvDns2tcpPacket})
+	add(tcase{"dns2tcp DATA TXT 63", name(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x08, random(90))), "test000.com"), typeTXT, false, nil, Dns2tcp, Strong, EvDns2tcpPacket})
+
+	// OzymanDNS.
+	add(tcase{"ozyman down", name([]string{"16961-63053", "id-64840", "down", "sshdns"}, "ggy666.tk"), typeTXT, false, nil, OzymanDNS, Strong, EvOzymanDown})
+	up := strings.ToLower(dnsttB32.EncodeToString(random(70)))
+	add(tcase{"ozyman up", name(append(chunk(up, 60), "9328-0", "id-64840", "up", "sshdns"), "ggy666.tk"), typeA, false, nil, OzymanDNS, Strong, EvOzymanUp})
+
+	// DNSExfiltrator.
+	init := strings.TrimRight(dnsttB32.EncodeToString([]byte("secret.docx|13")), "=")
+	add(tcase{"dnsexfiltrator init", name([]string{"init", init, "base64"}, "hsc.fr"), typeTXT, false, nil, DNSExfiltrator, Strong, EvDNSExfilInit})
+	data := strings.NewReplacer("+", "-", "/", "_").Replace(strings.TrimRight(hexToB64(random(150)), "="))
+	add(tcase{"dnsexfiltrator chunk", name(append([]string{"4"}, chunk(data, 63)...), "hsc.fr"), typeTXT, false, nil, DNSExfiltrator, Strong, EvDNSExfilChunk})
+
+	// dnstt.
+	add(tcase{"dnstt data", name(dnsttLabels(clientID, random(3), random(100)), "t.example.com"), typeTXT, false, nil, Dnstt, Strong, EvDnsttData})
+	add(tcase{"dnstt poll", name(dnsttLabels(clientID, random(8), nil), "t.example.com"), typeTXT, false, nil, Dnstt, Weak, EvDnsttPoll})
+
+	// Cobalt Strike.
+	add(tcase{"cobalt upload", name([]string{"post", "2" + fmt.Sprintf("%08x%08x%08x", 1, 2, 3), fmt.Sprintf("%08x%08x%08x", 4, 5, 6), "1d3e19997cf2"}, "dns.example.com"), typeA, false, nil, CobaltStrike, Strong, EvCobaltUpload})
+	add(tcase{"cobalt task api", name([]string{"api", "3f2a19997cf2"}, "dns.example.com"), typeTXT, false, nil, CobaltStrike, Weak, EvCobaltTask})
+	add(tcase{"cobalt stager", name([]string{"baa", "stage", "123456"}, "dns.example.com"), typeTXT, false, nil, CobaltStrike, Strong, EvCobaltStager})
+	add(tcase{"cobalt idle", name([]string{"2341987"}, "dns.example.com"), typeA, true, []answer{{typeA, []byte{0, 0, 0, 0}}}, CobaltStrike, Weak, EvCobaltIdle})
+
+	// Sliver.
+	poll := sliverMsg(3, 0x00abcdef, 0, 0, 0, random(8))
+	add(tcase{"sliver poll base32", name(chunk(sliverB32.EncodeToString(poll), 63), "c2.example.com"), typeTXT, false, nil, Sliver, Strong, EvSliverMessage})
+	data2 := sliverMsg(8, 0x01abcdef, 0, 0, 300, random(100))
+	add(tcase{"sliver data base58", name(chunk(sliverB58(data2), 63), "c2.example.com"), typeA, false, nil, Sliver, Strong, EvSliverMessage})
+	totp := sliverMsg(1, 12345678, 0, 0, 0, nil)
+	add(tcase{"sliver totp", name([]string{sliverB32.EncodeToString(totp)}, "c2.example.com"), typeA, false, nil, Sliver, Strong, EvSliverMessage})
+	return cs
+}
+
+func hexToB64(b []byte) string {
+	const a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	var out []byte
+	for i := 0; i+2 < len(b); i += 3 {
+		v := uint32(b[i])<<16 | uint32(b[i+1])<<8 | uint32(b[i+2])
+		out = append(out, a[v>>18], a[v>>12&63], a[v>>6&63], a[v&63])
+	}
+	return string(out)
+}
+
+func TestTools(t *testing.T) {
+	for _, c := range toolCases() {
+		got := classifyWire(t, c.msg())
+		if got.Tool != c.tool || got.Strength != c.strength || got.Evidence != c.evidence {
+			t.Errorf("%s (%q, type %d): got %v, want %v %v %v", c.desc, strings.Join(c.labels, "."), c.qtype, got, c.tool, c.strength, c.evidence)
+		}
+	}
+}
+
+func TestDetails(t *testing.T) {
+	m := classifyWire(t, wireMsg(name([]string{iodineVersionLabel(0x502, 1)}, "example.com"), 10, false))
+	if m.Detail != 0x502 || m.String() != "iodine strong: iodine version handshake (v query) (protocol 0x502)" {
+		t.Errorf("got %+v %q", m, m)
+	}
+	m = classifyWire(t, wireMsg(name(dc2Labels(dc2Msg(1, 0xbeef, 1, 2, make([]byte, 40))), "example.com"), 16, false))
+	if m.Detail != 0xbeef || m.String() != "dnscat2 strong: dnscat2 packet in 60-character hex labels (session 0xbeef)" {
+		t.Errorf("got %+v %q", m, m)
+	}
+	if (Match{}).String() != "unknown" {
+		t.Error("zero Match")
+	}
+}
+
+func TestRaw(t *testing.T) {
+	cases := []struct {
+		p    []byte
+		want Strength
+	}{
+		{append([]byte{0x10, 0xd1, 0x9e, 0x13}, make([]byte, 16)...), Strong}, // login, user 3
+		{[]byte{0x10, 0xd1, 0x9e, 0x20, 0x78, 0xda}, Strong},                  // data
+		{[]byte{0x10, 0xd1, 0x9e, 0x30}, Strong},                              // ping
+		{[]byte{0x10, 0xd1, 0x9e, 0x30, 1}, None},                             // ping with payload
+		{[]byte{0x10, 0xd1, 0x9e, 0x10}, None},                                // login without hash
+		{[]byte{0x10, 0xd1, 0x9e, 0x40, 1}, None},                             // unknown command
+		{[]byte{0x10, 0xd1, 0x9f, 0x20, 1}, None},
+		{[]byte{0x10, 0xd1}, None},
+		{nil, None},
+	}
+	for _, c := range cases {
+		if got := ClassifyRaw(c.p); got.Strength != c.want || (c.want == Strong && got.Tool != Iodine) {
+			t.Errorf("ClassifyRaw(% x) = %v, want %v", c.p, got, c.want)
+		}
+		// The same bytes handed to Classify as a "DNS message".
+		m := Message{Msg: c.p}
+		if got := Classify(&m); got.Strength != c.want {
+			t.Errorf("Classify(raw % x) = %v, want %v", c.p, got, c.want)
+		}
+	}
+}
+
+// negativeNames are ordinary names, some of them deliberately odd-looking;
+// none may be strong for any query type.
+func negativeNames() []string {
+	sum := sha256.Sum256([]byte("eicar"))
+	h := hex.EncodeToString(sum[:])
+	names := []string{
+		"www.google.com",
+		"e1234.dscb.akamaiedge.net",
+		"r3---sn-5hne6nzk.googlevideo.com",
+		"d1a2b3c4.cloudfront.net",
+		"d3c4b2a1e5f6.cloudfront.net",
+		"4.3.2.1.zen.spamhaus.org",
+		"b.a.9.8.7.6.5.4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa",
+		"_ldap._tcp.dc._msdcs.example.com",
+		"selector1._domainkey.example.com",
+		h[:63] + ".avqs.mcafee.com",
+		h[:32] + "." + h[32:] + ".avqs.mcafee.com",
+		h[:32] + ".hash.cymru.com",
+		h[:40] + ".sha1.example.net",
+		"www.google.com.corp.example.com",
+		"paraguay.example.com",
+		"yubico.example.com",
+		"signal.example.com",
+		"counter.example.com",
+		"api.1a2b3c4d.example.com",
+		"cdn.0ff1ce.example.com",
+		"www.1deadbeef.cafebabe.example.com",
+		"post.1abc.123.example.com",
+		"init.example.com",
+		"0.pool.ntp.org",
+		"1.debian.pool.ntp.org",
+		"connectivity-check.ubuntu.com",
+		"time-a-g.nist.gov",
+		"a23-45-67-89.deploy.static.akamaitechnologies.com",
+		"ec2-54-12-34-56.compute-1.amazonaws.com",
+		"mail-vk1-f170.google.com",
+		"3fa85f64-5717-4562-b3fc-2c963f66afa6.example.com",
+		"xn--bcher-kva.example.com",
+		"wpad.corp.example.com",
+		"_sip._udp.example.com",
+		"abcdefghij.example.com",
+		"AbCdEfGhIj.example.com",
+		"q1w2e3r4t5y6u7i8o9p0.example.com",
+		"stage.example.com",
+		"id-123.up.example.com",
+		"12-34.id-56.sideways.example.com",
+	}
+	return names
+}
+
+func TestNegatives(t *testing.T) {
+	for _, n := range negativeNames() {
+		// Not NULL (10) or PRIVATE: no ordinary client asks for those, which
+		// is itself one of iodine's facts.
+		for _, qt := range []uint16{1, 28, 5, 15, 16, 33, 12, 65, 255} {
+			for _, resp := range []bool{false, true} {
+				got := classifyWire(t, wireMsg(strings.Split(n, "."), qt, resp))
+				if got.Strength == Strong {
+					t.Errorf("%s type %d response %v: %v", n, qt, resp, got)
+				}
+			}
+		}
+	}
+}
+
+// TestRandomLabels: random labels in the alphabets tunnels use, with every
+// query type, must never be strong; a handful may be weak.
+func TestRandomLabels(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	alphabets := []string{
+		"0123456789abcdef",
+		"abcdefghijklmnopqrstuvwxyz0123456789",
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-",
+		"abcdefghijklmnopqrstuvwxyz",
+	}
+	strong, total := 0, 0
+	for i := 0; i < 20000; i++ {
+		a := alphabets[i%len(alphabets)]
+		n := 3 + rng.Intn(30)
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = a[rng.Intn(len(a))]
+		}
+		for _, qt := range []uint16{1, 28, 16} {
+			total++
+			if got := classifyWire(t, wireMsg([]string{string(b), "example", "com"}, qt, false)); got.Strength == Strong {
+				strong++
+				if strong < 10 {
+					t.Logf("strong on random label %q type %d: %v", b, qt, got)
+				}
+			}
+		}
+	}
+	// One strong hit in 60000 random labels is the most a 1-in-65536
+	// structure should produce.
+	if strong > 1 {
+		t.Errorf("%d strong matches on %d random labels", strong, total)
+	}
+}
+
+func TestParseTool(t *testing.T) {
+	for tool := Tool(1); tool < numTools; tool++ {
+		if got, ok := ParseTool(tool.String()); !ok || got != tool {
+			t.Errorf("ParseTool(%q) = %v, %v", tool.String(), got, ok)
+		}
+	}
+	if got, ok := ParseTool("iodine-raw"); !ok || got != Iodine {
+		t.Errorf("iodine-raw: %v %v", got, ok)
+	}
+	if _, ok := ParseTool("nope"); ok {
+		t.Error("nope parsed")
+	}
+	if Tool(200).String() != "unknown" || Strength(9).String() != "none" || Evidence(250).String() != "unknown evidence" {
+		t.Error("out of range names")
+	}
+}
+
+// TestMalformedMessage: Sub and SubLabels that disagree give no match.
+func TestMalformedMessage(t *testing.T) {
+	good := iodineVersionLabel(0x502, 1)
+	for _, m := range []Message{
+		{Sub: []byte(good), SubLabels: []uint8{5}},
+		{Sub: []byte(good), SubLabels: []uint8{20}},
+		{Sub: []byte(good + ".x"), SubLabels: []uint8{11, 2}},
+		{Sub: []byte(good), SubLabels: nil},
+		{Sub: []byte(good), SubLabels: []uint8{0, 11}},
+	} {
+		if got := Classify(&m); got.Strength != None {
+			t.Errorf("%q %v: %v", m.Sub, m.SubLabels, got)
+		}
+	}
+	m := Message{Sub: []byte(good), SubLabels: []uint8{11}, QType: 10}
+	if got := Classify(&m); got.Evidence != EvIodineVersion {
+		t.Errorf("well-formed: %v", got)
+	}
+	if got := Classify(nil); got.Strength != None {
+		t.Error("nil message")
+	}
+}
+
+func TestZeroAllocs(t *testing.T) {
+	var msgs []Message
+	b := newBuilder()
+	for _, c := range toolCases() {
+		var m Message
+		if !b.message(c.msg(), &m) {
+			t.Fatal(c.desc)
+		}
+		// Keep copies: the builder reuses its buffers.
+		m.Sub = append([]byte(nil), m.Sub...)
+		m.SubLabels = append([]uint8(nil), m.SubLabels...)
+		m.Zone = append([]byte(nil), m.Zone...)
+		msgs = append(msgs, m)
+	}
+	for _, n := range negativeNames()[:10] {
+		var m Message
+		b.message(wireMsg(strings.Split(n, "."), 16, true), &m)
+		m.Sub = append([]byte(nil), m.Sub...)
+		m.SubLabels = append([]uint8(nil), m.SubLabels...)
+		m.Zone = append([]byte(nil), m.Zone...)
+		msgs = append(msgs, m)
+	}
+	for i := range msgs {
+		m := &msgs[i]
+		if n := testing.AllocsPerRun(50, func() { Classify(m) }); n != 0 {
+			t.Errorf("%q: %v allocations", m.Sub, n)
+		}
+	}
+	raw := []byte{0x10, 0xd1, 0x9e, 0x20, 1, 2, 3}
+	if n := testing.AllocsPerRun(50, func() { ClassifyRaw(raw) }); n != 0 {
+		t.Errorf("ClassifyRaw: %v allocations", n)
+	}
+}
+
+func BenchmarkClassify(b *testing.B) {
+	bl := newBuilder()
+	cases := toolCases()
+	msgs := make([]Message, 0, len(cases))
+	for _, c := range cases {
+		var m Message
+		bl.message(c.msg(), &m)
+		m.Sub = append([]byte(nil), m.Sub...)
+		m.SubLabels = append([]uint8(nil), m.SubLabels...)
+		m.Zone = append([]byte(nil), m.Zone...)
+		msgs = append(msgs, m)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Classify(&msgs[i%len(msgs)])
+	}
+}
+
+func BenchmarkClassifyOrdinary(b *testing.B) {
+	bl := newBuilder()
+	var m Message
+	bl.message(wireMsg([]string{"r3---sn-5hne6nzk", "googlevideo", "com"}, 1, false), &m)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		Classify(&m)
+	}
+}

@@ -1,0 +1,149 @@
+package scan
+
+import (
+	"bufio"
+	"encoding/base32"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dnsieve/dnsieve/internal/config"
+	"github.com/dnsieve/dnsieve/internal/engine"
+	"github.com/dnsieve/dnsieve/internal/testcap"
+)
+
+// tunnelFrames is an exfiltration over TXT queries to t1.exfil-test.net:
+// 300 names of base32 data, each answered with a TXT record, mixed with
+// ordinary lookups; the first 20 tunnel names are short and clean, so only
+// the engine can flag them.
+func tunnelFrames(t *testing.T) []testcap.Frame {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(11, 12))
+	enc := base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var frames []testcap.Frame
+	add := func(data []byte) {
+		frames = append(frames, testcap.Frame{Time: base.Add(time.Duration(len(frames)) * 100 * time.Millisecond), Link: testcap.Ethernet, Data: data})
+	}
+	for i := 0; i < 300; i++ {
+		n := 30
+		if i < 20 {
+			n = 6 // short names: no check fires on them
+		}
+		data := make([]byte, n)
+		for j := range data {
+			data[j] = byte(rng.IntN(256))
+		}
+		s := enc.EncodeToString(data)
+		var labels []string
+		for len(s) > 50 {
+			labels = append(labels, s[:50])
+			s = s[50:]
+		}
+		labels = append(labels, s)
+		name := strings.Join(labels, ".") + ".t1.exfil-test.net"
+		id := uint16(i)
+		add(testcap.UDP(testcap.Ethernet, client, server, testcap.Query(id, name, typeTXT)))
+		add(testcap.UDP(testcap.Ethernet, server, client, testcap.Response(id, name, typeTXT, 0, testcap.AnswerTXT(strings.Repeat("x", 100)))))
+		if i%3 == 0 {
+			host := fmt.Sprintf("www.site%d.example.org", i%40)
+			add(testcap.UDP(testcap.Ethernet, client, server, testcap.Query(id, host, typeA)))
+		}
+	}
+	return frames
+}
+
+func TestEngineFindsTunnelAndListsEveryPacket(t *testing.T) {
+	dir := t.TempDir()
+	frames := tunnelFrames(t)
+	testcap.WriteFile(t, filepath.Join(dir, "tunnel.pcap"), frames, "pcap")
+	sum, out := runScan(t, config.Default(), dir)
+	if len(sum.Findings) != 1 {
+		t.Fatalf("%d findings: %+v", len(sum.Findings), sum.Findings)
+	}
+	f := sum.Findings[0]
+	if f.Domain != "t1.exfil-test.net" || f.RegisteredDomain != "exfil-test.net" || f.Verdict != "tunnel" || f.Severity != engine.SeverityHigh {
+		t.Fatalf("finding %s/%s %s %s score %.1f: %q", f.Domain, f.RegisteredDomain, f.Verdict, f.SeverityText, f.Score, f.Evidence)
+	}
+	if f.Queries != 300 || f.Responses != 300 || f.UniqueNames != 300 || len(f.Clients) != 1 || f.Clients[0].Addr != "192.0.2.10" ||
+		len(f.Pcaps) != 1 || f.Pcaps[0] != "tunnel.pcap" {
+		t.Fatalf("finding counts %+v", f)
+	}
+	// Every packet of the tunnel domain is in out.csv, the first ones
+	// (before any verdict, and clean to the checks) included; the ordinary
+	// lookups are not.
+	csv := readFile(t, filepath.Join(out, CSVName))
+	rows := strings.Count(csv, "\r\n") - 1
+	if rows != 600 {
+		t.Fatalf("%d rows, want 600", rows)
+	}
+	if !strings.Contains(csv, "tunnel.pcap|1|high|tunnel domain t1.exfil-test.net (unknown)\r\n") {
+		t.Fatalf("first packet row missing:\n%.400s", csv)
+	}
+	// findings.jsonl and domains.csv carry the same finding.
+	jf, err := os.Open(filepath.Join(out, FindingsName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jf.Close()
+	sc := bufio.NewScanner(jf)
+	sc.Buffer(nil, 1<<20)
+	var lines []map[string]any
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) != 1 || lines[0]["domain"] != "t1.exfil-test.net" || lines[0]["severity"] != "high" || lines[0]["queries"] != 300.0 {
+		t.Fatalf("findings.jsonl %v", lines)
+	}
+	for _, k := range []string{"domain", "registered_domain", "verdict", "severity", "score", "tool", "clients", "first_seen", "last_seen",
+		"queries", "unique_names", "bytes_up", "bytes_down", "pcaps", "evidence"} {
+		if _, ok := lines[0][k]; !ok {
+			t.Errorf("findings.jsonl lacks %q", k)
+		}
+	}
+	if _, err := time.Parse(time.RFC3339, lines[0]["first_seen"].(string)); err != nil {
+		t.Errorf("first_seen not RFC 3339: %v", err)
+	}
+	domains := readFile(t, filepath.Join(out, DomainsName))
+	if !strings.HasPrefix(domains, "domain|registered_domain|verdict|severity|") || !strings.Contains(domains, "\r\nt1.exfil-test.net|exfil-test.net|tunnel|high|") {
+		t.Fatalf("domains.csv:\n%s", domains)
+	}
+}
+
+// TestEngineDemotesLoneCheckHits: with the engine on, a name that only the
+// per-message checks dislike is reported at low.
+func TestEngineDemotesLoneCheckHits(t *testing.T) {
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "mixed.pcapng"), mixedFrames(t), "pcapng")
+	sum, out := runScan(t, config.Default(), dir)
+	if len(sum.Findings) != 0 {
+		t.Fatalf("findings on ordinary traffic: %+v", sum.Findings)
+	}
+	golden(t, "mixed.engine.out.csv", readFile(t, filepath.Join(out, CSVName)))
+}
+
+func TestStatsCountFindings(t *testing.T) {
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "tunnel.pcap"), tunnelFrames(t), "pcap")
+	_, out := runScan(t, config.Default(), dir)
+	st := statsOf(t, out)
+	fnd := st["findings"].(map[string]any)
+	if fnd["high"] != 1.0 || fnd["medium"] != 0.0 {
+		t.Fatalf("findings %v", fnd)
+	}
+	if eng := st["engine"].(map[string]any); eng["domains"] != 2.0 || eng["evictions"] != 0.0 {
+		t.Fatalf("engine %v", eng)
+	}
+	if f := st["tunnel.pcap"].(map[string]any); num(f, "malicious_packets_count") != 600 {
+		t.Fatalf("file %v", f)
+	}
+}

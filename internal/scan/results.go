@@ -1,0 +1,189 @@
+package scan
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dnsieve/dnsieve/internal/checks"
+	"github.com/dnsieve/dnsieve/internal/engine"
+	"github.com/dnsieve/dnsieve/internal/output"
+)
+
+// scannedFile is a capture of this run and its records' range in the spool.
+type scannedFile struct {
+	name     string
+	stats    *output.FileStats
+	from, to int
+}
+
+// domainRow is how out.csv reports the packets of a domain with a verdict.
+type domainRow struct {
+	level  checks.Level
+	reason string
+}
+
+// writeCSV writes out.csv from the spool: every packet of a domain judged
+// a tunnel (high, or 100% where the tool's protocol was recognised), every
+// other packet that a per-message check flagged (with the check's level),
+// and, at low, the remaining packets of domains judged suspicious. It sets
+// each file's malicious_packets_count and returns the number of rows.
+//
+// With the engine on, the per-message checks are evidence, not verdicts:
+// a check row of a packet whose domain the engine did not judge a tunnel
+// is written at most "low", so that alerts (medium and above) mean the
+// engine found a tunnel. checksOnly keeps the checks' own levels, as the
+// old tool wrote them.
+func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Finding, checksOnly bool) (uint64, error) {
+	rows := map[uint32]domainRow{}
+	for i := range findings {
+		f := &findings[i]
+		zone := output.SafeText([]byte(f.Domain))
+		switch f.Verdict {
+		case "tunnel":
+			tools := f.Tool
+			if len(f.Tools) > 1 {
+				tools = strings.Join(f.Tools, ", ")
+			}
+			r := domainRow{level: checks.High, reason: "tunnel domain " + zone + " (" + tools + ")"}
+			if f.ToolRecognised {
+				r.level = checks.Certain
+			}
+			rows[f.ID] = r
+		case "suspicious":
+			rows[f.ID] = domainRow{level: checks.Low, reason: "suspicious domain " + zone}
+		}
+	}
+	out, err := output.CreateAtomic(path)
+	if err != nil {
+		return 0, err
+	}
+	defer out.Abort()
+	w := output.NewCSVWriter(out)
+	w.WriteRow(output.CSVHeader...)
+	var reasons [32]string
+	for i := range reasons {
+		reasons[i] = checks.Reason(i).String()
+	}
+
+	var total uint64
+	fi := 0
+	var cur spoolRec
+	var curLevel checks.Level
+	var curReason string
+	have := false
+	flush := func() {
+		if !have || curLevel == checks.None {
+			have = false
+			return
+		}
+		w.WriteFlag(files[fi].name, cur.frame, curLevel.String(), curReason)
+		files[fi].stats.MaliciousPacketsCount++
+		total++
+		have = false
+	}
+	err = sp.each(func(i int, r spoolRec) error {
+		for fi < len(files) && i >= files[fi].to {
+			flush()
+			fi++
+		}
+		if fi >= len(files) {
+			return fmt.Errorf("spool record %d beyond the last file", i)
+		}
+		level, reason := r.level, reasons[r.reasons&31]
+		if d, ok := rows[r.domain]; ok && r.domain != 0 {
+			switch {
+			case d.level >= checks.High:
+				if level > d.level {
+					d.level = level
+				}
+				if r.level != checks.None {
+					reason = d.reason + "; " + reason
+				} else {
+					reason = d.reason
+				}
+				level = d.level
+			case level == checks.None:
+				level, reason = d.level, d.reason
+			case level > checks.Low:
+				level = checks.Low
+			}
+		} else if !checksOnly && level > checks.Low {
+			level = checks.Low
+		}
+		if have && r.frame == cur.frame {
+			if level > curLevel {
+				curLevel, curReason = level, reason
+			}
+			return nil
+		}
+		flush()
+		cur, curLevel, curReason, have = r, level, reason, true
+		return nil
+	})
+	flush()
+	if err != nil {
+		return total, err
+	}
+	if err := out.Commit(); err != nil {
+		return total, err
+	}
+	return total, nil
+}
+
+// writeFindings writes findings.jsonl (one JSON object per finding) and
+// domains.csv (the same, one row per finding, in out.csv's dialect).
+func writeFindings(dir string, findings []engine.Finding) error {
+	jf, err := output.CreateAtomic(filepath.Join(dir, FindingsName))
+	if err != nil {
+		return err
+	}
+	defer jf.Abort()
+	cf, err := output.CreateAtomic(filepath.Join(dir, DomainsName))
+	if err != nil {
+		return err
+	}
+	defer cf.Abort()
+	cw := output.NewCSVWriter(cf)
+	cw.WriteRow("domain", "registered_domain", "verdict", "severity", "score", "tool", "clients", "first_seen", "last_seen",
+		"queries", "unique_names", "bytes_up", "bytes_down", "pcaps", "evidence")
+	enc := json.NewEncoder(jf)
+	enc.SetEscapeHTML(true)
+	for i := range findings {
+		f := findings[i] // a copy: names are made safe for output
+		f.Domain = output.SafeText([]byte(f.Domain))
+		f.RegisteredDomain = output.SafeText([]byte(f.RegisteredDomain))
+		for j := range f.Samples {
+			f.Samples[j] = output.SafeText([]byte(f.Samples[j]))
+		}
+		f.Evidence = safeAll(f.Evidence)
+		f.Pcaps = safeAll(f.Pcaps)
+		if err := enc.Encode(&f); err != nil {
+			return err
+		}
+		clients := make([]string, len(f.Clients))
+		for j, c := range f.Clients {
+			clients[j] = c.Addr
+		}
+		cw.WriteRow(f.Domain, f.RegisteredDomain, f.Verdict, f.SeverityText, strconv.FormatFloat(f.Score, 'f', 1, 64), f.Tool,
+			strings.Join(clients, " "), f.FirstSeen.Format(time.RFC3339Nano), f.LastSeen.Format(time.RFC3339Nano),
+			strconv.FormatUint(f.Queries, 10), strconv.FormatUint(f.UniqueNames, 10),
+			strconv.FormatUint(f.BytesUp, 10), strconv.FormatUint(f.BytesDown, 10),
+			strings.Join(f.Pcaps, ", "), strings.Join(f.Evidence, "; "))
+	}
+	if err := jf.Commit(); err != nil {
+		return err
+	}
+	return cf.Commit()
+}
+
+func safeAll(in []string) []string {
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = output.SafeText([]byte(s))
+	}
+	return out
+}

@@ -1,0 +1,112 @@
+package scan
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"os"
+
+	"github.com/dnsieve/dnsieve/internal/checks"
+)
+
+// spoolRec is what out.csv needs of one DNS packet once the run's
+// verdicts are known: its frame, its domain in the engine, and the
+// per-message check result.
+type spoolRec struct {
+	frame   uint64
+	domain  uint32
+	level   checks.Level
+	reasons checks.Reason
+}
+
+const spoolRecSize = 14
+
+// spool keeps the records of every DNS packet of the run in order,
+// spilling to a temporary file past a memory budget, so that out.csv can
+// list every packet of a domain judged a tunnel, including those seen
+// before the verdict, without holding the capture in memory.
+type spool struct {
+	dir     string
+	mem     []spoolRec
+	spillAt int
+	file    *os.File
+	w       *bufio.Writer
+	spilled int // records in the file
+	buf     [spoolRecSize]byte
+}
+
+func newSpool(dir string, spillAt int) *spool {
+	return &spool{dir: dir, spillAt: spillAt}
+}
+
+// len is the number of records so far.
+func (s *spool) len() int { return s.spilled + len(s.mem) }
+
+func (s *spool) add(r spoolRec) error {
+	s.mem = append(s.mem, r)
+	if len(s.mem) >= s.spillAt {
+		return s.spill()
+	}
+	return nil
+}
+
+func (s *spool) spill() error {
+	if s.file == nil {
+		f, err := os.CreateTemp(s.dir, ".dnsieve-spool-*")
+		if err != nil {
+			return err
+		}
+		os.Remove(f.Name()) // unlinked: gone with the process whatever happens
+		s.file = f
+		s.w = bufio.NewWriterSize(f, 1<<20)
+	}
+	for _, r := range s.mem {
+		b := s.buf[:]
+		binary.LittleEndian.PutUint64(b[0:], r.frame)
+		binary.LittleEndian.PutUint32(b[8:], r.domain)
+		b[12] = byte(r.level)
+		b[13] = byte(r.reasons)
+		if _, err := s.w.Write(b); err != nil {
+			return err
+		}
+	}
+	s.spilled += len(s.mem)
+	s.mem = s.mem[:0]
+	return nil
+}
+
+// each calls f for every record in order.
+func (s *spool) each(f func(i int, r spoolRec) error) error {
+	if s.file != nil {
+		if err := s.w.Flush(); err != nil {
+			return err
+		}
+		if _, err := s.file.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		r := bufio.NewReaderSize(s.file, 1<<20)
+		var b [spoolRecSize]byte
+		for i := 0; i < s.spilled; i++ {
+			if _, err := io.ReadFull(r, b[:]); err != nil {
+				return err
+			}
+			rec := spoolRec{frame: binary.LittleEndian.Uint64(b[0:]), domain: binary.LittleEndian.Uint32(b[8:]),
+				level: checks.Level(b[12]), reasons: checks.Reason(b[13])}
+			if err := f(i, rec); err != nil {
+				return err
+			}
+		}
+	}
+	for i, rec := range s.mem {
+		if err := f(s.spilled+i, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *spool) close() {
+	if s.file != nil {
+		s.file.Close()
+	}
+}
