@@ -126,6 +126,10 @@ type domain struct {
 	haveZone bool
 	samples  [][]byte
 
+	// hist is the timeline and length histogram, kept once the domain
+	// has candidateUnique distinct names.
+	hist *history
+
 	// Windows in packet time.
 	winStart              int64
 	winQueries, winUnique uint64
@@ -152,6 +156,9 @@ type Engine struct {
 	// handshake, to attribute raw-mode packets.
 	rawOwner map[netip.Addr]uint32
 	key      []byte // scratch for direct-to-server keys
+	// lengths is the histogram of distinct subdomain lengths over all
+	// domains: the background a finding's names are compared with.
+	lengths [lengthBuckets]uint64
 }
 
 // directPrefix names the groups of names sent straight to a server.
@@ -428,6 +435,9 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	// Only queries count for the windows: a capture may hold one
 	// direction or both.
 	d.window(e, o.Time, !o.Response)
+	if d.hist != nil && !o.Response {
+		d.hist.query(o.Time)
+	}
 
 	if o.RegStart <= 1 {
 		return // no subdomain
@@ -448,6 +458,14 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		return
 	}
 	d.uniqueBytes += uint64(len(sub))
+	e.lengths[lengthBucket(len(sub))]++
+	if d.hist == nil && d.unique >= candidateUnique {
+		d.hist = newHistory(d.first, d.queries)
+		d.mem += historyBytes
+	}
+	if d.hist != nil {
+		d.hist.unique(o.Time, len(sub))
+	}
 	d.dayRaw += uint64(len(sub))
 	if d.dayRaw > d.peakDayRaw {
 		d.peakDayRaw = d.dayRaw

@@ -106,6 +106,14 @@ type Finding struct {
 	Evidence     []string  `json:"evidence"`
 	Samples      []string  `json:"sample_names"`
 	Features     Features  `json:"features"`
+	// Timeline is the domain's queries and new-name bytes over time, from
+	// the moment it had 10 distinct names (earlier queries are in the
+	// first bucket).
+	Timeline []Bucket `json:"timeline,omitempty"`
+	// Lengths is the histogram of its distinct subdomain lengths, in
+	// buckets of 16 bytes (the last one open), comparable with
+	// Engine.LengthHistogram.
+	Lengths []uint32 `json:"subdomain_lengths,omitempty"`
 }
 
 // features computes a domain's features; it flushes the pending text into
@@ -356,6 +364,10 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, ve
 	}
 	for _, s := range d.samples {
 		fd.Samples = append(fd.Samples, string(s))
+	}
+	if d.hist != nil {
+		fd.Timeline = d.hist.timeline(d.last)
+		fd.Lengths = append([]uint32(nil), d.hist.lengths[:]...)
 	}
 	// Clients, most distinct names first.
 	for a, c := range d.clients {

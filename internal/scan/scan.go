@@ -63,6 +63,15 @@ type Summary struct {
 	Duration  time.Duration
 	// Findings are the engine's verdicts, most severe first.
 	Findings []engine.Finding
+	// Captures are the captures scanned, with their statistics, in order.
+	Captures []output.NamedStats
+	// Totals are stats.json's run-wide values.
+	Totals output.Totals
+	// TopByQueries and TopByUnique are the busiest domains, for context.
+	TopByQueries, TopByUnique []engine.Volume
+	// LengthBackground is the histogram of distinct subdomain lengths over
+	// all domains (buckets of 16 bytes).
+	LengthBackground []uint64
 }
 
 // ExitCode is 0 when every input was read, 1 when some could not be.
@@ -284,6 +293,9 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		tot.Findings[f.SeverityText]++
 	}
 	tot.Engine = es
+	sum.Captures, sum.Totals = named, tot
+	sum.TopByQueries, sum.TopByUnique = eng.TopDomains(20)
+	sum.LengthBackground = eng.LengthHistogram()
 	statsJSON, err := output.MarshalStats(named, tot)
 	keep(err)
 	if err == nil {
