@@ -24,7 +24,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"scan", "analyse capture files and write out.csv, stats.json and out.log", runScan},
+		{"scan", "analyse capture files and write out.csv, stats.json, out.log, findings.jsonl and domains.csv", runScan},
+		{"eval", "measure detection quality on labelled captures", runEval},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("dnsieve", version); return 0 }},
 	}
 }

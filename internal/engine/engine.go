@@ -126,6 +126,16 @@ type domain struct {
 	haveZone bool
 	samples  [][]byte
 
+	// Incremental judgement (alerts): the highest severity reached so
+	// far, when and after how many lookups the first tunnel verdict came,
+	// and the distinct-name count at which to judge again.
+	alertSev          Severity
+	firstAlert        int64
+	firstAlertLookups uint64
+	nextJudge         uint64
+	judgedStrong      uint32
+	judgedRaw         uint64
+
 	// hist is the timeline and length histogram, kept once the domain
 	// has candidateUnique distinct names.
 	hist *history
@@ -140,6 +150,10 @@ type domain struct {
 
 // Engine accumulates observations. It is not safe for concurrent use.
 type Engine struct {
+	// OnAlert, when set, is called whenever a domain's verdict first
+	// reaches a severity, in packet time: the first alert and each rise.
+	OnAlert func(Finding)
+
 	cfg        Config
 	domains    map[string]*domain
 	byID       map[uint32]*domain
@@ -239,6 +253,7 @@ func (e *Engine) Observe(o *Observation) uint32 {
 	before := d.mem
 	d.observe(e, o)
 	e.mem += int64(d.mem - before)
+	e.maybeJudge(d, o.Time)
 	if e.mem > e.cfg.MaxMemory {
 		e.evict(d)
 	}
@@ -279,6 +294,7 @@ func (e *Engine) ObserveRaw(o *RawObservation) uint32 {
 			c.strong[o.Match.Tool]++
 		}
 	}
+	e.maybeJudge(d, o.Time)
 	return d.id
 }
 

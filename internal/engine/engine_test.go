@@ -111,6 +111,10 @@ func TestTunnelFoundWithEvidenceAndZone(t *testing.T) {
 	if fd.BytesDown != 600*200+200*16 {
 		t.Errorf("bytes down %d", fd.BytesDown)
 	}
+	// Judged as the traffic went: the alert came early, not at the end.
+	if fd.FirstAlert.IsZero() || fd.AlertLookups == 0 || fd.AlertLookups > 60 || fd.FirstAlert.Sub(fd.FirstSeen) > 15*time.Second {
+		t.Errorf("first alert at %v after %d lookups (first seen %v)", fd.FirstAlert, fd.AlertLookups, fd.FirstSeen)
+	}
 	joined := strings.Join(fd.Evidence, "\n")
 	for _, want := range []string{"601 distinct subdomains", "NULL", "encoded data"} {
 		if !strings.Contains(joined, want) {
@@ -356,5 +360,30 @@ func TestNamesUnderNoTLDGroupByServer(t *testing.T) {
 	}
 	if d := f.e.domains["direct:192.0.2.53"]; d == nil || d.unique != 50 {
 		t.Fatalf("direct group: %+v", f.e.domains)
+	}
+}
+
+func TestOnAlertFiresOncePerSeverity(t *testing.T) {
+	f := newFeeder(Config{})
+	var alerts []Finding
+	f.e.OnAlert = func(fd Finding) { alerts = append(alerts, fd) }
+	rng := rand.New(rand.NewPCG(21, 22))
+	for i := 0; i < 400; i++ {
+		data := make([]byte, 40)
+		for j := range data {
+			data[j] = byte(rng.IntN(256))
+		}
+		f.lookup(chunkName(data, "x.alert-test.org"), t0.Add(time.Duration(i)*time.Second), "10.3.3.3", tTXT, 0, 90)
+	}
+	if len(alerts) == 0 || len(alerts) > 3 {
+		t.Fatalf("%d alerts", len(alerts))
+	}
+	for i := 1; i < len(alerts); i++ {
+		if alerts[i].Severity <= alerts[i-1].Severity {
+			t.Fatalf("alert %d does not raise the severity: %v then %v", i, alerts[i-1].SeverityText, alerts[i].SeverityText)
+		}
+	}
+	if last := alerts[len(alerts)-1]; last.Severity != SeverityHigh || last.RegisteredDomain != "alert-test.org" {
+		t.Fatalf("last alert %s %s", last.RegisteredDomain, last.SeverityText)
 	}
 }

@@ -114,6 +114,12 @@ type Finding struct {
 	// buckets of 16 bytes (the last one open), comparable with
 	// Engine.LengthHistogram.
 	Lengths []uint32 `json:"subdomain_lengths,omitempty"`
+	// FirstAlert is the packet time at which the engine, judging as the
+	// traffic went, first called the domain a tunnel, and AlertLookups
+	// how many lookups it had seen by then (zero values when only the
+	// final judgement did).
+	FirstAlert   time.Time `json:"first_alert,omitzero"`
+	AlertLookups uint64    `json:"alert_after_lookups,omitempty"`
 }
 
 // features computes a domain's features; it flushes the pending text into
@@ -267,6 +273,36 @@ func verdictOf(score float64, f *Features) (string, Severity) {
 	return "", SeverityNone
 }
 
+// maybeJudge judges a domain while traffic flows, so that an alert can be
+// raised (and its time recorded) as soon as the evidence suffices: when
+// its distinct names have grown by an eighth since the last judgement, or
+// a tool's protocol or raw tunnel packets were first recognised. Only
+// domains with data-like names or recognised protocols are judged, so
+// ordinary traffic costs nothing here.
+func (e *Engine) maybeJudge(d *domain, t int64) {
+	_, strong, _ := d.tool()
+	due := d.unique >= d.nextJudge && d.unique >= candidateUnique && d.dataNames >= 5 ||
+		strong != d.judgedStrong && (strong == 1 || strong == 3) || d.raw > 0 && d.judgedRaw == 0
+	if !due || d.alertSev == SeverityHigh {
+		return
+	}
+	d.nextJudge = d.unique + max(1, d.unique/8)
+	d.judgedStrong, d.judgedRaw = strong, d.raw
+	f := e.features(d)
+	score, rules := judge(&f)
+	verdict, sev := verdictOf(score, &f)
+	if sev <= d.alertSev {
+		return
+	}
+	d.alertSev = sev
+	if verdict == "tunnel" && d.firstAlert == 0 {
+		d.firstAlert, d.firstAlertLookups = t, f.Lookups
+	}
+	if e.OnAlert != nil {
+		e.OnAlert(e.finding(d, &f, score, rules, verdict, sev))
+	}
+}
+
 // Findings judges every domain and returns those with a verdict, most
 // severe first.
 func (e *Engine) Findings() []Finding {
@@ -364,6 +400,9 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, ve
 	}
 	for _, s := range d.samples {
 		fd.Samples = append(fd.Samples, string(s))
+	}
+	if d.firstAlert != 0 {
+		fd.FirstAlert, fd.AlertLookups = time.Unix(0, d.firstAlert).UTC(), d.firstAlertLookups
 	}
 	if d.hist != nil {
 		fd.Timeline = d.hist.timeline(d.last)

@@ -3,6 +3,7 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -152,5 +153,29 @@ func TestStatsLayout(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(b), "{\n  \"a.pcap\": {") {
 		t.Fatalf("files do not come first:\n%s", b)
+	}
+}
+
+func TestCSVReaderReadsWhatTheWriterWrites(t *testing.T) {
+	var b bytes.Buffer
+	w := NewCSVWriter(&b)
+	for _, r := range rows {
+		w.WriteRow(r...)
+	}
+	r := NewCSVReader(&b)
+	for i, want := range rows {
+		got, err := r.Read()
+		if err != nil {
+			t.Fatalf("row %d: %v", i, err)
+		}
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+			t.Fatalf("row %d: %q, want %q", i, got, want)
+		}
+	}
+	if _, err := r.Read(); err != io.EOF {
+		t.Fatalf("after the last row: %v", err)
+	}
+	if _, err := NewCSVReader(strings.NewReader("a|^open\n")).Read(); err == nil {
+		t.Fatal("unterminated quote accepted")
 	}
 }
