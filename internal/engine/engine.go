@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/dnsieve/dnsieve/internal/fingerprint"
@@ -117,6 +118,9 @@ type domain struct {
 	raw   uint64              // raw (non-DNS) tunnel packets attributed here
 	rawB  uint64
 
+	resolved  [4]netip.Addr // first distinct addresses its answers gave
+	nResolved int
+
 	clients      map[netip.Addr]*clientState
 	otherClients uint64
 
@@ -170,6 +174,11 @@ type Engine struct {
 	// handshake, to attribute raw-mode packets.
 	rawOwner map[netip.Addr]uint32
 	key      []byte // scratch for direct-to-server keys
+	// contacted holds the addresses seen in non-DNS traffic (bounded),
+	// and others counts those packets: whether a domain's answers were
+	// ever used.
+	contacted map[netip.Addr]struct{}
+	others    uint64
 	// lengths is the histogram of distinct subdomain lengths over all
 	// domains: the background a finding's names are compared with.
 	lengths [lengthBuckets]uint64
@@ -258,6 +267,30 @@ func (e *Engine) Observe(o *Observation) uint32 {
 		e.evict(d)
 	}
 	return d.id
+}
+
+// maxContacted bounds the set of addresses seen in non-DNS traffic.
+const maxContacted = 1 << 20
+
+// Contacted records addresses seen in non-DNS traffic (both ends of UDP
+// and TCP packets that are not DNS).
+func (e *Engine) Contacted(addrs []netip.Addr) {
+	if len(addrs) == 0 {
+		return
+	}
+	e.others += uint64(len(addrs) / 2)
+	if e.contacted == nil {
+		e.contacted = map[netip.Addr]struct{}{}
+	}
+	for _, a := range addrs {
+		if len(e.contacted) >= maxContacted {
+			return
+		}
+		if _, ok := e.contacted[a]; !ok {
+			e.contacted[a] = struct{}{}
+			e.mem += 48
+		}
+	}
 }
 
 // ObserveRaw attributes a recognised non-DNS tunnel packet to the domain
@@ -423,6 +456,10 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if o.Response {
 		d.responses++
 		d.answerData += uint64(o.AnswerData)
+		if o.Answer.IsValid() && d.nResolved < len(d.resolved) && !slices.Contains(d.resolved[:d.nResolved], o.Answer) {
+			d.resolved[d.nResolved] = o.Answer
+			d.nResolved++
+		}
 		switch o.RCode {
 		case 0:
 		case 3:

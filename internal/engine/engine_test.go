@@ -387,3 +387,39 @@ func TestOnAlertFiresOncePerSeverity(t *testing.T) {
 		t.Fatalf("last alert %s %s", last.RegisteredDomain, last.SeverityText)
 	}
 }
+
+func TestAnswersUsed(t *testing.T) {
+	f := newFeeder(Config{})
+	var others []netip.Addr
+	for i := 0; i < 1200; i++ {
+		others = append(others, netip.MustParseAddr("10.0.0.1"), netip.AddrFrom4([4]byte{198, 51, 100, byte(i % 200)}))
+	}
+	f.e.Contacted(others)
+	feed := func(zone string, answer netip.Addr) {
+		for i := 0; i < 20; i++ {
+			name := fmt.Sprintf("h%d.%s", i, zone)
+			var lens []uint8
+			for _, l := range strings.Split(name, ".") {
+				lens = append(lens, uint8(len(l)))
+			}
+			lower, start := f.split.Split([]byte(name), lens)
+			o := Observation{Time: t0.UnixNano(), Client: netip.MustParseAddr("10.0.0.1"), Server: netip.MustParseAddr("192.0.2.53"),
+				Response: true, QType: tA, Name: lower, Labels: lens, RegStart: start, Answer: answer}
+			f.e.Observe(&o)
+		}
+	}
+	feed("used.example", netip.MustParseAddr("198.51.100.7"))
+	feed("unused.example", netip.MustParseAddr("203.0.113.9"))
+	fs := f.e.AllFeatures(1)
+	if got := fs["used.example"].AnswersUsed; got != 1 {
+		t.Errorf("used.example: answers_used %d", got)
+	}
+	if got := fs["unused.example"].AnswersUsed; got != 0 {
+		t.Errorf("unused.example: answers_used %d", got)
+	}
+	g := newFeeder(Config{}) // no other traffic: cannot tell
+	g.lookup("a.b.example", t0, "10.0.0.1", tA, 0, 4)
+	if got := g.e.AllFeatures(0)["b.example"].AnswersUsed; got != -1 {
+		t.Errorf("without other traffic: %d", got)
+	}
+}

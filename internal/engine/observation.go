@@ -34,6 +34,8 @@ type Observation struct {
 	// answer section.
 	Size       int
 	AnswerData int
+	// Answer is the first A or AAAA address in the answer section.
+	Answer netip.Addr
 	// Match is what the fingerprints recognised in the message.
 	Match fingerprint.Match
 	// Flagged is true when a per-message check fired.

@@ -41,10 +41,18 @@ type Features struct {
 	PeakWinQueries uint64  `json:"peak_window_queries"`
 	PeakWinUnique  uint64  `json:"peak_window_unique"`
 	RawPackets     uint64  `json:"raw_packets"`
-	Tool           string  `json:"tool"`
-	ToolStrong     uint32  `json:"tool_strong"`
-	ToolWeak       uint32  `json:"tool_weak"`
+	// AnswersUsed is 1 when an address the domain resolved to appears in
+	// the capture's other traffic, 0 when it never does although there is
+	// other traffic, -1 when it cannot be told.
+	AnswersUsed int    `json:"answers_used"`
+	Tool        string `json:"tool"`
+	ToolStrong  uint32 `json:"tool_strong"`
+	ToolWeak    uint32 `json:"tool_weak"`
 }
+
+// minOtherTraffic is how many non-DNS packets a capture needs before the
+// absence of connections to a domain's answers means anything.
+const minOtherTraffic = 1000
 
 // Severity of a finding.
 type Severity uint8
@@ -165,6 +173,16 @@ func (e *Engine) features(d *domain) Features {
 		f.AnswerBytes = float64(d.answerData) / r
 	}
 	f.Seconds = float64(d.last-d.first) / 1e9
+	f.AnswersUsed = -1
+	if e.others >= minOtherTraffic && d.nResolved > 0 {
+		f.AnswersUsed = 0
+		for _, a := range d.resolved[:d.nResolved] {
+			if _, ok := e.contacted[a]; ok {
+				f.AnswersUsed = 1
+				break
+			}
+		}
+	}
 	tool, strong, weak := d.tool()
 	f.Tool, f.ToolStrong, f.ToolWeak = tool.String(), strong, weak
 	return f
@@ -242,6 +260,9 @@ func judge(f *Features) (float64, []rule) {
 	}
 	if f.FlaggedShare >= 0.2 && f.Lookups >= 10 {
 		add(1, "%.0f%% of messages fail the per-name checks", 100*f.FlaggedShare)
+	}
+	if f.AnswersUsed == 0 && f.Unique >= 10 {
+		add(1, "no address it resolved to was ever contacted, though the capture holds other traffic")
 	}
 	if f.Unique > 0 && float64(f.IPShaped) >= 0.5*float64(f.Unique) {
 		add(-4, "most names are reversed IP addresses (DNSBL or reverse lookups)")

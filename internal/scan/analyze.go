@@ -2,6 +2,7 @@ package scan
 
 import (
 	"errors"
+	"net/netip"
 
 	"github.com/dnsieve/dnsieve/internal/allowlist"
 	"github.com/dnsieve/dnsieve/internal/checks"
@@ -170,6 +171,14 @@ func (a *analyzer) message(msg []byte, c *counts, obs *engine.Observation, allow
 			break
 		}
 		obs.AnswerData += len(rdata)
+		if !obs.Answer.IsValid() {
+			switch {
+			case a.rr.Type == dnswire.TypeA && len(rdata) == 4:
+				obs.Answer = netip.AddrFrom4([4]byte(rdata))
+			case a.rr.Type == dnswire.TypeAAAA && len(rdata) == 16:
+				obs.Answer = netip.AddrFrom16([16]byte(rdata))
+			}
+		}
 		a.checkName(&a.rr.Name, &res, c, answerReasons)
 		skip := -1
 		switch a.rr.Type {

@@ -70,6 +70,7 @@ type batch struct {
 
 	msgs   []message
 	raws   []rawPacket
+	others []netip.Addr // addresses of non-DNS transport packets
 	tcp    []tcpSegment
 	counts counts
 	names  []byte  // arena for message names
@@ -87,6 +88,7 @@ func (b *batch) reset(seq, file int) {
 	b.recs = b.recs[:0]
 	b.msgs = b.msgs[:0]
 	b.raws = b.raws[:0]
+	b.others = b.others[:0]
 	b.tcp = b.tcp[:0]
 	b.names = b.names[:0]
 	b.lens = b.lens[:0]
@@ -139,6 +141,13 @@ func (a *analyzer) analyze(b *batch) {
 		switch a.decodeFrame(r.linkType, b.buf[r.start:r.end]) {
 		case kindSkipped:
 			c.skipped++
+			// Other traffic: its addresses tell the engine whether the
+			// answers of a domain were ever used.
+			if p := &a.pkt; p.Proto == packet.ProtoUDP || p.Proto == packet.ProtoTCP {
+				if n := len(b.others); n == 0 || b.others[n-1] != p.Dst {
+					b.others = append(b.others, p.Dst, p.Src)
+				}
+			}
 		case kindMalformed:
 			c.malformed++
 		case kindFragment:
@@ -401,6 +410,9 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyzer)
 		})
 	}
 	fs.events = ev
+	if !fs.checksOnly {
+		fs.engine.Contacted(b.others)
+	}
 	for _, e := range ev {
 		rec := spoolRec{frame: e.frame}
 		switch {

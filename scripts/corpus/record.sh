@@ -33,7 +33,8 @@ SAMPLE_BYTES=${SAMPLE_BYTES:-300000}
 TRANSFER_TIMEOUT=${TRANSFER_TIMEOUT:-45}
 
 ALL_RUNS="iodine-null iodine-private iodine-txt iodine-srv iodine-mx iodine-cname iodine-a
-iodine-cname-base32 iodine-cname-base64 iodine-cname-base128 iodine-txt-raw iodine-raw
+iodine-cname-base32 iodine-cname-base64 iodine-cname-base128 iodine-txt-base32
+iodine-null-caps iodine-raw
 dns2tcp-txt dns2tcp-key benign mixed"
 RUNS=${RUNS:-$ALL_RUNS}
 
@@ -236,6 +237,7 @@ server:
 	local-zone: "100.51.198.in-addr.arpa." nodefault
 	local-zone: "113.0.203.in-addr.arpa." nodefault
 	local-zone: "8.b.d.0.1.0.0.2.ip6.arpa." nodefault
+${UNBOUND_EXTRA:-}
 remote-control:
 	control-enable: no
 EOF
@@ -564,6 +566,10 @@ for run in $RUNS; do
 	# server marked unresponsive at the end of the previous run) carries over.
 	stop unbound
 	mv "$LOGS/unbound.log" "$LOGS/unbound.$prev.log" 2>/dev/null || true
+	UNBOUND_EXTRA=
+	# 0x20 (random letter case in the resolver's queries): iodine finds the
+	# path not case-preserving and falls back to Base32 upstream.
+	[[ $run == iodine-null-caps ]] && UNBOUND_EXTRA=$'\tuse-caps-for-id: yes'
 	setup_unbound
 	wait_dns "$NS_C" "$RESOLVER_IP" www.acme-corp.com || die "resolver does not answer (see $LOGS)"
 	prev=$run
@@ -578,7 +584,8 @@ for run in $RUNS; do
 	iodine-cname-base32) run_iodine "$run" no -T CNAME -O Base32 ;;
 	iodine-cname-base64) run_iodine "$run" no -T CNAME -O Base64 ;;
 	iodine-cname-base128) run_iodine "$run" no -T CNAME -O Base128 ;;
-	iodine-txt-raw) run_iodine "$run" no -T TXT -O Raw ;;
+	iodine-txt-base32) run_iodine "$run" no -T TXT -O Base32 ;;
+	iodine-null-caps) run_iodine "$run" no -T NULL ;;
 	iodine-raw) run_iodine "$run" yes ;;
 	dns2tcp-txt) run_dns2tcp "$run" TXT ;;
 	dns2tcp-key) run_dns2tcp "$run" KEY ;;
