@@ -210,6 +210,7 @@ func decodeIPv4(data []byte, p *Packet) error {
 			Offset:     offset,
 			More:       more,
 			Proto:      proto,
+			Data:       data[hlen:total],
 		}
 	}
 	return decodeTransport(proto, data[hlen:total], p, pending)
@@ -279,6 +280,7 @@ func decodeIPv6(data []byte, p *Packet) error {
 					Offset:     offset,
 					More:       more,
 					Proto:      next,
+					Data:       rest[8:],
 				}
 			}
 			rest = rest[8:]

@@ -7,7 +7,8 @@
 // measured hot path: Decode never allocates and returns package-level
 // sentinel errors, so callers can count every kind of skipped frame.
 //
-// IP fragments are described (Packet.Frag) but not reassembled; TCP segments
+// IP fragments are described (Packet.Frag, with each fragment's bytes in
+// Fragment.Data) but reassembled elsewhere (ipreasm); TCP segments
 // are handed on one by one for stream reassembly elsewhere (tcpstream).
 // Checksums are not verified.
 package packet

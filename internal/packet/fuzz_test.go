@@ -61,6 +61,18 @@ func FuzzDecode(f *testing.F) {
 		if err == ErrFragment && !p.Frag.IsFragment {
 			t.Fatalf("ErrFragment without Frag: %+v", p)
 		}
+		if payloadOffset(frame, p.Frag.Data) < 0 {
+			t.Fatalf("fragment data is not inside the frame")
+		}
+		if p.Frag.IsFragment != (p.Frag.Data != nil) {
+			t.Fatalf("Frag.Data set without IsFragment or the reverse: %+v", p.Frag)
+		}
+		if err == ErrFragment && !bytes.Equal(p.Payload, p.Frag.Data) {
+			t.Fatalf("ErrFragment: payload %x is not the fragment data %x", p.Payload, p.Frag.Data)
+		}
+		if err == nil && p.Frag.IsFragment && p.Frag.Offset == 0 && payloadOffset(p.Frag.Data, p.Payload) < 0 {
+			t.Fatalf("first fragment: payload is not inside the fragment data")
+		}
 
 		e := oracle(lt, frame)
 		if !e.transportOK || e.truncated {

@@ -32,6 +32,14 @@ type Fragment struct {
 	// Proto is the upper-layer protocol of the original datagram (for IPv6,
 	// the Next Header field of the Fragment header).
 	Proto uint8
+	// Data is this fragment's piece of the original datagram, to be placed
+	// at Offset by a reassembler: for IPv4 the whole IP payload (transport
+	// header included in a first fragment), for IPv6 everything after the
+	// Fragment header (the fragmentable part: any extension headers that
+	// follow it, then the transport header in a first fragment). It points
+	// into the frame and holds only the captured bytes. Because of this
+	// field, Fragment values cannot be compared with ==.
+	Data []byte
 }
 
 // Packet is one decoded frame, down to its transport payload. All slices

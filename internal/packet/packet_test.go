@@ -385,7 +385,7 @@ func TestDecodeExactFields(t *testing.T) {
 	got := p
 	got.Payload = nil
 	if got.Src != want.Src || got.Dst != want.Dst || got.SrcPort != want.SrcPort || got.DstPort != want.DstPort ||
-		got.Proto != want.Proto || got.TCPSeq != want.TCPSeq || got.TCPFlags != want.TCPFlags || got.Frag != want.Frag {
+		got.Proto != want.Proto || got.TCPSeq != want.TCPSeq || got.TCPFlags != want.TCPFlags || !sameFrag(got.Frag, want.Frag) {
 		t.Errorf("got %+v\nwant %+v", got, want)
 	}
 	if !bytes.Equal(p.Payload, tcpPL) {
@@ -407,6 +407,38 @@ func TestIPv4TotalLengthZero(t *testing.T) {
 	compare(t, "tso", &p, oracle(LinkTypeEthernet, frame))
 }
 
+// TestFragmentData checks Fragment.Data: the IP payload of every fragment,
+// trimmed by the IP length (not the Ethernet padding), transport header
+// included, and nil for a datagram that is not fragmented.
+func TestFragmentData(t *testing.T) {
+	udpBytes := rawUDP(1234, 53, bytes.Repeat([]byte("B"), 40))
+	var p Packet
+	// A short non-first fragment in a frame padded to the Ethernet minimum.
+	last := ipv4(layers.IPProtocolUDP)
+	last.Id = 7
+	last.FragOffset = 5 // 40 bytes
+	frame := serialize(t, eth(layers.EthernetTypeIPv4), last, gopacket.Payload(udpBytes[40:]))
+	frame = append(frame, make([]byte, 60-len(frame))...)
+	if err := Decode(LinkTypeEthernet, frame, &p); err != ErrFragment || !bytes.Equal(p.Frag.Data, udpBytes[40:]) ||
+		&p.Frag.Data[0] != &frame[14+20] {
+		t.Fatalf("padded last fragment: %v data %x", err, p.Frag.Data)
+	}
+	// A first fragment: Data starts with the UDP header that Payload skips.
+	first := ipv4(layers.IPProtocolUDP)
+	first.Id = 7
+	first.Flags = layers.IPv4MoreFragments
+	frame = serialize(t, eth(layers.EthernetTypeIPv4), first, gopacket.Payload(udpBytes[:40]))
+	if err := Decode(LinkTypeEthernet, frame, &p); err != nil || !bytes.Equal(p.Frag.Data, udpBytes[:40]) ||
+		!bytes.Equal(p.Payload, udpBytes[8:40]) {
+		t.Fatalf("first fragment: %v data %x payload %x", err, p.Frag.Data, p.Payload)
+	}
+	// Not a fragment: no Data.
+	whole := serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolUDP), gopacket.Payload(udpBytes))
+	if err := Decode(LinkTypeEthernet, whole, &p); err != nil || p.Frag.Data != nil {
+		t.Fatalf("whole datagram: %v %+v", err, p.Frag)
+	}
+}
+
 func TestFragments(t *testing.T) {
 	// IPv4 first fragment: MF set, offset 0, the UDP header is present but
 	// its length covers the whole datagram.
@@ -419,8 +451,8 @@ func TestFragments(t *testing.T) {
 	if err := Decode(LinkTypeEthernet, f1, &p); err != nil {
 		t.Fatalf("first fragment: %v", err)
 	}
-	wantFrag := Fragment{IsFragment: true, ID: 0xBEEF, Offset: 0, More: true, Proto: ProtoUDP}
-	if p.Frag != wantFrag || p.SrcPort != 1234 || p.DstPort != 53 || p.Proto != ProtoUDP || !bytes.Equal(p.Payload, udpBytes[8:48]) {
+	wantFrag := Fragment{IsFragment: true, ID: 0xBEEF, Offset: 0, More: true, Proto: ProtoUDP, Data: udpBytes[:48]}
+	if !sameFrag(p.Frag, wantFrag) || p.SrcPort != 1234 || p.DstPort != 53 || p.Proto != ProtoUDP || !bytes.Equal(p.Payload, udpBytes[8:48]) {
 		t.Errorf("first fragment: %+v", p)
 	}
 	// gopacket agrees on the fragment fields.
@@ -438,15 +470,16 @@ func TestFragments(t *testing.T) {
 	if err := Decode(LinkTypeEthernet, f2, &p); err != ErrFragment {
 		t.Fatalf("second fragment: %v", err)
 	}
-	wantFrag = Fragment{IsFragment: true, ID: 0xBEEF, Offset: 48, More: false, Proto: ProtoUDP}
-	if p.Frag != wantFrag || p.SrcPort != 0 || p.Proto != ProtoUDP || !bytes.Equal(p.Payload, udpBytes[48:]) ||
+	wantFrag = Fragment{IsFragment: true, ID: 0xBEEF, Offset: 48, More: false, Proto: ProtoUDP, Data: udpBytes[48:]}
+	if !sameFrag(p.Frag, wantFrag) || p.SrcPort != 0 || p.Proto != ProtoUDP || !bytes.Equal(p.Payload, udpBytes[48:]) ||
 		p.Src != netip.MustParseAddr("192.0.2.1") {
 		t.Errorf("second fragment: %+v", p)
 	}
 
 	// IPv4 first fragment too short for the UDP header.
 	tiny := serialize(t, eth(layers.EthernetTypeIPv4), first, gopacket.Payload(udpBytes[:4]))
-	if err := Decode(LinkTypeEthernet, tiny, &p); err != ErrFragment || !bytes.Equal(p.Payload, udpBytes[:4]) || p.Proto != ProtoUDP {
+	if err := Decode(LinkTypeEthernet, tiny, &p); err != ErrFragment || !bytes.Equal(p.Payload, udpBytes[:4]) || p.Proto != ProtoUDP ||
+		!bytes.Equal(p.Frag.Data, udpBytes[:4]) {
 		t.Errorf("tiny first fragment: %v %+v", err, p)
 	}
 
@@ -474,8 +507,8 @@ func TestFragments(t *testing.T) {
 	if err := Decode(LinkTypeEthernet, v6first, &p); err != nil {
 		t.Fatalf("ipv6 first fragment: %v", err)
 	}
-	wantFrag = Fragment{IsFragment: true, ID: 0xCAFEBABE, Offset: 0, More: true, Proto: 60}
-	if p.Frag != wantFrag || p.SrcPort != 1234 || p.DstPort != 53 || p.Proto != ProtoUDP || !bytes.Equal(p.Payload, udpBytes[8:40]) {
+	wantFrag = Fragment{IsFragment: true, ID: 0xCAFEBABE, Offset: 0, More: true, Proto: 60, Data: cat(extHdr(17, 1), udpBytes[:40])}
+	if !sameFrag(p.Frag, wantFrag) || p.SrcPort != 1234 || p.DstPort != 53 || p.Proto != ProtoUDP || !bytes.Equal(p.Payload, udpBytes[8:40]) {
 		t.Errorf("ipv6 first fragment: %+v", p)
 	}
 	g = gopacket.NewPacket(v6first, layers.LayerTypeEthernet, gopacket.Default)
@@ -487,8 +520,8 @@ func TestFragments(t *testing.T) {
 	if err := Decode(LinkTypeEthernet, v6second, &p); err != ErrFragment {
 		t.Fatalf("ipv6 second fragment: %v", err)
 	}
-	wantFrag = Fragment{IsFragment: true, ID: 0xCAFEBABE, Offset: 48, More: false, Proto: ProtoUDP}
-	if p.Frag != wantFrag || p.Proto != ProtoUDP || !bytes.Equal(p.Payload, udpBytes[48:]) || p.Dst != netip.MustParseAddr("2001:db8:ffff::53") {
+	wantFrag = Fragment{IsFragment: true, ID: 0xCAFEBABE, Offset: 48, More: false, Proto: ProtoUDP, Data: udpBytes[48:]}
+	if !sameFrag(p.Frag, wantFrag) || p.Proto != ProtoUDP || !bytes.Equal(p.Payload, udpBytes[48:]) || p.Dst != netip.MustParseAddr("2001:db8:ffff::53") {
 		t.Errorf("ipv6 second fragment: %+v", p)
 	}
 	g = gopacket.NewPacket(v6second, layers.LayerTypeEthernet, gopacket.Default)
@@ -501,6 +534,12 @@ func TestFragments(t *testing.T) {
 	if err := Decode(LinkTypeEthernet, atomic, &p); err != nil || p.Frag.IsFragment || !bytes.Equal(p.Payload, dnsQ) {
 		t.Errorf("atomic fragment: %v %+v", err, p)
 	}
+}
+
+// sameFrag compares two Fragment values field by field, Data by content.
+func sameFrag(a, b Fragment) bool {
+	return a.IsFragment == b.IsFragment && a.ID == b.ID && a.Offset == b.Offset && a.More == b.More &&
+		a.Proto == b.Proto && bytes.Equal(a.Data, b.Data) && (a.Data == nil) == (b.Data == nil)
 }
 
 func TestErrorsAreComparable(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dnsieve/dnsieve/internal/analyze"
 	"io"
 	"net/netip"
 	"slices"
@@ -72,7 +73,7 @@ type batch struct {
 	raws   []rawPacket
 	others []netip.Addr // addresses of non-DNS transport packets
 	tcp    []tcpSegment
-	counts counts
+	counts analyze.Counts
 	names  []byte  // arena for message names
 	lens   []uint8 // arena for label lengths
 }
@@ -92,7 +93,7 @@ func (b *batch) reset(seq, file int) {
 	b.tcp = b.tcp[:0]
 	b.names = b.names[:0]
 	b.lens = b.lens[:0]
-	b.counts = counts{}
+	b.counts = analyze.Counts{}
 }
 
 // fits reports whether a frame of n bytes can join the batch.
@@ -122,58 +123,49 @@ func (b *batch) addMessage(frame uint64, res checks.Result, allowed bool, o *eng
 	b.msgs = append(b.msgs, m)
 }
 
-// endpoints orders a packet's addresses as client and server: the server
-// is the side on a DNS port (for a response, the source).
-func endpoints(p *packet.Packet, response bool, ports *portSet) (client, server netip.Addr) {
-	if response || (ports.has(p.SrcPort) && !ports.has(p.DstPort)) {
-		return p.Dst, p.Src
-	}
-	return p.Src, p.Dst
-}
-
 // analyze runs a worker's part on every record of the batch.
-func (a *analyzer) analyze(b *batch) {
+func analyzeBatch(a *analyze.Analyzer, b *batch) {
 	c := &b.counts
 	var obs engine.Observation
 	for i := range b.recs {
 		r := &b.recs[i]
-		c.frames++
-		switch a.decodeFrame(r.linkType, b.buf[r.start:r.end]) {
-		case kindSkipped:
-			c.skipped++
+		c.Frames++
+		switch a.Frame(r.linkType, b.buf[r.start:r.end]) {
+		case analyze.Skipped:
+			c.Skipped++
 			// Other traffic: its addresses tell the engine whether the
 			// answers of a domain were ever used.
-			if p := &a.pkt; p.Proto == packet.ProtoUDP || p.Proto == packet.ProtoTCP {
+			if p := a.Packet(); p.Proto == packet.ProtoUDP || p.Proto == packet.ProtoTCP {
 				if n := len(b.others); n == 0 || b.others[n-1] != p.Dst {
 					b.others = append(b.others, p.Dst, p.Src)
 				}
 			}
-		case kindMalformed:
-			c.malformed++
-		case kindFragment:
-			c.fragments++
-		case kindUDPDNS:
+		case analyze.Malformed:
+			c.Malformed++
+		case analyze.Fragment:
+			c.Fragments++
+		case analyze.UDPDNS:
 			var allowed bool
-			res, ok := a.message(a.pkt.Payload, c, &obs, &allowed)
+			res, ok := a.Message(a.Packet().Payload, c, &obs, &allowed)
 			if !ok {
-				a.rawPayload(b, r)
+				rawPayload(a, b, r)
 				continue
 			}
-			obs.Client, obs.Server = endpoints(&a.pkt, obs.Response, a.ports)
+			obs.Client, obs.Server = a.Endpoints(a.Packet(), obs.Response)
 			obs.Time, obs.File = r.time, b.file
 			b.addMessage(r.frame, res, allowed, &obs)
-		case kindTCPDNS:
-			b.tcp = append(b.tcp, tcpSegment{rec: i, pkt: a.pkt})
-		case kindICMPDNS:
+		case analyze.TCPDNS:
+			b.tcp = append(b.tcp, tcpSegment{rec: i, pkt: *a.Packet()})
+		case analyze.ICMPDNS:
 			// A copy of a DNS datagram that the network refused: checked and
 			// reported under its domain, not counted again by the engine.
-			c.icmpQuoted++
+			c.ICMPQuoted++
 			var allowed bool
-			res, ok := a.message(a.inner.Payload, c, &obs, &allowed)
+			res, ok := a.Message(a.Inner().Payload, c, &obs, &allowed)
 			if !ok {
 				continue
 			}
-			obs.Client, obs.Server = endpoints(&a.inner, obs.Response, a.ports)
+			obs.Client, obs.Server = a.Endpoints(a.Inner(), obs.Response)
 			obs.Time, obs.File = r.time, b.file
 			b.addMessage(r.frame, res, allowed, &obs)
 			b.msgs[len(b.msgs)-1].quoted = true
@@ -183,14 +175,15 @@ func (a *analyzer) analyze(b *batch) {
 
 // rawPayload looks for a tunnel in a UDP payload on a DNS port that is not
 // a DNS message (iodine's raw mode).
-func (a *analyzer) rawPayload(b *batch, r *record) {
-	m := fingerprint.ClassifyRaw(a.pkt.Payload)
+func rawPayload(a *analyze.Analyzer, b *batch, r *record) {
+	p := a.Packet()
+	m := a.Raw(p.Payload)
 	if m.Tool == fingerprint.Unknown {
 		return
 	}
-	client, server := endpoints(&a.pkt, false, a.ports)
+	client, server := a.Endpoints(p, false)
 	b.raws = append(b.raws, rawPacket{frame: r.frame, obs: engine.RawObservation{
-		Time: r.time, File: b.file, Client: client, Server: server, Size: len(a.pkt.Payload), Match: m}})
+		Time: r.time, File: b.file, Client: client, Server: server, Size: len(p.Payload), Match: m}})
 }
 
 // fileResult is what scanning one capture produced.
@@ -212,7 +205,7 @@ type fileScanner struct {
 	ctx        context.Context
 	checksOnly bool // the engine is off: only the per-message checks count
 	workers    int
-	analyzer   func() *analyzer
+	analyzer   func() *analyze.Analyzer
 	tcpCfg     tcpstream.Config
 	engine     *engine.Engine
 	spool      *spool
@@ -229,7 +222,7 @@ type event struct {
 	raw   *rawPacket
 }
 
-func newFileScanner(ctx context.Context, workers int, newAnalyzer func() *analyzer, eng *engine.Engine, sp *spool, prog *progress) *fileScanner {
+func newFileScanner(ctx context.Context, workers int, newAnalyzer func() *analyze.Analyzer, eng *engine.Engine, sp *spool, prog *progress) *fileScanner {
 	fs := &fileScanner{ctx: ctx, workers: workers, analyzer: newAnalyzer, engine: eng, spool: sp, prog: prog, tcpBatch: newBatch()}
 	for i := 0; i < 3*workers+2; i++ {
 		fs.batches = append(fs.batches, newBatch())
@@ -301,7 +294,7 @@ func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 			defer wg.Done()
 			a := fs.analyzer()
 			for b := range work {
-				a.analyze(b)
+				analyzeBatch(a, b)
 				done <- b
 			}
 		}()
@@ -309,7 +302,7 @@ func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 	go func() { wg.Wait(); close(done) }()
 
 	// Collector: frame order, TCP reassembly, engine, spool.
-	var total counts
+	var total analyze.Counts
 	asm := tcpstream.New(fs.tcpCfg)
 	ca := fs.analyzer()
 	pending := map[int]*batch{}
@@ -327,7 +320,7 @@ func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 			if err := fs.collect(b, asm, ca); err != nil && spoolErr == nil {
 				spoolErr = err
 			}
-			total.add(&b.counts)
+			total.Add(&b.counts)
 			fs.prog.packetsDone.Add(uint64(len(b.recs)))
 			free <- b
 		}
@@ -337,17 +330,17 @@ func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 		res.readErr = spoolErr
 	}
 
-	st.PacketsCount = total.frames
-	st.DNSMessages = total.dnsMessages
-	st.Queries = total.queries
-	st.Responses = total.responses
-	st.TCPMessages = total.tcpMessages
-	st.Allowlisted = total.allowlisted
-	st.FlaggedNames = total.flaggedNames
-	st.Malformed = total.malformed
-	st.Skipped = total.skipped
-	st.Fragments = total.fragments
-	st.ICMPQuoted = total.icmpQuoted
+	st.PacketsCount = total.Frames
+	st.DNSMessages = total.DNSMessages
+	st.Queries = total.Queries
+	st.Responses = total.Responses
+	st.TCPMessages = total.TCPMessages
+	st.Allowlisted = total.Allowlisted
+	st.FlaggedNames = total.FlaggedNames
+	st.Malformed = total.Malformed
+	st.Skipped = total.Skipped
+	st.Fragments = total.Fragments
+	st.ICMPQuoted = total.ICMPQuoted
 	st.LinkTypes = map[string]uint64{}
 	for lt, n := range linkTypes {
 		st.LinkTypes[linkTypeName(lt)] += n
@@ -369,7 +362,7 @@ func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 // collect takes one batch in order: it reassembles its TCP segments, then
 // feeds every message and raw packet to the engine in frame order and
 // spools what out.csv will need.
-func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyzer) error {
+func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.Analyzer) error {
 	tb := fs.tcpBatch
 	tb.reset(0, b.file)
 	var obs engine.Observation
@@ -377,13 +370,13 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyzer)
 		seg := &b.tcp[i]
 		rec := &b.recs[seg.rec]
 		asm.Add(rec.frame, rec.time, &seg.pkt, func(frame uint64, msg []byte) {
-			b.counts.tcpMessages++
+			b.counts.TCPMessages++
 			var allowed bool
-			res, ok := ca.message(msg, &b.counts, &obs, &allowed)
+			res, ok := ca.Message(msg, &b.counts, &obs, &allowed)
 			if !ok {
 				return
 			}
-			obs.Client, obs.Server = endpoints(&seg.pkt, obs.Response, ca.ports)
+			obs.Client, obs.Server = ca.Endpoints(&seg.pkt, obs.Response)
 			obs.Time, obs.File = rec.time, b.file
 			tb.addMessage(frame, res, allowed, &obs)
 		})

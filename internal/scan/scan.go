@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dnsieve/dnsieve/internal/analyze"
 	"io"
 	"log/slog"
 	"os"
@@ -17,7 +18,6 @@ import (
 	"github.com/dnsieve/dnsieve/internal/config"
 	"github.com/dnsieve/dnsieve/internal/engine"
 	"github.com/dnsieve/dnsieve/internal/output"
-	"github.com/dnsieve/dnsieve/internal/regdomain"
 )
 
 // Output file names: the old tool's three, and the engine's two.
@@ -184,8 +184,9 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 	eng := engine.New(cfg.Engine)
 	sp := newSpool(cfg.OutputDir, 4<<20)
 	defer sp.close()
-	newAnalyzer := func() *analyzer {
-		return &analyzer{checks: &cfg.Checks, allow: allow, ports: newPortSet(cfg.DNSPorts), split: regdomain.New(0)}
+	ports := analyze.NewPortSet(cfg.DNSPorts)
+	newAnalyzer := func() *analyze.Analyzer {
+		return analyze.New(analyze.Config{Checks: &cfg.Checks, Allow: allow, Ports: ports})
 	}
 	fsc := newFileScanner(ctx, workers, newAnalyzer, eng, sp, prog)
 	fsc.checksOnly = cfg.ChecksOnly

@@ -16,9 +16,11 @@
 #
 # Must run as root on Debian (installs what it needs with apt-get).
 # Environment: RUNS="iodine-null dns2tcp-txt ..." to record a subset;
-# SEED=n for the benign name generator; SERVER_CAPTURE=1 also writes the
-# resolver<->server leg to OUTDIR/logs/RUN.server.pcap (debugging); PAYLOAD_KB, D2T_PAYLOAD_KB,
-# BENIGN_QUERIES to change sizes; FIXTURE_BYTES per fixture.
+# SEED=n for the benign name generator; PAYLOAD_KB, D2T_PAYLOAD_KB,
+# BENIGN_QUERIES, MIXED_QUERIES to change sizes; FIXTURE_BYTES and
+# SAMPLE_BYTES for the fixtures; SERVER_CAPTURE=1 also writes the
+# resolver<->server leg to OUTDIR/logs/RUN.server.pcap (debugging).
+# See README.md beside this file.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

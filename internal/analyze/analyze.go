@@ -1,4 +1,4 @@
-package scan
+package analyze
 
 import (
 	"errors"
@@ -13,46 +13,58 @@ import (
 	"github.com/dnsieve/dnsieve/internal/regdomain"
 )
 
-// counts are the per-file counters that workers and the collector add up.
-type counts struct {
-	frames, dnsMessages, queries, responses, tcpMessages uint64
-	allowlisted, flaggedNames, malformed, skipped        uint64
-	fragments, icmpQuoted                                uint64
+// Counts are the traffic counters that analysis adds up.
+type Counts struct {
+	Frames, DNSMessages, Queries, Responses, TCPMessages uint64
+	Allowlisted, FlaggedNames, Malformed, Skipped        uint64
+	Fragments, ICMPQuoted, Reassembled                   uint64
 }
 
-func (c *counts) add(o *counts) {
-	c.frames += o.frames
-	c.dnsMessages += o.dnsMessages
-	c.queries += o.queries
-	c.responses += o.responses
-	c.tcpMessages += o.tcpMessages
-	c.allowlisted += o.allowlisted
-	c.flaggedNames += o.flaggedNames
-	c.malformed += o.malformed
-	c.skipped += o.skipped
-	c.fragments += o.fragments
-	c.icmpQuoted += o.icmpQuoted
+// Add adds o to c.
+func (c *Counts) Add(o *Counts) {
+	c.Frames += o.Frames
+	c.DNSMessages += o.DNSMessages
+	c.Queries += o.Queries
+	c.Responses += o.Responses
+	c.TCPMessages += o.TCPMessages
+	c.Allowlisted += o.Allowlisted
+	c.FlaggedNames += o.FlaggedNames
+	c.Malformed += o.Malformed
+	c.Skipped += o.Skipped
+	c.Fragments += o.Fragments
+	c.ICMPQuoted += o.ICMPQuoted
+	c.Reassembled += o.Reassembled
 }
 
-// portSet is a bitmap of the ports decoded as DNS.
-type portSet [65536 / 64]uint64
+// PortSet is a bitmap of the ports decoded as DNS.
+type PortSet [65536 / 64]uint64
 
-func newPortSet(ports []uint16) *portSet {
-	var s portSet
+// NewPortSet returns the set of the given ports.
+func NewPortSet(ports []uint16) *PortSet {
+	var s PortSet
 	for _, p := range ports {
 		s[p/64] |= 1 << (p % 64)
 	}
 	return &s
 }
 
-func (s *portSet) has(p uint16) bool { return s[p/64]&(1<<(p%64)) != 0 }
+// Has reports whether p is in the set.
+func (s *PortSet) Has(p uint16) bool { return s[p/64]&(1<<(p%64)) != 0 }
 
-// analyzer decodes and checks packets. Each worker owns one; it holds all
-// scratch space so that the hot path allocates nothing.
-type analyzer struct {
+// Config is what an Analyzer checks with.
+type Config struct {
+	Checks *checks.Config
+	Allow  *allowlist.List // nil: no allowlist
+	Ports  *PortSet
+}
+
+// Analyzer decodes and checks packets and DNS messages. It is not safe
+// for concurrent use: each goroutine owns one. It holds all scratch space,
+// so that the hot path allocates nothing.
+type Analyzer struct {
 	checks *checks.Config
 	allow  *allowlist.List
-	ports  *portSet
+	ports  *PortSet
 
 	pkt     packet.Packet
 	inner   packet.Packet // the datagram an ICMP error quotes
@@ -66,79 +78,97 @@ type analyzer struct {
 	fpMsg   fingerprint.Message
 }
 
-// frameKind says what decodeFrame found.
-type frameKind uint8
+// New returns an Analyzer.
+func New(cfg Config) *Analyzer {
+	return &Analyzer{checks: cfg.Checks, allow: cfg.Allow, ports: cfg.Ports, split: regdomain.New(0)}
+}
 
+// FrameKind says what Frame found.
+type FrameKind uint8
+
+// What a frame can be.
 const (
-	kindSkipped frameKind = iota
-	kindMalformed
-	kindFragment
-	kindUDPDNS
-	kindTCPDNS
-	kindICMPDNS // an ICMP error quoting a DNS datagram
+	// Skipped: not DNS (another protocol, transport or port).
+	Skipped FrameKind = iota
+	// Malformed: damaged traffic on a DNS port.
+	Malformed
+	// Fragment: a piece of a fragmented IP datagram (Packet().Frag).
+	Fragment
+	// UDPDNS: a UDP datagram on a DNS port; Packet().Payload is the message.
+	UDPDNS
+	// TCPDNS: a TCP segment on a DNS port, for stream reassembly.
+	TCPDNS
+	// ICMPDNS: an ICMP error quoting a DNS datagram; Inner() holds it.
+	ICMPDNS
 )
 
-// decodeFrame decodes a frame down to its transport and classifies it;
-// a.pkt holds the result.
-func (a *analyzer) decodeFrame(linkType uint16, frame []byte) frameKind {
+// Packet returns the packet the last Frame decoded.
+func (a *Analyzer) Packet() *packet.Packet { return &a.pkt }
+
+// Inner returns the datagram quoted by the ICMP error of the last Frame.
+func (a *Analyzer) Inner() *packet.Packet { return &a.inner }
+
+// Frame decodes a frame down to its transport and classifies it; Packet
+// (and Inner, for ICMPDNS) hold the result until the next call.
+func (a *Analyzer) Frame(linkType uint16, frame []byte) FrameKind {
 	err := packet.Decode(linkType, frame, &a.pkt)
 	p := &a.pkt
 	if err != nil {
 		switch {
 		case errors.Is(err, packet.ErrFragment):
-			return kindFragment
+			return Fragment
 		case errors.Is(err, packet.ErrNotTransport) && (p.Proto == packet.ProtoICMP || p.Proto == packet.ProtoICMPv6):
 			in := &a.inner
 			if e := packet.ICMPQuote(p, in); (e == nil || errors.Is(e, packet.ErrTruncated)) && in.Proto == packet.ProtoUDP &&
-				!in.Frag.IsFragment && (a.ports.has(in.SrcPort) || a.ports.has(in.DstPort)) {
-				return kindICMPDNS
+				!in.Frag.IsFragment && (a.ports.Has(in.SrcPort) || a.ports.Has(in.DstPort)) {
+				return ICMPDNS
 			}
-			return kindSkipped
+			return Skipped
 		case errors.Is(err, packet.ErrNotIP), errors.Is(err, packet.ErrNotTransport),
 			errors.Is(err, packet.ErrUnsupportedLinkType):
-			return kindSkipped
+			return Skipped
 		}
 		// A damaged frame: malformed if what could be read of it was
 		// headed for a DNS port, skipped otherwise.
-		if (p.Proto == packet.ProtoUDP || p.Proto == packet.ProtoTCP) && (a.ports.has(p.SrcPort) || a.ports.has(p.DstPort)) {
-			return kindMalformed
+		if (p.Proto == packet.ProtoUDP || p.Proto == packet.ProtoTCP) && (a.ports.Has(p.SrcPort) || a.ports.Has(p.DstPort)) {
+			return Malformed
 		}
-		return kindSkipped
+		return Skipped
 	}
 	if p.Frag.IsFragment {
-		return kindFragment
+		return Fragment
 	}
-	if !a.ports.has(p.SrcPort) && !a.ports.has(p.DstPort) {
-		return kindSkipped
+	if !a.ports.Has(p.SrcPort) && !a.ports.Has(p.DstPort) {
+		return Skipped
 	}
 	switch p.Proto {
 	case packet.ProtoUDP:
-		return kindUDPDNS
+		return UDPDNS
 	case packet.ProtoTCP:
-		return kindTCPDNS
+		return TCPDNS
 	}
-	return kindSkipped
+	return Skipped
 }
 
-// message parses one DNS message, checks its names (see checkName for
+// Message parses one DNS message, checks its names (see checkName for
 // which), and describes it in obs for the behavioural engine: obs.Name and
 // obs.Labels point into the analyzer's scratch space until the next call;
 // the caller sets the addresses, time and file. It returns false when msg
 // is not a DNS message, and sets *allowed when every question is
 // allowlisted (the engine then does not see it).
-func (a *analyzer) message(msg []byte, c *counts, obs *engine.Observation, allowed *bool) (checks.Result, bool) {
+func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allowed *bool) (checks.Result, bool) {
 	var res checks.Result
 	*allowed = false
 	h, err := a.parser.Start(msg)
 	if err != nil {
-		c.malformed++
+		c.Malformed++
 		return res, false
 	}
-	c.dnsMessages++
+	c.DNSMessages++
 	if h.Response() {
-		c.responses++
+		c.Responses++
 	} else {
-		c.queries++
+		c.Queries++
 	}
 	*obs = engine.Observation{Response: h.Response(), RCode: h.RCode(), Size: len(msg)}
 	questions, allowlisted := 0, 0
@@ -155,7 +185,7 @@ func (a *analyzer) message(msg []byte, c *counts, obs *engine.Observation, allow
 		}
 		a.checkName(&a.q.Name, &res, c, allReasons)
 	}
-	c.allowlisted += uint64(allowlisted)
+	c.Allowlisted += uint64(allowlisted)
 	if obs.Name == nil {
 		// No question to judge: a raw tunnel packet may still parse as a
 		// DNS header by chance (iodine's raw mode on port 53).
@@ -202,7 +232,7 @@ func (a *analyzer) message(msg []byte, c *counts, obs *engine.Observation, allow
 // describe fills the engine's view of the message's first question: the
 // name lowercased and split at its registered domain, and what the
 // fingerprints recognise in it.
-func (a *analyzer) describe(q *dnswire.Question, msg []byte, obs *engine.Observation) {
+func (a *Analyzer) describe(q *dnswire.Question, msg []byte, obs *engine.Observation) {
 	n := &q.Name
 	labels := min(n.Labels(), len(a.lens))
 	for i := 0; i < labels; i++ {
@@ -252,14 +282,27 @@ const (
 
 // checkName runs the per-name checks on n, keeps those in mask, and
 // merges the result into res.
-func (a *analyzer) checkName(n *dnswire.Name, res *checks.Result, c *counts, mask checks.Reason) {
+func (a *Analyzer) checkName(n *dnswire.Name, res *checks.Result, c *Counts, mask checks.Reason) {
 	labels := min(n.Labels(), len(a.lens))
 	for i := 0; i < labels; i++ {
 		a.lens[i] = uint8(len(n.Label(i)))
 	}
 	r := a.checks.Some(n.Bytes(), a.lens[:labels], mask)
 	if r.Level != checks.None {
-		c.flaggedNames++
+		c.FlaggedNames++
 		res.Merge(r)
 	}
 }
+
+// Endpoints orders a packet's addresses as client and server: the server
+// is the side on a DNS port (for a response, the source).
+func (a *Analyzer) Endpoints(p *packet.Packet, response bool) (client, server netip.Addr) {
+	if response || (a.ports.Has(p.SrcPort) && !a.ports.Has(p.DstPort)) {
+		return p.Dst, p.Src
+	}
+	return p.Src, p.Dst
+}
+
+// Raw looks for a tunnel in a payload on a DNS port that is not a DNS
+// message (iodine's raw mode).
+func (a *Analyzer) Raw(payload []byte) fingerprint.Match { return fingerprint.ClassifyRaw(payload) }

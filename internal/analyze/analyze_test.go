@@ -1,0 +1,132 @@
+package analyze
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/dnsieve/dnsieve/internal/allowlist"
+	"github.com/dnsieve/dnsieve/internal/checks"
+	"github.com/dnsieve/dnsieve/internal/engine"
+	"github.com/dnsieve/dnsieve/internal/testcap"
+)
+
+var (
+	cli = netip.MustParseAddrPort("192.0.2.10:40000")
+	srv = netip.MustParseAddrPort("192.0.2.53:53")
+)
+
+func newAnalyzer(t *testing.T, allow string) *Analyzer {
+	t.Helper()
+	cfg := checks.Default()
+	var l *allowlist.List
+	if allow != "" {
+		var err error
+		if l, err = allowlist.Parse(strings.NewReader(allow)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return New(Config{Checks: &cfg, Allow: l, Ports: NewPortSet([]uint16{53})})
+}
+
+func TestFrameKinds(t *testing.T) {
+	a := newAnalyzer(t, "")
+	l := testcap.Ethernet
+	cases := []struct {
+		name  string
+		frame []byte
+		want  FrameKind
+	}{
+		{"udp dns", testcap.UDP(l, cli, srv, testcap.Query(1, "www.example.com", 1)), UDPDNS},
+		{"udp other port", testcap.UDP(l, cli, netip.MustParseAddrPort("192.0.2.53:123"), []byte("ntp")), Skipped},
+		{"tcp dns", testcap.TCP(l, cli, srv, 1, 0x18, []byte{0, 1, 2}), TCPDNS},
+		{"arp", testcap.ARP(l), Skipped},
+		{"icmp echo", testcap.ICMPEcho(l, cli.Addr(), srv.Addr(), 1, 1, []byte("x")), Skipped},
+		{"fragment", testcap.IPv4Fragments(l, srv, cli, make([]byte, 600), 256)[1], Fragment},
+	}
+	for _, c := range cases {
+		if got := a.Frame(l.LinkType(), c.frame); got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestMessageDescribesForTheEngine(t *testing.T) {
+	a := newAnalyzer(t, "")
+	msg := testcap.Response(7, "AbC.T1.Example.co.uk", 1, 0, testcap.AnswerAddr(netip.MustParseAddr("198.51.100.9")))
+	var c Counts
+	var obs engine.Observation
+	var allowed bool
+	res, ok := a.Message(msg, &c, &obs, &allowed)
+	if !ok || allowed || res.Level != checks.None {
+		t.Fatalf("ok %v allowed %v res %+v", ok, allowed, res)
+	}
+	if string(obs.Name) != "abc.t1.example.co.uk" || string(obs.Name[obs.RegStart:]) != "example.co.uk" || !obs.MixedCase ||
+		!obs.Response || obs.QType != 1 || obs.Answer != netip.MustParseAddr("198.51.100.9") || obs.AnswerData != 4 ||
+		len(obs.Labels) != 5 || obs.Size != len(msg) {
+		t.Fatalf("observation %+v", obs)
+	}
+	if c.DNSMessages != 1 || c.Responses != 1 || c.Queries != 0 {
+		t.Fatalf("counts %+v", c)
+	}
+}
+
+func TestMessageAllowlistAndAnswerChecks(t *testing.T) {
+	a := newAnalyzer(t, "*.corp.example\n")
+	var c Counts
+	var obs engine.Observation
+	var allowed bool
+	long := strings.Repeat("z", 45)
+	if res, _ := a.Message(testcap.Query(1, long+".corp.example", 16), &c, &obs, &allowed); !allowed || res.Level != checks.None || c.Allowlisted != 1 {
+		t.Fatalf("allowlisted name: allowed %v res %+v counts %+v", allowed, res, c)
+	}
+	// A CNAME answer with binary bytes fires the answer checks; a long
+	// CDN-like answer name does not.
+	bin := testcap.RawResponse(2, testcap.RawName([]byte("q"), []byte("example"), []byte("com")), 5, 0,
+		testcap.RawRR{Name: testcap.RawName([]byte("q"), []byte("example"), []byte("com")), Type: 5, Class: 1, TTL: 1,
+			Data: testcap.RawName([]byte("\xbc\xfd\xee"), []byte("example"), []byte("com"))})
+	if res, ok := a.Message(bin, &c, &obs, &allowed); !ok || res.Level != checks.Certain {
+		t.Fatalf("binary CNAME answer: %+v", res)
+	}
+	cdn := testcap.Response(3, "www.example.com", 1, 0, testcap.AnswerCNAME("e1234567890abcdef0123456789.dscb.akamaiedge.net"))
+	if res, _ := a.Message(cdn, &c, &obs, &allowed); res.Level != checks.None {
+		t.Fatalf("CDN answer flagged: %+v", res)
+	}
+}
+
+// TestHotPathAllocatesNothing: decoding, checking and describing a UDP DNS
+// response allocates nothing once the registered-domain cache is warm.
+func TestHotPathAllocatesNothing(t *testing.T) {
+	a := newAnalyzer(t, "*.corp.example\n")
+	frame := testcap.UDP(testcap.Ethernet, srv, cli, testcap.Response(9, "r3---sn-5hne6nzk.googlevideo.com", 1, 0,
+		testcap.AnswerCNAME("r3.sn-5hne6nzk.googlevideo.com"), testcap.AnswerAddr(netip.MustParseAddr("198.51.100.1"))))
+	var c Counts
+	var obs engine.Observation
+	var allowed bool
+	run := func() {
+		if a.Frame(1, frame) != UDPDNS {
+			t.Fatal("not UDP DNS")
+		}
+		a.Message(a.Packet().Payload, &c, &obs, &allowed)
+		a.Endpoints(a.Packet(), obs.Response)
+	}
+	run()
+	if n := testing.AllocsPerRun(1000, run); n != 0 {
+		t.Fatalf("%v allocations per packet", n)
+	}
+}
+
+func BenchmarkFrameAndMessage(b *testing.B) {
+	cfg := checks.Default()
+	a := New(Config{Checks: &cfg, Ports: NewPortSet([]uint16{53})})
+	frame := testcap.UDP(testcap.Ethernet, srv, cli, testcap.Response(9, "www.example.com", 1, 0, testcap.AnswerAddr(netip.MustParseAddr("198.51.100.1"))))
+	var c Counts
+	var obs engine.Observation
+	var allowed bool
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		a.Frame(1, frame)
+		a.Message(a.Packet().Payload, &c, &obs, &allowed)
+	}
+}
