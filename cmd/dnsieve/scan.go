@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dnsieve/dnsieve/internal/config"
+	"github.com/dnsieve/dnsieve/internal/report"
 	"github.com/dnsieve/dnsieve/internal/scan"
 )
 
@@ -147,8 +148,11 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if !f.quiet {
-		fmt.Fprintf(stdout, "%d captures scanned (%d with errors, %d skipped), %d packets, %d flagged; results in %s\n",
-			sum.Files, sum.Failed, sum.Skipped, sum.Packets, sum.Flagged, sum.OutputDir)
+		color := false
+		if fd, ok := stdout.(*os.File); ok {
+			color = term.IsTerminal(int(fd.Fd())) && os.Getenv("NO_COLOR") == ""
+		}
+		report.Terminal(stdout, scan.ReportInput(cfg, version, &sum), color)
 	}
 	return sum.ExitCode()
 }

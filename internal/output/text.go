@@ -40,9 +40,9 @@ func SafeText(b []byte) string {
 			b = b[1:]
 		default:
 			r, size := utf8.DecodeRune(b)
-			if r == utf8.RuneError && size <= 1 || r >= 0x80 && r < 0xa0 || r == 0x2028 || r == 0x2029 || r == 0xfeff || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
-				// Invalid bytes, C1 controls, line separators and
-				// bidirectional overrides are escaped byte by byte.
+			if r == utf8.RuneError && size <= 1 || invisible(r) {
+				// Invalid bytes and characters that hide or reorder
+				// text are escaped byte by byte.
 				for _, x := range b[:max(size, 1)] {
 					sb.WriteString(`\x`)
 					sb.WriteByte(hex[x>>4])
@@ -66,4 +66,18 @@ func NeutralizeFormula(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// invisible reports characters that a viewer would not show as what they
+// are: C1 controls, the soft hyphen, zero-width characters, line and
+// paragraph separators, bidirectional marks, embeddings, overrides and
+// isolates, invisible operators and the byte order mark.
+func invisible(r rune) bool {
+	switch {
+	case r >= 0x80 && r < 0xa0, r == 0xad, r == 0x061c, r == 0x180e:
+		return true
+	case r >= 0x200b && r <= 0x200f, r >= 0x2028 && r <= 0x202e, r >= 0x2060 && r <= 0x2069, r == 0xfeff:
+		return true
+	}
+	return false
 }

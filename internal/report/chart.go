@@ -38,12 +38,14 @@ type label struct {
 }
 
 // Chart geometry (SVG user units; the charts scale to their box).
+// They are chosen so that a chart is drawn at about its natural size in
+// the report's layout, where its text is as large as the page's small text.
 const (
-	chartW      = 640
-	chartLeft   = 58
-	chartRight  = 14
-	chartPlotW  = chartW - chartLeft - chartRight
-	panelHeight = 84
+	timelineW   = 1080 // full width of a finding's section
+	lengthW     = 520  // half of it
+	chartLeft   = 62
+	chartRight  = 16
+	panelHeight = 90
 )
 
 // num writes a coordinate with at most one decimal.
@@ -139,7 +141,8 @@ func timelineChart(tl []engine.Bucket) *chart {
 	start := tl[0].Start.UTC()
 	end := tl[len(tl)-1].Start.Add(width).UTC()
 	wt := bucketWidthText(width)
-	c := &chart{W: chartW, H: 2*panelHeight + 104,
+	plotW := float64(timelineW - chartLeft - chartRight)
+	c := &chart{W: timelineW, H: 2*panelHeight + 104,
 		Label: fmt.Sprintf("Queries and bytes of new names per %s, from %s to %s UTC", wt, timeText(start), timeText(end))}
 
 	var maxQ, maxB float64
@@ -147,7 +150,7 @@ func timelineChart(tl []engine.Bucket) *chart {
 		maxQ = math.Max(maxQ, float64(b.Queries))
 		maxB = math.Max(maxB, float64(b.Bytes))
 	}
-	slot := float64(chartPlotW) / float64(len(tl))
+	slot := plotW / float64(len(tl))
 	barW := math.Max(slot*0.8, math.Min(slot, 0.6))
 
 	top1 := 24.0
@@ -155,10 +158,8 @@ func timelineChart(tl []engine.Bucket) *chart {
 	c.Texts = append(c.Texts,
 		label{X: chartLeft, Y: top1 - 10, Anchor: "start", Class: "ct", Text: "Queries per " + wt},
 		label{X: chartLeft, Y: top2 - 10, Anchor: "start", Class: "ct", Text: "Bytes of new names per " + wt})
-	c.panel(top1, maxQ, 1, shortCount)
-	c.panel(top2, maxB, 1, shortBytes)
-	_, qTop := niceScale(maxQ, 1)
-	_, bTop := niceScale(maxB, 1)
+	qTop := c.panel(top1, plotW, maxQ, 1, shortCount)
+	bTop := c.panel(top2, plotW, maxB, byteUnit(maxB), shortBytes)
 	for i, b := range tl {
 		x := chartLeft + float64(i)*slot + (slot-barW)/2
 		when := b.Start.UTC().Format("2006-01-02 15:04:05")
@@ -186,7 +187,7 @@ func timelineChart(tl []engine.Bucket) *chart {
 	case width >= time.Minute:
 		layout = "15:04"
 	}
-	step := max(1, (len(tl)+5)/6)
+	step := max(1, (len(tl)+9)/10)
 	for i := 0; i <= len(tl); i += step {
 		x := chartLeft + float64(i)*slot
 		c.Lines = append(c.Lines, line{X1: x, Y1: base, X2: x, Y2: base + 4, Class: "axis"})
@@ -197,25 +198,41 @@ func timelineChart(tl []engine.Bucket) *chart {
 		}
 		c.Texts = append(c.Texts, label{X: x, Y: base + 16, Anchor: anchor, Text: t.Format(layout)})
 	}
-	c.Texts = append(c.Texts, label{X: chartLeft + chartPlotW, Y: base + 34, Anchor: "end", Class: "cap",
+	c.Texts = append(c.Texts, label{X: chartLeft + plotW, Y: base + 34, Anchor: "end", Class: "cap",
 		Text: fmt.Sprintf("UTC, %s to %s", start.Format("2006-01-02 15:04:05"), end.Format("2006-01-02 15:04:05"))})
 	return c
 }
 
+// byteUnit is the binary unit in which a byte axis up to maxV counts, so
+// that its steps are round numbers of that unit.
+func byteUnit(maxV float64) float64 {
+	switch {
+	case maxV >= 1<<30:
+		return 1 << 30
+	case maxV >= 1<<20:
+		return 1 << 20
+	case maxV >= 1<<10:
+		return 1 << 10
+	}
+	return 1
+}
+
 // panel draws a value axis with grid lines for a bar panel whose top is at
-// y.
-func (c *chart) panel(y, maxV, minStep float64, format func(float64) string) {
-	step, top := niceScale(maxV, minStep)
+// y, in steps of round numbers of unit, and returns the axis's top value.
+func (c *chart) panel(y, plotW, maxV, unit float64, format func(float64) string) float64 {
+	step, top := niceScale(maxV/unit, 1)
+	step, top = step*unit, top*unit
 	for v := 0.0; v <= top+step/2; v += step {
 		yy := y + panelHeight - v/top*panelHeight
 		class := "grid"
 		if v == 0 {
 			class = "axis"
 		}
-		c.Lines = append(c.Lines, line{X1: chartLeft, Y1: yy, X2: chartLeft + chartPlotW, Y2: yy, Class: class})
-		c.Texts = append(c.Texts, label{X: chartLeft - 6, Y: yy + 3.5, Anchor: "end", Text: format(v)})
+		c.Lines = append(c.Lines, line{X1: chartLeft, Y1: yy, X2: chartLeft + plotW, Y2: yy, Class: class})
+		c.Texts = append(c.Texts, label{X: chartLeft - 6, Y: yy + 4, Anchor: "end", Text: format(v)})
 	}
 	c.Lines = append(c.Lines, line{X1: chartLeft, Y1: y, X2: chartLeft, Y2: y + panelHeight, Class: "axis"})
+	return top
 }
 
 // lengthChart draws the distribution of a finding's distinct subdomain
@@ -233,9 +250,10 @@ func lengthChart(lengths []uint32, background []uint64) *chart {
 		bg += float64(v)
 	}
 	buckets := len(lengths)
-	h := 150.0
-	top := 40.0
-	c := &chart{W: chartW, H: int(top + h + 48),
+	h := 170.0
+	top := 44.0
+	plotW := float64(lengthW - chartLeft - chartRight)
+	c := &chart{W: lengthW, H: int(top + h + 48),
 		Label: "Share of distinct subdomains by length, in 16-byte steps, this domain against all domains"}
 	share := func(v, total float64) float64 {
 		if total == 0 {
@@ -252,12 +270,12 @@ func lengthChart(lengths []uint32, background []uint64) *chart {
 	}
 	c.Texts = append(c.Texts, label{X: chartLeft, Y: 14, Anchor: "start", Class: "ct", Text: "Share of distinct names (%) by subdomain length"})
 	// Legend.
-	c.Rects = append(c.Rects, rect{X: chartLeft, Y: 22, W: 10, H: 10, Class: "bf"})
-	c.Texts = append(c.Texts, label{X: chartLeft + 14, Y: 31, Anchor: "start",
+	c.Rects = append(c.Rects, rect{X: chartLeft, Y: 24, W: 10, H: 10, Class: "bf"})
+	c.Texts = append(c.Texts, label{X: chartLeft + 14, Y: 33, Anchor: "start",
 		Text: fmt.Sprintf("this domain (%s names)", comma(uint64(n)))})
 	if bg > 0 {
-		c.Rects = append(c.Rects, rect{X: chartLeft + 220, Y: 22, W: 10, H: 10, Class: "bg"})
-		c.Texts = append(c.Texts, label{X: chartLeft + 234, Y: 31, Anchor: "start",
+		c.Rects = append(c.Rects, rect{X: chartLeft + 200, Y: 24, W: 10, H: 10, Class: "bg"})
+		c.Texts = append(c.Texts, label{X: chartLeft + 214, Y: 33, Anchor: "start",
 			Text: fmt.Sprintf("all domains (%s names)", comma(uint64(bg)))})
 	}
 	step, yTop := niceScale(maxS, 1)
@@ -267,11 +285,11 @@ func lengthChart(lengths []uint32, background []uint64) *chart {
 		if v == 0 {
 			class = "axis"
 		}
-		c.Lines = append(c.Lines, line{X1: chartLeft, Y1: yy, X2: chartLeft + chartPlotW, Y2: yy, Class: class})
-		c.Texts = append(c.Texts, label{X: chartLeft - 6, Y: yy + 3.5, Anchor: "end", Text: strconv.FormatFloat(v, 'f', -1, 64) + "%"})
+		c.Lines = append(c.Lines, line{X1: chartLeft, Y1: yy, X2: chartLeft + plotW, Y2: yy, Class: class})
+		c.Texts = append(c.Texts, label{X: chartLeft - 6, Y: yy + 4, Anchor: "end", Text: strconv.FormatFloat(v, 'f', -1, 64) + "%"})
 	}
 	c.Lines = append(c.Lines, line{X1: chartLeft, Y1: top, X2: chartLeft, Y2: top + h, Class: "axis"})
-	slot := float64(chartPlotW) / float64(buckets)
+	slot := plotW / float64(buckets)
 	barW := slot * 0.36
 	for i := 0; i < buckets; i++ {
 		x := chartLeft + float64(i)*slot
@@ -292,9 +310,11 @@ func lengthChart(lengths []uint32, background []uint64) *chart {
 			}
 		}
 		c.Lines = append(c.Lines, line{X1: x, Y1: top + h, X2: x, Y2: top + h + 4, Class: "axis"})
-		c.Texts = append(c.Texts, label{X: x, Y: top + h + 16, Anchor: "middle", Text: strconv.Itoa(i * 16)})
+		if i%2 == 0 || slot >= 36 {
+			c.Texts = append(c.Texts, label{X: x, Y: top + h + 16, Anchor: "middle", Text: strconv.Itoa(i * 16)})
+		}
 	}
-	c.Texts = append(c.Texts, label{X: chartLeft + chartPlotW, Y: top + h + 36, Anchor: "end", Class: "cap",
+	c.Texts = append(c.Texts, label{X: chartLeft + plotW, Y: top + h + 36, Anchor: "end", Class: "cap",
 		Text: "subdomain length in bytes (16-byte steps; the last one open)"})
 	return c
 }

@@ -87,13 +87,13 @@ type page struct {
 }
 
 type captureRow struct {
-	Name, Path, Format        string
-	Bytes                     string
-	Packets, DNS, Flagged     string
-	Malformed, Skipped        string
-	Complete                  bool
-	Errors                    []string
-	MoreErrors                int
+	Name, Path, Format    string
+	Bytes                 string
+	Packets, DNS, Flagged string
+	Malformed, Skipped    string
+	Complete              bool
+	Errors                []string
+	MoreErrors            int
 }
 
 type indexRow struct {
@@ -239,15 +239,13 @@ func indexOf(i int, f *engine.Finding) indexRow {
 	if len(f.Clients) > 0 {
 		first = safe(f.Clients[0].Addr)
 	}
-	clients := comma(clientCount(f))
+	clients := truncateMiddle(first, 40)
 	if n := clientCount(f); n > 1 {
-		clients += " (" + truncateMiddle(first, 40) + ", …)"
-	} else if n == 1 {
-		clients += " (" + truncateMiddle(first, 40) + ")"
+		clients += " +" + comma(n-1)
 	}
 	return indexRow{
-		ID: fmt.Sprintf("f-%d", i+1), Sev: sev, SevText: sev, Verdict: safe(f.Verdict),
-		Domain: long(f.Domain), Tool: toolText(f), Score: fmt.Sprintf("%.1f", f.Score),
+		ID: fmt.Sprintf("f-%d", i+1), Sev: sev, SevText: sev, Verdict: truncateEnd(safe(f.Verdict), 16),
+		Domain: long(f.Domain), Tool: truncateEnd(toolText(f), 32), Score: fmt.Sprintf("%.1f", f.Score),
 		Clients: clients, Queries: comma(f.Queries),
 		Up: bytesText(float64(f.BytesUp)), Down: bytesText(float64(f.BytesDown)),
 		First: timeText(f.FirstSeen), Last: spanEnd(f.FirstSeen, f.LastSeen),
@@ -376,6 +374,12 @@ func featureRows(f *engine.Features) []keyValue {
 		{"Names mixing upper and lower case", pct(f.MixedCaseShare)},
 		{"Busiest window: queries / distinct names", comma(f.PeakWinQueries) + " / " + comma(f.PeakWinUnique)},
 		{"Active for", durationText(time.Duration(f.Seconds * float64(time.Second)))},
+	}
+	switch f.AnswersUsed {
+	case 1:
+		rows = append(rows, keyValue{"Addresses it resolved to contacted by other traffic", "yes"})
+	case 0:
+		rows = append(rows, keyValue{"Addresses it resolved to contacted by other traffic", "never"})
 	}
 	if f.RawPackets > 0 {
 		rows = append(rows, keyValue{"Non-DNS packets on the DNS port", comma(f.RawPackets)})

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/dnsieve/dnsieve/internal/engine"
@@ -95,8 +96,38 @@ func severityCounts(fs []engine.Finding) (high, medium, low int) {
 }
 
 // safe makes attacker-controlled text printable: control bytes, escape
-// sequences, invalid UTF-8 and bidirectional overrides become \xNN.
-func safe(s string) string { return output.SafeText([]byte(s)) }
+// sequences, invalid UTF-8 and bidirectional overrides become \xNN
+// (output.SafeText), and so do the other invisible format characters
+// (Unicode category Cf: bidirectional marks, zero-width characters, soft
+// hyphens), which could hide or reorder parts of a name on screen.
+func safe(s string) string {
+	t := output.SafeText([]byte(s))
+	clean := true
+	for _, r := range t {
+		if r >= 0x80 && unicode.Is(unicode.Cf, r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return t
+	}
+	const hex = "0123456789abcdef"
+	var b strings.Builder
+	for _, r := range t {
+		if r < 0x80 || !unicode.Is(unicode.Cf, r) {
+			b.WriteRune(r)
+			continue
+		}
+		var buf [utf8.UTFMax]byte
+		for _, c := range buf[:utf8.EncodeRune(buf[:], r)] {
+			b.WriteString(`\x`)
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
+}
 
 // truncateMiddle shortens s to at most n runes, keeping its start and its
 // end (the registered domain of a long name) around an ellipsis.

@@ -91,7 +91,7 @@ func writeFindingTable(b *strings.Builder, p *painter, s *Input) {
 			first = truncateMiddle(safe(f.Clients[0].Addr), clientWidth)
 		}
 		rows = append(rows, []cell{
-			{text: safe(f.SeverityText + " " + f.Verdict), sgr: severitySGR(f.Severity)},
+			{text: truncateEnd(safe(f.SeverityText+" "+f.Verdict), 24), sgr: severitySGR(f.Severity)},
 			{text: truncateDomain(safe(f.Domain), safe(f.RegisteredDomain), domainWidth)},
 			{text: truncateEnd(toolText(f), 16)},
 			{text: comma(clientCount(f)), right: true},
@@ -148,12 +148,13 @@ func writeTotals(b *strings.Builder, p *painter, s *Input) {
 	if len(notes) > 0 {
 		files += " (" + strings.Join(notes, ", ") + ")"
 	}
+	files += ":"
 	elapsed := time.Duration(t.TotalTime * float64(time.Second))
-	fmt.Fprintf(b, "%s %s, %s packets, %s DNS messages in %s (%s packets/s)\n",
+	fmt.Fprintf(b, "%s %s %s packets, %s DNS messages in %s (%s packets/s)\n",
 		p.paint(ansiBold, "Scanned"), files, comma(t.TotalPackets), comma(t.TotalDNSMessages),
 		durationText(elapsed), rateText(t.PacketsPerSecond))
 	if t.TotalMaliciousPackets > 0 {
-		fmt.Fprintf(b, "%s packets flagged by the per-name checks (out.csv)\n", comma(t.TotalMaliciousPackets))
+		fmt.Fprintf(b, "%s packets listed in out.csv (tunnel traffic and per-name check hits)\n", comma(t.TotalMaliciousPackets))
 	}
 }
 

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/dnsieve/dnsieve/internal/checks"
+	"github.com/dnsieve/dnsieve/internal/config"
 	"github.com/dnsieve/dnsieve/internal/engine"
 	"github.com/dnsieve/dnsieve/internal/output"
+	"github.com/dnsieve/dnsieve/internal/report"
 )
 
 // scannedFile is a capture of this run and its records' range in the spool.
@@ -134,9 +136,9 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 	return total, nil
 }
 
-// writeFindings writes findings.jsonl (one JSON object per finding) and
+// WriteFindings writes findings.jsonl (one JSON object per finding) and
 // domains.csv (the same, one row per finding, in out.csv's dialect).
-func writeFindings(dir string, findings []engine.Finding) error {
+func WriteFindings(dir string, findings []engine.Finding) error {
 	jf, err := output.CreateAtomic(filepath.Join(dir, FindingsName))
 	if err != nil {
 		return err
@@ -156,9 +158,7 @@ func writeFindings(dir string, findings []engine.Finding) error {
 		f := findings[i] // a copy: names are made safe for output
 		f.Domain = output.SafeText([]byte(f.Domain))
 		f.RegisteredDomain = output.SafeText([]byte(f.RegisteredDomain))
-		for j := range f.Samples {
-			f.Samples[j] = output.SafeText([]byte(f.Samples[j]))
-		}
+		f.Samples = safeAll(f.Samples)
 		f.Evidence = safeAll(f.Evidence)
 		f.Pcaps = safeAll(f.Pcaps)
 		if err := enc.Encode(&f); err != nil {
@@ -186,4 +186,44 @@ func safeAll(in []string) []string {
 		out[i] = output.SafeText([]byte(s))
 	}
 	return out
+}
+
+// ReportInput is what the report of a run shows.
+func ReportInput(cfg config.Config, version string, sum *Summary) *report.Input {
+	c := [][2]string{
+		{"output_dir", cfg.OutputDir},
+		{"engine", map[bool]string{true: "off (per-message checks only)", false: "on"}[cfg.ChecksOnly]},
+		{"engine max_memory", fmt.Sprintf("%d MiB", engineMemory(cfg)>>20)},
+		{"dns_ports", fmt.Sprint(cfg.DNSPorts)},
+		{"max_label_length", strconv.Itoa(cfg.Checks.MaxLabelLen)},
+		{"max_entropy", strconv.FormatFloat(cfg.Checks.MaxEntropy, 'f', -1, 64)},
+		{"min_hex_run", strconv.Itoa(cfg.Checks.MinHexRun)},
+		{"allowlist", map[bool]string{true: cfg.Allowlist, false: "disabled"}[cfg.EnableAllowlist]},
+		{"recursive", strconv.FormatBool(cfg.Recursive)},
+		{"ignore_parsed_pcaps", strconv.FormatBool(cfg.IgnoreParsed)},
+	}
+	return &report.Input{Version: version, Generated: time.Now().UTC(), OutputDir: sum.OutputDir, Config: c,
+		Captures: sum.Captures, Totals: sum.Totals, Findings: sum.Findings, TopByQueries: sum.TopByQueries,
+		TopByUnique: sum.TopByUnique, LengthBackground: sum.LengthBackground}
+}
+
+// engineMemory is the engine's memory cap in force.
+func engineMemory(cfg config.Config) int64 {
+	if cfg.Engine.MaxMemory > 0 {
+		return cfg.Engine.MaxMemory
+	}
+	return 512 << 20
+}
+
+// writeReport writes report.html.
+func writeReport(cfg config.Config, version string, sum *Summary) error {
+	f, err := output.CreateAtomic(filepath.Join(cfg.OutputDir, ReportName))
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if err := report.HTML(f, ReportInput(cfg, version, sum)); err != nil {
+		return err
+	}
+	return f.Commit()
 }

@@ -27,6 +27,7 @@ const (
 	LogName      = "out.log"
 	FindingsName = "findings.jsonl"
 	DomainsName  = "domains.csv"
+	ReportName   = "report.html"
 )
 
 // Options configure one run.
@@ -269,7 +270,7 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 	flagged, err := writeCSV(filepath.Join(cfg.OutputDir, CSVName), sp, scanned, findings, cfg.ChecksOnly)
 	keep(err)
 	sum.Flagged = flagged
-	keep(writeFindings(cfg.OutputDir, findings))
+	keep(WriteFindings(cfg.OutputDir, findings))
 	for _, f := range findings {
 		log.Info("finding", "domain", output.SafeText([]byte(f.Domain)), "verdict", f.Verdict, "severity", f.SeverityText,
 			"tool", f.Tool, "score", f.Score, "queries", f.Queries, "unique_names", f.UniqueNames, "clients", len(f.Clients))
@@ -303,6 +304,7 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		keep(output.WriteFileAtomic(filepath.Join(cfg.OutputDir, StatsName), statsJSON))
 	}
 	keep(st.save(cfg.OutputDir))
+	keep(writeReport(cfg, opt.Version, &sum))
 	log.Info("scan finished", "files", sum.Files, "failed", sum.Failed, "skipped", sum.Skipped,
 		"packets", sum.Packets, "flagged", sum.Flagged, "seconds", fmt.Sprintf("%.3f", tot.TotalTime),
 		"packets_per_second", fmt.Sprintf("%.0f", tot.PacketsPerSecond))

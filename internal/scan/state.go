@@ -28,8 +28,9 @@ type processedFile struct {
 	ScannedAt time.Time `json:"scanned_at"`
 }
 
-// state is the content of the state file.
-type state struct {
+// State records the captures already processed into an output directory
+// (the state file), so that no capture is analysed twice.
+type State struct {
 	Version int             `json:"version"`
 	Files   []processedFile `json:"files"`
 
@@ -37,22 +38,42 @@ type state struct {
 	byHash map[string]int
 }
 
-func loadState(dir string) (*state, error) {
-	st := &state{Version: 1}
+// LoadState reads the state file of an output directory (an empty state
+// when there is none).
+func LoadState(dir string) (*State, error) { return loadState(dir) }
+
+// Seen reports whether the capture at path (absolute) was processed
+// before, by path, size and time, or by content.
+func (s *State) Seen(path string, fi os.FileInfo) (bool, error) { return s.seen(path, fi) }
+
+// Record notes that the capture at path (absolute) was processed.
+func (s *State) Record(path string, fi os.FileInfo) {
+	rec := processedFile{Path: path, Size: fi.Size(), ModTime: fi.ModTime(), ScannedAt: time.Now().UTC()}
+	if h, err := hashFile(path); err == nil {
+		rec.SHA256 = h
+	}
+	s.record(rec)
+}
+
+// Save writes the state file atomically.
+func (s *State) Save(dir string) error { return s.save(dir) }
+
+func loadState(dir string) (*State, error) {
+	st := &State{Version: 1}
 	b, err := os.ReadFile(filepath.Join(dir, StateFileName))
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return st, err
 	}
 	if err == nil {
 		if err := json.Unmarshal(b, st); err != nil {
-			return &state{Version: 1}, fmt.Errorf("%s: %w (starting with an empty state)", filepath.Join(dir, StateFileName), err)
+			return &State{Version: 1}, fmt.Errorf("%s: %w (starting with an empty state)", filepath.Join(dir, StateFileName), err)
 		}
 	}
 	st.index()
 	return st, nil
 }
 
-func (s *state) index() {
+func (s *State) index() {
 	s.byPath = map[string]int{}
 	s.byHash = map[string]int{}
 	for i, f := range s.Files {
@@ -65,7 +86,7 @@ func (s *state) index() {
 // before: the same path, size and modification time, or the same content
 // under another name (then the hash is computed; only for files whose size
 // matches a recorded one, so that most new files are not read twice).
-func (s *state) seen(path string, fi os.FileInfo) (bool, error) {
+func (s *State) seen(path string, fi os.FileInfo) (bool, error) {
 	if i, ok := s.byPath[path]; ok {
 		f := s.Files[i]
 		if f.Size == fi.Size() && f.ModTime.Equal(fi.ModTime()) {
@@ -91,7 +112,7 @@ func (s *state) seen(path string, fi os.FileInfo) (bool, error) {
 }
 
 // record adds or replaces the entry of a processed capture.
-func (s *state) record(f processedFile) {
+func (s *State) record(f processedFile) {
 	if i, ok := s.byPath[f.Path]; ok {
 		s.Files[i] = f
 	} else {
@@ -100,7 +121,7 @@ func (s *state) record(f processedFile) {
 	s.index()
 }
 
-func (s *state) save(dir string) error {
+func (s *State) save(dir string) error {
 	b, err := json.MarshalIndent(s, "", " ")
 	if err != nil {
 		return err
