@@ -303,6 +303,11 @@ func (a *Analyzer) Endpoints(p *packet.Packet, response bool) (client, server ne
 	return p.Src, p.Dst
 }
 
+// OnDNSPort reports whether either port of p is a DNS port.
+func (a *Analyzer) OnDNSPort(p *packet.Packet) bool {
+	return a.ports.Has(p.SrcPort) || a.ports.Has(p.DstPort)
+}
+
 // Raw looks for a tunnel in a payload on a DNS port that is not a DNS
 // message (iodine's raw mode).
 func (a *Analyzer) Raw(payload []byte) fingerprint.Match { return fingerprint.ClassifyRaw(payload) }

@@ -31,8 +31,12 @@ type FileStats struct {
 	// Skipped counts frames that are not DNS: other link or network
 	// protocols, other transports, other ports.
 	Skipped uint64 `json:"skipped"`
-	// Fragments counts IP fragments (not reassembled).
-	Fragments uint64 `json:"fragments"`
+	// Fragments counts IP fragments; Reassembled the datagrams they
+	// completed (each analysed once, at the frame that completed it).
+	Fragments   uint64 `json:"fragments"`
+	Reassembled uint64 `json:"reassembled_datagrams"`
+	// IPReassembly holds the reassembler's counters.
+	IPReassembly map[string]uint64 `json:"ip_reassembly,omitempty"`
 	// ICMPQuoted counts ICMP errors quoting a DNS datagram (a refused
 	// query); the quoted message is checked and reported like the original.
 	ICMPQuoted uint64 `json:"icmp_quoted_dns"`

@@ -147,3 +147,67 @@ func TestStatsCountFindings(t *testing.T) {
 		t.Fatalf("file %v", f)
 	}
 }
+
+// TestFragmentedTunnelSameAsWhole: a tunnel whose large TXT answers arrive
+// as IP fragments is found the same, every DNS message reported once, at
+// the frame that completes it.
+func TestFragmentedTunnelSameAsWhole(t *testing.T) {
+	build := func(fragment bool) []testcap.Frame {
+		rng := rand.New(rand.NewPCG(31, 32))
+		enc := base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+		base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+		var frames []testcap.Frame
+		add := func(data []byte) {
+			frames = append(frames, testcap.Frame{Time: base.Add(time.Duration(len(frames)) * 50 * time.Millisecond), Link: testcap.Ethernet, Data: data})
+		}
+		for i := 0; i < 150; i++ {
+			data := make([]byte, 30)
+			for j := range data {
+				data[j] = byte(rng.IntN(256))
+			}
+			name := enc.EncodeToString(data) + ".t.frag-tunnel.org"
+			add(testcap.UDP(testcap.Ethernet, client, server, testcap.Query(uint16(i), name, typeTXT)))
+			resp := testcap.Response(uint16(i), name, typeTXT, 0, testcap.AnswerTXT(strings.Repeat("a", 200), strings.Repeat("b", 200), strings.Repeat("c", 200)))
+			if !fragment {
+				add(testcap.UDP(testcap.Ethernet, server, client, resp))
+				continue
+			}
+			frags := testcap.IPv4Fragments(testcap.Ethernet, server, client, resp, 256, testcap.WithIPID(uint16(1000+i)))
+			// Deliver the fragments out of order.
+			for _, k := range []int{1, 0, 2} {
+				if k < len(frags) {
+					add(frags[k])
+				}
+			}
+		}
+		return frames
+	}
+	results := map[bool]Summary{}
+	rows := map[bool]int{}
+	var fragCSV string
+	for _, fragment := range []bool{false, true} {
+		dir := t.TempDir()
+		testcap.WriteFile(t, filepath.Join(dir, "t.pcap"), build(fragment), "pcap")
+		sum, out := runScan(t, config.Default(), dir)
+		results[fragment] = sum
+		csv := readFile(t, filepath.Join(out, CSVName))
+		rows[fragment] = strings.Count(csv, "\r\n") - 1
+		if fragment {
+			fragCSV = csv
+		}
+	}
+	if rows[true] != rows[false] || rows[false] != 300 {
+		t.Fatalf("rows: whole %d, fragmented %d (want 300 each)", rows[false], rows[true])
+	}
+	for _, fragment := range []bool{false, true} {
+		s := results[fragment]
+		if len(s.Findings) != 1 || s.Findings[0].Severity != engine.SeverityHigh || s.Findings[0].Responses != 150 {
+			t.Fatalf("fragmented=%v: findings %+v", fragment, s.Findings)
+		}
+	}
+	// The first response's fragments are frames 2, 3, 4 (delivered 1, 0,
+	// 2); the last of them, frame 4, completes it.
+	if !strings.Contains(fragCSV, "t.pcap|4|high|") || strings.Contains(fragCSV, "t.pcap|2|") || strings.Contains(fragCSV, "t.pcap|3|") {
+		t.Fatalf("fragmented rows:\n%.300s", fragCSV)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/dnsieve/dnsieve/internal/checks"
 	"github.com/dnsieve/dnsieve/internal/engine"
 	"github.com/dnsieve/dnsieve/internal/fingerprint"
+	"github.com/dnsieve/dnsieve/internal/ipreasm"
 	"github.com/dnsieve/dnsieve/internal/output"
 	"github.com/dnsieve/dnsieve/internal/packet"
 	"github.com/dnsieve/dnsieve/internal/tcpstream"
@@ -73,6 +74,7 @@ type batch struct {
 	raws   []rawPacket
 	others []netip.Addr // addresses of non-DNS transport packets
 	tcp    []tcpSegment
+	frags  []tcpSegment // IP fragments, for reassembly in frame order
 	counts analyze.Counts
 	names  []byte  // arena for message names
 	lens   []uint8 // arena for label lengths
@@ -91,6 +93,7 @@ func (b *batch) reset(seq, file int) {
 	b.raws = b.raws[:0]
 	b.others = b.others[:0]
 	b.tcp = b.tcp[:0]
+	b.frags = b.frags[:0]
 	b.names = b.names[:0]
 	b.lens = b.lens[:0]
 	b.counts = analyze.Counts{}
@@ -144,6 +147,7 @@ func analyzeBatch(a *analyze.Analyzer, b *batch) {
 			c.Malformed++
 		case analyze.Fragment:
 			c.Fragments++
+			b.frags = append(b.frags, tcpSegment{rec: i, pkt: *a.Packet()})
 		case analyze.UDPDNS:
 			var allowed bool
 			res, ok := a.Message(a.Packet().Payload, c, &obs, &allowed)
@@ -211,7 +215,9 @@ type fileScanner struct {
 	spool      *spool
 	prog       *progress
 	batches    []*batch
-	tcpBatch   *batch // messages reassembled from TCP in the current batch
+	tcpBatch   *batch // messages reassembled from TCP or IP fragments in the current batch
+	ipr        *ipreasm.Reassembler
+	whole      packet.Packet // a reassembled datagram
 	events     []event
 }
 
@@ -304,6 +310,7 @@ func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 	// Collector: frame order, TCP reassembly, engine, spool.
 	var total analyze.Counts
 	asm := tcpstream.New(fs.tcpCfg)
+	fs.ipr = ipreasm.New(ipreasm.Config{})
 	ca := fs.analyzer()
 	pending := map[int]*batch{}
 	next := 0
@@ -326,6 +333,7 @@ func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 		}
 	}
 	asm.Flush()
+	fs.ipr.Flush()
 	if spoolErr != nil && res.readErr == nil {
 		res.readErr = spoolErr
 	}
@@ -341,6 +349,13 @@ func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 	st.Skipped = total.Skipped
 	st.Fragments = total.Fragments
 	st.ICMPQuoted = total.ICMPQuoted
+	st.Reassembled = total.Reassembled
+	is := fs.ipr.Stats()
+	st.IPReassembly = map[string]uint64{
+		"fragments": is.Fragments, "datagrams": is.Datagrams, "duplicates": is.Duplicates, "overlaps": is.Overlaps,
+		"conflicts": is.Conflicts, "invalid": is.Invalid, "discarded": is.Discarded, "too_many": is.TooMany,
+		"too_large": is.TooLarge, "evicted": is.Evicted, "timed_out": is.TimedOut, "flushed": is.Flushed,
+	}
 	st.LinkTypes = map[string]uint64{}
 	for lt, n := range linkTypes {
 		st.LinkTypes[linkTypeName(lt)] += n
@@ -366,20 +381,55 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 	tb := fs.tcpBatch
 	tb.reset(0, b.file)
 	var obs engine.Observation
-	for i := range b.tcp {
-		seg := &b.tcp[i]
-		rec := &b.recs[seg.rec]
+	// A message completed by frame `frame`: reassembled from TCP segments
+	// or IP fragments.
+	completed := func(frame uint64, t int64, p *packet.Packet, msg []byte) {
+		var allowed bool
+		res, ok := ca.Message(msg, &b.counts, &obs, &allowed)
+		if !ok {
+			if m := ca.Raw(msg); m.Tool != fingerprint.Unknown {
+				client, server := ca.Endpoints(p, false)
+				tb.raws = append(tb.raws, rawPacket{frame: frame, obs: engine.RawObservation{
+					Time: t, File: b.file, Client: client, Server: server, Size: len(msg), Match: m}})
+			}
+			return
+		}
+		obs.Client, obs.Server = ca.Endpoints(p, obs.Response)
+		obs.Time, obs.File = t, b.file
+		tb.addMessage(frame, res, allowed, &obs)
+	}
+	tcp := func(seg *tcpSegment, rec *record) {
 		asm.Add(rec.frame, rec.time, &seg.pkt, func(frame uint64, msg []byte) {
 			b.counts.TCPMessages++
-			var allowed bool
-			res, ok := ca.Message(msg, &b.counts, &obs, &allowed)
-			if !ok {
-				return
-			}
-			obs.Client, obs.Server = ca.Endpoints(&seg.pkt, obs.Response)
-			obs.Time, obs.File = rec.time, b.file
-			tb.addMessage(frame, res, allowed, &obs)
+			completed(frame, rec.time, &seg.pkt, msg)
 		})
+	}
+	// Fragments and TCP segments interleave: walk both in frame order.
+	ti, fi := 0, 0
+	for ti < len(b.tcp) || fi < len(b.frags) {
+		if fi >= len(b.frags) || ti < len(b.tcp) && b.tcp[ti].rec < b.frags[fi].rec {
+			tcp(&b.tcp[ti], &b.recs[b.tcp[ti].rec])
+			ti++
+			continue
+		}
+		frag := &b.frags[fi]
+		fi++
+		rec := &b.recs[frag.rec]
+		if !fs.ipr.Add(rec.frame, rec.time, &frag.pkt, &fs.whole) {
+			continue
+		}
+		b.counts.Reassembled++
+		w := &fs.whole
+		if !ca.OnDNSPort(w) {
+			continue
+		}
+		switch w.Proto {
+		case packet.ProtoUDP:
+			completed(rec.frame, rec.time, w, w.Payload)
+		case packet.ProtoTCP:
+			seg := tcpSegment{rec: frag.rec, pkt: *w}
+			tcp(&seg, rec)
+		}
 	}
 	ev := fs.events[:0]
 	for i := range b.msgs {
@@ -388,7 +438,10 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 	for i := range b.raws {
 		ev = append(ev, event{frame: b.raws[i].frame, raw: &b.raws[i]})
 	}
-	if len(tb.msgs) > 0 || len(b.raws) > 0 {
+	for i := range tb.raws {
+		ev = append(ev, event{frame: tb.raws[i].frame, raw: &tb.raws[i]})
+	}
+	if len(tb.msgs) > 0 || len(b.raws) > 0 || len(tb.raws) > 0 {
 		for i := range tb.msgs {
 			ev = append(ev, event{frame: tb.msgs[i].frame, msg: &tb.msgs[i]})
 		}

@@ -89,7 +89,8 @@ func mixedFramesPort(t *testing.T, tcpPort uint16) []testcap.Frame {
 	add(testcap.Ethernet, segs[2]) // 19: out of order
 	add(testcap.Ethernet, segs[1]) // 20: completes message 1 (clean)
 	add(testcap.Ethernet, segs[3]) // 21: completes message 2 (high)
-	// A fragmented UDP response: counted, not decoded.
+	// A fragmented UDP response: reassembled and analysed at its last
+	// fragment, frame 24.
 	big := testcap.Response(22, "frag.example.com", typeTXT, 0, testcap.AnswerTXT(strings.Repeat("x", 250), strings.Repeat("y", 250)))
 	for _, f := range testcap.IPv4Fragments(testcap.Ethernet, server, client, big, 256) { // 22, 23, 24
 		add(testcap.Ethernet, f)
@@ -173,9 +174,10 @@ func TestMixedCaptureGolden(t *testing.T) {
 	want := map[string]uint64{
 		"packets_count":           24,
 		"malicious_packets_count": 8, // frames 2 3 4 5 6 8 10 21
-		"dns_messages":            12,
+		"dns_messages":            13, // the fragmented response is reassembled
 		"queries":                 11,
-		"responses":               1,
+		"responses":               2,
+		"reassembled_datagrams":   1,
 		"tcp_messages":            2,
 		"malformed":               1,
 		"fragments":               3,
@@ -255,7 +257,7 @@ func TestAllowlist(t *testing.T) {
 		t.Errorf("allowlisted frame 10 flagged:\n%s", csv)
 	}
 	f := statsOf(t, out)["m.pcapng"].(map[string]any)
-	if num(f, "allowlisted") != 1 || num(f, "malicious_packets_count") != 7 || num(f, "dns_messages") != 12 {
+	if num(f, "allowlisted") != 1 || num(f, "malicious_packets_count") != 7 || num(f, "dns_messages") != 13 {
 		t.Errorf("stats %v", f)
 	}
 }
