@@ -26,6 +26,9 @@ func commands() []command {
 	return []command{
 		{"scan", "analyse capture files and write out.csv, stats.json, out.log, findings.jsonl and domains.csv", runScan},
 		{"eval", "measure detection quality on labelled captures", runEval},
+		{"live", "capture DNS on network interfaces and alert on tunnels as they happen", runLive},
+		{"dnstap", "analyse a DNS server's dnstap stream, with alerts", runDnstap},
+		{"watch", "analyse capture files as they appear in a folder, with alerts", runWatch},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("dnsieve", version); return 0 }},
 	}
 }

@@ -295,7 +295,7 @@ stop_capture() {
 interactive() {
 	local ns=$1 host=$2 port=$3
 	ip netns exec "$ns" bash -c '
-		for i in 1 2 3 4 5; do echo "hello $i $(date +%s) ls -la /tmp"; sleep 2; done | socat -t 4 - TCP:'"$host:$port"'
+		for i in 1 2 3 4 5; do echo "hello $i $(date +%s) ls -la /tmp"; sleep 2; done | socat -t 6 - TCP:'"$host:$port"'
 	' >"$WORK/echoed.txt" 2>>"$LOGS/interactive.log" || true
 	wc -l <"$WORK/echoed.txt"
 }
@@ -451,27 +451,45 @@ run_dns2tcp() { # run_dns2tcp RUN TYPE
 }
 
 # benign_lookups FIRST COUNT SPREAD: COUNT lines of the query list from line
-# FIRST, shared round robin among the benign clients, each client pacing its
-# lookups with random gaps so the whole batch takes about SPREAD seconds.
+# FIRST, shared round robin among the benign clients. Each client sends its
+# lookups in small bursts (1-8 names, one dig batch each, like a page load or
+# a mail check) with random pauses between, so the whole set takes roughly
+# SPREAD seconds plus dig's own run time.
 benign_lookups() {
 	local first=$1 count=$2 spread=$3 n=${#BENIGN_IPS[@]} i pids=()
 	for ((i = 0; i < n; i++)); do
+		local dir=$WORK/bursts.$first.$i
+		rm -rf "$dir"
+		mkdir -p "$dir"
+		# Most lookups look like a plain stub resolver; some carry EDNS
+		# cookies as dig does by default; one in 25 goes over TCP.
 		tail -n +"$first" "$WORK/benign-queries.txt" | head -n "$count" |
-			awk -v n="$n" -v i="$i" '(NR - 1) % n == i' >"$WORK/q.$i"
-		local per=$(((count + n - 1) / n))
-		# mean gap in milliseconds so that per lookups take ~spread s
-		local gap=$((spread * 1000 / (per > 0 ? per : 1)))
+			awk -v n="$n" -v i="$i" -v dir="$dir" -v seed="$SEED$i" '
+				BEGIN { srand(seed); left = 0; b = 0 }
+				(NR - 1) % n == i {
+					k++
+					if (k % 25 == 0) { # dig ignores +tcp on a batch line: its own burst
+						b++; t = sprintf("%s/%05d.tcp", dir, b); print $1, $2 > t; close(t); next
+					}
+					opt = (k % 4 == 0) ? "+cookie" : "+nocookie"
+					if (left == 0) { b++; left = 1 + int(rand() * 8); f = sprintf("%s/%05d", dir, b) }
+					print $1, $2, opt > f
+					left--
+					if (left == 0) close(f)
+				}'
+		local bursts
+		bursts=$(find "$dir" -type f | wc -l)
+		local gap=$((spread * 1000 / (bursts > 0 ? bursts : 1)))
 		ip netns exec "$NS_C" bash -c '
-			src=$1 file=$2 gap=$3 res=$4 k=0
-			while read -r name type; do
-				k=$((k + 1))
-				# most lookups look like a plain stub resolver; some carry EDNS
-				# cookies as dig does by default; a few go over TCP.
-				if ((k % 25 == 0)); then extra=+tcp; elif ((k % 4 == 0)); then extra=+cookie; else extra=+nocookie; fi
-				dig -b "$src" @"$res" +tries=1 +time=2 $extra +noall "$name" "$type" >/dev/null 2>&1 || true
-				sleep "0.$(printf "%03d" $((RANDOM % (2 * gap > 999 ? 999 : 2 * gap + 1))))"
-			done <"$file"
-		' _ "${BENIGN_IPS[$i]}" "$WORK/q.$i" "$gap" "$RESOLVER_IP" &
+			src=$1 dir=$2 gap=$3 res=$4
+			for f in "$dir"/*; do
+				[[ -f $f ]] || continue
+				tcp=; [[ $f == *.tcp ]] && tcp=+tcp
+				dig -b "$src" @"$res" +tries=1 +time=2 +noall $tcp -f "$f" >/dev/null 2>&1 || true
+				ms=$((RANDOM % (2 * gap + 1)))
+				sleep "$((ms / 1000)).$(printf "%03d" $((ms % 1000)))"
+			done
+		' _ "${BENIGN_IPS[$i]}" "$dir" "$gap" "$RESOLVER_IP" &
 		pids+=($!)
 	done
 	for p in "${pids[@]}"; do wait "$p" || true; done

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/dnsieve/dnsieve/internal/alert"
+	"github.com/dnsieve/dnsieve/internal/config"
+	"github.com/dnsieve/dnsieve/internal/stream"
+)
+
+// streamFlags are the flags every continuous command shares.
+type streamFlags struct {
+	output, configFile, alerts, metrics, state string
+	noState, quiet                             bool
+	checkpoint                                 time.Duration
+}
+
+func (f *streamFlags) register(fl *flag.FlagSet) {
+	fl.StringVar(&f.output, "output", "", "write findings.jsonl, domains.csv and the engine state to `DIR` (default: output_dir from the config, else ./output)")
+	fl.StringVar(&f.output, "o", "", "short for --output")
+	fl.StringVar(&f.configFile, "config", "", "read the configuration from `FILE` (default: ./config.ini when present); SIGHUP re-reads it")
+	fl.StringVar(&f.alerts, "alerts", "stdout", "where alerts go: `SPEC` stdout, file:PATH[,MB,KEEP] (rotated), or syslog[:TAG]")
+	fl.StringVar(&f.metrics, "metrics", "127.0.0.1:9530", "serve Prometheus /metrics and /healthz on `ADDR` (\"off\" disables)")
+	fl.StringVar(&f.state, "state", "", "checkpoint the engine to `FILE` and restore it at start (default: DIR/engine-state.bin)")
+	fl.BoolVar(&f.noState, "no-state", false, "neither restore nor checkpoint the engine")
+	fl.DurationVar(&f.checkpoint, "checkpoint", 5*time.Minute, "checkpoint interval")
+	fl.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
+	fl.BoolVar(&f.quiet, "q", false, "short for --quiet")
+}
+
+// config loads the configuration and lays the flags over it.
+func (f *streamFlags) config(stderr io.Writer) (config.Config, error) {
+	cfg, err := loadConfig(f.configFile, stderr)
+	if err != nil {
+		return cfg, err
+	}
+	if f.output != "" {
+		cfg.OutputDir = f.output
+	}
+	if cfg.OutputDir == "" {
+		cfg.OutputDir = "output"
+	}
+	return cfg, nil
+}
+
+// streamSource feeds a runner until ctx ends or the input is exhausted;
+// drops, when not nil, reports the source's packet drops for metrics.
+type streamSource struct {
+	name  string
+	run   func(ctx context.Context, r *stream.Runner, log *slog.Logger) error
+	drops stream.DropCounter
+}
+
+// runStream runs a continuous command: it sets up the runner, alerts and
+// metrics, handles SIGHUP (reload) and SIGTERM/SIGINT (flush and exit),
+// and calls the source.
+func runStream(f *streamFlags, stdout, stderr io.Writer, open func(cfg config.Config, log *slog.Logger) (*streamSource, error)) int {
+	cfg, err := f.config(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "dnsieve:", err)
+		return 2
+	}
+	level := slog.LevelInfo
+	if f.quiet {
+		level = slog.LevelWarn
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	sink, err := alert.Open(f.alerts, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, "dnsieve:", err)
+		return 2
+	}
+	alerts := alert.NewWriter(sink, version)
+	defer alerts.Close()
+	state := f.state
+	if state == "" {
+		state = filepath.Join(cfg.OutputDir, "engine-state.bin")
+	}
+	if f.noState {
+		state = ""
+	}
+	if err := os.MkdirAll(cfg.OutputDir, 0o755); err != nil {
+		fmt.Fprintln(stderr, "dnsieve:", err)
+		return 1
+	}
+	src, err := open(cfg, log)
+	if err != nil {
+		fmt.Fprintln(stderr, "dnsieve:", err)
+		return 1
+	}
+	r, err := stream.New(stream.Options{Config: cfg, Alerts: alerts, StateFile: state, CheckpointEvery: f.checkpoint,
+		Log: log, Version: version, Input: src.name})
+	if err != nil {
+		fmt.Fprintln(stderr, "dnsieve:", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if f.metrics != "" && f.metrics != "off" {
+		addr, err := stream.Serve(ctx, f.metrics, r.Registry(src.drops))
+		if err != nil {
+			fmt.Fprintln(stderr, "dnsieve: metrics:", err)
+			return 1
+		}
+		log.Info("metrics and health served", "address", addr.String())
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		tick := time.NewTicker(2 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				c, err := f.config(stderr)
+				if err == nil {
+					err = r.Reload(c)
+				}
+				if err != nil {
+					log.Error("reload failed: keeping the running configuration", "error", err)
+				}
+			case now := <-tick.C:
+				r.Tick(now)
+			}
+		}
+	}()
+	log.Info("started", "input", src.name, "output_dir", cfg.OutputDir, "state", state)
+	runErr := src.run(ctx, r, log)
+	findings, err := r.Close()
+	status := 0
+	if err != nil {
+		log.Error("writing results", "error", err)
+		status = 1
+	}
+	if runErr != nil && !errors.Is(runErr, context.Canceled) {
+		log.Error("input failed", "error", runErr)
+		status = 1
+	}
+	log.Info("stopped", "findings", len(findings), "alerts", alerts.Written)
+	return status
+}

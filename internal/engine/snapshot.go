@@ -1,0 +1,1648 @@
+package engine
+
+// Checkpoint and restore of the engine's state, and per-domain export and
+// import for moving state between engines.
+//
+// Format (version 1). A stream starts with a magic string and a version:
+//
+//	"DNSIEVE-ENGINE" uvarint(version)    whole-engine snapshot
+//	"DNSIEVE-DOMAIN" uvarint(version)    one domain (ExportDomain)
+//
+// followed by records, each framed as
+//
+//	tag byte | uvarint(len) | payload[len] | CRC-32C(tag, len, payload) little-endian
+//
+// Integers in payloads are varints (encoding/binary; signed ones zig-zag),
+// floats IEEE 754 bits in 8 little-endian bytes, name hashes 8 little-endian
+// bytes in increasing order, byte strings and address lists length-prefixed,
+// addresses netip.Addr's binary form. Fixed-size counter arrays are written
+// sparsely: the number of non-zero entries, then (index gap, value) pairs.
+// Times inside a domain record are zig-zag deltas from the domain's first
+// time (wrapping arithmetic, so every int64 round-trips).
+//
+// A snapshot holds, in this order: one 'H' record (the engine layout: array
+// sizes the format depends on; the writer's Config, for information only;
+// nextID, Stats, the engine-wide counters and the numbers of records that
+// follow), 'C' records (contacted addresses, sorted, at most 65536 each), 'O'
+// records (rawOwner pairs sorted by address), one 'D' record per domain from
+// the most to the least recently seen, and an 'E' record with the number of
+// domains. A domain export holds an 'X' record (layout and the addresses
+// whose raw-mode packets belong to the domain), one 'D' record and the 'E'
+// record. Maps are written in key order and domains in LRU order, so equal
+// states give equal bytes.
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math"
+	"math/bits"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+)
+
+const (
+	snapshotMagic = "DNSIEVE-ENGINE"
+	domainMagic   = "DNSIEVE-DOMAIN"
+	// SnapshotVersion is the version of the snapshot format that
+	// WriteSnapshot and ExportDomain write and the only one the readers
+	// accept.
+	SnapshotVersion = 1
+)
+
+// Record tags.
+const (
+	recHeader       = 'H'
+	recContacted    = 'C'
+	recOwners       = 'O'
+	recDomain       = 'D'
+	recEnd          = 'E'
+	recDomainHeader = 'X'
+)
+
+// Bounds a snapshot must respect; they are generous for real state and
+// keep a hostile file from asking for more memory than its own size.
+const (
+	maxRecordBytes = 256 << 20
+	maxNameBytes   = 1024    // registered domain keys and sample names
+	maxZoneBytes   = 1024    // a domain's zone
+	maxOwners      = 1 << 22 // rawOwner entries
+	chunkAddrs     = 1 << 16 // addresses per 'C' or 'O' record
+	maxFiles       = 4096    // as domain.seen
+	maxSamples     = 5       // as domain.observe
+	maxPendingCap  = 4 * pendingFlush
+	maxTime        = 1 << 62 // packet times lie in [0, maxTime] nanoseconds (1970 to 2116)
+)
+
+// Memory estimates, as engine.go counts them (see memOf).
+const (
+	memFile      = 8
+	memClient    = 120
+	memSample    = 24
+	memContacted = 48
+)
+
+// Errors a reader returns, wrapped with details; test them with errors.Is.
+var (
+	// ErrSnapshotMagic: the input is not a dnsieve engine snapshot (or
+	// not the kind the reader wants: a domain export given to
+	// ReadSnapshot, or the reverse).
+	ErrSnapshotMagic = errors.New("not a dnsieve engine snapshot")
+	// ErrSnapshotVersion: the snapshot has a version this build cannot read.
+	ErrSnapshotVersion = errors.New("unsupported snapshot version")
+	// ErrSnapshotTruncated: the input ended before the snapshot did.
+	ErrSnapshotTruncated = errors.New("snapshot truncated")
+	// ErrSnapshotCorrupt: a checksum, bound or consistency check failed.
+	ErrSnapshotCorrupt = errors.New("snapshot corrupt")
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ---------------------------------------------------------------------
+// Writing.
+
+// enc appends the payload encoding to b.
+type enc struct{ b []byte }
+
+func (w *enc) u(x uint64)  { w.b = binary.AppendUvarint(w.b, x) }
+func (w *enc) i(x int64)   { w.b = binary.AppendVarint(w.b, x) }
+func (w *enc) f(x float64) { w.b = binary.LittleEndian.AppendUint64(w.b, math.Float64bits(x)) }
+func (w *enc) bool(x bool) {
+	if x {
+		w.b = append(w.b, 1)
+	} else {
+		w.b = append(w.b, 0)
+	}
+}
+func (w *enc) bytes(p []byte) { w.u(uint64(len(p))); w.b = append(w.b, p...) }
+func (w *enc) str(s string)   { w.u(uint64(len(s))); w.b = append(w.b, s...) }
+
+// time writes t relative to base.
+func (w *enc) time(t, base int64) { w.i(int64(uint64(t) - uint64(base))) }
+
+func (w *enc) addr(a netip.Addr) {
+	n := 0
+	switch {
+	case !a.IsValid():
+	case a.Is4():
+		n = 4
+	default:
+		n = 16 + len(a.Zone())
+	}
+	w.u(uint64(n))
+	w.b, _ = a.AppendBinary(w.b) // cannot fail
+}
+
+func sparse32(w *enc, a []uint32) {
+	n := 0
+	for _, v := range a {
+		if v != 0 {
+			n++
+		}
+	}
+	w.u(uint64(n))
+	next := 0
+	for i, v := range a {
+		if v != 0 {
+			w.u(uint64(i - next))
+			w.u(uint64(v))
+			next = i + 1
+		}
+	}
+}
+
+func sparse64(w *enc, a []uint64) {
+	n := 0
+	for _, v := range a {
+		if v != 0 {
+			n++
+		}
+	}
+	w.u(uint64(n))
+	next := 0
+	for i, v := range a {
+		if v != 0 {
+			w.u(uint64(i - next))
+			w.u(v)
+			next = i + 1
+		}
+	}
+}
+
+// snapWriter frames records onto a buffered writer; its slices are reused
+// from record to record.
+type snapWriter struct {
+	w      *bufio.Writer
+	p      enc
+	hdr    []byte
+	hashes []uint64
+	addrs  []netip.Addr
+}
+
+func (s *snapWriter) start(magic string) {
+	s.w.WriteString(magic)
+	s.hdr = binary.AppendUvarint(s.hdr[:0], SnapshotVersion)
+	s.w.Write(s.hdr)
+}
+
+// record writes the payload in s.p as a record with tag.
+func (s *snapWriter) record(tag byte) error {
+	if len(s.p.b) > maxRecordBytes {
+		return fmt.Errorf("engine snapshot: record %q of %d bytes exceeds the format's %d", tag, len(s.p.b), maxRecordBytes)
+	}
+	s.hdr = append(s.hdr[:0], tag)
+	s.hdr = binary.AppendUvarint(s.hdr, uint64(len(s.p.b)))
+	crc := crc32.Update(crc32.Update(0, castagnoli, s.hdr), castagnoli, s.p.b)
+	s.hdr = binary.LittleEndian.AppendUint32(s.hdr, crc)
+	s.w.Write(s.hdr[:len(s.hdr)-4])
+	s.w.Write(s.p.b)
+	_, err := s.w.Write(s.hdr[len(s.hdr)-4:])
+	s.p.b = s.p.b[:0]
+	return err
+}
+
+// layout writes the array sizes the encoding depends on.
+func layout(w *enc) {
+	for _, n := range [...]int{numTools, numQTypeClasses, timelineBuckets, lengthBuckets, pendingFlush} {
+		w.u(uint64(n))
+	}
+}
+
+// WriteSnapshot writes the engine's whole state to w: every domain in LRU
+// order with everything its verdict depends on, the engine-wide counters,
+// the length histogram, the contacted addresses, the raw-mode owners, the
+// next domain ID and the Stats. It does not change the engine (pending
+// text is written as it is, not compressed), and equal states give equal
+// bytes. The format is described at the top of snapshot.go.
+func (e *Engine) WriteSnapshot(w io.Writer) error {
+	s := &snapWriter{w: bufio.NewWriterSize(w, 64<<10)}
+	s.start(snapshotMagic)
+
+	p := &s.p
+	layout(p)
+	p.u(uint64(e.cfg.MaxMemory))
+	p.u(uint64(e.cfg.Window))
+	p.u(uint64(e.cfg.MaxNamesPerDomain))
+	p.u(uint64(e.cfg.MaxClientsPerDomain))
+	p.u(uint64(e.nextID))
+	st := e.stats
+	for _, v := range [...]uint64{st.Evictions, st.EvictedActive, st.Messages, st.RawMessages, st.CompressedRuns, e.others} {
+		p.u(v)
+	}
+	sparse64(p, e.lengths[:])
+	p.u(uint64(len(e.contacted)))
+	p.u(uint64(len(e.rawOwner)))
+	p.u(uint64(len(e.domains)))
+	if err := s.record(recHeader); err != nil {
+		return err
+	}
+
+	s.addrs = s.addrs[:0]
+	for a := range e.contacted {
+		s.addrs = append(s.addrs, a)
+	}
+	slices.SortFunc(s.addrs, netip.Addr.Compare)
+	for len(s.addrs) > 0 {
+		n := min(len(s.addrs), chunkAddrs)
+		p.u(uint64(n))
+		for _, a := range s.addrs[:n] {
+			p.addr(a)
+		}
+		s.addrs = s.addrs[n:]
+		if err := s.record(recContacted); err != nil {
+			return err
+		}
+	}
+
+	s.addrs = s.addrs[:0]
+	for a := range e.rawOwner {
+		s.addrs = append(s.addrs, a)
+	}
+	slices.SortFunc(s.addrs, netip.Addr.Compare)
+	for len(s.addrs) > 0 {
+		n := min(len(s.addrs), chunkAddrs)
+		p.u(uint64(n))
+		for _, a := range s.addrs[:n] {
+			p.addr(a)
+			p.u(uint64(e.rawOwner[a]))
+		}
+		s.addrs = s.addrs[n:]
+		if err := s.record(recOwners); err != nil {
+			return err
+		}
+	}
+
+	n := 0
+	for d := e.head; d != nil; d = d.next {
+		s.domain(d)
+		if err := s.record(recDomain); err != nil {
+			return err
+		}
+		n++
+	}
+	p.u(uint64(n))
+	if err := s.record(recEnd); err != nil {
+		return err
+	}
+	return s.w.Flush()
+}
+
+// domain encodes d into s.p.
+func (s *snapWriter) domain(d *domain) {
+	p := &s.p
+	base := d.first
+	p.u(uint64(d.id))
+	p.str(d.name)
+	p.i(d.first)
+	p.time(d.last, base)
+	for _, v := range [...]uint64{d.queries, d.responses, d.unique, d.uniqueBytes, d.ipShaped, d.dataNames,
+		d.digestNames, d.subLenSum, d.subLenSq, d.info, d.infoRaw} {
+		p.u(v)
+	}
+	p.u(uint64(cap(d.pending)))
+	p.bytes(d.pending)
+
+	s.hashes = s.hashes[:0]
+	for _, h := range d.names.slots {
+		if h != 0 {
+			s.hashes = append(s.hashes, h)
+		}
+	}
+	slices.Sort(s.hashes)
+	p.u(uint64(len(s.hashes)))
+	for _, h := range s.hashes {
+		p.b = binary.LittleEndian.AppendUint64(p.b, h)
+	}
+
+	p.u(uint64(d.maxLabel))
+	p.i(d.ngramSum)
+	p.i(d.ngramN)
+	p.u(d.mixedCase)
+	p.u(d.flagged)
+	sparse64(p, d.qtypes[:])
+	for _, v := range [...]uint64{d.nxdomain, d.otherError, d.answerData, d.sizes, d.raw, d.rawB} {
+		p.u(v)
+	}
+	var tools [numTools * 3]uint32
+	for t := range d.tools {
+		copy(tools[3*t:], d.tools[t][:])
+	}
+	sparse32(p, tools[:])
+	p.u(uint64(d.nResolved))
+	for _, a := range d.resolved[:d.nResolved] {
+		p.addr(a)
+	}
+
+	s.addrs = s.addrs[:0]
+	for a := range d.clients {
+		s.addrs = append(s.addrs, a)
+	}
+	slices.SortFunc(s.addrs, netip.Addr.Compare)
+	p.u(uint64(len(s.addrs)))
+	for _, a := range s.addrs {
+		c := d.clients[a]
+		p.addr(a)
+		p.u(c.queries)
+		p.u(c.responses)
+		p.u(c.unique)
+		p.u(c.uniqueBytes)
+		p.time(c.first, base)
+		p.time(c.last, base)
+		p.time(c.lastQ, base)
+		p.u(c.gaps)
+		if c.gaps > 0 {
+			p.f(c.gapMean)
+			p.f(c.gapM2)
+		}
+		sparse32(p, c.strong[:])
+	}
+	p.u(d.otherClients)
+
+	p.u(uint64(len(d.files)))
+	for _, f := range d.files {
+		p.u(uint64(f))
+	}
+	p.bool(d.haveZone)
+	p.bytes(d.zone)
+	p.u(uint64(len(d.samples)))
+	for _, x := range d.samples {
+		p.bytes(x)
+	}
+
+	p.u(uint64(d.alertSev))
+	p.time(d.firstAlert, base)
+	p.u(d.firstAlertLookups)
+	p.u(d.nextJudge)
+	p.u(uint64(d.judgedStrong))
+	p.u(d.judgedRaw)
+
+	p.bool(d.hist != nil)
+	if h := d.hist; h != nil {
+		p.time(h.start, base)
+		p.u(uint64(h.width))
+		sparse32(p, h.queries[:])
+		sparse32(p, h.bytes[:])
+		sparse32(p, h.lengths[:])
+	}
+
+	p.time(d.winStart, base)
+	for _, v := range [...]uint64{d.winQueries, d.winUnique, d.peakQueries, d.peakUniq} {
+		p.u(v)
+	}
+	p.i(d.day)
+	p.u(d.dayRaw)
+	p.u(d.peakDayRaw)
+}
+
+// ---------------------------------------------------------------------
+// Reading.
+
+// dec reads a payload; the first error sticks and later reads return zero.
+type dec struct {
+	b   []byte
+	err error
+}
+
+func (r *dec) fail(format string, args ...any) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%w: "+format, append([]any{ErrSnapshotCorrupt}, args...)...)
+	}
+}
+
+func (r *dec) u() uint64 {
+	if r.err != nil {
+		return 0
+	}
+	x, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.fail("bad or cut varint")
+		return 0
+	}
+	r.b = r.b[n:]
+	return x
+}
+
+func (r *dec) i() int64 {
+	if r.err != nil {
+		return 0
+	}
+	x, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.fail("bad or cut varint")
+		return 0
+	}
+	r.b = r.b[n:]
+	return x
+}
+
+// max reads an unsigned varint no larger than limit.
+func (r *dec) max(limit uint64, what string) uint64 {
+	x := r.u()
+	if x > limit {
+		r.fail("%s %d exceeds %d", what, x, limit)
+		return 0
+	}
+	return x
+}
+
+func (r *dec) u32(what string) uint32 { return uint32(r.max(math.MaxUint32, what)) }
+
+// count reads a number of items of at least minSize bytes each, which must
+// fit in the rest of the payload and in limit.
+func (r *dec) count(limit, minSize int, what string) int {
+	x := r.max(uint64(limit), what)
+	if x*uint64(minSize) > uint64(len(r.b)) {
+		r.fail("%d %s cannot fit in the %d bytes left", x, what, len(r.b))
+		return 0
+	}
+	return int(x)
+}
+
+func (r *dec) take(n int) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if n > len(r.b) {
+		r.fail("field of %d bytes runs past the record", n)
+		return nil
+	}
+	p := r.b[:n:n]
+	r.b = r.b[n:]
+	return p
+}
+
+func (r *dec) f(what string) float64 {
+	p := r.take(8)
+	if p == nil {
+		return 0
+	}
+	x := math.Float64frombits(binary.LittleEndian.Uint64(p))
+	if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
+		r.fail("%s %v is not a finite non-negative number", what, x)
+		return 0
+	}
+	return x
+}
+
+func (r *dec) bool(what string) bool { return r.max(1, what) == 1 }
+
+// bytes reads a length-prefixed byte string of at most limit bytes. The
+// result aliases the payload.
+func (r *dec) bytes(limit int, what string) []byte {
+	return r.take(int(r.max(uint64(limit), what)))
+}
+
+// time reads a time relative to base and checks its range.
+func (r *dec) time(base int64, what string) int64 {
+	t := int64(uint64(base) + uint64(r.i()))
+	r.checkTime(t, what)
+	return t
+}
+
+func (r *dec) checkTime(t int64, what string) {
+	if t < 0 || t > maxTime {
+		r.fail("%s %d out of range", what, t)
+	}
+}
+
+func (r *dec) addr(what string) netip.Addr {
+	n := r.max(16+64, what)
+	var a netip.Addr
+	if p := r.take(int(n)); r.err == nil {
+		if err := a.UnmarshalBinary(p); err != nil {
+			r.fail("%s: %v", what, err)
+		}
+	}
+	return a
+}
+
+func readSparse32(r *dec, a []uint32, what string) {
+	n := r.count(len(a), 2, what)
+	next := 0
+	for range n {
+		i := uint64(next) + r.max(uint64(len(a)), what)
+		v := r.u32(what)
+		if r.err != nil {
+			return
+		}
+		if i >= uint64(len(a)) || v == 0 {
+			r.fail("%s: entry %d of %d is out of place", what, i, len(a))
+			return
+		}
+		a[i] = v
+		next = int(i) + 1
+	}
+}
+
+func readSparse64(r *dec, a []uint64, what string) {
+	n := r.count(len(a), 2, what)
+	next := 0
+	for range n {
+		i := uint64(next) + r.max(uint64(len(a)), what)
+		v := r.u()
+		if r.err != nil {
+			return
+		}
+		if i >= uint64(len(a)) || v == 0 {
+			r.fail("%s: entry %d of %d is out of place", what, i, len(a))
+			return
+		}
+		a[i] = v
+		next = int(i) + 1
+	}
+}
+
+// done requires the payload to be used up.
+func (r *dec) done(what string) error {
+	if r.err == nil && len(r.b) != 0 {
+		r.fail("%d bytes left over in %s", len(r.b), what)
+	}
+	return r.err
+}
+
+// byteReader is what recReader reads from.
+type byteReader interface {
+	io.Reader
+	io.ByteReader
+}
+
+// recReader reads framed records.
+type recReader struct {
+	r   byteReader
+	buf bytes.Buffer
+	n   int // records read
+	hdr []byte
+}
+
+func newRecReader(r io.Reader) *recReader {
+	br, ok := r.(byteReader)
+	if !ok {
+		br = bufio.NewReaderSize(r, 64<<10)
+	}
+	return &recReader{r: br}
+}
+
+func truncated(err error, where fmt.Stringer) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("%w: %s", ErrSnapshotTruncated, where)
+	}
+	return fmt.Errorf("engine snapshot: reading %s: %w", where, err)
+}
+
+// label is a fixed place name in errors.
+type label string
+
+func (l label) String() string { return string(l) }
+
+// start checks the magic and the version.
+func (rr *recReader) start(magic string) error {
+	var m [len(snapshotMagic)]byte
+	if n, err := io.ReadFull(rr.r, m[:]); err != nil {
+		if n > 0 && !bytes.HasPrefix([]byte(magic), m[:n]) {
+			return fmt.Errorf("%w (bad magic)", ErrSnapshotMagic)
+		}
+		return truncated(err, label("the magic"))
+	}
+	if string(m[:]) != magic {
+		if string(m[:]) == snapshotMagic || string(m[:]) == domainMagic {
+			return fmt.Errorf("%w: found %q, want %q", ErrSnapshotMagic, m[:], magic)
+		}
+		return fmt.Errorf("%w (bad magic)", ErrSnapshotMagic)
+	}
+	v, err := binary.ReadUvarint(rr.r)
+	if err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return truncated(err, label("the version"))
+		}
+		return fmt.Errorf("%w: version: %v", ErrSnapshotCorrupt, err)
+	}
+	if v != SnapshotVersion {
+		return fmt.Errorf("%w: %d (this build reads version %d)", ErrSnapshotVersion, v, SnapshotVersion)
+	}
+	return nil
+}
+
+// next reads a record and checks its checksum. The payload is valid until
+// the next call.
+func (rr *recReader) next() (byte, *dec, error) {
+	where := recordName(rr.n + 1)
+	tag, err := rr.r.ReadByte()
+	if err != nil {
+		return 0, nil, truncated(err, where)
+	}
+	n, err := binary.ReadUvarint(rr.r)
+	if err != nil {
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			return 0, nil, truncated(err, where)
+		}
+		return 0, nil, fmt.Errorf("%w: %s: length: %v", ErrSnapshotCorrupt, where, err)
+	}
+	if n > maxRecordBytes {
+		return 0, nil, fmt.Errorf("%w: %s declares %d bytes, more than the format's %d", ErrSnapshotCorrupt, where, n, maxRecordBytes)
+	}
+	rr.buf.Reset()
+	// CopyN grows the buffer as bytes arrive, so a false length in a
+	// short input costs no more memory than the input.
+	if _, err := io.CopyN(&rr.buf, rr.r, int64(n)); err != nil {
+		return 0, nil, truncated(err, where)
+	}
+	var sum [4]byte
+	if _, err := io.ReadFull(rr.r, sum[:]); err != nil {
+		return 0, nil, truncated(err, where)
+	}
+	rr.hdr = binary.AppendUvarint(append(rr.hdr[:0], tag), n)
+	crc := crc32.Update(crc32.Update(0, castagnoli, rr.hdr), castagnoli, rr.buf.Bytes())
+	if crc != binary.LittleEndian.Uint32(sum[:]) {
+		return 0, nil, fmt.Errorf("%w: %s (tag %q, %d bytes): checksum mismatch", ErrSnapshotCorrupt, where, tag, n)
+	}
+	rr.n++
+	return tag, &dec{b: rr.buf.Bytes()}, nil
+}
+
+// recordName names the nth record in errors.
+type recordName int
+
+func (n recordName) String() string { return fmt.Sprintf("record %d", int(n)) }
+
+// expect reads a record that must have tag.
+func (rr *recReader) expect(tag byte) (*dec, error) {
+	t, r, err := rr.next()
+	if err != nil {
+		return nil, err
+	}
+	if t != tag {
+		return nil, fmt.Errorf("%w: record %d has tag %q, want %q", ErrSnapshotCorrupt, rr.n, t, tag)
+	}
+	return r, nil
+}
+
+func readLayout(r *dec) {
+	for _, want := range [...]uint64{numTools, numQTypeClasses, timelineBuckets, lengthBuckets, pendingFlush} {
+		if got := r.u(); r.err == nil && got != want {
+			r.fail("made by an engine with another layout (array size %d, this engine has %d)", got, want)
+		}
+	}
+}
+
+// engineState is a decoded snapshot, installed only once all of it is valid.
+type engineState struct {
+	domains    map[string]*domain
+	byID       map[uint32]*domain
+	head, tail *domain
+	nextID     uint32
+	mem        int64
+	stats      Stats
+	rawOwner   map[netip.Addr]uint32
+	contacted  map[netip.Addr]struct{}
+	others     uint64
+	lengths    [lengthBuckets]uint64
+}
+
+// ReadSnapshot replaces the engine's state with the snapshot read from r
+// (written by WriteSnapshot). Everything is checked before anything is
+// replaced: on any error (wrong magic or version, truncation, checksum,
+// bounds or consistency) the engine is left as it was. The engine keeps its
+// own Config and OnAlert: name sets and client tables larger than its
+// limits are cut down (surplus clients counted as other clients), and when
+// the state exceeds MaxMemory the least recently seen domains are evicted
+// while reading, so a large or hostile snapshot never holds more than the
+// cap. Memory estimates are recomputed, not trusted. If r is not an
+// io.ByteReader it is buffered, and may be read past the snapshot's end.
+func (e *Engine) ReadSnapshot(r io.Reader) error {
+	s, err := e.readSnapshot(newRecReader(r))
+	if err != nil {
+		return err
+	}
+	e.domains, e.byID, e.head, e.tail = s.domains, s.byID, s.head, s.tail
+	e.nextID, e.mem, e.stats = s.nextID, s.mem, s.stats
+	e.rawOwner, e.contacted, e.others, e.lengths = s.rawOwner, s.contacted, s.others, s.lengths
+	return nil
+}
+
+func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
+	if err := rr.start(snapshotMagic); err != nil {
+		return nil, err
+	}
+	r, err := rr.expect(recHeader)
+	if err != nil {
+		return nil, err
+	}
+	s := &engineState{rawOwner: map[netip.Addr]uint32{}}
+	readLayout(r)
+	for range 4 {
+		r.u() // the writer's Config, for information
+	}
+	s.nextID = r.u32("next ID")
+	s.stats.Evictions, s.stats.EvictedActive = r.u(), r.u()
+	s.stats.Messages, s.stats.RawMessages, s.stats.CompressedRuns = r.u(), r.u(), r.u()
+	s.others = r.u()
+	readSparse64(r, s.lengths[:], "length histogram")
+	nContacted := int(r.max(maxContacted, "contacted addresses"))
+	nOwners := int(r.max(maxOwners, "raw owners"))
+	nDomains := r.u()
+	if err := r.done("the header"); err != nil {
+		return nil, err
+	}
+
+	if nContacted > 0 {
+		s.contacted = make(map[netip.Addr]struct{}, min(nContacted, 1024))
+	}
+	for len(s.contacted) < nContacted {
+		r, err := rr.expect(recContacted)
+		if err != nil {
+			return nil, err
+		}
+		n := r.count(min(chunkAddrs, nContacted-len(s.contacted)), 1, "contacted addresses")
+		if n == 0 && r.err == nil {
+			r.fail("empty contacted record")
+		}
+		for range n {
+			a := r.addr("contacted address")
+			if _, dup := s.contacted[a]; r.err == nil && (dup || !a.IsValid()) {
+				r.fail("contacted address %v repeated or invalid", a)
+			}
+			s.contacted[a] = struct{}{}
+		}
+		if err := r.done("contacted addresses"); err != nil {
+			return nil, err
+		}
+	}
+
+	for len(s.rawOwner) < nOwners {
+		r, err := rr.expect(recOwners)
+		if err != nil {
+			return nil, err
+		}
+		n := r.count(min(chunkAddrs, nOwners-len(s.rawOwner)), 2, "raw owners")
+		if n == 0 && r.err == nil {
+			r.fail("empty raw owner record")
+		}
+		for range n {
+			a := r.addr("raw owner address")
+			id := r.u32("raw owner ID")
+			if _, dup := s.rawOwner[a]; r.err == nil && (dup || !a.IsValid() || id == 0 || id > s.nextID) {
+				r.fail("raw owner %v -> %d repeated, invalid or beyond the next ID %d", a, id, s.nextID)
+			}
+			s.rawOwner[a] = id
+		}
+		if err := r.done("raw owners"); err != nil {
+			return nil, err
+		}
+	}
+
+	hint := int(min(nDomains, 256)) // a false count must not allocate
+	s.domains = make(map[string]*domain, hint)
+	s.byID = make(map[uint32]*domain, hint)
+	s.mem = memContacted * int64(len(s.contacted))
+	evicting := false
+	var gone map[string]uint32 // evicted while reading, for the uniqueness checks
+	var goneIDs map[uint32]bool
+	var hashes []uint64
+	for n := uint64(0); n < nDomains; n++ {
+		r, err := rr.expect(recDomain)
+		if err != nil {
+			return nil, err
+		}
+		var d *domain
+		d, hashes = decodeDomain(r, &e.cfg, hashes[:0])
+		if err := r.done("a domain"); err != nil {
+			return nil, fmt.Errorf("record %d: %w", rr.n, err)
+		}
+		_, dupName := s.domains[d.name]
+		_, dupID := s.byID[d.id]
+		_, goneName := gone[d.name]
+		if dupName || dupID || goneName || goneIDs[d.id] || d.id > s.nextID {
+			return nil, fmt.Errorf("%w: record %d: domain %q (ID %d) repeated or beyond the next ID %d", ErrSnapshotCorrupt, rr.n, d.name, d.id, s.nextID)
+		}
+		finishDomain(d, hashes, &e.cfg)
+		// Domains come most recent first, so evicting from the tail
+		// after loading would keep exactly the longest prefix that
+		// fits: drop the rest as they come.
+		if evicting || s.mem+int64(d.mem) > e.cfg.MaxMemory {
+			if !evicting {
+				evicting = true
+				gone, goneIDs = map[string]uint32{}, map[uint32]bool{}
+			}
+			gone[d.name], goneIDs[d.id] = d.id, true
+			s.stats.Evictions++
+			if d.unique >= 100 {
+				s.stats.EvictedActive++
+			}
+			continue
+		}
+		s.mem += int64(d.mem)
+		s.domains[d.name] = d
+		s.byID[d.id] = d
+		d.prev = s.tail
+		if s.tail != nil {
+			s.tail.next = d
+		} else {
+			s.head = d
+		}
+		s.tail = d
+	}
+	r, err = rr.expect(recEnd)
+	if err != nil {
+		return nil, err
+	}
+	if got := r.u(); r.err == nil && got != nDomains {
+		r.fail("end record counts %d domains, header %d", got, nDomains)
+	}
+	if err := r.done("the end record"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// decodeDomain reads a domain record. The name set is returned as its
+// hashes (appended to hashes), for finishDomain or a merge to insert.
+func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
+	d := &domain{}
+	d.id = r.u32("domain ID")
+	if r.err == nil && d.id == 0 {
+		r.fail("domain ID 0")
+	}
+	name := r.bytes(maxNameBytes, "domain name")
+	if r.err == nil && len(name) == 0 {
+		r.fail("empty domain name")
+	}
+	d.name = string(name)
+	d.first = r.i()
+	r.checkTime(d.first, "first seen")
+	base := d.first
+	d.last = r.time(base, "last seen")
+	if r.err == nil && d.last < d.first {
+		r.fail("%s: last seen before first seen", d.name)
+	}
+	d.queries, d.responses = r.u(), r.u()
+	d.unique, d.uniqueBytes, d.ipShaped, d.dataNames, d.digestNames = r.u(), r.u(), r.u(), r.u(), r.u()
+	d.subLenSum, d.subLenSq, d.info, d.infoRaw = r.u(), r.u(), r.u(), r.u()
+	pcap := int(r.max(maxPendingCap, "pending capacity"))
+	pending := r.bytes(pendingFlush-1, "pending text")
+	if r.err == nil && pcap < len(pending) {
+		r.fail("pending capacity %d below its length %d", pcap, len(pending))
+	}
+	if r.err == nil && pcap > 0 {
+		d.pending = append(make([]byte, 0, pcap), pending...)
+	}
+
+	n := r.count(math.MaxInt32, 8, "name hashes")
+	prev := uint64(0)
+	for range n {
+		p := r.take(8)
+		if p == nil {
+			break
+		}
+		h := binary.LittleEndian.Uint64(p)
+		if h <= prev {
+			r.fail("name hashes not increasing")
+			break
+		}
+		hashes = append(hashes, h)
+		prev = h
+	}
+	if r.err == nil && (uint64(n) > d.unique || d.ipShaped+d.dataNames < d.ipShaped || d.ipShaped+d.dataNames > d.unique ||
+		d.digestNames > d.dataNames) {
+		r.fail("%s: name counts inconsistent (%d stored, %d unique, %d IP-shaped, %d data-like, %d digest-like)",
+			d.name, n, d.unique, d.ipShaped, d.dataNames, d.digestNames)
+	}
+
+	d.maxLabel = int(r.max(255, "longest label"))
+	d.ngramSum, d.ngramN = r.i(), r.i()
+	if r.err == nil && d.ngramN < 0 {
+		r.fail("negative n-gram count")
+	}
+	d.mixedCase, d.flagged = r.u(), r.u()
+	readSparse64(r, d.qtypes[:], "query types")
+	d.nxdomain, d.otherError, d.answerData, d.sizes, d.raw, d.rawB = r.u(), r.u(), r.u(), r.u(), r.u(), r.u()
+	var sum uint64
+	for _, v := range d.qtypes {
+		var c uint64
+		sum, c = bits.Add64(sum, v, 0)
+		if c != 0 {
+			r.fail("query type counts overflow")
+		}
+	}
+	if r.err == nil && (sum != d.queries || d.nxdomain+d.otherError < d.nxdomain || d.nxdomain+d.otherError > d.responses) {
+		r.fail("%s: query or response counts inconsistent", d.name)
+	}
+	var tools [numTools * 3]uint32
+	readSparse32(r, tools[:], "tool counts")
+	for t := range d.tools {
+		copy(d.tools[t][:], tools[3*t:])
+	}
+	d.nResolved = r.count(len(d.resolved), 1, "resolved addresses")
+	for i := range d.nResolved {
+		a := r.addr("resolved address")
+		if r.err == nil && (!a.IsValid() || slices.Contains(d.resolved[:i], a)) {
+			r.fail("resolved address %v repeated or invalid", a)
+		}
+		d.resolved[i] = a
+	}
+
+	nc := r.count(math.MaxInt32, 12, "clients")
+	var prevAddr netip.Addr
+	var clientNames uint64
+	for i := range nc {
+		a := r.addr("client address")
+		c := &clientState{}
+		c.queries, c.responses, c.unique, c.uniqueBytes = r.u(), r.u(), r.u(), r.u()
+		c.first = r.time(base, "client first seen")
+		c.last = r.time(base, "client last seen")
+		c.lastQ = r.time(base, "client last query")
+		c.gaps = r.u()
+		if c.gaps > 0 {
+			c.gapMean, c.gapM2 = r.f("mean gap"), r.f("gap M2")
+		}
+		readSparse32(r, c.strong[:], "client tool counts")
+		if r.err != nil {
+			break
+		}
+		if !a.IsValid() || i > 0 && a.Compare(prevAddr) <= 0 || c.last < c.first {
+			r.fail("client %v out of order, invalid or inconsistent", a)
+			break
+		}
+		prevAddr = a
+		// Each distinct name is counted for at most one client.
+		var carry uint64
+		if clientNames, carry = bits.Add64(clientNames, c.unique, 0); carry != 0 || clientNames > d.unique {
+			r.fail("%s: clients hold more distinct names than the domain", d.name)
+			break
+		}
+		if len(d.clients) >= cfg.MaxClientsPerDomain {
+			// This engine tracks fewer clients: count the rest's
+			// messages as others do at run time.
+			d.otherClients += c.queries + c.responses
+			continue
+		}
+		if d.clients == nil {
+			d.clients = map[netip.Addr]*clientState{}
+		}
+		d.clients[a] = c
+	}
+	d.otherClients += r.u()
+
+	nf := r.count(maxFiles, 1, "files")
+	if nf > 0 {
+		d.files = make([]int, 0, nf)
+	}
+	for range nf {
+		f := int(r.max(math.MaxInt32, "file index"))
+		if r.err == nil && slices.Contains(d.files, f) {
+			r.fail("file %d repeated", f)
+		}
+		d.files = append(d.files, f)
+	}
+	d.haveZone = r.bool("zone flag")
+	if z := r.bytes(maxZoneBytes, "zone"); len(z) > 0 {
+		if !d.haveZone {
+			r.fail("zone without the zone flag")
+		}
+		d.zone = append([]byte(nil), z...)
+	}
+	ns := r.count(maxSamples, 1, "samples")
+	for range ns {
+		x := r.bytes(maxNameBytes, "sample")
+		if r.err == nil && len(x) == 0 {
+			r.fail("empty sample")
+		}
+		d.samples = append(d.samples, append([]byte(nil), x...))
+	}
+
+	d.alertSev = Severity(r.max(uint64(SeverityHigh), "alert severity"))
+	d.firstAlert = r.time(base, "first alert")
+	d.firstAlertLookups, d.nextJudge = r.u(), r.u()
+	d.judgedStrong = r.u32("judged strong count")
+	d.judgedRaw = r.u()
+
+	if r.bool("history flag") {
+		h := &history{}
+		h.start = r.time(base, "history start")
+		h.width = int64(r.max(math.MaxInt64, "history width"))
+		readSparse32(r, h.queries[:], "timeline queries")
+		readSparse32(r, h.bytes[:], "timeline bytes")
+		readSparse32(r, h.lengths[:], "length histogram")
+		if r.err == nil && !validHistory(h, d) {
+			r.fail("%s: history start %d or width %d inconsistent with its span", d.name, h.start, h.width)
+		}
+		d.hist = h
+	}
+
+	d.winStart = r.time(base, "window start")
+	d.winQueries, d.winUnique, d.peakQueries, d.peakUniq = r.u(), r.u(), r.u(), r.u()
+	d.day = r.i()
+	d.dayRaw, d.peakDayRaw = r.u(), r.u()
+	if r.err == nil && (d.winQueries > d.peakQueries || d.winUnique > d.peakUniq || d.dayRaw > d.peakDayRaw) {
+		r.fail("%s: window counts above their peaks", d.name)
+	}
+	return d, hashes
+}
+
+// validHistory checks what history.slot relies on: the width is one
+// second doubled k times and no wider than the domain's span needs (slot
+// doubles it only while a time lies 96 buckets out), and the start lies
+// within the domain's span.
+func validHistory(h *history, d *domain) bool {
+	w := h.width
+	if w < int64(1e9) || w%int64(1e9) != 0 || bits.OnesCount64(uint64(w/int64(1e9))) != 1 {
+		return false
+	}
+	if h.start < d.first || h.start > d.last {
+		return false
+	}
+	return w == int64(1e9) || w <= (d.last-h.start)/48
+}
+
+// finishDomain inserts the hashes into d's name set under cfg's limit and
+// computes d's memory estimate.
+func finishDomain(d *domain, hashes []uint64, cfg *Config) {
+	d.names.limit = cfg.MaxNamesPerDomain
+	for _, h := range hashes {
+		d.names.add(h)
+	}
+	d.mem = memOf(d)
+}
+
+// memOf is d's memory estimate, counted as engine.go counts it while
+// observing: the fixed part and the name, files, clients, history,
+// samples and pending text capacity. engine.go does not count the name
+// set today (domain.observe measures it after adding to it); once it does,
+// add d.names.bytes() here (TestMemoryEstimateRecomputed checks the two
+// agree).
+func memOf(d *domain) int {
+	m := baseDomainBytes + len(d.name) + memFile*len(d.files) + memClient*len(d.clients) + cap(d.pending)
+	if d.hist != nil {
+		m += historyBytes
+	}
+	for _, s := range d.samples {
+		m += len(s) + memSample
+	}
+	return m
+}
+
+// ---------------------------------------------------------------------
+// Files.
+
+// SaveSnapshotFile writes e's snapshot to path atomically: to a temporary
+// file in the same directory, synced, then renamed over path (and the
+// directory synced), so that a crash leaves the old snapshot or the new
+// one, never a mix. The file is created with mode 0600: it holds names
+// and addresses seen on the network.
+func SaveSnapshotFile(e *Engine, path string) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = e.WriteSnapshot(f); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync() // best effort: makes the rename durable where supported
+		d.Close()
+	}
+	return nil
+}
+
+// LoadSnapshotFile replaces e's state with the snapshot in path; on error
+// e is unchanged.
+func LoadSnapshotFile(e *Engine, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := e.ReadSnapshot(bufio.NewReaderSize(f, 256<<10)); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------------
+// Moving domains between engines.
+
+// ExportDomain returns the state of one registered domain (as keyed by the
+// engine: the registered domain, or "direct:"/"raw:" and a server address),
+// with the client addresses whose raw-mode tunnel packets belong to it, for
+// ImportDomain in another engine. It does not change the engine; see
+// RemoveDomain to complete a move.
+func (e *Engine) ExportDomain(registered string) ([]byte, bool) {
+	d := e.domains[registered]
+	if d == nil {
+		return nil, false
+	}
+	var buf bytes.Buffer
+	s := &snapWriter{w: bufio.NewWriter(&buf)}
+	s.start(domainMagic)
+	layout(&s.p)
+	for a, id := range e.rawOwner {
+		if id == d.id {
+			s.addrs = append(s.addrs, a)
+		}
+	}
+	slices.SortFunc(s.addrs, netip.Addr.Compare)
+	s.p.u(uint64(len(s.addrs)))
+	for _, a := range s.addrs {
+		s.p.addr(a)
+	}
+	s.record(recDomainHeader)
+	s.domain(d)
+	if err := s.record(recDomain); err != nil {
+		return nil, false // only for a name set beyond the format's bounds
+	}
+	s.p.u(1)
+	s.record(recEnd)
+	s.w.Flush()
+	return buf.Bytes(), true
+}
+
+// RemoveDomain forgets a registered domain (after ExportDomain, to move it
+// away): its state, its memory and the raw-mode owners pointing at it. It
+// is not counted as an eviction. It reports whether the domain was there.
+func (e *Engine) RemoveDomain(registered string) bool {
+	d := e.domains[registered]
+	if d == nil {
+		return false
+	}
+	if d.prev != nil {
+		d.prev.next = d.next
+	} else {
+		e.head = d.next
+	}
+	if d.next != nil {
+		d.next.prev = d.prev
+	} else {
+		e.tail = d.prev
+	}
+	d.prev, d.next = nil, nil
+	delete(e.domains, d.name)
+	delete(e.byID, d.id)
+	e.mem -= int64(d.mem)
+	for a, id := range e.rawOwner {
+		if id == d.id {
+			delete(e.rawOwner, a)
+		}
+	}
+	return true
+}
+
+// ImportDomain adds a domain exported by ExportDomain (possibly from
+// another engine). Domain IDs are local to an engine: a new domain gets a
+// fresh ID, a merged one keeps its own. The domain becomes the most
+// recently seen (import least recently seen first to keep an order), and
+// the memory cap is enforced by evicting others. Raw-mode owners are added
+// for addresses that have none here.
+//
+// If the engine already has the domain, the two states are merged as if
+// one engine had seen both streams of traffic, as far as counters allow:
+//
+//   - message counters (queries, responses, query types, errors, answer
+//     and message bytes, flagged and mixed-case messages, tool matches,
+//     raw packets, other clients, histogram counts): sums;
+//   - distinct names: the hash sets are united (bounded by
+//     MaxNamesPerDomain) and the distinct count is the sum less the
+//     imported hashes already present. The sums over distinct names
+//     (subdomain bytes and lengths, IP-, data- and digest-shaped counts,
+//     n-gram score, compressed information) take the imported side
+//     scaled by the share of its distinct names that were new here, so
+//     that names both sides saw count once and ratios stay consistent;
+//     pending text keeps only the imported names that were new and is
+//     compressed when it reaches the flush size;
+//   - first seen: minimum; last seen, longest label: maximum;
+//   - clients: united by address; counters summed, first/last min/max,
+//     gap statistics combined (Chan et al.'s parallel variance; the gap
+//     between the two sides is not counted); clients beyond
+//     MaxClientsPerDomain are counted as other clients by messages;
+//   - resolved addresses, files, samples: union in order, within their
+//     bounds (4, 4096, 5); zone: the deepest zone common to both;
+//   - timeline: rebucketed onto the coarser width from the earlier start;
+//     length histogram: sums;
+//   - windows: the later current window, with the other side's counts
+//     added when the two overlap; peaks: maximum; day counters likewise
+//     by calendar day;
+//   - alerts: highest severity, earliest first alert; the merged domain
+//     is judged at once, so OnAlert fires if the merge raises its
+//     severity.
+//
+// Engine-wide state is not part of a domain and does not move: contacted
+// addresses (AnswersUsed), the length histogram and Stats.
+func (e *Engine) ImportDomain(b []byte) error {
+	rr := newRecReader(bytes.NewReader(b))
+	if err := rr.start(domainMagic); err != nil {
+		return err
+	}
+	r, err := rr.expect(recDomainHeader)
+	if err != nil {
+		return err
+	}
+	readLayout(r)
+	no := r.count(maxOwners, 1, "raw owners")
+	var owners []netip.Addr
+	for range no {
+		a := r.addr("raw owner")
+		if r.err == nil && !a.IsValid() {
+			r.fail("invalid raw owner address")
+		}
+		owners = append(owners, a)
+	}
+	if err := r.done("the domain header"); err != nil {
+		return err
+	}
+	if r, err = rr.expect(recDomain); err != nil {
+		return err
+	}
+	in, hashes := decodeDomain(r, &e.cfg, nil)
+	if err := r.done("the domain"); err != nil {
+		return err
+	}
+	if r, err = rr.expect(recEnd); err != nil {
+		return err
+	}
+	if got := r.u(); r.err == nil && got != 1 {
+		r.fail("end record counts %d domains, want 1", got)
+	}
+	if err := r.done("the end record"); err != nil {
+		return err
+	}
+	if len(owners) > 0 && len(e.rawOwner)+len(owners) > maxOwners {
+		return fmt.Errorf("%w: too many raw owners", ErrSnapshotCorrupt)
+	}
+
+	d := e.domains[in.name]
+	if d == nil {
+		if e.nextID == math.MaxUint32 {
+			return errors.New("engine: domain IDs exhausted")
+		}
+		finishDomain(in, hashes, &e.cfg)
+		e.nextID++
+		in.id = e.nextID
+		e.domains[in.name] = in
+		e.byID[in.id] = in
+		e.mem += int64(in.mem)
+		d = in
+	} else {
+		before := d.mem
+		e.merge(d, in, hashes)
+		d.mem = memOf(d)
+		e.mem += int64(d.mem - before)
+	}
+	for _, a := range owners {
+		if _, ok := e.rawOwner[a]; !ok {
+			e.rawOwner[a] = d.id
+		}
+	}
+	e.touch(d)
+	if in != d {
+		before := d.mem
+		e.maybeJudge(d, d.last)
+		e.mem += int64(d.mem - before)
+	}
+	if e.mem > e.cfg.MaxMemory {
+		e.evict(d)
+	}
+	return nil
+}
+
+// merge folds b (decoded, with its name hashes) into d; see ImportDomain.
+func (e *Engine) merge(d, b *domain, hashes []uint64) {
+	// Pending text: keep the imported names d has not seen. A line is a
+	// subdomain, as observe hashes it (a name with a newline in a label
+	// splits, hashes as unseen and is kept).
+	var keep []byte
+	dropped := uint64(0)
+	for line := range bytes.Lines(b.pending) {
+		if setHas(&d.names, hashName(bytes.TrimSuffix(line, []byte{'\n'}))) {
+			dropped += uint64(len(line))
+		} else {
+			keep = append(keep, line...)
+		}
+	}
+	overlap := uint64(0)
+	for _, h := range hashes {
+		if !d.names.add(h) {
+			overlap++
+		}
+	}
+	d.unique += b.unique - overlap
+
+	// The names both sides saw are counted once. Which of b's names they
+	// were is not known: take them from its ordinary names first (those
+	// recur), then IP-shaped, then data-like ones, each kind's sums in
+	// proportion.
+	plain := b.unique - b.ipShaped - b.dataNames
+	rp := min(overlap, plain)
+	ri := min(overlap-rp, b.ipShaped)
+	rd := overlap - rp - ri
+	plainBytes := b.uniqueBytes - min(b.subLenSum, b.uniqueBytes)
+	rpBytes, rdBytes := part(plainBytes, rp, plain), part(b.subLenSum, rd, b.dataNames)
+	d.uniqueBytes += b.uniqueBytes - min(rpBytes+rdBytes, b.uniqueBytes)
+	d.ipShaped += b.ipShaped - ri
+	d.dataNames += b.dataNames - rd
+	d.digestNames += b.digestNames - part(b.digestNames, rd, b.dataNames)
+	d.subLenSum += b.subLenSum - rdBytes
+	d.subLenSq += b.subLenSq - part(b.subLenSq, rd, b.dataNames)
+	nonIP := b.unique - b.ipShaped
+	d.ngramSum += b.ngramSum - partSigned(b.ngramSum, rp+rd, nonIP)
+	d.ngramN += b.ngramN - partSigned(b.ngramN, rp+rd, nonIP)
+	// Compressed information: the removed names' text (a newline each)
+	// less what was dropped from the pending text exactly.
+	text := rpBytes + rdBytes + rp + rd
+	text -= min(text, dropped)
+	text = min(text, b.infoRaw)
+	d.info += b.info - part(b.info, text, b.infoRaw)
+	d.infoRaw += b.infoRaw - text
+	d.pending = append(d.pending, keep...)
+	if len(d.pending) >= pendingFlush {
+		e.compress(d)
+	}
+	d.first, d.last = min(d.first, b.first), max(d.last, b.last)
+	d.queries += b.queries
+	d.responses += b.responses
+	d.maxLabel = max(d.maxLabel, b.maxLabel)
+	d.mixedCase += b.mixedCase
+	d.flagged += b.flagged
+	for i := range d.qtypes {
+		d.qtypes[i] += b.qtypes[i]
+	}
+	d.nxdomain += b.nxdomain
+	d.otherError += b.otherError
+	d.answerData += b.answerData
+	d.sizes += b.sizes
+	for t := range d.tools {
+		for s := range d.tools[t] {
+			d.tools[t][s] = add32(d.tools[t][s], b.tools[t][s])
+		}
+	}
+	d.raw += b.raw
+	d.rawB += b.rawB
+	for _, a := range b.resolved[:b.nResolved] {
+		if d.nResolved < len(d.resolved) && !slices.Contains(d.resolved[:d.nResolved], a) {
+			d.resolved[d.nResolved] = a
+			d.nResolved++
+		}
+	}
+
+	// Clients in address order, so that which ones fit is deterministic.
+	// The names both sides saw are taken from b's clients in proportion
+	// to their distinct names (largest remainders), so that the clients'
+	// counts still add up.
+	addrs := make([]netip.Addr, 0, len(b.clients))
+	var total uint64
+	for a, c := range b.clients {
+		addrs = append(addrs, a)
+		total += c.unique
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare)
+	if overlap > 0 && total > 0 {
+		cs := make([]*clientState, len(addrs))
+		for i, a := range addrs {
+			cs[i] = b.clients[a]
+		}
+		takeNames(cs, total, part(total, overlap, b.unique))
+	}
+	for _, a := range addrs {
+		bc := b.clients[a]
+		c := d.clients[a]
+		if c == nil {
+			if len(d.clients) >= e.cfg.MaxClientsPerDomain {
+				d.otherClients += bc.queries + bc.responses
+				continue
+			}
+			if d.clients == nil {
+				d.clients = map[netip.Addr]*clientState{}
+			}
+			d.clients[a] = bc
+			continue
+		}
+		mergeClient(c, bc)
+	}
+	d.otherClients += b.otherClients
+
+	for _, f := range b.files {
+		if len(d.files) < maxFiles && !slices.Contains(d.files, f) {
+			d.files = append(d.files, f)
+		}
+	}
+	switch {
+	case !b.haveZone:
+	case !d.haveZone:
+		d.haveZone, d.zone = true, b.zone
+	default:
+		d.zone = commonZone(d.zone, b.zone)
+	}
+	for _, s := range b.samples {
+		if len(d.samples) < maxSamples && !slices.ContainsFunc(d.samples, func(x []byte) bool { return bytes.Equal(x, s) }) {
+			d.samples = append(d.samples, s)
+		}
+	}
+
+	d.alertSev = max(d.alertSev, b.alertSev)
+	if b.firstAlert != 0 && (d.firstAlert == 0 || b.firstAlert < d.firstAlert) {
+		d.firstAlert, d.firstAlertLookups = b.firstAlert, b.firstAlertLookups
+	}
+	d.nextJudge = min(d.nextJudge, b.nextJudge)
+	d.judgedStrong = add32(d.judgedStrong, b.judgedStrong)
+	d.judgedRaw += b.judgedRaw
+
+	switch {
+	case b.hist == nil:
+	case d.hist == nil:
+		d.hist = b.hist
+	default:
+		d.hist = mergeHistory(d.hist, b.hist)
+	}
+
+	w := int64(e.cfg.Window)
+	bq, bu := b.winQueries, b.winUnique
+	switch {
+	case b.winStart > d.winStart:
+		if b.winStart-d.winStart < w {
+			bq, bu = bq+d.winQueries, bu+d.winUnique
+		}
+		d.winStart, d.winQueries, d.winUnique = b.winStart, bq, bu
+	case d.winStart-b.winStart < w:
+		d.winQueries += bq
+		d.winUnique += bu
+	}
+	d.peakQueries = max(d.peakQueries, b.peakQueries, d.winQueries)
+	d.peakUniq = max(d.peakUniq, b.peakUniq, d.winUnique)
+	switch {
+	case b.day > d.day:
+		d.day, d.dayRaw = b.day, b.dayRaw
+	case b.day == d.day:
+		d.dayRaw += b.dayRaw
+	}
+	d.peakDayRaw = max(d.peakDayRaw, b.peakDayRaw, d.dayRaw)
+}
+
+// mergeClient adds b's counts to c.
+func mergeClient(c, b *clientState) {
+	c.queries += b.queries
+	c.responses += b.responses
+	c.unique += b.unique
+	c.uniqueBytes += b.uniqueBytes
+	c.first, c.last = min(c.first, b.first), max(c.last, b.last)
+	c.lastQ = max(c.lastQ, b.lastQ)
+	if n := c.gaps + b.gaps; b.gaps > 0 && c.gaps > 0 {
+		na, nb, nn := float64(c.gaps), float64(b.gaps), float64(n)
+		delta := b.gapMean - c.gapMean
+		c.gapMean += delta * nb / nn
+		c.gapM2 += b.gapM2 + delta*delta*na*nb/nn
+		c.gaps = n
+	} else if b.gaps > 0 {
+		c.gaps, c.gapMean, c.gapM2 = b.gaps, b.gapMean, b.gapM2
+	}
+	for t := range c.strong {
+		c.strong[t] = add32(c.strong[t], b.strong[t])
+	}
+}
+
+// mergeHistory puts both timelines on the coarser width from the earlier
+// start (a bucket goes where its start falls) and adds the histograms.
+func mergeHistory(a, b *history) *history {
+	h := &history{start: min(a.start, b.start), width: max(a.width, b.width)}
+	hi := h.start
+	for _, x := range [...]*history{a, b} {
+		for i := timelineBuckets - 1; i >= 0; i-- {
+			if x.queries[i] != 0 || x.bytes[i] != 0 {
+				hi = max(hi, x.start+int64(i)*x.width)
+				break
+			}
+		}
+	}
+	for (hi-h.start)/h.width >= timelineBuckets {
+		h.width *= 2
+	}
+	for _, x := range [...]*history{a, b} {
+		for i := range timelineBuckets {
+			if x.queries[i] == 0 && x.bytes[i] == 0 {
+				continue
+			}
+			s := (x.start + int64(i)*x.width - h.start) / h.width
+			h.queries[s] = add32(h.queries[s], x.queries[i])
+			h.bytes[s] = add32(h.bytes[s], x.bytes[i])
+		}
+		for i := range h.lengths {
+			h.lengths[i] = add32(h.lengths[i], x.lengths[i])
+		}
+	}
+	return h
+}
+
+// commonZone returns the longest common suffix of two zones that starts at
+// a label boundary in both.
+func commonZone(a, b []byte) []byte {
+	i, j := len(a), len(b)
+	for i > 0 && j > 0 && a[i-1] == b[j-1] {
+		i--
+		j--
+	}
+	for i < len(a) && !((i == 0 || a[i-1] == '.') && (j == 0 || b[j-1] == '.')) {
+		k := bytes.IndexByte(a[i:], '.')
+		if k < 0 {
+			return a[:0]
+		}
+		i += k + 1
+		j += k + 1
+	}
+	return a[i:]
+}
+
+// setHas reports whether s holds h (as nameSet.add stores it).
+func setHas(s *nameSet, h uint64) bool {
+	if h == 0 {
+		h = 1
+	}
+	if len(s.slots) == 0 {
+		return false
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+// takeNames removes r of the total distinct names of clients cs (total is
+// the sum of their counts, r <= total) in proportion to their counts,
+// with largest remainders (earlier clients first among equals), and their
+// bytes in proportion.
+func takeNames(cs []*clientState, total, r uint64) {
+	take := make([]uint64, len(cs))
+	rem := make([]uint64, len(cs))
+	left := r
+	for i, c := range cs {
+		hi, lo := bits.Mul64(c.unique, r)
+		take[i], rem[i] = bits.Div64(hi, lo, total) // hi < total: c.unique, r <= total
+		left -= take[i]
+	}
+	order := make([]int, len(cs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(i, j int) int { return cmp.Compare(rem[j], rem[i]) })
+	for _, i := range order[:left] {
+		take[i]++
+	}
+	for i, c := range cs {
+		c.uniqueBytes -= part(c.uniqueBytes, take[i], c.unique)
+		c.unique -= take[i]
+	}
+}
+
+// part returns x*k/n for k <= n (0 when n is 0), without overflow.
+func part(x, k, n uint64) uint64 {
+	if n == 0 || k == 0 {
+		return 0
+	}
+	if k >= n {
+		return x
+	}
+	hi, lo := bits.Mul64(x, k)
+	q, _ := bits.Div64(hi, lo, n) // hi < n because k < n
+	return q
+}
+
+// partSigned is part for a signed x.
+func partSigned(x int64, k, n uint64) int64 {
+	if x < 0 {
+		return -int64(part(uint64(-x), k, n))
+	}
+	return int64(part(uint64(x), k, n))
+}
+
+func add32(a, b uint32) uint32 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return math.MaxUint32
+}
