@@ -29,6 +29,7 @@ func commands() []command {
 		{"live", "capture DNS on network interfaces and alert on tunnels as they happen", runLive},
 		{"dnstap", "analyse a DNS server's dnstap stream, with alerts", runDnstap},
 		{"watch", "analyse capture files as they appear in a folder, with alerts", runWatch},
+		{"zeek", "analyse Zeek dns.log files", runZeek},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("dnsieve", version); return 0 }},
 	}
 }

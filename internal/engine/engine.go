@@ -107,6 +107,7 @@ type domain struct {
 	ngramSum   int64
 	ngramN     int64
 	mixedCase  uint64
+	estimated  uint64 // messages whose sizes were estimated
 	flagged    uint64
 	qtypes     [numQTypeClasses]uint64
 	nxdomain   uint64
@@ -441,6 +442,9 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	}
 	if o.MixedCase {
 		d.mixedCase++
+	}
+	if o.Estimated {
+		d.estimated++
 	}
 	if t := int(o.Match.Tool); t < numTools && o.Match.Tool != fingerprint.Unknown {
 		d.tools[t][o.Match.Strength]++

@@ -40,6 +40,9 @@ type Observation struct {
 	Match fingerprint.Match
 	// Flagged is true when a per-message check fired.
 	Flagged bool
+	// Estimated is true when Size and AnswerData are estimates (the input,
+	// such as a Zeek log, does not record message sizes).
+	Estimated bool
 }
 
 // RawObservation is a non-DNS payload on a DNS port that a fingerprint

@@ -411,6 +411,9 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, ve
 	if resemble != "" {
 		fd.Evidence = append(fd.Evidence, resemble)
 	}
+	if d.estimated > 0 {
+		fd.Evidence = append(fd.Evidence, fmt.Sprintf("message and answer sizes of %s messages are estimated: the input (a Zeek log) does not record them", comma(d.estimated)))
+	}
 	for _, r := range rules {
 		if r.points < 0 {
 			fd.Evidence = append(fd.Evidence, "against: "+r.text)
