@@ -67,6 +67,7 @@ type Analyzer struct {
 	ports  *PortSet
 
 	pkt     packet.Packet
+	offPort bool          // the last Frame was DNS on a non-DNS port
 	inner   packet.Packet // the datagram an ICMP error quotes
 	parser  dnswire.Parser
 	q       dnswire.Question
@@ -101,6 +102,57 @@ const (
 	// ICMPDNS: an ICMP error quoting a DNS datagram; Inner() holds it.
 	ICMPDNS
 )
+
+// OffPort reports whether the last Frame was DNS recognised by its content
+// on a port that is not a DNS port.
+func (a *Analyzer) OffPort() bool { return a.offPort }
+
+// LooksLikeDNS tells whether a UDP payload on another port is a DNS
+// message, cheaply enough for every such datagram: the header must be that
+// of a standard query or response with one question (RFC 1035 section
+// 4.1.1: random data passes this with a probability below 1 in 10^7), and
+// the question must decode to a name of at least two labels with class IN
+// (or ANY/NONE), ending inside the datagram; a query must end right after
+// its question and an optional EDNS OPT record. Single-label names are left
+// out: NetBIOS name service (port 137) shares the header but encodes
+// 32-byte single labels.
+func (a *Analyzer) LooksLikeDNS(b []byte) bool {
+	if len(b) < dnswire.HeaderLen+6 {
+		return false
+	}
+	flags := uint16(b[2])<<8 | uint16(b[3])
+	qd := uint16(b[4])<<8 | uint16(b[5])
+	an := uint16(b[6])<<8 | uint16(b[7])
+	ns := uint16(b[8])<<8 | uint16(b[9])
+	ar := uint16(b[10])<<8 | uint16(b[11])
+	opcode := flags >> 11 & 0xF
+	if qd != 1 || opcode != 0 || flags&0x0040 != 0 { // one question, QUERY, Z clear
+		return false
+	}
+	response := flags&0x8000 != 0
+	if !response && (an != 0 || ns != 0 || ar > 1 || flags&0x000F != 0) {
+		return false
+	}
+	if response && (an > 256 || ns > 256 || ar > 256) {
+		return false
+	}
+	next, err := dnswire.ReadName(b, dnswire.HeaderLen, &a.target)
+	if err != nil || a.target.Labels() < 2 || next+4 > len(b) {
+		return false
+	}
+	class := uint16(b[next+2])<<8 | uint16(b[next+3])
+	if class != 1 && class != 254 && class != 255 {
+		return false
+	}
+	end := next + 4
+	if !response && ar == 0 && end != len(b) {
+		return false
+	}
+	if !response && ar == 1 && (end+11 > len(b) || b[end] != 0 || b[end+1] != 0 || b[end+2] != 41) { // root owner, TYPE OPT
+		return false
+	}
+	return true
+}
 
 // Packet returns the packet the last Frame decoded.
 func (a *Analyzer) Packet() *packet.Packet { return &a.pkt }
@@ -138,7 +190,14 @@ func (a *Analyzer) Frame(linkType uint16, frame []byte) FrameKind {
 	if p.Frag.IsFragment {
 		return Fragment
 	}
+	a.offPort = false
 	if !a.ports.Has(p.SrcPort) && !a.ports.Has(p.DstPort) {
+		// DNS on another port (a tunnel on 5353, 443/udp or a random high
+		// port) is recognised by content.
+		if p.Proto == packet.ProtoUDP && a.LooksLikeDNS(p.Payload) {
+			a.offPort = true
+			return UDPDNS
+		}
 		return Skipped
 	}
 	switch p.Proto {

@@ -130,3 +130,56 @@ func BenchmarkFrameAndMessage(b *testing.B) {
 		a.Message(a.Packet().Payload, &c, &obs, &allowed)
 	}
 }
+
+func TestLooksLikeDNS(t *testing.T) {
+	a := newAnalyzer(t, "")
+	yes := [][]byte{
+		testcap.Query(1, "www.example.com", 1),
+		testcap.QueryEDNS(2, "abcdefgh.t1.tunnel.example", 16, 1232),
+		testcap.Response(3, "www.example.com", 1, 0, testcap.AnswerAddr(netip.MustParseAddr("192.0.2.1"))),
+	}
+	for i, m := range yes {
+		if !a.LooksLikeDNS(m) {
+			t.Errorf("message %d not recognised", i)
+		}
+	}
+	nbns := append([]byte{0x12, 0x34, 0x01, 0x10, 0, 1, 0, 0, 0, 0, 0, 0, 32}, []byte("EBEFEEEBCACACACACACACACACACACAAA")...)
+	nbns = append(nbns, 0, 0, 0x20, 0, 1)
+	no := map[string][]byte{
+		"NetBIOS name query": nbns,
+		"single label":       testcap.Query(1, "wpad", 1),
+		"query with trailer": append(testcap.Query(1, "www.example.com", 1), 1, 2, 3),
+		"two questions":      testcap.RawMsg{ID: 1, Questions: []testcap.RawQuestion{{Name: testcap.RawName([]byte("a"), []byte("b")), Type: 1, Class: 1}, {Name: testcap.RawName([]byte("c"), []byte("d")), Type: 1, Class: 1}}}.Bytes(),
+		"short":              {1, 2, 3},
+		"tls record":         append([]byte{0x16, 0x03, 0x01, 0x02, 0x00, 0x01}, make([]byte, 40)...),
+	}
+	for what, m := range no {
+		if a.LooksLikeDNS(m) {
+			t.Errorf("%s taken for DNS", what)
+		}
+	}
+	// Random datagrams: essentially never.
+	rng := uint64(1)
+	hits := 0
+	buf := make([]byte, 120)
+	for i := 0; i < 200000; i++ {
+		for j := range buf {
+			rng = rng*6364136223846793005 + 1442695040888963407
+			buf[j] = byte(rng >> 56)
+		}
+		if a.LooksLikeDNS(buf) {
+			hits++
+		}
+	}
+	if hits > 0 {
+		t.Errorf("%d of 200000 random datagrams taken for DNS", hits)
+	}
+	// Off-port DNS through Frame.
+	other := netip.MustParseAddrPort("192.0.2.53:443")
+	if k := a.Frame(1, testcap.UDP(testcap.Ethernet, cli, other, testcap.Query(9, "x.example.org", 16))); k != UDPDNS || !a.OffPort() {
+		t.Fatalf("off-port query: %v offport %v", k, a.OffPort())
+	}
+	if k := a.Frame(1, testcap.UDP(testcap.Ethernet, cli, srv, testcap.Query(9, "x.example.org", 16))); k != UDPDNS || a.OffPort() {
+		t.Fatalf("on-port query: %v offport %v", k, a.OffPort())
+	}
+}

@@ -108,6 +108,8 @@ type domain struct {
 	ngramN     int64
 	mixedCase  uint64
 	estimated  uint64 // messages whose sizes were estimated
+	offPort    uint64 // messages on a port that is not a DNS port
+	offPortNum uint16 // the last such port
 	flagged    uint64
 	qtypes     [numQTypeClasses]uint64
 	nxdomain   uint64
@@ -445,6 +447,10 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	}
 	if o.Estimated {
 		d.estimated++
+	}
+	if o.OffPort {
+		d.offPort++
+		d.offPortNum = o.ServerPort
 	}
 	if t := int(o.Match.Tool); t < numTools && o.Match.Tool != fingerprint.Unknown {
 		d.tools[t][o.Match.Strength]++

@@ -40,6 +40,10 @@ type Observation struct {
 	Match fingerprint.Match
 	// Flagged is true when a per-message check fired.
 	Flagged bool
+	// OffPort is true when the message was recognised by its content on a
+	// port that is not a DNS port; ServerPort is the server's port then.
+	OffPort    bool
+	ServerPort uint16
 	// Estimated is true when Size and AnswerData are estimates (the input,
 	// such as a Zeek log, does not record message sizes).
 	Estimated bool

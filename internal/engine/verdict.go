@@ -41,6 +41,7 @@ type Features struct {
 	PeakWinQueries uint64  `json:"peak_window_queries"`
 	PeakWinUnique  uint64  `json:"peak_window_unique"`
 	RawPackets     uint64  `json:"raw_packets"`
+	OffPort        uint64  `json:"off_port_messages"`
 	// AnswersUsed is 1 when an address the domain resolved to appears in
 	// the capture's other traffic, 0 when it never does although there is
 	// other traffic, -1 when it cannot be told.
@@ -138,7 +139,7 @@ func (e *Engine) features(d *domain) Features {
 		Queries: d.queries, Responses: d.responses, Unique: d.unique, IPShaped: d.ipShaped,
 		DataNames: d.dataNames, DigestNames: d.digestNames, MaxLabel: d.maxLabel,
 		Clients: len(d.clients) + int(d.otherClients), PeakWinQueries: d.peakQueries, PeakWinUnique: d.peakUniq,
-		RawPackets: d.raw,
+		RawPackets: d.raw, OffPort: d.offPort,
 	}
 	f.Lookups = max(d.queries, d.responses)
 	if f.Lookups > 0 {
@@ -260,6 +261,9 @@ func judge(f *Features) (float64, []rule) {
 	}
 	if f.FlaggedShare >= 0.2 && f.Lookups >= 10 {
 		add(1, "%.0f%% of messages fail the per-name checks", 100*f.FlaggedShare)
+	}
+	if f.OffPort > 0 && f.Unique >= 10 {
+		add(2, "%s DNS messages on a port that is not a DNS port", comma(f.OffPort))
 	}
 	if f.AnswersUsed == 0 && f.Unique >= 10 {
 		add(1, "no address it resolved to was ever contacted, though the capture holds other traffic")
@@ -463,20 +467,42 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, ve
 	return fd
 }
 
-// toolList names every tool with strong matches in at least three
-// messages or 1% of the domain's messages, most matches first.
+// toolList names the tools recognised in the domain, most matches first:
+// for each client, every tool with strong matches in at least three of its
+// messages (or 1% of the domain's) and at least a quarter as many as the
+// client's own top tool. Encodings overlap now and then (dns2tcp's base64
+// sometimes has the shape of iodine's), so a tool that only shows in the
+// margin of another's traffic is not named; different clients using
+// different tools in one zone are.
 func (d *domain) toolList() []string {
+	total := d.queries + d.responses + d.raw
+	named := map[fingerprint.Tool]bool{}
+	consider := func(counts []uint32) {
+		_, top := topTool(counts)
+		for t := 1; t < len(counts); t++ {
+			n := counts[t]
+			if (n >= 3 || n > 0 && uint64(n)*100 >= total) && n*4 >= top {
+				named[fingerprint.Tool(t)] = true
+			}
+		}
+	}
+	for _, c := range d.clients {
+		consider(c.strong[:])
+	}
+	if len(d.clients) == 0 {
+		var all [numTools]uint32
+		for t := range all {
+			all[t] = d.tools[t][fingerprint.Strong]
+		}
+		consider(all[:])
+	}
 	type tc struct {
 		t fingerprint.Tool
 		n uint32
 	}
 	var ts []tc
-	total := d.queries + d.responses + d.raw
-	for t := 1; t < numTools; t++ {
-		n := d.tools[t][fingerprint.Strong]
-		if n >= 3 || n > 0 && uint64(n)*100 >= total {
-			ts = append(ts, tc{fingerprint.Tool(t), n})
-		}
+	for t := range named {
+		ts = append(ts, tc{t, d.tools[t][fingerprint.Strong]})
 	}
 	sort.Slice(ts, func(i, j int) bool { return ts[i].n > ts[j].n || ts[i].n == ts[j].n && ts[i].t < ts[j].t })
 	out := make([]string, len(ts))

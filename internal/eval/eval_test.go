@@ -107,3 +107,37 @@ func TestAgreesWithScorePy(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectCorpusQualityFloor evaluates the project's own recorded
+// corpus (real iodine and dns2tcp runs, benign traffic) and fails when the
+// quality drops below the floor recorded in testdata/corpus.
+func TestProjectCorpusQualityFloor(t *testing.T) {
+	labels := filepath.Join("..", "..", "testdata", "corpus", "labels.json")
+	floor, err := LoadFloor(filepath.Join("..", "..", "testdata", "corpus", "quality-floor.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark is not installed: the ground truth of testdata/corpus is Wireshark's reading (apt-get install tshark)")
+	}
+	l, err := LoadLabels(labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Run(context.Background(), l, Options{Config: config.Default(), CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	s.Text(&b)
+	t.Log("\n" + b.String())
+	for _, bad := range s.Check(floor) {
+		t.Error(bad)
+	}
+	// Every tunnel capture's tool is named, and only that tool.
+	for _, r := range s.Files {
+		if r.ExpectedVerdict == "tunnel" && (len(r.ToolsNamed) != 1 || r.ToolsNamed[0] != r.Tool) {
+			t.Errorf("%s: tools named %v, want exactly %s", r.File, r.ToolsNamed, r.Tool)
+		}
+	}
+}

@@ -168,6 +168,14 @@ func Classify(m *Message) Match {
 	}
 	best := iodineMatch(&v, m)
 	if best.Strength == Strong {
+		// iodine's upstream data in base64 or base128 is strong only by
+		// its alphabet; dns2tcp's base64 can share it, and a dns2tcp
+		// header that decodes exactly is the more specific fact.
+		if genericIodineData(best.Evidence) {
+			if d := dns2tcpMatch(&v, m); d.Strength == Strong {
+				return d
+			}
+		}
 		return best
 	}
 	// Direct calls (not a table of funcs) keep v on the stack.
@@ -194,4 +202,10 @@ func Classify(m *Message) Match {
 		}
 	}
 	return best
+}
+
+// genericIodineData reports the iodine evidence that rests on the upstream
+// data's alphabet alone.
+func genericIodineData(e Evidence) bool {
+	return e == EvIodineDataBase32 || e == EvIodineDataBase64 || e == EvIodineDataBase128
 }

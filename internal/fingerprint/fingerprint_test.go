@@ -395,3 +395,14 @@ func BenchmarkClassifyOrdinary(b *testing.B) {
 		Classify(&m)
 	}
 }
+
+// TestDns2tcpBase64IsNotIodine: a dns2tcp data query whose first label
+// also has the shape of iodine's base64 upstream (a hex digit, three
+// base32 characters, a '+') is dns2tcp's, its header decoding exactly.
+func TestDns2tcpBase64IsNotIodine(t *testing.T) {
+	sub := []byte("6I0AAAACCE4srKWSSwLjE6JtaaRsBTtRpeLAR6HbPPKGIUnQZC9zPtTK1C+T5C2.lRWz+8PGDa6tff2hQVRPYTrA1YAGrT4Ejea8IAjKH4ps4fNItypWJUNw760Im1r.quDb6pDQ1f1rGhmMcZndk4XQmvQ7ogsLYF2veA7bGv.dl")
+	m := Message{QType: 16, Sub: sub, SubLabels: []uint8{63, 63, 42, 2}, Zone: []byte("updates-mirror.org")}
+	if got := Classify(&m); got.Tool != Dns2tcp || got.Strength != Strong {
+		t.Fatalf("got %v", got)
+	}
+}

@@ -157,6 +157,9 @@ func analyzeBatch(a *analyze.Analyzer, b *batch) {
 			}
 			obs.Client, obs.Server = a.Endpoints(a.Packet(), obs.Response)
 			obs.Time, obs.File = r.time, b.file
+			if a.OffPort() {
+				obs.OffPort, obs.ServerPort = true, serverPort(a.Packet(), obs.Response)
+			}
 			b.addMessage(r.frame, res, allowed, &obs)
 		case analyze.TCPDNS:
 			b.tcp = append(b.tcp, tcpSegment{rec: i, pkt: *a.Packet()})
@@ -420,7 +423,7 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 		}
 		b.counts.Reassembled++
 		w := &fs.whole
-		if !ca.OnDNSPort(w) {
+		if !ca.OnDNSPort(w) && !(w.Proto == packet.ProtoUDP && ca.LooksLikeDNS(w.Payload)) {
 			continue
 		}
 		switch w.Proto {
@@ -484,6 +487,9 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 		default:
 			rec.level, rec.reasons = e.msg.res.Level, e.msg.res.Reasons
 			rec.domain = fs.engine.Observe(&e.msg.obs)
+			if o := &e.msg.obs; o.RegStart > 1 {
+				rec.zone1, rec.zone2 = zoneHashes(o.Name[:o.RegStart-1])
+			}
 		}
 		if err := fs.spool.add(rec); err != nil {
 			return err
@@ -514,4 +520,12 @@ func linkTypeName(lt uint16) string {
 		return "LINUX_SLL2"
 	}
 	return "LINKTYPE_" + strconv.Itoa(int(lt))
+}
+
+// serverPort is the server's port of a DNS packet.
+func serverPort(p *packet.Packet, response bool) uint16 {
+	if response {
+		return p.SrcPort
+	}
+	return p.DstPort
 }

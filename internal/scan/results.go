@@ -26,6 +26,11 @@ type scannedFile struct {
 type domainRow struct {
 	level  checks.Level
 	reason string
+	// zone limits the rows to the names under the tunnel's own zone
+	// (labels below the registered domain; "" for all its names), so that
+	// ordinary names of the same registered domain are not reported as
+	// tunnel traffic.
+	zone string
 }
 
 // writeCSV writes out.csv from the spool: every packet of a domain judged
@@ -50,7 +55,8 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 			if len(f.Tools) > 1 {
 				tools = strings.Join(f.Tools, ", ")
 			}
-			r := domainRow{level: checks.High, reason: "tunnel domain " + zone + " (" + tools + ")"}
+			r := domainRow{level: checks.High, reason: "tunnel domain " + zone + " (" + tools + ")",
+				zone: strings.TrimSuffix(strings.TrimSuffix(f.Domain, f.RegisteredDomain), ".")}
 			if f.ToolRecognised {
 				r.level = checks.Certain
 			}
@@ -96,7 +102,7 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 			return fmt.Errorf("spool record %d beyond the last file", i)
 		}
 		level, reason := r.level, reasons[r.reasons&31]
-		if d, ok := rows[r.domain]; ok && r.domain != 0 {
+		if d, ok := rows[r.domain]; ok && r.domain != 0 && underZone(r, d.zone) {
 			switch {
 			case d.level >= checks.High:
 				if level > d.level {

@@ -17,9 +17,13 @@ type spoolRec struct {
 	domain  uint32
 	level   checks.Level
 	reasons checks.Reason
+	// zone1 and zone2 hash the last one and two labels of the name's
+	// subdomain (0 when it has fewer), so that a tunnel's rows can be
+	// limited to the names under its zone.
+	zone1, zone2 uint32
 }
 
-const spoolRecSize = 14
+const spoolRecSize = 22
 
 // spool keeps the records of every DNS packet of the run in order,
 // spilling to a temporary file past a memory budget, so that out.csv can
@@ -66,6 +70,8 @@ func (s *spool) spill() error {
 		binary.LittleEndian.PutUint32(b[8:], r.domain)
 		b[12] = byte(r.level)
 		b[13] = byte(r.reasons)
+		binary.LittleEndian.PutUint32(b[14:], r.zone1)
+		binary.LittleEndian.PutUint32(b[18:], r.zone2)
 		if _, err := s.w.Write(b); err != nil {
 			return err
 		}
@@ -91,7 +97,8 @@ func (s *spool) each(f func(i int, r spoolRec) error) error {
 				return err
 			}
 			rec := spoolRec{frame: binary.LittleEndian.Uint64(b[0:]), domain: binary.LittleEndian.Uint32(b[8:]),
-				level: checks.Level(b[12]), reasons: checks.Reason(b[13])}
+				level: checks.Level(b[12]), reasons: checks.Reason(b[13]),
+				zone1: binary.LittleEndian.Uint32(b[14:]), zone2: binary.LittleEndian.Uint32(b[18:])}
 			if err := f(i, rec); err != nil {
 				return err
 			}
@@ -109,4 +116,56 @@ func (s *spool) close() {
 	if s.file != nil {
 		s.file.Close()
 	}
+}
+
+// zoneHashes returns the hashes of the last one and two labels of a
+// subdomain (labels joined by '.', lowercased), 0 where it has fewer.
+func zoneHashes(sub []byte) (h1, h2 uint32) {
+	if len(sub) == 0 {
+		return 0, 0
+	}
+	dots := 0
+	for i := len(sub) - 1; i >= 0; i-- {
+		if sub[i] == '.' {
+			dots++
+			switch dots {
+			case 1:
+				h1 = fnv32(sub[i+1:])
+			case 2:
+				return h1, fnv32(sub[i+1:])
+			}
+		}
+	}
+	if dots == 0 {
+		return fnv32(sub), 0
+	}
+	return h1, fnv32(sub)
+}
+
+// fnv32 is FNV-1a (32 bit), never 0.
+func fnv32(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+// underZone reports whether a record's name lies under zone, the labels of
+// a finding's tunnel zone below its registered domain ("t1", "a.t1"; "":
+// the whole registered domain). Zones deeper than two labels are compared
+// on their last two.
+func underZone(r spoolRec, zone string) bool {
+	if zone == "" || r.zone1 == 0 && r.zone2 == 0 {
+		return true
+	}
+	h1, h2 := zoneHashes([]byte(zone))
+	if h2 == 0 {
+		return r.zone1 == h1
+	}
+	return r.zone2 == h2
 }

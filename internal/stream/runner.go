@@ -159,7 +159,8 @@ func (r *Runner) Frame(rec *capture.Record) {
 		c.Malformed++
 	case analyze.Fragment:
 		c.Fragments++
-		if r.ipr.Add(rec.Frame, rec.Time, r.an.Packet(), &r.whole) && r.an.OnDNSPort(&r.whole) {
+		w := &r.whole
+		if r.ipr.Add(rec.Frame, rec.Time, r.an.Packet(), w) && (r.an.OnDNSPort(w) || w.Proto == packet.ProtoUDP && r.an.LooksLikeDNS(w.Payload)) {
 			c.Reassembled++
 			switch r.whole.Proto {
 			case packet.ProtoUDP:
@@ -189,6 +190,13 @@ func (r *Runner) udp(p *packet.Packet, t int64) {
 	if !allowed {
 		r.obs.Client, r.obs.Server = r.an.Endpoints(p, r.obs.Response)
 		r.obs.Time = t
+		if r.an.OffPort() {
+			r.obs.OffPort = true
+			r.obs.ServerPort = p.DstPort
+			if r.obs.Response {
+				r.obs.ServerPort = p.SrcPort
+			}
+		}
 		r.observe()
 	}
 }
