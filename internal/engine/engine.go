@@ -272,6 +272,9 @@ func (e *Engine) Observe(o *Observation) uint32 {
 	return d.id
 }
 
+// maxRawOwners bounds the addresses remembered from iodine handshakes.
+const maxRawOwners = 1 << 16
+
 // maxContacted bounds the set of addresses seen in non-DNS traffic.
 const maxContacted = 1 << 20
 
@@ -317,6 +320,7 @@ func (e *Engine) ObserveRaw(o *RawObservation) uint32 {
 		}
 	}
 	e.touch(d)
+	before := d.mem
 	d.raw++
 	d.rawB += uint64(o.Size)
 	if t := int(o.Match.Tool); t < numTools {
@@ -330,7 +334,11 @@ func (e *Engine) ObserveRaw(o *RawObservation) uint32 {
 			c.strong[o.Match.Tool]++
 		}
 	}
+	e.mem += int64(d.mem - before)
 	e.maybeJudge(d, o.Time)
+	if e.mem > e.cfg.MaxMemory {
+		e.evict(d)
+	}
 	return d.id
 }
 
@@ -455,6 +463,9 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if t := int(o.Match.Tool); t < numTools && o.Match.Tool != fingerprint.Unknown {
 		d.tools[t][o.Match.Strength]++
 		if o.Match.Tool == fingerprint.Iodine && o.Match.Strength == fingerprint.Strong {
+			if len(e.rawOwner) >= maxRawOwners {
+				clear(e.rawOwner) // bounded: the newest handshakes matter
+			}
 			e.rawOwner[o.Client] = d.id
 			e.rawOwner[o.Server] = d.id
 		}
@@ -506,9 +517,11 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		return // no subdomain
 	}
 	sub := o.Name[:o.RegStart-1]
+	setBytes := d.names.bytes()
 	if !d.names.add(hashName(sub)) {
 		return
 	}
+	d.mem += d.names.bytes() - setBytes
 	d.unique++
 	d.winUnique++
 	if c != nil {
@@ -561,13 +574,13 @@ func (d *domain) observe(e *Engine, o *Observation) {
 			d.mem += len(o.Name) + 24
 		}
 	}
-	memBefore := cap(d.pending) + d.names.bytes()
+	memBefore := cap(d.pending)
 	d.pending = append(d.pending, sub...)
 	d.pending = append(d.pending, '\n')
 	if len(d.pending) >= pendingFlush {
 		e.compress(d)
 	}
-	d.mem += cap(d.pending) + d.names.bytes() - memBefore
+	d.mem += cap(d.pending) - memBefore
 }
 
 // window advances the tumbling window to t and counts a query in it.
@@ -600,14 +613,19 @@ func (e *Engine) compress(d *domain) {
 	if len(d.pending) == 0 {
 		return
 	}
-	e.counts.n = 0
-	e.zw.Reset(&e.counts)
-	e.zw.Write(d.pending)
-	e.zw.Close()
-	d.info += uint64(e.counts.n)
+	d.info += uint64(e.compressedSize(d.pending))
 	d.infoRaw += uint64(len(d.pending))
 	d.pending = d.pending[:0]
 	e.stats.CompressedRuns++
+}
+
+// compressedSize returns the size of b after DEFLATE compression.
+func (e *Engine) compressedSize(b []byte) int {
+	e.counts.n = 0
+	e.zw.Reset(&e.counts)
+	e.zw.Write(b)
+	e.zw.Close()
+	return e.counts.n
 }
 
 // updateZone keeps the longest common trailing run of labels of the

@@ -79,6 +79,7 @@ const (
 	maxSamples     = 5       // as domain.observe
 	maxPendingCap  = 4 * pendingFlush
 	maxTime        = 1 << 62 // packet times lie in [0, maxTime] nanoseconds (1970 to 2116)
+	maxCount       = 1 << 56 // queries, responses, raw packets: their sums cannot overflow
 )
 
 // Memory estimates, as engine.go counts them (see memOf).
@@ -325,6 +326,9 @@ func (s *snapWriter) domain(d *domain) {
 	p.i(d.ngramSum)
 	p.i(d.ngramN)
 	p.u(d.mixedCase)
+	p.u(d.estimated)
+	p.u(d.offPort)
+	p.u(uint64(d.offPortNum))
 	p.u(d.flagged)
 	sparse64(p, d.qtypes[:])
 	for _, v := range [...]uint64{d.nxdomain, d.otherError, d.answerData, d.sizes, d.raw, d.rawB} {
@@ -881,7 +885,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	if r.err == nil && d.last < d.first {
 		r.fail("%s: last seen before first seen", d.name)
 	}
-	d.queries, d.responses = r.u(), r.u()
+	d.queries, d.responses = r.max(maxCount, "queries"), r.max(maxCount, "responses")
 	d.unique, d.uniqueBytes, d.ipShaped, d.dataNames, d.digestNames = r.u(), r.u(), r.u(), r.u(), r.u()
 	d.subLenSum, d.subLenSq, d.info, d.infoRaw = r.u(), r.u(), r.u(), r.u()
 	pcap := int(r.max(maxPendingCap, "pending capacity"))
@@ -919,9 +923,12 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	if r.err == nil && d.ngramN < 0 {
 		r.fail("negative n-gram count")
 	}
-	d.mixedCase, d.flagged = r.u(), r.u()
+	d.mixedCase, d.estimated, d.offPort = r.u(), r.u(), r.u()
+	d.offPortNum = uint16(r.max(math.MaxUint16, "port"))
+	d.flagged = r.u()
 	readSparse64(r, d.qtypes[:], "query types")
-	d.nxdomain, d.otherError, d.answerData, d.sizes, d.raw, d.rawB = r.u(), r.u(), r.u(), r.u(), r.u(), r.u()
+	d.nxdomain, d.otherError, d.answerData, d.sizes = r.u(), r.u(), r.u(), r.u()
+	d.raw, d.rawB = r.max(maxCount, "raw packets"), r.u()
 	var sum uint64
 	for _, v := range d.qtypes {
 		var c uint64
@@ -960,6 +967,11 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		c.gaps = r.u()
 		if c.gaps > 0 {
 			c.gapMean, c.gapM2 = r.f("mean gap"), r.f("gap M2")
+			// Gaps are whole nanoseconds within maxTime: keep the
+			// statistics where the coefficient of variation is finite.
+			if r.err == nil && (c.gapMean < 5e-10 || c.gapMean > 1e10 || c.gapM2 > float64(c.gaps)*1e20) {
+				r.fail("client gap statistics out of range")
+			}
 		}
 		readSparse32(r, c.strong[:], "client tool counts")
 		if r.err != nil {
@@ -1077,7 +1089,7 @@ func finishDomain(d *domain, hashes []uint64, cfg *Config) {
 // add d.names.bytes() here (TestMemoryEstimateRecomputed checks the two
 // agree).
 func memOf(d *domain) int {
-	m := baseDomainBytes + len(d.name) + memFile*len(d.files) + memClient*len(d.clients) + cap(d.pending)
+	m := baseDomainBytes + len(d.name) + memFile*len(d.files) + memClient*len(d.clients) + cap(d.pending) + d.names.bytes()
 	if d.hist != nil {
 		m += historyBytes
 	}
@@ -1222,8 +1234,9 @@ func (e *Engine) RemoveDomain(registered string) bool {
 // one engine had seen both streams of traffic, as far as counters allow:
 //
 //   - message counters (queries, responses, query types, errors, answer
-//     and message bytes, flagged and mixed-case messages, tool matches,
-//     raw packets, other clients, histogram counts): sums;
+//     and message bytes, flagged, mixed-case, estimated and off-port
+//     messages, tool matches, raw packets, other clients, histogram
+//     counts): sums; the off-port number: the later side's;
 //   - distinct names: the hash sets are united (bounded by
 //     MaxNamesPerDomain) and the distinct count is the sum less the
 //     imported hashes already present. The sums over distinct names
@@ -1294,6 +1307,9 @@ func (e *Engine) ImportDomain(b []byte) error {
 	}
 
 	d := e.domains[in.name]
+	if d != nil && (d.queries+in.queries > maxCount || d.responses+in.responses > maxCount || d.raw+in.raw > maxCount) {
+		return fmt.Errorf("engine: importing %s would overflow its message counters", in.name)
+	}
 	if d == nil {
 		if e.nextID == math.MaxUint32 {
 			return errors.New("engine: domain IDs exhausted")
@@ -1385,6 +1401,11 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	d.responses += b.responses
 	d.maxLabel = max(d.maxLabel, b.maxLabel)
 	d.mixedCase += b.mixedCase
+	d.estimated += b.estimated
+	if b.offPort > 0 && (d.offPort == 0 || b.last >= d.last) {
+		d.offPortNum = b.offPortNum // the later side's last port
+	}
+	d.offPort += b.offPort
 	d.flagged += b.flagged
 	for i := range d.qtypes {
 		d.qtypes[i] += b.qtypes[i]

@@ -34,7 +34,7 @@ var allMix = mixOpts{raw: true, contacted: true, churn: true}
 
 // observe feeds one message with the fields lookup does not set.
 func (f *feeder) observe(name string, at int64, client, server netip.Addr, qtype uint16, response bool, rcode uint8,
-	answerBytes int, answer netip.Addr, m fingerprint.Match, file int, mixed, flagged bool) {
+	answerBytes int, answer netip.Addr, m fingerprint.Match, file int, mixed, flagged bool, mods ...func(*Observation)) {
 	var lens []uint8
 	for _, l := range strings.Split(name, ".") {
 		lens = append(lens, uint8(len(l)))
@@ -43,13 +43,17 @@ func (f *feeder) observe(name string, at int64, client, server netip.Addr, qtype
 	o := Observation{Time: at, File: file, Client: client, Server: server, Response: response, QType: qtype, RCode: rcode,
 		Name: lower, Labels: lens, RegStart: start, MixedCase: mixed, Size: 30 + len(name), AnswerData: answerBytes,
 		Answer: answer, Match: m, Flagged: flagged}
+	for _, m := range mods {
+		m(&o)
+	}
 	f.e.Observe(&o)
 }
 
 // feedMix feeds steps [from, to) of a deterministic mix: a NULL tunnel, a
-// recognised iodine tunnel (with raw packets), a slow TXT exfiltration,
-// dnscat2 straight to a server, ordinary names with answers, NXDOMAINs,
-// and churn of one-name domains, over about 28 hours for 5000 steps (so
+// recognised iodine tunnel (with raw packets, some on another port), a
+// slow TXT exfiltration,
+// dnscat2 straight to a server, ordinary names with answers (some sizes
+// estimated), NXDOMAINs, and churn of one-name domains, over about 28 hours for 5000 steps (so
 // windows, days and timeline widths all move). Any split of the range
 // feeds the same traffic.
 func feedMix(f *feeder, from, to int, o mixOpts) {
@@ -81,7 +85,8 @@ func feedMix(f *feeder, from, to int, o mixOpts) {
 				rcode = 3
 			}
 			f.observe(name, at, c, srv, tA, false, 0, 0, netip.Addr{}, fingerprint.Match{}, file, i%11 == 0, i%13 == 0)
-			f.observe(name, at+int64(2*time.Millisecond), c, srv, tA, true, rcode, 16, ans, fingerprint.Match{}, file, i%11 == 0, false)
+			estimated := func(o *Observation) { o.Estimated = i%7 == 0 }
+			f.observe(name, at+int64(2*time.Millisecond), c, srv, tA, true, rcode, 16, ans, fingerprint.Match{}, file, i%11 == 0, false, estimated)
 		}
 		if o.churn && i%3 == 0 {
 			f.observe(fmt.Sprintf("h%d.churn%d.example", i, i), at, netip.MustParseAddr("10.0.9.9"), srv, tA, false, 0, 0,
@@ -95,7 +100,12 @@ func feedMix(f *feeder, from, to int, o mixOpts) {
 		if i%5 == 0 {
 			name := chunkName(data(20+rng.IntN(20)), "i.iodine-test.org")
 			c := netip.MustParseAddr("10.7.7.7")
-			f.observe(name, at, c, srv, tNULL, false, 0, 0, netip.Addr{}, iodineStrong, file, true, false)
+			offPort := func(o *Observation) {
+				if i%15 == 0 {
+					o.OffPort, o.ServerPort = true, uint16(5300+i%7)
+				}
+			}
+			f.observe(name, at, c, srv, tNULL, false, 0, 0, netip.Addr{}, iodineStrong, file, true, false, offPort)
 			if o.raw && i%10 == 0 {
 				f.e.ObserveRaw(&RawObservation{Time: at + 5, File: file, Client: c, Server: srv, Size: 100 + i%50, Match: iodineStrong})
 			}
@@ -604,9 +614,10 @@ func TestReadSnapshotHugeDeclarations(t *testing.T) {
 		"2^40 clients": append(append(bytes.Clone(head), header(0, 0, 1)...), domainWith(func(w *enc) {
 			w.i(t0.UnixNano())
 			// last seen, 11 counters, pending cap and text, hashes,
-			// longest label, n-grams, mixed case, flagged, query types,
-			// 6 counters, tools, resolved.
-			for range 1 + 11 + 2 + 1 + 1 + 2 + 2 + 1 + 6 + 1 + 1 {
+			// longest label, n-grams, mixed case, estimated, off-port
+			// count and number, flagged, query types, 6 counters,
+			// tools, resolved.
+			for range 1 + 11 + 2 + 1 + 1 + 2 + 5 + 1 + 6 + 1 + 1 {
 				w.u(0)
 			}
 			w.u(1 << 40)
@@ -629,7 +640,7 @@ func TestReadSnapshotHugeDeclarations(t *testing.T) {
 func FuzzReadSnapshot(f *testing.F) {
 	// Small seeds: the fuzzer minimises every new input it finds.
 	seed := newFeeder(Config{})
-	feedMix(seed, 0, 24, allMix)
+	feedMix(seed, 0, 12, allMix)
 	f.Add(snapshotBytes(f, seed.e), false)
 	f.Add(snapshotBytes(f, New(Config{})), false)
 	for _, name := range []string{"example-tunnel.com", "iodine-test.org", "site3.example"} {
@@ -695,7 +706,6 @@ func checkRestored(t *testing.T, e, e2 *Engine, cfg Config) {
 	if _, err := json.Marshal(fs); err != nil {
 		t.Fatal(err)
 	}
-	e.AllFeatures(0)
 	e.TopDomains(3)
 	// It keeps working.
 	f := &feeder{e: e, split: fuzzSplit}
@@ -759,10 +769,15 @@ func TestExportImportMovesEveryDomain(t *testing.T) {
 	}
 
 	// The source forgets what it handed over.
+	memBefore, removed := a.e.mem, int64(0)
 	for _, name := range order {
+		removed += int64(a.e.domains[name].mem)
 		if !a.e.RemoveDomain(name) {
 			t.Fatalf("%s not removed", name)
 		}
+	}
+	if a.e.mem != memBefore-removed {
+		t.Fatalf("memory %d, want %d", a.e.mem, memBefore-removed)
 	}
 	if a.e.RemoveDomain(order[0]) {
 		t.Fatal("removed twice")
@@ -777,12 +792,35 @@ func TestExportImportMovesEveryDomain(t *testing.T) {
 			t.Fatal("raw owner left pointing at a removed domain")
 		}
 	}
-	var sum int64
-	for d := a.e.head; d != nil; d = d.next {
-		sum += int64(d.mem)
-	}
 	if _, ok := a.e.ExportDomain("no-such.example"); ok {
 		t.Fatal("exported a missing domain")
+	}
+}
+
+func TestImportDomainRejectsDamage(t *testing.T) {
+	f := newFeeder(Config{})
+	feedMix(f, 0, 200, allMix)
+	x, _ := f.e.ExportDomain("iodine-test.org")
+	g := newFeeder(Config{})
+	feedMix(g, 0, 100, allMix)
+	want := snapshotBytes(t, g.e)
+	for n := range len(x) {
+		if err := g.e.ImportDomain(x[:n]); !errors.Is(err, ErrSnapshotTruncated) {
+			t.Fatalf("cut at %d of %d: %v", n, len(x), err)
+		}
+	}
+	for i := range x {
+		bad := bytes.Clone(x)
+		bad[i] ^= 1 << (i % 8)
+		if err := g.e.ImportDomain(bad); err == nil {
+			t.Fatalf("byte %d flipped: accepted", i)
+		}
+	}
+	if !bytes.Equal(want, snapshotBytes(t, g.e)) {
+		t.Fatal("failed imports changed the engine")
+	}
+	if err := g.e.ImportDomain(x); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -863,6 +901,39 @@ func TestImportMergesHalvesOfATunnel(t *testing.T) {
 	}
 	if q != wf.Queries || u != wf.Unique {
 		t.Errorf("clients hold %d queries, %d names", q, u)
+	}
+	if gf.PeakWinQueries != wf.PeakWinQueries || gf.PeakWinUnique != wf.PeakWinUnique {
+		t.Errorf("window peaks %d/%d, one engine %d/%d", gf.PeakWinQueries, gf.PeakWinUnique, wf.PeakWinQueries, wf.PeakWinUnique)
+	}
+	// The other order gives the same state, but for the pending text's
+	// order and where it was cut for compression.
+	z2 := newFeeder(Config{})
+	if err := z2.e.ImportDomain(ey); err != nil {
+		t.Fatal(err)
+	}
+	if err := z2.e.ImportDomain(ex); err != nil {
+		t.Fatal(err)
+	}
+	d1, d2 := normDomain(z.e.domains["example.net"]), normDomain(z2.e.domains["example.net"])
+	if d1.peakDayRaw != max(x.e.domains["example.net"].peakDayRaw, y.e.domains["example.net"].peakDayRaw) {
+		t.Errorf("day peak %d", d1.peakDayRaw)
+	}
+	d1.info, d1.infoRaw, d2.info, d2.infoRaw = 0, 0, 0, 0
+	d1.ngramSum, d2.ngramSum = 0, 0 // the shared name's score is estimated from the imported side
+	d1.mem, d2.mem = 0, 0
+	d1.samples, d2.samples = nil, nil
+	// Which client asked the shared name is not known: the imported
+	// side's clients give it up in proportion (their sums are checked
+	// below).
+	if len(d1.clients) != len(d2.clients) {
+		t.Errorf("clients %d and %d", len(d1.clients), len(d2.clients))
+	}
+	d1.clients, d2.clients = nil, nil
+	if !reflect.DeepEqual(d1.hist, d2.hist) {
+		t.Errorf("timelines differ:\n%+v\n%+v", d1.hist, d2.hist)
+	}
+	if !reflect.DeepEqual(d1, d2) {
+		t.Errorf("merge depends on the order:\n%+v\n%+v", d1, d2)
 	}
 	var tq uint32
 	for _, b := range got.Timeline {
@@ -1093,7 +1164,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 	known := map[reflect.Type][]string{
 		reflect.TypeFor[domain](): {"id", "name", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
-			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "flagged", "qtypes", "nxdomain", "otherError",
+			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
 			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "otherClients", "files",
 			"zone", "haveZone", "samples", "alertSev", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",

@@ -134,7 +134,6 @@ type Finding struct {
 // features computes a domain's features; it flushes the pending text into
 // the information estimate first.
 func (e *Engine) features(d *domain) Features {
-	e.compress(d)
 	f := Features{
 		Queries: d.queries, Responses: d.responses, Unique: d.unique, IPShaped: d.ipShaped,
 		DataNames: d.dataNames, DigestNames: d.digestNames, MaxLabel: d.maxLabel,
@@ -147,13 +146,21 @@ func (e *Engine) features(d *domain) Features {
 		f.FlaggedShare = float64(d.flagged) / float64(d.queries+d.responses)
 		f.MixedCaseShare = float64(d.mixedCase) / float64(d.queries+d.responses)
 	}
-	f.InfoBytes = float64(d.info)
+	info, infoRaw := d.info, d.infoRaw
+	if len(d.pending) > 0 {
+		// The pending text is measured, not flushed, so that the chunks
+		// compressed (and so the estimate) do not depend on when the
+		// domain was judged.
+		info += uint64(e.compressedSize(d.pending))
+		infoRaw += uint64(len(d.pending))
+	}
+	f.InfoBytes = float64(info)
 	if n := d.unique - d.ipShaped; n > 0 {
 		f.InfoPerName = f.InfoBytes / float64(n)
 		f.MeanSubLen = float64(d.uniqueBytes) / float64(n)
 	}
-	if d.infoRaw > 0 {
-		f.PeakDayInfo = float64(d.peakDayRaw) * float64(d.info) / float64(d.infoRaw)
+	if infoRaw > 0 {
+		f.PeakDayInfo = float64(d.peakDayRaw) * float64(info) / float64(infoRaw)
 	}
 	if d.dataNames > 1 {
 		m := float64(d.subLenSum) / float64(d.dataNames)
@@ -383,7 +390,7 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, ve
 		ID: d.id, RegisteredDomain: d.name, Verdict: verdict, Severity: sev, SeverityText: sev.String(),
 		Score: math.Round(score*10) / 10, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique,
 		FirstSeen: time.Unix(0, d.first).UTC(), LastSeen: time.Unix(0, d.last).UTC(),
-		BytesUp: d.info, BytesDown: d.answerData + d.rawB, Files: d.files, Features: *f,
+		BytesUp: uint64(f.InfoBytes), BytesDown: d.answerData + d.rawB, Files: d.files, Features: *f,
 		OtherClients: d.otherClients,
 	}
 	fd.Domain = d.name
@@ -440,8 +447,8 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, ve
 	for a, c := range d.clients {
 		cl := Client{Addr: a.String(), Queries: c.queries, Responses: c.responses, UniqueNames: c.unique,
 			FirstSeen: time.Unix(0, c.first).UTC().Format(time.RFC3339), LastSeen: time.Unix(0, c.last).UTC().Format(time.RFC3339)}
-		if d.infoRaw > 0 {
-			cl.BytesUp = uint64(float64(c.uniqueBytes) * float64(d.info) / float64(d.infoRaw))
+		if raw := d.infoRaw + uint64(len(d.pending)); raw > 0 {
+			cl.BytesUp = uint64(float64(c.uniqueBytes) * f.InfoBytes / float64(raw))
 		}
 		if t, n := topTool(c.strong[:]); n > 0 {
 			cl.Tool = t.String()
