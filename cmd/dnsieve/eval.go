@@ -43,6 +43,7 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	configFile := fl.String("config", "", "configuration `FILE` for the detector (default: ./config.ini when present)")
 	checksOnly := fl.Bool("checks-only", false, "evaluate the per-message checks alone (engine off)")
 	keep := fl.String("keep", "", "keep each capture's scan output under `DIR`")
+	modelFlag := fl.String("model", "", "how verdicts are decided: `MODEL` builtin, rules, or a model file")
 	quiet := fl.Bool("quiet", false, "no progress lines")
 	fl.Usage = func() {
 		fmt.Fprint(fl.Output(), evalUsage)
@@ -68,6 +69,12 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.ChecksOnly = cfg.ChecksOnly || *checksOnly
+	if *modelFlag != "" {
+		if err := cfg.SetModel(*modelFlag); err != nil {
+			fmt.Fprintln(stderr, "dnsieve eval: --model:", err)
+			return 2
+		}
+	}
 	l, err := eval.LoadLabels(*labels)
 	if err != nil {
 		fmt.Fprintln(stderr, "dnsieve eval:", err)

@@ -30,6 +30,7 @@ func commands() []command {
 		{"dnstap", "analyse a DNS server's dnstap stream, with alerts", runDnstap},
 		{"watch", "analyse capture files as they appear in a folder, with alerts", runWatch},
 		{"zeek", "analyse Zeek dns.log files", runZeek},
+		{"train", "train the behaviour model from labelled captures and validate it", runTrain},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("dnsieve", version); return 0 }},
 	}
 }

@@ -47,11 +47,11 @@ Examples:
 
 // scanFlags are the flags of `dnsieve scan`.
 type scanFlags struct {
-	output, configFile, allowlist, ports, cpuProfile string
-	quiet, recursive, noAllowlist, ignoreParsed      bool
-	renameParsed, noProgress, checksOnly             bool
-	workers, maxLabel, minHex                        int
-	maxEntropy                                       float64
+	output, configFile, allowlist, ports, cpuProfile, model string
+	quiet, recursive, noAllowlist, ignoreParsed             bool
+	renameParsed, noProgress, checksOnly                    bool
+	workers, maxLabel, minHex                               int
+	maxEntropy                                              float64
 }
 
 func runScan(args []string, stdout, stderr io.Writer) int {
@@ -84,6 +84,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress bar even on a terminal")
 	fl.BoolVar(&f.checksOnly, "checks-only", false, "turn the behavioural engine off: out.csv holds only the per-message checks, at their own levels (the old tool's output)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE`")
+	fl.StringVar(&f.model, "model", "", "how verdicts are decided: `MODEL` builtin (the learned model, default), rules (hand-set points) or a model file from dnsieve train")
 	fl.Usage = func() {
 		fmt.Fprint(fl.Output(), scanUsage)
 		fl.PrintDefaults()
@@ -253,6 +254,11 @@ func applyScanFlags(cfg *config.Config, fl *flag.FlagSet, f *scanFlags) error {
 	}
 	if f.checksOnly {
 		cfg.ChecksOnly = true
+	}
+	if f.model != "" {
+		if err := cfg.SetModel(f.model); err != nil {
+			return fmt.Errorf("--model: %w", err)
+		}
 	}
 	if f.workers < 0 {
 		return errors.New("--workers must be >= 0")

@@ -20,9 +20,9 @@ import (
 
 // streamFlags are the flags every continuous command shares.
 type streamFlags struct {
-	output, configFile, alerts, metrics, state string
-	noState, quiet                             bool
-	checkpoint                                 time.Duration
+	output, configFile, alerts, metrics, state, model string
+	noState, quiet                                    bool
+	checkpoint                                        time.Duration
 }
 
 func (f *streamFlags) register(fl *flag.FlagSet) {
@@ -34,6 +34,7 @@ func (f *streamFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&f.state, "state", "", "checkpoint the engine to `FILE` and restore it at start (default: DIR/engine-state.bin)")
 	fl.BoolVar(&f.noState, "no-state", false, "neither restore nor checkpoint the engine")
 	fl.DurationVar(&f.checkpoint, "checkpoint", 5*time.Minute, "checkpoint interval")
+	fl.StringVar(&f.model, "model", "", "how verdicts are decided: `MODEL` builtin (default), rules, or a model file from dnsieve train")
 	fl.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
 	fl.BoolVar(&f.quiet, "q", false, "short for --quiet")
 }
@@ -49,6 +50,11 @@ func (f *streamFlags) config(stderr io.Writer) (config.Config, error) {
 	}
 	if cfg.OutputDir == "" {
 		cfg.OutputDir = "output"
+	}
+	if f.model != "" {
+		if err := cfg.SetModel(f.model); err != nil {
+			return cfg, fmt.Errorf("--model: %w", err)
+		}
 	}
 	return cfg, nil
 }

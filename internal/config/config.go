@@ -11,6 +11,7 @@ import (
 
 	"github.com/dnsieve/dnsieve/internal/checks"
 	"github.com/dnsieve/dnsieve/internal/engine"
+	"github.com/dnsieve/dnsieve/internal/model"
 )
 
 // FileName is the name under which the config is looked for in the working
@@ -45,13 +46,35 @@ type Config struct {
 	ChecksOnly bool
 }
 
-// Default returns the configuration used when no file is given.
+// Default returns the configuration used when no file is given: the
+// learned model (shipped in the binary) decides verdicts.
 func Default() Config {
-	return Config{
+	c := Config{
 		OutputDir: "output",
 		DNSPorts:  []uint16{53},
 		Checks:    checks.Default(),
 	}
+	c.Engine.Scorer = model.Default()
+	return c
+}
+
+// SetModel chooses how verdicts are decided: "builtin" (the learned model
+// shipped in the binary), "rules" (the hand-set points), or the path of a
+// model file written by `dnsieve train`.
+func (c *Config) SetModel(v string) error {
+	switch v {
+	case "", "builtin":
+		c.Engine.Scorer = model.Default()
+	case "rules", "none":
+		c.Engine.Scorer = nil
+	default:
+		m, err := model.Load(v)
+		if err != nil {
+			return err
+		}
+		c.Engine.Scorer = m
+	}
+	return nil
 }
 
 // Error is a config problem at a line of a file.
@@ -152,6 +175,7 @@ var known = map[string]map[string]setter{
 		"utf8_level":         level(func(c *Config) *checks.Level { return &c.Checks.NotUTF8Level }),
 	},
 	"engine": {
+		"model": func(c *Config, v string) error { return c.SetModel(v) },
 		"enabled": func(c *Config, v string) error {
 			b, err := ParseBool(v)
 			c.ChecksOnly = !b

@@ -26,6 +26,9 @@ type Config struct {
 	// MaxClientsPerDomain caps the clients tracked per domain (default
 	// 256); others are counted together.
 	MaxClientsPerDomain int
+	// Scorer, when set, decides verdicts from behaviour (the learned
+	// model of package model); nil keeps the hand-set points of judge.
+	Scorer Scorer
 }
 
 func (c *Config) defaults() {
@@ -108,6 +111,7 @@ type domain struct {
 	ngramN     int64
 	mixedCase  uint64
 	estimated  uint64 // messages whose sizes were estimated
+	ednsData   uint64 // bytes of EDNS options
 	offPort    uint64 // messages on a port that is not a DNS port
 	offPortNum uint16 // the last such port
 	flagged    uint64
@@ -456,6 +460,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if o.Estimated {
 		d.estimated++
 	}
+	d.ednsData += uint64(o.EDNSData)
 	if o.OffPort {
 		d.offPort++
 		d.offPortNum = o.ServerPort

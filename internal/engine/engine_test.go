@@ -423,3 +423,23 @@ func TestAnswersUsed(t *testing.T) {
 		t.Errorf("without other traffic: %d", got)
 	}
 }
+
+// TestEDNSCarrier: tame names whose EDNS options carry the data.
+func TestEDNSCarrier(t *testing.T) {
+	f := newFeeder(Config{})
+	for i := 0; i < 200; i++ {
+		name := fmt.Sprintf("host%d.carrier.example", i)
+		var lens []uint8
+		for _, l := range strings.Split(name, ".") {
+			lens = append(lens, uint8(len(l)))
+		}
+		lower, start := f.split.Split([]byte(name), lens)
+		o := Observation{Time: t0.Add(time.Duration(i) * time.Second).UnixNano(), Client: netip.MustParseAddr("10.4.4.4"),
+			Server: netip.MustParseAddr("192.0.2.53"), QType: tA, Name: lower, Labels: lens, RegStart: start, EDNSData: 400}
+		f.e.Observe(&o)
+	}
+	fd := f.find(t, "carrier.example")
+	if fd == nil || fd.Verdict != "tunnel" || !strings.Contains(strings.Join(fd.Evidence, "\n"), "EDNS options carry 400 bytes") {
+		t.Fatalf("EDNS carrier: %+v", fd)
+	}
+}

@@ -34,6 +34,8 @@ type Observation struct {
 	// answer section.
 	Size       int
 	AnswerData int
+	// EDNSData is the size of the EDNS OPT record's options.
+	EDNSData int
 	// Answer is the first A or AAAA address in the answer section.
 	Answer netip.Addr
 	// Match is what the fingerprints recognised in the message.

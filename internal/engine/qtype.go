@@ -14,11 +14,12 @@ const (
 	qtKEY
 	qtPrivate
 	qtPTR
+	qtHTTPS // HTTPS and SVCB (RFC 9460): browsers ask for them with every A
 	qtOther
 	numQTypeClasses
 )
 
-var qtypeNames = [numQTypeClasses]string{"A", "AAAA", "TXT", "NULL", "CNAME", "MX", "SRV", "KEY", "PRIVATE", "PTR", "other"}
+var qtypeNames = [numQTypeClasses]string{"A", "AAAA", "TXT", "NULL", "CNAME", "MX", "SRV", "KEY", "PRIVATE", "PTR", "HTTPS", "other"}
 
 // qtypeClass maps an RR TYPE (IANA "Resource Record (RR) TYPEs") to its
 // class.
@@ -42,6 +43,8 @@ func qtypeClass(t uint16) int {
 		return qtKEY
 	case 12:
 		return qtPTR
+	case 64, 65:
+		return qtHTTPS
 	}
 	if t >= 65280 && t <= 65534 { // RFC 6895: reserved for private use
 		return qtPrivate

@@ -327,6 +327,7 @@ func (s *snapWriter) domain(d *domain) {
 	p.i(d.ngramN)
 	p.u(d.mixedCase)
 	p.u(d.estimated)
+	p.u(d.ednsData)
 	p.u(d.offPort)
 	p.u(uint64(d.offPortNum))
 	p.u(d.flagged)
@@ -923,7 +924,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	if r.err == nil && d.ngramN < 0 {
 		r.fail("negative n-gram count")
 	}
-	d.mixedCase, d.estimated, d.offPort = r.u(), r.u(), r.u()
+	d.mixedCase, d.estimated, d.ednsData, d.offPort = r.u(), r.u(), r.u(), r.u()
 	d.offPortNum = uint16(r.max(math.MaxUint16, "port"))
 	d.flagged = r.u()
 	readSparse64(r, d.qtypes[:], "query types")
@@ -1402,6 +1403,7 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	d.maxLabel = max(d.maxLabel, b.maxLabel)
 	d.mixedCase += b.mixedCase
 	d.estimated += b.estimated
+	d.ednsData += b.ednsData
 	if b.offPort > 0 && (d.offPort == 0 || b.last >= d.last) {
 		d.offPortNum = b.offPortNum // the later side's last port
 	}

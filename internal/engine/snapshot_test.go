@@ -1164,7 +1164,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 	known := map[reflect.Type][]string{
 		reflect.TypeFor[domain](): {"id", "name", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
-			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
+			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
 			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "otherClients", "files",
 			"zone", "haveZone", "samples", "alertSev", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",

@@ -42,6 +42,7 @@ type Features struct {
 	PeakWinUnique  uint64  `json:"peak_window_unique"`
 	RawPackets     uint64  `json:"raw_packets"`
 	OffPort        uint64  `json:"off_port_messages"`
+	EDNSBytes      float64 `json:"edns_option_bytes_per_message"`
 	// AnswersUsed is 1 when an address the domain resolved to appears in
 	// the capture's other traffic, 0 when it never does although there is
 	// other traffic, -1 when it cannot be told.
@@ -49,6 +50,13 @@ type Features struct {
 	Tool        string `json:"tool"`
 	ToolStrong  uint32 `json:"tool_strong"`
 	ToolWeak    uint32 `json:"tool_weak"`
+}
+
+// Scorer decides a domain's verdict from its behaviour (package model's
+// learned model implements it). The engine keeps its rules for their
+// evidence texts and uses the Scorer's verdict, severity and explanation.
+type Scorer interface {
+	Verdict(f *Features) (verdict string, sev Severity, score float64, evidence []string)
 }
 
 // minOtherTraffic is how many non-DNS packets a capture needs before the
@@ -174,6 +182,9 @@ func (e *Engine) features(d *domain) Features {
 		f.RareTypeShare = float64(d.qtypes[qtNULL]+d.qtypes[qtKEY]+d.qtypes[qtPrivate]+d.qtypes[qtOther]) / q
 		f.DataTypeShare = float64(d.qtypes[qtTXT]+d.qtypes[qtCNAME]+d.qtypes[qtMX]+d.qtypes[qtSRV]) / q
 	}
+	if n := d.queries + d.responses; n > 0 {
+		f.EDNSBytes = float64(d.ednsData) / float64(n)
+	}
 	if d.responses > 0 {
 		r := float64(d.responses)
 		f.NXShare = float64(d.nxdomain) / r
@@ -269,6 +280,14 @@ func judge(f *Features) (float64, []rule) {
 	if f.FlaggedShare >= 0.2 && f.Lookups >= 10 {
 		add(1, "%.0f%% of messages fail the per-name checks", 100*f.FlaggedShare)
 	}
+	// Ordinary EDNS options are a cookie or a client subnet (tens of
+	// bytes); padding (RFC 7830) belongs to encrypted transports.
+	switch {
+	case f.EDNSBytes >= 200 && f.Lookups >= 10:
+		add(5, "EDNS options carry %.0f bytes per message (a carrier no name shows)", f.EDNSBytes)
+	case f.EDNSBytes >= 64 && f.Lookups >= 10:
+		add(3, "EDNS options carry %.0f bytes per message (a carrier no name shows)", f.EDNSBytes)
+	}
 	if f.OffPort > 0 && f.Unique >= 10 {
 		add(2, "%s DNS messages on a port that is not a DNS port", comma(f.OffPort))
 	}
@@ -305,6 +324,19 @@ func verdictOf(score float64, f *Features) (string, Severity) {
 	return "", SeverityNone
 }
 
+// decide turns features into a verdict: the Scorer's when one is set,
+// else the hand-set points. rules are the hand-set rules that held (their
+// texts are evidence either way); why is the Scorer's explanation.
+func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float64, rules []rule, why []string) {
+	score, rules = judge(f)
+	if e.cfg.Scorer != nil {
+		verdict, sev, score, why = e.cfg.Scorer.Verdict(f)
+		return verdict, sev, score, rules, why
+	}
+	verdict, sev = verdictOf(score, f)
+	return verdict, sev, score, rules, nil
+}
+
 // maybeJudge judges a domain while traffic flows, so that an alert can be
 // raised (and its time recorded) as soon as the evidence suffices: when
 // its distinct names have grown by an eighth since the last judgement, or
@@ -321,8 +353,7 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 	d.nextJudge = d.unique + max(1, d.unique/8)
 	d.judgedStrong, d.judgedRaw = strong, d.raw
 	f := e.features(d)
-	score, rules := judge(&f)
-	verdict, sev := verdictOf(score, &f)
+	verdict, sev, score, rules, why := e.decide(&f)
 	if sev <= d.alertSev {
 		return
 	}
@@ -331,7 +362,7 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 		d.firstAlert, d.firstAlertLookups = t, f.Lookups
 	}
 	if e.OnAlert != nil {
-		e.OnAlert(e.finding(d, &f, score, rules, verdict, sev))
+		e.OnAlert(e.finding(d, &f, score, rules, why, verdict, sev))
 	}
 }
 
@@ -344,12 +375,11 @@ func (e *Engine) Findings() []Finding {
 			continue
 		}
 		f := e.features(d)
-		score, rules := judge(&f)
-		verdict, sev := verdictOf(score, &f)
+		verdict, sev, score, rules, why := e.decide(&f)
 		if verdict == "" {
 			continue
 		}
-		out = append(out, e.finding(d, &f, score, rules, verdict, sev))
+		out = append(out, e.finding(d, &f, score, rules, why, verdict, sev))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := &out[i], &out[j]
@@ -385,10 +415,10 @@ func (d *domain) hasStrong() bool {
 	return false
 }
 
-func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, verdict string, sev Severity) Finding {
+func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, why []string, verdict string, sev Severity) Finding {
 	fd := Finding{
 		ID: d.id, RegisteredDomain: d.name, Verdict: verdict, Severity: sev, SeverityText: sev.String(),
-		Score: math.Round(score*10) / 10, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique,
+		Score: math.Round(score*1000) / 1000, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique,
 		FirstSeen: time.Unix(0, d.first).UTC(), LastSeen: time.Unix(0, d.last).UTC(),
 		BytesUp: uint64(f.InfoBytes), BytesDown: d.answerData + d.rawB, Files: d.files, Features: *f,
 		OtherClients: d.otherClients,
@@ -414,6 +444,9 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, ve
 	span := time.Duration(d.last - d.first).Round(time.Second)
 	fd.Evidence = append(fd.Evidence, fmt.Sprintf("%s distinct subdomains in %d lookups over %s from %d client(s)",
 		comma(d.unique), f.Lookups, span, f.Clients))
+	// The learned model's explanation first (what pushed the domain over
+	// the line), then the facts the rules saw, as context.
+	fd.Evidence = append(fd.Evidence, why...)
 	for _, r := range rules {
 		if r.points > 0 {
 			fd.Evidence = append(fd.Evidence, r.text)
