@@ -207,6 +207,19 @@ dnstap:
 		udpQuery(server, fmt.Sprintf("more%d.t1.exfil.test.", i), uint16(1000+i))
 	}
 	time.Sleep(500 * time.Millisecond)
+	// SIGHUP re-reads the configuration without losing state.
+	dn.Process.Signal(syscall.SIGHUP)
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		l, _ := os.ReadFile(filepath.Join(dir, "dnsieve.log"))
+		if strings.Contains(string(l), "configuration reloaded") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload after SIGHUP:\n%s", l)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	stopDnsieve(t, dn, done)
 	fs = readFindings(t, filepath.Join(dir, "out", "findings.jsonl"))
 	if len(fs) != 1 || fs[0]["queries"].(float64) < q1 || fs[0]["first_seen"] == "" {
