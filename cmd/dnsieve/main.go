@@ -31,6 +31,7 @@ func commands() []command {
 		{"watch", "analyse capture files as they appear in a folder, with alerts", runWatch},
 		{"zeek", "analyse Zeek dns.log files", runZeek},
 		{"train", "train the behaviour model from labelled captures and validate it", runTrain},
+		{"variants", "derive evasion variants of labelled tunnel captures (hostile corpus)", runVariants},
 		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("dnsieve", version); return 0 }},
 	}
 }

@@ -194,7 +194,7 @@ func (a *Analyzer) Frame(linkType uint16, frame []byte) FrameKind {
 	if !a.ports.Has(p.SrcPort) && !a.ports.Has(p.DstPort) {
 		// DNS on another port (a tunnel on 5353, 443/udp or a random high
 		// port) is recognised by content.
-		if p.Proto == packet.ProtoUDP && a.LooksLikeDNS(p.Payload) {
+		if p.Proto == packet.ProtoUDP && (a.LooksLikeDNS(p.Payload) || fingerprint.ClassifyRaw(p.Payload).Strength == fingerprint.Strong) {
 			a.offPort = true
 			return UDPDNS
 		}
@@ -284,6 +284,20 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 			}
 		}
 	}
+	// EDNS (RFC 6891): the OPT record's options can carry data that no
+	// name shows (a carrier some tunnels use); count their bytes, the
+	// padding option (RFC 7830) included.
+	if h.ARCount > 0 {
+		for left := h.ARCount; left > 0; left-- {
+			rdata, err := a.parser.Additional(&a.rr)
+			if err != nil {
+				break
+			}
+			if a.rr.Type == dnswire.TypeOPT {
+				obs.EDNSData += len(rdata)
+			}
+		}
+	}
 	obs.Flagged = res.Level != checks.None
 	return res, true
 }
@@ -354,9 +368,18 @@ func (a *Analyzer) checkName(n *dnswire.Name, res *checks.Result, c *Counts, mas
 }
 
 // Endpoints orders a packet's addresses as client and server: the server
-// is the side on a DNS port (for a response, the source).
+// is the side on a DNS port, or, when that does not tell, the source of a
+// response.
 func (a *Analyzer) Endpoints(p *packet.Packet, response bool) (client, server netip.Addr) {
-	if response || (a.ports.Has(p.SrcPort) && !a.ports.Has(p.DstPort)) {
+	// The port decides when exactly one side is on a DNS port (the QR bit
+	// of a raw tunnel packet that parses as DNS by chance is random);
+	// otherwise the QR bit does.
+	switch src, dst := a.ports.Has(p.SrcPort), a.ports.Has(p.DstPort); {
+	case src && !dst:
+		return p.Dst, p.Src
+	case dst && !src:
+		return p.Src, p.Dst
+	case response:
 		return p.Dst, p.Src
 	}
 	return p.Src, p.Dst
