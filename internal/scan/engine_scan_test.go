@@ -215,3 +215,42 @@ func TestFragmentedTunnelSameAsWhole(t *testing.T) {
 		t.Fatalf("fragmented rows:\n%.300s", fragCSV)
 	}
 }
+
+// TestLowAndSlowCapture: 4 KB leaked over 24 hours (one A query every 13
+// minutes) in a capture with ordinary lookups all day is found.
+func TestLowAndSlowCapture(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	enc := base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+	secret := make([]byte, 4096)
+	for i := range secret {
+		secret[i] = byte(rng.IntN(256))
+	}
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	var frames []testcap.Frame
+	add := func(at time.Time, data []byte) {
+		frames = append(frames, testcap.Frame{Time: at, Link: testcap.Ethernet, Data: data})
+	}
+	n := 0
+	for off := 0; off < len(secret); off += 36 {
+		at := base.Add(time.Duration(n) * 13 * time.Minute)
+		name := enc.EncodeToString(secret[off:min(off+36, len(secret))]) + ".m.metrics-cdn.net"
+		add(at, testcap.UDP(testcap.Ethernet, client, server, testcap.Query(uint16(n), name, typeA)))
+		add(at.Add(30*time.Millisecond), testcap.UDP(testcap.Ethernet, server, client, testcap.Response(uint16(n), name, typeA, 3)))
+		// Ordinary lookups between the leaks.
+		for j := 0; j < 20; j++ {
+			host := fmt.Sprintf("www.site%d.example.org", rng.IntN(300))
+			add(at.Add(time.Duration(j+1)*30*time.Second), testcap.UDP(testcap.Ethernet, client, server, testcap.Query(uint16(j), host, typeA)))
+		}
+		n++
+	}
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "slow.pcap"), frames, "pcap")
+	sum, _ := runScan(t, config.Default(), dir)
+	if len(sum.Findings) != 1 {
+		t.Fatalf("findings: %+v", sum.Findings)
+	}
+	f := sum.Findings[0]
+	if f.Domain != "m.metrics-cdn.net" || f.Verdict != "tunnel" || f.Severity < engine.SeverityMedium || f.LastSeen.Sub(f.FirstSeen) < 24*time.Hour {
+		t.Fatalf("finding %s %s %s over %v: %q", f.Domain, f.Verdict, f.SeverityText, f.LastSeen.Sub(f.FirstSeen), f.Evidence)
+	}
+}
