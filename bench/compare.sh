@@ -99,6 +99,7 @@ FMT_ZST=$(capture "$FMT_N" pcap zstd)
 
 # --- runs --------------------------------------------------------------
 RESULTS=$BENCH_DIR/results.tsv
+rm -f "$BENCH_DIR/cpu-1core.top"
 : >"$RESULTS"
 OUT=$BENCH_DIR/out
 # run NAME PACKETS INPUT CMD... : wall seconds and peak RSS into RESULTS
