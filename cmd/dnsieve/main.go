@@ -11,6 +11,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
+
+	"github.com/dnsieve/dnsieve/internal/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -80,4 +83,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "dnsieve: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// setMemoryLimit gives the Go runtime a soft memory limit derived from the
+// engine's cap (1.5 times the cap plus 256 MiB for buffers and the rest),
+// so that garbage does not pile up beyond what the cap promises. GOMEMLIMIT
+// in the environment takes precedence.
+func setMemoryLimit(cfg config.Config) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	mem := cfg.Engine.MaxMemory
+	if mem <= 0 {
+		mem = 512 << 20
+	}
+	debug.SetMemoryLimit(mem*3/2 + 256<<20)
 }

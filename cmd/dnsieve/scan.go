@@ -110,6 +110,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
+	setMemoryLimit(cfg)
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {

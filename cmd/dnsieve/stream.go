@@ -76,6 +76,7 @@ func runStream(f *streamFlags, stdout, stderr io.Writer, open func(cfg config.Co
 		fmt.Fprintln(stderr, "dnsieve:", err)
 		return 2
 	}
+	setMemoryLimit(cfg)
 	level := slog.LevelInfo
 	if f.quiet {
 		level = slog.LevelWarn

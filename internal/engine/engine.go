@@ -61,8 +61,18 @@ type Stats struct {
 // it is compressed into the information estimate.
 const pendingFlush = 4096
 
-// baseDomainBytes approximates a domain's fixed memory.
-const baseDomainBytes = 640
+// Memory estimates, measured on the Go heap (the structs, their entries in
+// the engine's maps, and map overhead): a domain with one client costs
+// about 1.4 KB of heap. The estimate drives eviction, so it must not be
+// low; the Go runtime's memory limit, set by the commands from the cap,
+// keeps garbage within bounds.
+const (
+	baseDomainBytes = 1024 // domain struct, its entries in domains and byID
+	memClient       = 320  // a clientState and its map slot (the first one also allocates the map)
+	memFile         = 8
+	memSample       = 32
+	memContacted    = 64
+)
 
 // numTools sizes per-tool counters.
 const numTools = 16
@@ -298,7 +308,7 @@ func (e *Engine) Contacted(addrs []netip.Addr) {
 		}
 		if _, ok := e.contacted[a]; !ok {
 			e.contacted[a] = struct{}{}
-			e.mem += 48
+			e.mem += memContacted
 		}
 	}
 }
@@ -421,7 +431,7 @@ func (d *domain) seen(t int64, file int) {
 			}
 		}
 		d.files = append(d.files, file)
-		d.mem += 8
+		d.mem += memFile
 	}
 }
 
@@ -440,7 +450,7 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 		}
 		c = &clientState{first: t, last: t}
 		d.clients[a] = c
-		d.mem += 120
+		d.mem += memClient
 	}
 	if t > c.last {
 		c.last = t
@@ -576,7 +586,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		d.updateZone(sub)
 		if len(d.samples) < 5 {
 			d.samples = append(d.samples, append([]byte(nil), o.Name...))
-			d.mem += len(o.Name) + 24
+			d.mem += len(o.Name) + memSample
 		}
 	}
 	memBefore := cap(d.pending)

@@ -82,14 +82,6 @@ const (
 	maxCount       = 1 << 56 // queries, responses, raw packets: their sums cannot overflow
 )
 
-// Memory estimates, as engine.go counts them (see memOf).
-const (
-	memFile      = 8
-	memClient    = 120
-	memSample    = 24
-	memContacted = 48
-)
-
 // Errors a reader returns, wrapped with details; test them with errors.Is.
 var (
 	// ErrSnapshotMagic: the input is not a dnsieve engine snapshot (or
