@@ -179,7 +179,7 @@ func (c *Config) Some(name []byte, labelLens []uint8, mask Reason) Result {
 	if c.MinHexRun > 0 && mask&HexEncoding != 0 && LongestHexRun(name) >= c.MinHexRun {
 		fire(HexEncoding, c.HexLevel)
 	}
-	if c.MaxEntropy > 0 && mask&HighEntropy != 0 && Entropy(name) > c.MaxEntropy {
+	if c.MaxEntropy > 0 && mask&HighEntropy != 0 && mayExceedEntropy(name, c.MaxEntropy) && Entropy(name) > c.MaxEntropy {
 		fire(HighEntropy, c.HighEntropyLevel)
 	}
 	return res
@@ -254,6 +254,25 @@ func LongestHexRun(name []byte) int {
 		}
 	}
 	return best
+}
+
+// mayExceedEntropy is a cheap bound: a string of k distinct bytes has at
+// most log2(k) bits of entropy per byte, so with 2^max or fewer distinct
+// bytes (22 for the default 4.5) its entropy cannot exceed max and the
+// logarithms need not be computed.
+func mayExceedEntropy(name []byte, max float64) bool {
+	if max >= 8 {
+		return false
+	}
+	var seen [256]bool
+	distinct := 0
+	for _, b := range name {
+		if !seen[b] {
+			seen[b] = true
+			distinct++
+		}
+	}
+	return float64(distinct) > math.Exp2(max)
 }
 
 // Entropy returns the Shannon entropy of name in bits per byte, counted over

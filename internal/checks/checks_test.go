@@ -197,3 +197,24 @@ func FuzzName(f *testing.F) {
 		}
 	})
 }
+
+// TestEntropyBoundIsExact: the shortcut never hides an entropy above the
+// threshold.
+func TestEntropyBoundIsExact(t *testing.T) {
+	rng := uint64(7)
+	buf := make([]byte, 80)
+	for i := 0; i < 20000; i++ {
+		n := 1 + int(rng%80)
+		alphabet := 1 + int((rng>>8)%40)
+		for j := 0; j < n; j++ {
+			rng = rng*6364136223846793005 + 1442695040888963407
+			buf[j] = byte('a' + int(rng>>33)%alphabet)
+		}
+		name := buf[:n]
+		for _, max := range []float64{3, 4, 4.5, 5} {
+			if Entropy(name) > max && !mayExceedEntropy(name, max) {
+				t.Fatalf("bound hid entropy %.3f > %v for %q", Entropy(name), max, name)
+			}
+		}
+	}
+}

@@ -1,0 +1,63 @@
+package scan
+
+import (
+	"testing"
+
+	"github.com/dnsieve/dnsieve/internal/checks"
+)
+
+// TestSpoolSpillsAndReadsBackInOrder: records kept past the memory budget
+// go to a temporary file and come back exactly, in order.
+func TestSpoolSpillsAndReadsBackInOrder(t *testing.T) {
+	sp := newSpool(t.TempDir(), 1000)
+	defer sp.close()
+	const n = 25000
+	for i := 0; i < n; i++ {
+		r := spoolRec{frame: uint64(i) * 3, domain: uint32(i % 77), level: checks.Level(i % 5), reasons: checks.Reason(i % 32)}
+		r.zone1, r.zone2 = zoneHashes([]byte("a.t1"))
+		if err := sp.add(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sp.len() != n || sp.spilled != 25000 {
+		t.Fatalf("len %d spilled %d", sp.len(), sp.spilled)
+	}
+	want1, want2 := zoneHashes([]byte("a.t1"))
+	i := 0
+	err := sp.each(func(k int, r spoolRec) error {
+		if k != i || r.frame != uint64(i)*3 || r.domain != uint32(i%77) || r.level != checks.Level(i%5) ||
+			r.reasons != checks.Reason(i%32) || r.zone1 != want1 || r.zone2 != want2 {
+			t.Fatalf("record %d: %+v", k, r)
+		}
+		i++
+		return nil
+	})
+	if err != nil || i != n {
+		t.Fatalf("read %d records: %v", i, err)
+	}
+}
+
+func TestUnderZone(t *testing.T) {
+	rec := func(sub string) spoolRec {
+		var r spoolRec
+		r.zone1, r.zone2 = zoneHashes([]byte(sub))
+		return r
+	}
+	cases := []struct {
+		sub, zone string
+		want      bool
+	}{
+		{"abc.t1", "t1", true},
+		{"abc.t2", "t1", false},
+		{"x.y.t1", "y.t1", true},
+		{"x.z.t1", "y.t1", false},
+		{"www", "", true},
+		{"t1", "t1", true},
+		{"abc.t1", "q.t1", false},
+	}
+	for _, c := range cases {
+		if got := underZone(rec(c.sub), c.zone); got != c.want {
+			t.Errorf("underZone(%q, %q) = %v", c.sub, c.zone, got)
+		}
+	}
+}
