@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -36,18 +35,9 @@ func runDnstap(args []string, stdout, stderr io.Writer) int {
 	unix := fl.String("unix", "", "listen on the Unix socket `PATH` (mode 0660)")
 	tcp := fl.String("tcp", "", "listen on TCP `ADDR` (host:port)")
 	types := fl.String("types", "client", "which messages to analyse: client, resolver or all")
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), dnstapUsage)
-		fl.PrintDefaults()
-		fmt.Fprint(fl.Output(), "\nExample:\n  dnsieve dnstap --unix /run/dnsieve/dnstap.sock -o /var/lib/dnsieve --alerts syslog\n")
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fl.SetOutput(stdout)
-			fl.Usage()
-			return 0
-		}
-		return 2
+	setUsage(fl, dnstapUsage, "\nExample:\n  dnsieve dnstap --unix /run/dnsieve/dnstap.sock -o /var/lib/dnsieve --alerts syslog\n")
+	if code, done := parseFlags(fl, args, stdout); done {
+		return code
 	}
 	if (*unix == "") == (*tcp == "") || fl.NArg() > 0 {
 		fmt.Fprintln(stderr, "dnsieve dnstap: give exactly one of --unix PATH and --tcp ADDR")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,18 +44,9 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	keep := fl.String("keep", "", "keep each capture's scan output under `DIR`")
 	modelFlag := fl.String("model", "", "how verdicts are decided: `MODEL` builtin, rules, or a model file")
 	quiet := fl.Bool("quiet", false, "no progress lines")
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), evalUsage)
-		fl.PrintDefaults()
-		fmt.Fprint(fl.Output(), "\nExamples:\n  dnsieve eval --labels testdata/corpus/labels.json\n  dnsieve eval --labels ../shared/corpus/labels.json --json > quality.json\n  dnsieve eval --labels testdata/corpus/labels.json --min testdata/corpus/quality-floor.json\n")
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fl.SetOutput(stdout)
-			fl.Usage()
-			return 0
-		}
-		return 2
+	setUsage(fl, evalUsage, "\nExamples:\n  dnsieve eval --labels testdata/corpus/labels.json\n  dnsieve eval --labels ../shared/corpus/labels.json --json > quality.json\n  dnsieve eval --labels testdata/corpus/labels.json --min testdata/corpus/quality-floor.json\n")
+	if code, done := parseFlags(fl, args, stdout); done {
+		return code
 	}
 	if *labels == "" || fl.NArg() > 0 {
 		fmt.Fprintln(stderr, "dnsieve eval: --labels FILE is required, and nothing else")

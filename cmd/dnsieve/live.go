@@ -46,18 +46,9 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	user := fl.String("user", "", "after opening the sockets, switch to this `USER` (name or uid)")
 	group := fl.String("group", "", "and this `GROUP` (default: the user's primary group)")
 	promisc := fl.Bool("promisc", false, "put the interfaces in promiscuous mode (a mirror port)")
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), liveUsage)
-		fl.PrintDefaults()
-		fmt.Fprint(fl.Output(), "\nExamples:\n  dnsieve live -i eth1 --promisc -o /var/lib/dnsieve --alerts file:/var/log/dnsieve/alerts.jsonl\n  dnsieve live -i eth0 -i eth1 --user nobody --metrics 127.0.0.1:9530\n")
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fl.SetOutput(stdout)
-			fl.Usage()
-			return 0
-		}
-		return 2
+	setUsage(fl, liveUsage, "\nExamples:\n  dnsieve live -i eth1 --promisc -o /var/lib/dnsieve --alerts file:/var/log/dnsieve/alerts.jsonl\n  dnsieve live -i eth0 -i eth1 --user nobody --metrics 127.0.0.1:9530\n")
+	if code, done := parseFlags(fl, args, stdout); done {
+		return code
 	}
 	if len(ifaces) == 0 || fl.NArg() > 0 {
 		fmt.Fprintln(stderr, "dnsieve live: give at least one -i IFACE, and nothing else")

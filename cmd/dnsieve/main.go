@@ -8,6 +8,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -98,4 +100,29 @@ func setMemoryLimit(cfg config.Config) {
 		mem = 512 << 20
 	}
 	debug.SetMemoryLimit(mem*3/2 + 256<<20)
+}
+
+// setUsage makes fl's usage print text, the flags, then examples.
+func setUsage(fl *flag.FlagSet, text, examples string) {
+	fl.Usage = func() {
+		fmt.Fprint(fl.Output(), text)
+		fl.PrintDefaults()
+		fmt.Fprint(fl.Output(), examples)
+	}
+}
+
+// parseFlags parses a command's flags. done means the command must return
+// code at once: 0 after printing the help asked for, 2 on bad flags (the
+// flag package has said what is wrong).
+func parseFlags(fl *flag.FlagSet, args []string, stdout io.Writer) (code int, done bool) {
+	err := fl.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fl.SetOutput(stdout)
+		fl.Usage()
+		return 0, true
+	}
+	if err != nil {
+		return 2, true
+	}
+	return 0, false
 }

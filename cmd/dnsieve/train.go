@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,18 +44,9 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	report := fl.String("report", "", "write the Markdown report to `FILE` (docs/MODEL.md)")
 	fl.Var(&validate, "validate", "also evaluate on the captures of labels `FILE` (repeatable; never trained on)")
 	quiet := fl.Bool("quiet", false, "no progress lines")
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), trainUsage)
-		fl.PrintDefaults()
-		fmt.Fprint(fl.Output(), "\nExamples:\n  dnsieve train\n  dnsieve train -o internal/model/default_model.json --report docs/MODEL.md --validate ../shared/corpus/labels.json\n  dnsieve train --labels mine/labels.json --synthetic -o model.json\n")
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fl.SetOutput(stdout)
-			fl.Usage()
-			return 0
-		}
-		return 2
+	setUsage(fl, trainUsage, "\nExamples:\n  dnsieve train\n  dnsieve train -o internal/model/default_model.json --report docs/MODEL.md --validate ../shared/corpus/labels.json\n  dnsieve train --labels mine/labels.json --synthetic -o model.json\n")
+	if code, done := parseFlags(fl, args, stdout); done {
+		return code
 	}
 	if fl.NArg() > 0 {
 		fmt.Fprintln(stderr, "dnsieve train: unexpected arguments:", fl.Args())

@@ -40,18 +40,9 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	poll := fl.Duration("poll", time.Second, "how often DIR is listed")
 	recursive := fl.Bool("recursive", false, "also watch subdirectories")
 	once := fl.Bool("once", false, "process what is closed now and exit (for tests and cron)")
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), watchUsage)
-		fl.PrintDefaults()
-		fmt.Fprintf(fl.Output(), "\nExample:\n  tcpdump -i eth0 -G 300 -w '/var/spool/dns/dns-%%Y%%m%%d%%H%%M%%S.pcap' port 53 &\n  dnsieve watch -o /var/lib/dnsieve --alerts file:/var/log/dnsieve/alerts.jsonl /var/spool/dns\n")
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fl.SetOutput(stdout)
-			fl.Usage()
-			return 0
-		}
-		return 2
+	setUsage(fl, watchUsage, "\nExample:\n  tcpdump -i eth0 -G 300 -w '/var/spool/dns/dns-%Y%m%d%H%M%S.pcap' port 53 &\n  dnsieve watch -o /var/lib/dnsieve --alerts file:/var/log/dnsieve/alerts.jsonl /var/spool/dns\n")
+	if code, done := parseFlags(fl, args, stdout); done {
+		return code
 	}
 	if fl.NArg() != 1 {
 		fmt.Fprintln(stderr, "dnsieve watch: give exactly one directory")

@@ -35,18 +35,9 @@ func runZeek(args []string, stdout, stderr io.Writer) int {
 	fl.SetOutput(stderr)
 	f.register(fl)
 	fl.Set("metrics", "off") // a batch command: no metrics endpoint unless asked
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), zeekUsage)
-		fl.PrintDefaults()
-		fmt.Fprint(fl.Output(), "\nExamples:\n  dnsieve zeek -o results /opt/zeek/logs/2024-05-01\n  dnsieve zeek --alerts file:alerts.jsonl dns.log current/dns.log\n")
-	}
-	if err := fl.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fl.SetOutput(stdout)
-			fl.Usage()
-			return 0
-		}
-		return 2
+	setUsage(fl, zeekUsage, "\nExamples:\n  dnsieve zeek -o results /opt/zeek/logs/2024-05-01\n  dnsieve zeek --alerts file:alerts.jsonl dns.log current/dns.log\n")
+	if code, done := parseFlags(fl, args, stdout); done {
+		return code
 	}
 	if fl.NArg() == 0 {
 		fmt.Fprintln(stderr, "dnsieve zeek: give dns.log files or directories")
