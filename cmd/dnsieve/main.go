@@ -115,14 +115,31 @@ func setUsage(fl *flag.FlagSet, text, examples string) {
 // code at once: 0 after printing the help asked for, 2 on bad flags (the
 // flag package has said what is wrong).
 func parseFlags(fl *flag.FlagSet, args []string, stdout io.Writer) (code int, done bool) {
-	err := fl.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
+	if wantsHelp(args) {
 		fl.SetOutput(stdout)
 		fl.Usage()
+		return 0, true
+	}
+	err := fl.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
 		return 0, true
 	}
 	if err != nil {
 		return 2, true
 	}
 	return 0, false
+}
+
+// wantsHelp reports whether the arguments ask for help (before any "--"),
+// so that it is printed once, on standard output.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help", "--h":
+			return true
+		}
+	}
+	return false
 }

@@ -90,6 +90,11 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		fl.PrintDefaults()
 		fmt.Fprint(fl.Output(), scanExamples)
 	}
+	if wantsHelp(args) {
+		fl.SetOutput(stdout)
+		fl.Usage()
+		return 0
+	}
 	paths, err := parseInterspersed(fl, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fl.SetOutput(stdout)

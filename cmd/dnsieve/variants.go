@@ -55,20 +55,9 @@ func runVariants(args []string, stdout, stderr io.Writer) int {
 	asJSON := fl.Bool("json", false, "with --check: print the comparison as JSON")
 	configFile := fl.String("config", "", "with --check: detector configuration `FILE` (default: ./config.ini when present)")
 	quiet := fl.Bool("quiet", false, "no progress lines")
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), variantsUsage)
-		fl.PrintDefaults()
-		fmt.Fprint(fl.Output(), "\nExamples:\n  dnsieve variants --labels testdata/corpus/labels.json -o /tmp/hostile\n  dnsieve eval --labels /tmp/hostile/labels.json\n  dnsieve variants --labels testdata/corpus/labels.json -o /tmp/hostile --kinds fragmented,case --seed 7 --check\n")
-	}
-	for _, a := range args {
-		if a == "-h" || a == "-help" || a == "--help" {
-			fl.SetOutput(stdout)
-			fl.Usage()
-			return 0
-		}
-	}
-	if err := fl.Parse(args); err != nil {
-		return 2
+	setUsage(fl, variantsUsage, "\nExamples:\n  dnsieve variants --labels testdata/corpus/labels.json -o /tmp/hostile\n  dnsieve eval --labels /tmp/hostile/labels.json\n  dnsieve variants --labels testdata/corpus/labels.json -o /tmp/hostile --kinds fragmented,case --seed 7 --check\n")
+	if code, done := parseFlags(fl, args, stdout); done {
+		return code
 	}
 	if *labels == "" || out == "" || fl.NArg() > 0 {
 		fmt.Fprintln(stderr, "dnsieve variants: --labels FILE and -o DIR are required, and nothing else")
