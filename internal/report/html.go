@@ -79,6 +79,7 @@ type page struct {
 	Index    []indexRow
 	Sections []section
 	Rest     []indexRow
+	Omitted  int // findings beyond Sections and Rest: only in findings.jsonl
 
 	TopByQueries []volumeRow
 	TopByUnique  []volumeRow
@@ -194,8 +195,10 @@ func buildPage(s *Input) *page {
 		if i < maxSections {
 			p.Index = append(p.Index, row)
 			p.Sections = append(p.Sections, sectionOf(row, f, s.LengthBackground))
-		} else {
+		} else if len(p.Rest) < MaxRestRows {
 			p.Rest = append(p.Rest, row)
+		} else {
+			p.Omitted++
 		}
 	}
 	p.TopByQueries = volumes(s.TopByQueries)

@@ -17,7 +17,12 @@ import (
 // DefaultMaxSections is the number of findings given a full section in
 // report.html when Input.MaxSections is 0; the others are listed in one
 // table.
-const DefaultMaxSections = 200
+const DefaultMaxSections = 50
+
+// MaxRestRows caps the table of findings shown without a section; the
+// others are only in findings.jsonl. Together with DefaultMaxSections it
+// keeps a report of tens of thousands of findings quick to open.
+const MaxRestRows = 2000
 
 // DefaultOutputs are the files a scan writes into its output directory, in
 // the order the terminal summary lists them.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -326,8 +327,9 @@ func TestHTMLLarge(t *testing.T) {
 	if n := elements(doc, "svg", "chart"); n != 2*DefaultMaxSections {
 		t.Errorf("%d charts, want %d", n, 2*DefaultMaxSections)
 	}
-	if !strings.Contains(string(raw), "9800 more findings") {
-		t.Error("no table of the other 9800 findings")
+	if !strings.Contains(string(raw), fmt.Sprintf("%d more findings", MaxRestRows)) ||
+		!strings.Contains(string(raw), fmt.Sprintf("%d further findings are only in findings.jsonl", 10000-DefaultMaxSections-MaxRestRows)) {
+		t.Error("no table of the next findings, or no pointer to findings.jsonl for the rest")
 	}
 }
 
