@@ -4,9 +4,8 @@ import (
 	"golang.org/x/net/publicsuffix"
 )
 
-// maxKeyLabels is how many trailing labels key the cache. A public suffix
-// rule with more labels than this, minus one, would be mis-cached; the
-// list's deepest rules have five labels.
+// maxKeyLabels is the most trailing labels that key the cache: the list's
+// deepest rules have five labels, and the registered domain one more.
 const maxKeyLabels = 6
 
 // DefaultCacheSize is the number of suffixes a Splitter remembers before
@@ -75,31 +74,55 @@ func (s *Splitter) Split(name []byte, labelLens []uint8) (lower []byte, start in
 	if arpa := arpaZone(lower, labelLens); arpa >= 0 {
 		return lower, arpa
 	}
-	key := lower[starts[k-1]:]
-	s.Lookups++
-	depth, ok := s.cache[string(key)]
-	if !ok {
-		s.Misses++
-		depth = s.lookup(string(key), k)
-		if len(s.cache) >= s.max {
-			clear(s.cache)
+	// The key is as many trailing labels as the public suffix rules that
+	// end in the name's last two labels can span, plus one (the table
+	// ruleDepth, built from the list), so that every host of a registered
+	// domain shares one cache entry. A key that turns out to be a public
+	// suffix itself (a rule newer than the table) is extended.
+	w := 2
+	if d, ok := ruleDepth[string(lower[starts[1]:])]; ok {
+		w = max(w, int(d)+1)
+	}
+	if d, ok := wildDepth[string(lower[starts[0]:])]; ok {
+		w = max(w, int(d)+1)
+	}
+	w = min(w, k)
+	for {
+		key := lower[starts[w-1]:]
+		s.Lookups++
+		v, ok := s.cache[string(key)]
+		if !ok {
+			s.Misses++
+			v = s.lookup(string(key), w)
+			if len(s.cache) >= s.max {
+				clear(s.cache)
+			}
+			s.cache[string(key)] = v
 		}
-		s.cache[string(key)] = depth
+		if v&isSuffix != 0 && w < k {
+			w++
+			continue
+		}
+		depth := int(v &^ isSuffix)
+		if depth > w || depth == 0 {
+			return lower, 0
+		}
+		return lower, starts[depth-1]
 	}
-	if int(depth) > k || depth == 0 {
-		return lower, 0
-	}
-	return lower, starts[depth-1]
 }
 
+// isSuffix marks a cached key that is itself a public suffix.
+const isSuffix = 0x80
+
 // lookup returns how many trailing labels of key (which has k labels) form
-// its registered domain.
+// its registered domain, with isSuffix set when key is itself a public
+// suffix.
 func (s *Splitter) lookup(key string, k int) uint8 {
 	etld1, err := publicsuffix.EffectiveTLDPlusOne(key)
 	if err != nil {
-		// The name is itself a public suffix (or malformed): treat the
-		// whole key as the group.
-		return uint8(k)
+		// The name is itself a public suffix (or malformed): the whole key
+		// is the group unless a longer key says otherwise.
+		return uint8(k) | isSuffix
 	}
 	d := 1
 	for i := 0; i < len(etld1); i++ {

@@ -2,6 +2,10 @@ package regdomain
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -114,5 +118,79 @@ func BenchmarkSplitCached(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Split(name, l)
+	}
+}
+
+// TestAgreesWithPublicSuffixOnEveryRule builds names under every rule of
+// the public suffix list (Debian's copy, when installed) and requires the
+// cached split to agree with the library, including through the cache.
+func TestAgreesWithPublicSuffixOnEveryRule(t *testing.T) {
+	b, err := os.ReadFile("/usr/share/publicsuffix/public_suffix_list.dat")
+	if err != nil {
+		t.Skip("publicsuffix is not installed (apt-get install publicsuffix)")
+	}
+	s := New(0)
+	checked := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "//") {
+			continue
+		}
+		rule := strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(line, "*", "wild"), "!"))
+		if strings.HasSuffix(rule, "arpa") {
+			continue // reverse lookups are grouped under in-addr.arpa / ip6.arpa on purpose
+		}
+		for _, prefix := range []string{"a", "host.a", "x.host.a", "www"} {
+			name := prefix + "." + rule
+			ok := true
+			for _, c := range name {
+				if c >= 0x80 {
+					ok = false
+				}
+			}
+			if !ok {
+				continue
+			}
+			want, err := publicsuffix.EffectiveTLDPlusOne(name)
+			if err != nil {
+				continue
+			}
+			for pass := 0; pass < 2; pass++ {
+				lower, start := s.Split([]byte(name), lens(name))
+				if got := string(lower[start:]); got != want {
+					t.Fatalf("%s (rule %s, pass %d): got %q, library %q", name, line, pass, got, want)
+				}
+			}
+			checked++
+		}
+	}
+	t.Logf("%d names checked", checked)
+}
+
+// TestDepthTableReproducible rebuilds psl_depth.go from Debian's list.
+func TestDepthTableReproducible(t *testing.T) {
+	psl := "/usr/share/publicsuffix/public_suffix_list.dat"
+	if _, err := os.Stat(psl); err != nil {
+		t.Skip("publicsuffix is not installed (apt-get install publicsuffix)")
+	}
+	out := filepath.Join(t.TempDir(), "psl_depth.go")
+	if b, err := exec.Command("go", "run", "./gen", "-psl", psl, "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("gen: %v\n%s", err, b)
+	}
+	got, _ := os.ReadFile(out)
+	want, _ := os.ReadFile("psl_depth.go")
+	if !bytes.Equal(got, want) {
+		t.Fatal("psl_depth.go differs from what gen builds: regenerate it (see doc.go)")
+	}
+}
+
+func TestHostsShareOneCacheEntry(t *testing.T) {
+	s := New(0)
+	for i := 0; i < 100; i++ {
+		name := fmt.Sprintf("host%d.example.com", i)
+		s.Split([]byte(name), lens(name))
+	}
+	if s.Misses != 1 {
+		t.Fatalf("%d misses for 100 hosts of one domain", s.Misses)
 	}
 }
