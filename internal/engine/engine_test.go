@@ -443,3 +443,42 @@ func TestEDNSCarrier(t *testing.T) {
 		t.Fatalf("EDNS carrier: %+v", fd)
 	}
 }
+
+// TestFeaturesExact checks the features of a controlled domain value by
+// value: 20 distinct names of 20 bytes, each asked twice (once NULL, once
+// TXT), answered NXDOMAIN with 50 bytes of answer data, every 10 seconds
+// from one client.
+func TestFeaturesExact(t *testing.T) {
+	f := newFeeder(Config{})
+	i := 0
+	for round := 0; round < 2; round++ {
+		for n := 0; n < 20; n++ {
+			name := fmt.Sprintf("q%019d.feat.example", n) // a 20-byte label
+			qt := uint16(tNULL)
+			if round == 1 {
+				qt = tTXT
+			}
+			f.lookup(name, t0.Add(time.Duration(i)*10*time.Second), "10.7.7.7", qt, 3, 50)
+			i++
+		}
+	}
+	fs := f.e.AllFeatures(1)["feat.example"]
+	want := Features{Lookups: 40, Queries: 40, Responses: 40, Unique: 20, UniqueRatio: 0.5, DataNames: 20,
+		MeanSubLen: 20, MaxLabel: 20, RareTypeShare: 0.5, DataTypeShare: 0.5, NXShare: 1, AnswerBytes: 50,
+		Clients: 1, Seconds: 390.02, AnswersUsed: -1, Tool: "unknown"}
+	got := fs
+	got.InfoBytes, got.InfoPerName, got.PeakDayInfo, got.NgramBits, got.SubLenStddev = 0, 0, 0, 0, 0
+	got.PeakWinQueries, got.PeakWinUnique = 0, 0
+	if got != want {
+		t.Fatalf("features\n got %+v\nwant %+v", got, want)
+	}
+	if fs.InfoBytes <= 0 || fs.InfoBytes > 20*20 || fs.NgramBits >= -3 || fs.PeakWinQueries != 40 {
+		t.Fatalf("info %v ngram %v peak window %d", fs.InfoBytes, fs.NgramBits, fs.PeakWinQueries)
+	}
+	// The client's query gaps: exactly every 10 s, no spread (beaconing).
+	d := f.e.domains["feat.example"]
+	fd := f.e.finding(d, &fs, 0, nil, nil, "tunnel", SeverityHigh)
+	if len(fd.Clients) != 1 || fd.Clients[0].MeanGap != 10 || fd.Clients[0].GapCV != 0 {
+		t.Fatalf("client gaps %+v", fd.Clients)
+	}
+}
