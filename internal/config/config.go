@@ -84,6 +84,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error formats the problem as FILE:LINE: message.
 func (e *Error) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
 
 // Load reads the file at path over Default(). Unknown sections and keys are

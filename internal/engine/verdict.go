@@ -74,7 +74,11 @@ const (
 	SeverityHigh
 )
 
+// String names the severity as findings write it.
 func (s Severity) String() string {
+	if s > SeverityHigh {
+		return "unknown"
+	}
 	return [...]string{"none", "low", "medium", "high"}[s]
 }
 
