@@ -253,30 +253,7 @@ func decode32(dst, src []byte, rev *[256]byte) ([]byte, bool) {
 	case 1, 3, 6:
 		return nil, false
 	}
-	var acc uint32
-	bits := 0
-	n := 0
-	for _, c := range src {
-		x := rev[c]
-		if x == 0xFF {
-			return nil, false
-		}
-		acc = acc<<5 | uint32(x)
-		bits += 5
-		if bits >= 8 {
-			bits -= 8
-			if n >= len(dst) {
-				return nil, false
-			}
-			dst[n] = byte(acc >> uint(bits))
-			n++
-		}
-		acc &= 1<<uint(bits) - 1
-	}
-	if acc != 0 {
-		return nil, false
-	}
-	return dst[:n], true
+	return unpack(dst, src, rev, 5)
 }
 
 // decode64 decodes unpadded base64 src (6 bits per character) with the
@@ -286,6 +263,13 @@ func decode64(dst, src []byte, rev *[256]byte) ([]byte, bool) {
 	if len(src)%4 == 1 {
 		return nil, false
 	}
+	return unpack(dst, src, rev, 6)
+}
+
+// unpack concatenates the width-bit values of src's characters (through
+// rev) into bytes in dst, failing on a character outside the alphabet, on
+// dst overflowing and on non-zero trailing bits.
+func unpack(dst, src []byte, rev *[256]byte, width int) ([]byte, bool) {
 	var acc uint32
 	bits := 0
 	n := 0
@@ -294,8 +278,8 @@ func decode64(dst, src []byte, rev *[256]byte) ([]byte, bool) {
 		if x == 0xFF {
 			return nil, false
 		}
-		acc = acc<<6 | uint32(x)
-		bits += 6
+		acc = acc<<uint(width) | uint32(x)
+		bits += width
 		if bits >= 8 {
 			bits -= 8
 			if n >= len(dst) {
