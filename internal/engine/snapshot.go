@@ -40,6 +40,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"iter"
+	"maps"
 	"math"
 	"math/bits"
 	"net/netip"
@@ -237,39 +239,11 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 		return err
 	}
 
-	s.addrs = s.addrs[:0]
-	for a := range e.contacted {
-		s.addrs = append(s.addrs, a)
+	if err := s.addrRecords(maps.Keys(e.contacted), recContacted, nil); err != nil {
+		return err
 	}
-	slices.SortFunc(s.addrs, netip.Addr.Compare)
-	for len(s.addrs) > 0 {
-		n := min(len(s.addrs), chunkAddrs)
-		p.u(uint64(n))
-		for _, a := range s.addrs[:n] {
-			p.addr(a)
-		}
-		s.addrs = s.addrs[n:]
-		if err := s.record(recContacted); err != nil {
-			return err
-		}
-	}
-
-	s.addrs = s.addrs[:0]
-	for a := range e.rawOwner {
-		s.addrs = append(s.addrs, a)
-	}
-	slices.SortFunc(s.addrs, netip.Addr.Compare)
-	for len(s.addrs) > 0 {
-		n := min(len(s.addrs), chunkAddrs)
-		p.u(uint64(n))
-		for _, a := range s.addrs[:n] {
-			p.addr(a)
-			p.u(uint64(e.rawOwner[a]))
-		}
-		s.addrs = s.addrs[n:]
-		if err := s.record(recOwners); err != nil {
-			return err
-		}
+	if err := s.addrRecords(maps.Keys(e.rawOwner), recOwners, func(a netip.Addr) { p.u(uint64(e.rawOwner[a])) }); err != nil {
+		return err
 	}
 
 	n := 0
@@ -288,6 +262,30 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 }
 
 // domain encodes d into s.p.
+// addrRecords writes addresses in sorted order (for determinism), in
+// records of at most chunkAddrs entries under tag; more, when not nil,
+// writes what follows each address.
+func (s *snapWriter) addrRecords(keys iter.Seq[netip.Addr], tag byte, more func(netip.Addr)) error {
+	s.addrs = slices.AppendSeq(s.addrs[:0], keys)
+	slices.SortFunc(s.addrs, netip.Addr.Compare)
+	p := &s.p
+	for len(s.addrs) > 0 {
+		n := min(len(s.addrs), chunkAddrs)
+		p.u(uint64(n))
+		for _, a := range s.addrs[:n] {
+			p.addr(a)
+			if more != nil {
+				more(a)
+			}
+		}
+		s.addrs = s.addrs[n:]
+		if err := s.record(tag); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *snapWriter) domain(d *domain) {
 	p := &s.p
 	base := d.first
