@@ -4,14 +4,13 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	gzip "github.com/klauspost/compress/gzip"
 	"io"
 	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/dnsieve/dnsieve/internal/decompress"
 )
 
 // Limits that keep memory bounded on hostile input.
@@ -171,8 +170,7 @@ type Reader struct {
 	src         *source
 	counter     *countingReader
 	file        io.Closer // set by Open
-	gz          *gzip.Reader
-	zd          *zstd.Decoder
+	stream      *decompress.Stream
 	compression string
 	format      Format
 	frame       uint64 // number of the last frame returned or skipped
@@ -206,27 +204,15 @@ func Open(path string) (*Reader, error) {
 func NewReader(rd io.Reader, name string) (*Reader, error) {
 	r := &Reader{name: name, counter: &countingReader{r: rd}}
 	br := bufio.NewReaderSize(r.counter, 64<<10)
-	magic, perr := br.Peek(4)
-	var stream io.Reader = br
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, r.headerError("gzip header", err)
+	st, err := decompress.Open(br, MaxZstdWindow)
+	if err != nil {
+		if de := (*decompress.Error)(nil); errors.As(err, &de) && de.Kind == decompress.Gzip {
+			return nil, r.headerError("gzip header", de.Err)
 		}
-		r.gz, r.compression, stream = gz, "gzip", gz
-	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
-		zd, err := zstd.NewReader(br,
-			zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxWindow(MaxZstdWindow))
-		if err != nil {
-			return nil, &Error{Path: name, Err: fmt.Errorf("zstd: %w", err)}
-		}
-		r.zd, r.compression, stream = zd, "zstd", zd
-	case perr != nil && perr != io.EOF:
-		return nil, &Error{Path: name, Err: perr}
+		return nil, &Error{Path: name, Err: err}
 	}
+	r.stream, r.compression = st, st.Kind
+	stream := io.Reader(st)
 	r.src = newSource(stream, bufSize, MaxBlockLen)
 	if err := r.detect(); err != nil {
 		r.closeDecoders()
@@ -360,13 +346,4 @@ func (r *Reader) Close() error {
 	return nil
 }
 
-func (r *Reader) closeDecoders() {
-	if r.gz != nil {
-		r.gz.Close()
-		r.gz = nil
-	}
-	if r.zd != nil {
-		r.zd.Close()
-		r.zd = nil
-	}
-}
+func (r *Reader) closeDecoders() { r.stream.Close() }

@@ -10,8 +10,7 @@ import (
 	"os"
 	"time"
 
-	gzip "github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
+	"github.com/dnsieve/dnsieve/internal/decompress"
 )
 
 // Format is the writer format of a log.
@@ -69,8 +68,7 @@ func (h *header) reset(sep []byte) {
 type Reader struct {
 	name        string
 	file        *os.File
-	gz          *gzip.Reader
-	zd          *zstd.Decoder
+	stream      *decompress.Stream
 	br          *bufio.Reader
 	format      Format
 	compression string
@@ -121,27 +119,13 @@ func Open(path string) (*Reader, error) {
 func NewReader(rd io.Reader, name string) (*Reader, error) {
 	r := &Reader{name: name, addrs: addrCache{}}
 	br := bufio.NewReaderSize(rd, 64<<10)
-	magic, perr := br.Peek(4)
-	var stream io.Reader
-	switch {
-	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
-		gz, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: gzip: %w", name, err)
-		}
-		r.gz, r.compression, stream = gz, "gzip", gz
-	case len(magic) == 4 && magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd:
-		zd, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
-			zstd.WithDecoderMaxWindow(MaxZstdWindow))
-		if err != nil {
-			return nil, fmt.Errorf("%s: zstd: %w", name, err)
-		}
-		r.zd, r.compression, stream = zd, "zstd", zd
-	case perr != nil && perr != io.EOF:
-		return nil, fmt.Errorf("%s: %w", name, perr)
+	st, err := decompress.Open(br, MaxZstdWindow)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	if stream != nil {
-		r.br = bufio.NewReaderSize(stream, 64<<10)
+	r.stream, r.compression = st, st.Kind
+	if st.Kind != decompress.None {
+		r.br = bufio.NewReaderSize(st, 64<<10)
 	} else {
 		r.br = br
 	}
@@ -242,16 +226,7 @@ func (r *Reader) Close() error {
 	return nil
 }
 
-func (r *Reader) closeDecoders() {
-	if r.gz != nil {
-		r.gz.Close()
-		r.gz = nil
-	}
-	if r.zd != nil {
-		r.zd.Close()
-		r.zd = nil
-	}
-}
+func (r *Reader) closeDecoders() { r.stream.Close() }
 
 // errTooLong is readLine's signal for a line over MaxLine.
 var errTooLong = errors.New("line too long")
