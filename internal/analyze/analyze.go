@@ -312,15 +312,12 @@ func (a *Analyzer) describe(q *dnswire.Question, msg []byte, obs *engine.Observa
 		a.obsLens[i] = uint8(len(n.Label(i)))
 	}
 	raw := n.Bytes()
-	lower, start := a.split.Split(raw, a.obsLens[:labels])
+	// One pass lowercases the name and notes its letter cases (a Name
+	// holds at most 253 bytes, so the splitter sees all of them).
+	lower, start, mixed := a.split.SplitCase(raw, a.obsLens[:labels])
 	obs.Name, obs.Labels, obs.RegStart = lower, a.obsLens[:labels], start
 	obs.QType = q.Type
-	upper, low := false, false
-	for _, c := range raw {
-		upper = upper || 'A' <= c && c <= 'Z'
-		low = low || 'a' <= c && c <= 'z'
-	}
-	obs.MixedCase = upper && low
+	obs.MixedCase = mixed
 	fm := &a.fpMsg
 	*fm = fingerprint.Message{Response: obs.Response, QType: q.Type, RCode: obs.RCode, Msg: msg, Zone: lower[start:]}
 	if start > 1 {

@@ -183,3 +183,31 @@ func TestLooksLikeDNS(t *testing.T) {
 		t.Fatalf("on-port query: %v offport %v", k, a.OffPort())
 	}
 }
+
+// TestMixedCase: the case flag comes from the splitter's lowercasing pass;
+// it must say exactly whether the question name has both letter cases.
+func TestMixedCase(t *testing.T) {
+	a := newAnalyzer(t, "")
+	for _, c := range []struct {
+		name  string
+		mixed bool
+	}{
+		{"www.example.com", false},
+		{"WWW.EXAMPLE.COM", false},
+		{"123.456.789", false},
+		{"wWw.example.com", true},
+		{"www.example.coM", true},
+		{"a-very-long-label-that-spans-words.example.Com", true},
+		{"A-VERY-LONG-LABEL-THAT-SPANS-WORDS.EXAMPLE.COM", false},
+	} {
+		var cnt Counts
+		var obs engine.Observation
+		var allowed bool
+		if _, ok := a.Message(testcap.Query(1, c.name, 1), &cnt, &obs, &allowed); !ok {
+			t.Fatal(c.name)
+		}
+		if obs.MixedCase != c.mixed || string(obs.Name) != strings.ToLower(c.name) {
+			t.Errorf("%s: mixed %v name %q", c.name, obs.MixedCase, obs.Name)
+		}
+	}
+}

@@ -2,8 +2,10 @@ package capture
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"strconv"
@@ -148,19 +150,46 @@ type corruptError struct{ msg string }
 func (e *corruptError) Error() string        { return e.msg }
 func (e *corruptError) Is(target error) bool { return target == ErrCorrupt }
 
-// countingReader counts the bytes read from the underlying file.
+// countingReader counts the bytes read from the underlying file and, when
+// h is set, hashes them. Only n may be read concurrently with Read.
 type countingReader struct {
 	r io.Reader
 	n atomic.Int64
+
+	h      hash.Hash // nil unless WithSHA256
+	eof    bool      // r returned io.EOF
+	failed bool      // r returned another error (the digest is partial)
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	if n > 0 {
 		c.n.Add(int64(n))
+		if c.h != nil && n <= len(p) {
+			c.h.Write(p[:n]) // never fails
+		}
+	}
+	switch {
+	case err == io.EOF:
+		c.eof = true
+	case err != nil:
+		c.failed = true
 	}
 	return n, err
 }
+
+// Option configures Open and NewReader.
+type Option func(*options)
+
+type options struct {
+	sha256 bool
+}
+
+// WithSHA256 makes the reader compute the SHA-256 of the bytes it reads
+// from the file (or the io.Reader given to NewReader) as they are stored,
+// before any decompression, while reading them: see Reader.SHA256. This
+// spares a second read of the file to identify it.
+func WithSHA256() Option { return func(o *options) { o.sha256 = true } }
 
 // Reader reads frame records from a pcap or pcapng capture, possibly gzip or
 // zstd compressed. It is not safe for concurrent use, except that
@@ -184,12 +213,12 @@ type Reader struct {
 
 // Open opens the capture file at path. Compression and format are detected
 // from magic numbers, never from the file name.
-func Open(path string) (*Reader, error) {
+func Open(path string, opts ...Option) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	r, err := NewReader(f, path)
+	r, err := NewReader(f, path, opts...)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -201,8 +230,15 @@ func Open(path string) (*Reader, error) {
 // NewReader reads a capture from rd, detecting gzip or zstd compression and
 // the pcap or pcapng format from magic numbers. name is used in errors.
 // Errors are of type *Error.
-func NewReader(rd io.Reader, name string) (*Reader, error) {
+func NewReader(rd io.Reader, name string, opts ...Option) (*Reader, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	r := &Reader{name: name, counter: &countingReader{r: rd}}
+	if o.sha256 {
+		r.counter.h = sha256.New()
+	}
 	br := bufio.NewReaderSize(r.counter, 64<<10)
 	st, err := decompress.Open(br, MaxZstdWindow)
 	if err != nil {
@@ -325,6 +361,22 @@ func (r *Reader) Compression() string { return r.compression }
 // file or reader so far (read-ahead included), for progress reporting. It
 // may be called concurrently with Next.
 func (r *Reader) CompressedOffset() int64 { return r.counter.n.Load() }
+
+// SHA256 returns the SHA-256 of every byte of the file (or io.Reader) as
+// stored, compressed or not, and true, once the reader has read it to its
+// end: always the case after Next returned io.EOF, and possibly after a
+// damage error (a truncated file is read to its end). It returns false when
+// the reader was not made with WithSHA256, when the end was not reached
+// (not read yet, damage found before the end, Close before the end) or when
+// reading failed. It must not be called concurrently with Next.
+func (r *Reader) SHA256() (sum [sha256.Size]byte, ok bool) {
+	c := r.counter
+	if c.h == nil || !c.eof || c.failed {
+		return sum, false
+	}
+	c.h.Sum(sum[:0])
+	return sum, true
+}
 
 // Frames returns the number of the last frame read so far: the frames
 // returned plus any pcapng blocks that consumed a frame number while being

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,7 +15,8 @@ import (
 const corpusDir = "../../../shared/corpus"
 
 // TestCorpus reads every capture of the shared corpus without error and
-// checks that every frame number in its tshark truth file was reached.
+// checks that every frame number in its tshark truth file was reached and
+// that the digest of WithSHA256 is the SHA-256 of the file.
 func TestCorpus(t *testing.T) {
 	if _, err := os.Stat(corpusDir); err != nil {
 		t.Skipf("corpus not present: %v", err)
@@ -28,7 +30,7 @@ func TestCorpus(t *testing.T) {
 	}
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			r, err := Open(path)
+			r, err := Open(path, WithSHA256())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -52,6 +54,13 @@ func TestCorpus(t *testing.T) {
 				}
 				prev = rec.Frame
 				n++
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum, ok := r.SHA256(); !ok || sum != sha256.Sum256(data) {
+				t.Fatalf("SHA256 %x %v, want %x", sum, ok, sha256.Sum256(data))
 			}
 			maxTruth, lines := truthMax(t, path+".truth.tsv")
 			if lines == 0 {

@@ -2,6 +2,7 @@ package capture
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -14,7 +15,9 @@ import (
 // panic; errors are io.EOF or *Error and sticky; frame numbers increase by
 // exactly one per record (plus any numbered non-packet blocks); offsets
 // increase; Data respects the limits and, for uncompressed input, is exactly
-// the bytes at its record's offset; pcap records agree with pcapgo.
+// the bytes at its record's offset; pcap records agree with pcapgo; at the
+// clean end the digest of WithSHA256 is the SHA-256 of the input, and any
+// digest given is.
 func FuzzReader(f *testing.F) {
 	pc := newPCAP(false, false, 1)
 	pc.record(1, 2, frameData(1, 40), 40)
@@ -35,7 +38,7 @@ func FuzzReader(f *testing.F) {
 	defer func(w uint64) { MaxZstdWindow = w }(MaxZstdWindow)
 	MaxZstdWindow = 8 << 20
 	f.Fuzz(func(t *testing.T, data []byte) {
-		r, err := NewReader(bytes.NewReader(data), "fuzz")
+		r, err := NewReader(bytes.NewReader(data), "fuzz", WithSHA256())
 		if err != nil {
 			var ce *Error
 			if r != nil || !errors.As(err, &ce) || ce.Path != "fuzz" {
@@ -63,6 +66,9 @@ func FuzzReader(f *testing.F) {
 				}
 				if again := r.Next(&rec); again != err {
 					t.Fatalf("error not sticky: %v then %v", err, again)
+				}
+				if sum, ok := r.SHA256(); err == io.EOF && !ok || ok && sum != sha256.Sum256(data) {
+					t.Fatalf("after %v: SHA256 %x %v, input's %x", err, sum, ok, sha256.Sum256(data))
 				}
 				return
 			}

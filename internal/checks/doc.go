@@ -4,4 +4,6 @@
 //
 // The checks look at one name at a time and allocate nothing. They are the
 // first, cheap layer of detection; behaviour over time is judged elsewhere.
+// One pass over the name settles most checks; the exact, slower ones run
+// only when that pass cannot (see README.md).
 package checks

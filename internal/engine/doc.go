@@ -9,5 +9,7 @@
 // The engine sees messages in capture order, from one goroutine. Its state
 // is keyed by registered domain, so that it can be sharded or moved; its
 // memory is bounded by Config.MaxMemory, with least recently seen domains
-// evicted first (counted, never silent).
+// evicted first (counted, never silent). Most domains never need more than
+// counters: they live in a compact tier of fixed-size records until they
+// show something (cold.go).
 package engine

@@ -3,6 +3,8 @@ package engine
 import (
 	"bytes"
 	"compress/flate"
+	"hash/maphash"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -49,8 +51,10 @@ func (c *Config) defaults() {
 // Stats describes the engine's state.
 type Stats struct {
 	Domains        int    `json:"domains"`
+	ColdDomains    int    `json:"cold_domains"` // of Domains, those in the compact tier (see cold.go)
 	MemoryBytes    int64  `json:"memory_bytes"`
 	Evictions      uint64 `json:"evictions"`
+	Promotions     uint64 `json:"promotions"`     // domains moved from the compact tier to the full state
 	EvictedActive  uint64 `json:"evicted_active"` // evicted domains that had 100 or more distinct names
 	Messages       uint64 `json:"messages"`
 	RawMessages    uint64 `json:"raw_messages"`
@@ -97,6 +101,8 @@ type clientState struct {
 type domain struct {
 	id   uint32
 	name string
+	key  uint64 // the name's hash and slot in the engine's index (cold.go)
+	slot uint32
 
 	prev, next *domain // LRU list, most recent at the head
 
@@ -180,8 +186,15 @@ type Engine struct {
 	byID       map[uint32]*domain
 	head, tail *domain
 	nextID     uint32
-	mem        int64
+	mem        int64 // the estimate of everything but the cold tier
 	stats      Stats
+
+	// cold holds the domains not (yet) worth the full state; interned
+	// numbers the client addresses its records refer to.
+	cold          coldTable
+	interned      map[netip.Addr]uint32
+	internedAddrs []netip.Addr
+	internFails   int // clients not interned since the table was last compacted
 
 	zw     *flate.Writer
 	counts countWriter
@@ -239,14 +252,19 @@ func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, domains: map[string]*domain{}, byID: map[uint32]*domain{}, model: ngram.Default,
 		rawOwner: map[netip.Addr]uint32{}}
 	e.zw, _ = flate.NewWriter(&e.counts, flate.DefaultCompression)
+	e.cold.seed = maphash.MakeSeed()
 	return e
 }
+
+// memory is the engine's whole estimate.
+func (e *Engine) memory() int64 { return e.mem + e.cold.mem }
 
 // Stats returns the engine's counters.
 func (e *Engine) Stats() Stats {
 	s := e.stats
-	s.Domains = len(e.domains)
-	s.MemoryBytes = e.mem
+	s.Domains = len(e.domains) + e.cold.n
+	s.ColdDomains = e.cold.n
+	s.MemoryBytes = e.memory()
 	return s
 }
 
@@ -271,17 +289,36 @@ func (e *Engine) Observe(o *Observation) uint32 {
 		direct.RegStart = len(o.Name) + 1
 		o = &direct
 	}
-	d := e.domains[string(reg)]
-	if d == nil {
+	h := e.cold.hash(reg)
+	v := e.cold.lookup(h, reg)
+	var d *domain
+	switch {
+	case v&hotBit != 0:
+		d = e.cold.hot[v&^hotBit-1]
+	case v == 0 && len(reg) > math.MaxUint8:
 		d = e.newDomain(string(reg), o.Time)
+	default:
+		i := int(v) - 1
+		if v == 0 {
+			e.nextID++
+			i = e.cold.insert(h, reg, e.nextID, o.Time)
+		}
+		if c := e.cold.at(i); e.observeCold(c, o) {
+			id := c.id
+			if e.memory() > e.cfg.MaxMemory {
+				e.evict(nil, id)
+			}
+			return id
+		}
+		d = e.promote(i)
 	}
 	e.touch(d)
 	before := d.mem
 	d.observe(e, o)
 	e.mem += int64(d.mem - before)
 	e.maybeJudge(d, o.Time)
-	if e.mem > e.cfg.MaxMemory {
-		e.evict(d)
+	if e.memory() > e.cfg.MaxMemory {
+		e.evict(d, 0)
 	}
 	return d.id
 }
@@ -350,8 +387,8 @@ func (e *Engine) ObserveRaw(o *RawObservation) uint32 {
 	}
 	e.mem += int64(d.mem - before)
 	e.maybeJudge(d, o.Time)
-	if e.mem > e.cfg.MaxMemory {
-		e.evict(d)
+	if e.memory() > e.cfg.MaxMemory {
+		e.evict(d, 0)
 	}
 	return d.id
 }
@@ -364,6 +401,7 @@ func (e *Engine) newDomain(name string, t int64) *domain {
 	e.mem += int64(d.mem)
 	e.domains[name] = d
 	e.byID[d.id] = d
+	e.cold.addHot(d)
 	return d
 }
 
@@ -395,9 +433,22 @@ func (e *Engine) touch(d *domain) {
 	}
 }
 
-// evict drops least recently seen domains until memory fits, sparing keep.
-func (e *Engine) evict(keep *domain) {
-	for e.mem > e.cfg.MaxMemory && e.tail != nil && e.tail != keep {
+// evict drops domains until memory fits, sparing keep and the cold
+// domain with ID keepCold. Cold domains go first (by CLOCK) while they hold
+// a quarter of the memory or more, or no full domain can go; then the
+// least recently seen full domains.
+func (e *Engine) evict(keep *domain, keepCold uint32) {
+	for e.memory() > e.cfg.MaxMemory {
+		if e.cold.n > 0 && (e.cold.mem*4 >= e.memory() || e.tail == nil || e.tail == keep) {
+			if i := e.cold.victim(keepCold); i >= 0 {
+				e.cold.remove(i)
+				e.stats.Evictions++
+				continue
+			}
+		}
+		if e.tail == nil || e.tail == keep {
+			return
+		}
 		d := e.tail
 		e.tail = d.prev
 		if e.tail != nil {
@@ -408,6 +459,7 @@ func (e *Engine) evict(keep *domain) {
 		d.prev, d.next = nil, nil
 		delete(e.domains, d.name)
 		delete(e.byID, d.id)
+		e.cold.dropHot(d)
 		e.mem -= int64(d.mem)
 		e.stats.Evictions++
 		if d.unique >= 100 {

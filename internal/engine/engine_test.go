@@ -257,12 +257,12 @@ func TestMemoryCapUnderFlood(t *testing.T) {
 			}
 			tunnelID = f.lookup(chunkName(data, "t.evil-tunnel.com"), at, "10.6.6.6", tTXT, 0, 120)
 		}
-		if f.e.mem > f.e.cfg.MaxMemory {
-			t.Fatalf("memory estimate %d over the cap after %d lookups", f.e.mem, i)
+		if f.e.memory() > f.e.cfg.MaxMemory {
+			t.Fatalf("memory estimate %d over the cap after %d lookups", f.e.memory(), i)
 		}
 	}
 	st := f.e.Stats()
-	if st.Evictions == 0 || st.Domains > 20000 {
+	if st.Evictions == 0 || st.Domains > 8<<20/coldRecordBytes || st.ColdDomains < st.Domains-10 {
 		t.Fatalf("stats %+v", st)
 	}
 	fd := f.find(t, "evil-tunnel.com")

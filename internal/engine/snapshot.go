@@ -3,7 +3,7 @@ package engine
 // Checkpoint and restore of the engine's state, and per-domain export and
 // import for moving state between engines.
 //
-// Format (version 1). A stream starts with a magic string and a version:
+// Format (version 2). A stream starts with a magic string and a version:
 //
 //	"DNSIEVE-ENGINE" uvarint(version)    whole-engine snapshot
 //	"DNSIEVE-DOMAIN" uvarint(version)    one domain (ExportDomain)
@@ -24,9 +24,12 @@ package engine
 // sizes the format depends on; the writer's Config, for information only;
 // nextID, Stats, the engine-wide counters and the numbers of records that
 // follow), 'C' records (contacted addresses, sorted, at most 65536 each), 'O'
-// records (rawOwner pairs sorted by address), one 'D' record per domain from
-// the most to the least recently seen, and an 'E' record with the number of
-// domains. A domain export holds an 'X' record (layout and the addresses
+// records (rawOwner pairs sorted by address), 'N' records (the client
+// addresses cold domains refer to, in index order, at most 65536 each),
+// one 'D' record per domain from
+// the most to the least recently seen, 'K' records (cold domains, see
+// cold.go, in slab order, at most 4096 each) and an 'E' record with the
+// number of domains. A domain export holds an 'X' record (layout and the addresses
 // whose raw-mode packets belong to the domain), one 'D' record and the 'E'
 // record. Maps are written in key order and domains in LRU order, so equal
 // states give equal bytes.
@@ -56,7 +59,7 @@ const (
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write and the only one the readers
 	// accept.
-	SnapshotVersion = 1
+	SnapshotVersion = 2
 )
 
 // Record tags.
@@ -67,6 +70,8 @@ const (
 	recDomain       = 'D'
 	recEnd          = 'E'
 	recDomainHeader = 'X'
+	recCold         = 'K'
+	recInterned     = 'N'
 )
 
 // Bounds a snapshot must respect; they are generous for real state and
@@ -77,6 +82,7 @@ const (
 	maxZoneBytes   = 1024    // a domain's zone
 	maxOwners      = 1 << 22 // rawOwner entries
 	chunkAddrs     = 1 << 16 // addresses per 'C' or 'O' record
+	chunkCold      = 4096    // cold domains per 'K' record
 	maxFiles       = 4096    // as domain.seen
 	maxSamples     = 5       // as domain.observe
 	maxPendingCap  = 4 * pendingFlush
@@ -228,13 +234,16 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 	p.u(uint64(e.cfg.MaxClientsPerDomain))
 	p.u(uint64(e.nextID))
 	st := e.stats
-	for _, v := range [...]uint64{st.Evictions, st.EvictedActive, st.Messages, st.RawMessages, st.CompressedRuns, e.others} {
+	for _, v := range [...]uint64{st.Evictions, st.EvictedActive, st.Messages, st.RawMessages, st.CompressedRuns, st.Promotions, e.others} {
 		p.u(v)
 	}
 	sparse64(p, e.lengths[:])
 	p.u(uint64(len(e.contacted)))
 	p.u(uint64(len(e.rawOwner)))
 	p.u(uint64(len(e.domains)))
+	p.u(uint64(e.cold.n))
+	p.u(uint64(e.cold.hand))
+	p.u(uint64(len(e.internedAddrs)))
 	if err := s.record(recHeader); err != nil {
 		return err
 	}
@@ -246,6 +255,17 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 		return err
 	}
 
+	for i := 0; i < len(e.internedAddrs); i += chunkAddrs {
+		chunk := e.internedAddrs[i:min(len(e.internedAddrs), i+chunkAddrs)]
+		p.u(uint64(len(chunk)))
+		for _, a := range chunk {
+			p.addr(a)
+		}
+		if err := s.record(recInterned); err != nil {
+			return err
+		}
+	}
+
 	n := 0
 	for d := e.head; d != nil; d = d.next {
 		s.domain(d)
@@ -253,6 +273,22 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 			return err
 		}
 		n++
+	}
+	for i := 0; i < e.cold.n; i++ {
+		if i > 0 && i%chunkCold == 0 {
+			if err := s.record(recCold); err != nil {
+				return err
+			}
+		}
+		if i%chunkCold == 0 {
+			p.u(uint64(min(chunkCold, e.cold.n-i)))
+		}
+		e.coldRecord(p, e.cold.at(i))
+	}
+	if e.cold.n > 0 {
+		if err := s.record(recCold); err != nil {
+			return err
+		}
 	}
 	p.u(uint64(n))
 	if err := s.record(recEnd); err != nil {
@@ -698,6 +734,10 @@ type engineState struct {
 	contacted  map[netip.Addr]struct{}
 	others     uint64
 	lengths    [lengthBuckets]uint64
+
+	cold          coldTable
+	interned      map[netip.Addr]uint32
+	internedAddrs []netip.Addr
 }
 
 // ReadSnapshot replaces the engine's state with the snapshot read from r
@@ -717,6 +757,7 @@ func (e *Engine) ReadSnapshot(r io.Reader) error {
 	}
 	e.domains, e.byID, e.head, e.tail = s.domains, s.byID, s.head, s.tail
 	e.nextID, e.mem, e.stats = s.nextID, s.mem, s.stats
+	e.cold, e.interned, e.internedAddrs = s.cold, s.interned, s.internedAddrs
 	e.rawOwner, e.contacted, e.others, e.lengths = s.rawOwner, s.contacted, s.others, s.lengths
 	return nil
 }
@@ -737,11 +778,18 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 	s.nextID = r.u32("next ID")
 	s.stats.Evictions, s.stats.EvictedActive = r.u(), r.u()
 	s.stats.Messages, s.stats.RawMessages, s.stats.CompressedRuns = r.u(), r.u(), r.u()
+	s.stats.Promotions = r.u()
 	s.others = r.u()
 	readSparse64(r, s.lengths[:], "length histogram")
 	nContacted := int(r.max(maxContacted, "contacted addresses"))
 	nOwners := int(r.max(maxOwners, "raw owners"))
 	nDomains := r.u()
+	nCold := r.u()
+	hand := r.u()
+	nInterned := int(r.max(maxInterned, "interned clients"))
+	if r.err == nil && hand > nCold {
+		r.fail("CLOCK hand %d beyond %d cold domains", hand, nCold)
+	}
 	if err := r.done("the header"); err != nil {
 		return nil, err
 	}
@@ -792,10 +840,35 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 		}
 	}
 
+	for len(s.internedAddrs) < nInterned {
+		r, err := rr.expect(recInterned)
+		if err != nil {
+			return nil, err
+		}
+		n := r.count(min(chunkAddrs, nInterned-len(s.internedAddrs)), 1, "interned clients")
+		if n == 0 && r.err == nil {
+			r.fail("empty interned client record")
+		}
+		if s.interned == nil {
+			s.interned = map[netip.Addr]uint32{}
+		}
+		for range n {
+			a := r.addr("interned client")
+			if _, dup := s.interned[a]; r.err == nil && (dup || !a.IsValid()) {
+				r.fail("interned client %v repeated or invalid", a)
+			}
+			s.interned[a] = uint32(len(s.internedAddrs))
+			s.internedAddrs = append(s.internedAddrs, a)
+		}
+		if err := r.done("interned clients"); err != nil {
+			return nil, err
+		}
+	}
+
 	hint := int(min(nDomains, 256)) // a false count must not allocate
 	s.domains = make(map[string]*domain, hint)
 	s.byID = make(map[uint32]*domain, hint)
-	s.mem = memContacted * int64(len(s.contacted))
+	s.mem = memContacted*int64(len(s.contacted)) + memInterned*int64(len(s.internedAddrs))
 	evicting := false
 	var gone map[string]uint32 // evicted while reading, for the uniqueness checks
 	var goneIDs map[uint32]bool
@@ -842,6 +915,13 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 			s.head = d
 		}
 		s.tail = d
+	}
+	if err := e.readCold(rr, s, nCold, gone, goneIDs); err != nil {
+		return nil, err
+	}
+	s.cold.hand = min(int(hand), s.cold.n)
+	for d := s.head; d != nil; d = d.next {
+		s.cold.addHot(d)
 	}
 	r, err = rr.expect(recEnd)
 	if err != nil {
@@ -1157,7 +1237,11 @@ func LoadSnapshotFile(e *Engine, path string) error {
 func (e *Engine) ExportDomain(registered string) ([]byte, bool) {
 	d := e.domains[registered]
 	if d == nil {
-		return nil, false
+		i := e.cold.find(e.cold.hash([]byte(registered)), []byte(registered))
+		if i < 0 {
+			return nil, false
+		}
+		d = e.coldDomainState(e.cold.at(i))
 	}
 	var buf bytes.Buffer
 	s := &snapWriter{w: bufio.NewWriter(&buf)}
@@ -1190,7 +1274,12 @@ func (e *Engine) ExportDomain(registered string) ([]byte, bool) {
 func (e *Engine) RemoveDomain(registered string) bool {
 	d := e.domains[registered]
 	if d == nil {
-		return false
+		i := e.cold.find(e.cold.hash([]byte(registered)), []byte(registered))
+		if i < 0 {
+			return false
+		}
+		e.cold.remove(i)
+		return true
 	}
 	if d.prev != nil {
 		d.prev.next = d.next
@@ -1205,6 +1294,7 @@ func (e *Engine) RemoveDomain(registered string) bool {
 	d.prev, d.next = nil, nil
 	delete(e.domains, d.name)
 	delete(e.byID, d.id)
+	e.cold.dropHot(d)
 	e.mem -= int64(d.mem)
 	for a, id := range e.rawOwner {
 		if id == d.id {
@@ -1298,6 +1388,12 @@ func (e *Engine) ImportDomain(b []byte) error {
 	}
 
 	d := e.domains[in.name]
+	if d == nil && len(in.name) <= math.MaxUint8 {
+		if i := e.cold.find(e.cold.hash([]byte(in.name)), []byte(in.name)); i >= 0 {
+			d = e.promote(i)
+			e.touch(d)
+		}
+	}
 	if d != nil && (d.queries+in.queries > maxCount || d.responses+in.responses > maxCount || d.raw+in.raw > maxCount) {
 		return fmt.Errorf("engine: importing %s would overflow its message counters", in.name)
 	}
@@ -1310,6 +1406,7 @@ func (e *Engine) ImportDomain(b []byte) error {
 		in.id = e.nextID
 		e.domains[in.name] = in
 		e.byID[in.id] = in
+		e.cold.addHot(in)
 		e.mem += int64(in.mem)
 		d = in
 	} else {
@@ -1329,8 +1426,8 @@ func (e *Engine) ImportDomain(b []byte) error {
 		e.maybeJudge(d, d.last)
 		e.mem += int64(d.mem - before)
 	}
-	if e.mem > e.cfg.MaxMemory {
-		e.evict(d)
+	if e.memory() > e.cfg.MaxMemory {
+		e.evict(d, 0)
 	}
 	return nil
 }
@@ -1658,4 +1755,156 @@ func add32(a, b uint32) uint32 {
 		return s
 	}
 	return math.MaxUint32
+}
+
+// ---------------------------------------------------------------------
+// Cold domains.
+
+// coldRecord encodes the cold domain c into p.
+func (e *Engine) coldRecord(p *enc, c *coldDomain) {
+	p.u(uint64(c.id))
+	p.bytes(e.cold.name(c))
+	p.i(c.first)
+	p.time(c.last, c.first)
+	for _, v := range [...]uint32{c.queries, c.responses, c.sizes, c.answerData, c.ednsData, c.file} {
+		p.u(uint64(v))
+	}
+	for _, v := range [...]uint16{c.ngramN, c.subBytes, c.qtypes[0], c.qtypes[1], c.qtypes[2], c.qtypes[3],
+		c.nxdomain, c.otherError, c.mixedCase, c.estimated} {
+		p.u(uint64(v))
+	}
+	p.i(int64(c.ngramSum))
+	p.u(uint64(c.ipShaped))
+	p.u(uint64(c.maxLabel))
+	p.u(uint64(c.nSubs))
+	for _, h := range c.subs[:c.nSubs] {
+		p.b = binary.LittleEndian.AppendUint64(p.b, h)
+	}
+	n := 0
+	for _, cc := range c.clients {
+		if cc.idx != 0 {
+			n++
+		}
+	}
+	p.u(uint64(n))
+	for _, cc := range c.clients[:n] {
+		p.u(uint64(cc.idx))
+		p.u(uint64(cc.queries))
+		p.u(uint64(cc.responses))
+	}
+	p.bool(c.ref)
+}
+
+// decodeCold reads a cold domain written by coldRecord, whose clients
+// index the nInterned interned addresses.
+func decodeCold(r *dec, c *coldDomain, nInterned int) (name []byte) {
+	c.id = r.u32("cold domain ID")
+	if r.err == nil && c.id == 0 {
+		r.fail("cold domain ID 0")
+	}
+	name = r.bytes(math.MaxUint8, "cold domain name")
+	if r.err == nil && len(name) == 0 {
+		r.fail("empty cold domain name")
+	}
+	c.first = r.i()
+	r.checkTime(c.first, "first seen")
+	c.last = r.time(c.first, "last seen")
+	if r.err == nil && c.last < c.first {
+		r.fail("%s: last seen before first seen", name)
+	}
+	for _, v := range [...]*uint32{&c.queries, &c.responses, &c.sizes, &c.answerData, &c.ednsData} {
+		*v = uint32(r.max(math.MaxUint32/2, "cold counter"))
+	}
+	c.file = r.u32("file")
+	for _, v := range [...]*uint16{&c.ngramN, &c.subBytes, &c.qtypes[0], &c.qtypes[1], &c.qtypes[2], &c.qtypes[3],
+		&c.nxdomain, &c.otherError, &c.mixedCase, &c.estimated} {
+		*v = uint16(r.max(math.MaxUint16, "cold counter"))
+	}
+	if sum := r.i(); sum < math.MinInt32 || sum > 0 {
+		r.fail("n-gram sum %d out of range", sum)
+	} else {
+		c.ngramSum = int32(sum)
+	}
+	c.ipShaped = uint8(r.max(coldSubs, "IP-shaped names"))
+	c.maxLabel = uint8(r.max(63, "longest label"))
+	c.nSubs = uint8(r.max(coldSubs, "cold names"))
+	if r.err == nil && c.ipShaped > c.nSubs {
+		r.fail("%d IP-shaped names of %d", c.ipShaped, c.nSubs)
+	}
+	for i := range int(c.nSubs) {
+		p := r.take(8)
+		if p == nil {
+			break
+		}
+		c.subs[i] = binary.LittleEndian.Uint64(p)
+		for _, h := range c.subs[:i] {
+			if h == c.subs[i] {
+				r.fail("cold name hash repeated")
+			}
+		}
+	}
+	n := int(r.max(2, "cold clients"))
+	for i := range n {
+		c.clients[i].idx = uint32(r.max(uint64(nInterned), "cold client"))
+		c.clients[i].queries = uint32(r.max(math.MaxUint32/2, "client queries"))
+		c.clients[i].responses = uint32(r.max(math.MaxUint32/2, "client responses"))
+		if r.err == nil && (c.clients[i].idx == 0 || i == 1 && c.clients[0].idx == c.clients[1].idx) {
+			r.fail("cold client %d invalid or repeated", c.clients[i].idx)
+		}
+	}
+	c.ref = r.bool("referenced")
+	return name
+}
+
+// readCold reads the n cold domains of a snapshot into s, checking that
+// names and IDs are unique among all domains (gone holds those evicted
+// while reading) and dropping the ones beyond the memory cap.
+func (e *Engine) readCold(rr *recReader, s *engineState, n uint64, gone map[string]uint32, goneIDs map[uint32]bool) error {
+	s.cold.seed = e.cold.seed
+	ids := map[uint32]bool{}
+	var goneCold map[string]bool
+	for read := uint64(0); read < n; {
+		r, err := rr.expect(recCold)
+		if err != nil {
+			return err
+		}
+		k := r.count(int(min(chunkCold, n-read)), 8, "cold domains")
+		if k == 0 && r.err == nil {
+			r.fail("empty cold domain record")
+		}
+		for range k {
+			var c coldDomain
+			name := decodeCold(r, &c, len(s.internedAddrs))
+			if r.err != nil {
+				break
+			}
+			h := s.cold.hash(name)
+			_, hot := s.domains[string(name)]
+			_, hotGone := gone[string(name)]
+			if hot || hotGone || goneCold[string(name)] || s.cold.find(h, name) >= 0 ||
+				s.byID[c.id] != nil || goneIDs[c.id] || ids[c.id] || c.id > s.nextID {
+				r.fail("cold domain %q (ID %d) repeated or beyond the next ID %d", name, c.id, s.nextID)
+				break
+			}
+			ids[c.id] = true
+			if s.mem+s.cold.mem+int64(coldRecordBytes+len(name)) > e.cfg.MaxMemory {
+				if goneCold == nil {
+					goneCold = map[string]bool{}
+				}
+				goneCold[string(name)] = true
+				s.stats.Evictions++
+				continue
+			}
+			c.key = h
+			i := s.cold.insert(h, name, c.id, c.first)
+			c.nameOff = s.cold.at(i).nameOff
+			c.nameLen = uint8(len(name))
+			*s.cold.at(i) = c
+		}
+		if err := r.done("cold domains"); err != nil {
+			return fmt.Errorf("record %d: %w", rr.n, err)
+		}
+		read += uint64(k)
+	}
+	return nil
 }

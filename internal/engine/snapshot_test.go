@@ -155,6 +155,7 @@ func sortedHashes(s *nameSet) []uint64 {
 func normDomain(d *domain) domain {
 	c := *d
 	c.prev, c.next = nil, nil
+	c.key, c.slot = 0, 0 // the index's, per engine
 	c.names = nameSet{}
 	c.pending = nil
 	if len(c.zone) == 0 {
@@ -217,6 +218,9 @@ func diffEngines(a, b *Engine, withIDs, withMem bool) string {
 	if withIDs && (a.nextID != b.nextID || !maps2Equal(a.rawOwner, b.rawOwner)) {
 		return fmt.Sprintf("next ID %d/%d or raw owners %v/%v differ", a.nextID, b.nextID, a.rawOwner, b.rawOwner)
 	}
+	if d := diffCold(a, b, withIDs); d != "" {
+		return d
+	}
 	sa, sb := a.Stats(), b.Stats()
 	if !withMem {
 		sa.MemoryBytes, sb.MemoryBytes = 0, 0
@@ -230,6 +234,35 @@ func diffEngines(a, b *Engine, withIDs, withMem bool) string {
 	for k := range a.contacted {
 		if _, ok := b.contacted[k]; !ok && withIDs {
 			return "contacted differ"
+		}
+	}
+	return ""
+}
+
+// diffCold compares the cold tiers: the same records in the same slab
+// order, clients by address, and the CLOCK hand.
+func diffCold(a, b *Engine, withIDs bool) string {
+	if a.cold.n != b.cold.n || a.cold.hand != b.cold.hand {
+		return fmt.Sprintf("cold tiers: %d/%d records, hand %d/%d", a.cold.n, b.cold.n, a.cold.hand, b.cold.hand)
+	}
+	for i := 0; i < a.cold.n; i++ {
+		ca, cb := *a.cold.at(i), *b.cold.at(i)
+		na, nb := string(a.cold.name(&ca)), string(b.cold.name(&cb))
+		if b.cold.find(b.cold.hash([]byte(nb)), []byte(nb)) != i {
+			return nb + ": cold index inconsistent"
+		}
+		for k := range ca.clients {
+			if ca.clients[k].idx != 0 && cb.clients[k].idx != 0 &&
+				a.internedAddrs[ca.clients[k].idx-1] == b.internedAddrs[cb.clients[k].idx-1] {
+				ca.clients[k].idx, cb.clients[k].idx = 1, 1
+			}
+		}
+		ca.key, cb.key, ca.nameOff, cb.nameOff = 0, 0, 0, 0
+		if !withIDs {
+			ca.id, cb.id = 0, 0
+		}
+		if na != nb || ca != cb {
+			return fmt.Sprintf("cold domain %d differs:\n%s %+v\n%s %+v", i, na, ca, nb, cb)
 		}
 	}
 	return ""
@@ -365,9 +398,17 @@ func TestMemoryEstimateRecomputed(t *testing.T) {
 			sum += int64(d.mem)
 		}
 		sum += memContacted * int64(len(f.e.contacted))
+		sum += memInterned * int64(len(f.e.internedAddrs))
+		var cold int64
+		for i := 0; i < f.e.cold.n; i++ {
+			cold += int64(coldRecordBytes + len(f.e.cold.name(f.e.cold.at(i))))
+		}
+		if cold != f.e.cold.mem || cold == 0 {
+			t.Fatalf("cold tier estimate %d, recount %d", f.e.cold.mem, cold)
+		}
 		g := restore(t, Config{}, snapshotBytes(t, f.e))
-		if g.mem != sum {
-			t.Fatalf("restored total %d, sum %d", g.mem, sum)
+		if g.mem != sum || g.cold.mem != cold {
+			t.Fatalf("restored total %d+%d, sum %d+%d", g.mem, g.cold.mem, sum, cold)
 		}
 		if !raw && f.e.mem != sum {
 			t.Fatalf("engine total %d, domains and addresses %d", f.e.mem, sum)
@@ -415,10 +456,13 @@ func TestReadSnapshotEvictsToTheCap(t *testing.T) {
 	feedMix(a, 0, 3000, mixOpts{contacted: true, churn: true})
 	snap := snapshotBytes(t, a.e)
 	order := lruOrder(a.e)
-	small := Config{MaxMemory: a.e.mem / 3}
+	small := Config{MaxMemory: a.e.mem + a.e.cold.mem/2}
+	if a.e.mem > small.MaxMemory {
+		t.Fatal("the full domains alone exceed the cap: test too strong for its purpose")
+	}
 	b := restore(t, small, snap)
-	if b.mem > small.MaxMemory || b.mem == 0 {
-		t.Fatalf("memory %d, cap %d", b.mem, small.MaxMemory)
+	if b.memory() > small.MaxMemory || b.cold.n == 0 || b.cold.n == a.e.cold.n {
+		t.Fatalf("memory %d, cap %d, cold %d of %d", b.memory(), small.MaxMemory, b.cold.n, a.e.cold.n)
 	}
 	kept := lruOrder(b)
 	if !slices.Equal(kept, order[:len(kept)]) {
@@ -426,11 +470,11 @@ func TestReadSnapshotEvictsToTheCap(t *testing.T) {
 	}
 	// Exactly what eviction after loading would keep: the next domain
 	// would not fit.
-	next := a.e.domains[order[len(kept)]]
-	if b.mem+int64(next.mem) <= small.MaxMemory {
+	next := a.e.cold.at(b.cold.n)
+	if b.memory()+int64(coldRecordBytes)+int64(next.nameLen) <= small.MaxMemory {
 		t.Fatal("evicted a domain that fits")
 	}
-	if got, want := b.Stats().Evictions, a.e.Stats().Evictions+uint64(len(order)-len(kept)); got != want {
+	if got, want := b.Stats().Evictions, a.e.Stats().Evictions+uint64(len(order)-len(kept)+a.e.cold.n-b.cold.n); got != want {
 		t.Fatalf("evictions %d, want %d", got, want)
 	}
 	for _, name := range kept {
@@ -519,10 +563,12 @@ func TestReadSnapshotRejectsDamage(t *testing.T) {
 	if err := target.e.ImportDomain(snap); !errors.Is(err, ErrSnapshotMagic) {
 		t.Fatalf("snapshot imported as a domain: %v", err)
 	}
-	v2 := append([]byte(snapshotMagic), 2)
-	v2 = append(v2, snap[len(snapshotMagic)+1:]...)
-	if err := target.e.ReadSnapshot(bytes.NewReader(v2)); !errors.Is(err, ErrSnapshotVersion) {
-		t.Fatalf("version 2: %v", err)
+	for _, v := range []byte{1, 3} {
+		other := append([]byte(snapshotMagic), v)
+		other = append(other, snap[len(snapshotMagic)+1:]...)
+		if err := target.e.ReadSnapshot(bytes.NewReader(other)); !errors.Is(err, ErrSnapshotVersion) {
+			t.Fatalf("version %d: %v", v, err)
+		}
 	}
 	// Trailing bytes after the end record are not read.
 	if err := target.e.ReadSnapshot(bytes.NewReader(append(bytes.Clone(snap), "garbage"...))); err != nil {
@@ -747,8 +793,43 @@ func TestExportImportMovesEveryDomain(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
-	if d := diffEngines(a.e, b.e, false, false); d != "" {
+	// Cold domains move too, and arrive as full domains.
+	var coldNames []string
+	for i := 0; i < a.e.cold.n; i++ {
+		coldNames = append(coldNames, string(a.e.cold.name(a.e.cold.at(i))))
+	}
+	if len(coldNames) == 0 {
+		t.Fatal("no cold domains: test too weak")
+	}
+	for _, name := range coldNames {
+		x, ok := a.e.ExportDomain(name)
+		if !ok {
+			t.Fatalf("cold %s not exported", name)
+		}
+		if err := b.e.ImportDomain(x); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		want := a.e.coldDomainState(a.e.cold.at(a.e.cold.find(a.e.cold.hash([]byte(name)), []byte(name))))
+		got := b.e.domains[name]
+		if got == nil {
+			t.Fatalf("cold %s not imported", name)
+		}
+		want.id, want.mem = got.id, got.mem
+		if w, g := normDomain(want), normDomain(got); !reflect.DeepEqual(w, g) || !slices.Equal(sortedHashes(&want.names), sortedHashes(&got.names)) {
+			t.Fatalf("cold %s imported as\n%+v\nwant\n%+v", name, g, w)
+		}
+	}
+	hotOnly := *a.e
+	hotOnly.cold = coldTable{}
+	for _, name := range coldNames {
+		b.e.RemoveDomain(name)
+	}
+	if d := diffEngines(&hotOnly, b.e, false, false); d != "" {
 		t.Fatal(d)
+	}
+	for _, name := range coldNames {
+		x, _ := a.e.ExportDomain(name)
+		b.e.ImportDomain(x)
 	}
 	for k, name := range owners {
 		if id, ok := b.e.rawOwner[k]; !ok || b.e.byID[id].name != name {
@@ -781,6 +862,22 @@ func TestExportImportMovesEveryDomain(t *testing.T) {
 	}
 	if a.e.RemoveDomain(order[0]) {
 		t.Fatal("removed twice")
+	}
+	for _, name := range coldNames {
+		if !a.e.RemoveDomain(name) || a.e.RemoveDomain(name) || a.e.DomainID(name) != 0 {
+			t.Fatalf("cold %s not removed exactly once", name)
+		}
+	}
+	var left int64
+	for i := 0; i < a.e.cold.n; i++ {
+		c := a.e.cold.at(i)
+		if slices.Contains(coldNames, string(a.e.cold.name(c))) {
+			t.Fatalf("%s still cold", a.e.cold.name(c))
+		}
+		left += int64(coldRecordBytes) + int64(c.nameLen)
+	}
+	if left != a.e.cold.mem {
+		t.Fatalf("cold tier estimate %d, recount %d", a.e.cold.mem, left)
 	}
 	for name := range a.e.domains {
 		if slices.Contains(order, name) {
@@ -1162,7 +1259,7 @@ func TestSaveLoadSnapshotFile(t *testing.T) {
 // be updated).
 func TestSnapshotKnowsEveryField(t *testing.T) {
 	known := map[reflect.Type][]string{
-		reflect.TypeFor[domain](): {"id", "name", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
+		reflect.TypeFor[domain](): {"id", "name", "key", "slot", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
 			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "otherClients", "files",
@@ -1173,10 +1270,14 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 			"gapM2", "lastQ", "strong"},
 		reflect.TypeFor[history](): {"start", "width", "queries", "bytes", "lengths"},
 		reflect.TypeFor[nameSet](): {"slots", "n", "limit"},
-		reflect.TypeFor[Engine](): {"OnAlert", "cfg", "domains", "byID", "head", "tail", "nextID", "mem", "stats", "zw",
-			"counts", "model", "rawOwner", "key", "contacted", "others", "lengths"},
-		reflect.TypeFor[Stats](): {"Domains", "MemoryBytes", "Evictions", "EvictedActive", "Messages", "RawMessages",
+		reflect.TypeFor[Engine](): {"OnAlert", "cfg", "domains", "byID", "head", "tail", "nextID", "mem", "stats",
+			"cold", "interned", "internedAddrs", "internFails", "zw", "counts", "model", "rawOwner", "key", "contacted", "others", "lengths"},
+		reflect.TypeFor[Stats](): {"Domains", "ColdDomains", "MemoryBytes", "Evictions", "Promotions", "EvictedActive", "Messages", "RawMessages",
 			"CompressedRuns"},
+		reflect.TypeFor[coldDomain](): {"key", "first", "last", "subs", "id", "nameOff", "queries", "responses", "sizes",
+			"answerData", "ednsData", "file", "ngramSum", "ngramN", "subBytes", "qtypes", "nxdomain", "otherError",
+			"mixedCase", "estimated", "clients", "nameLen", "nSubs", "ipShaped", "maxLabel", "ref"},
+		reflect.TypeFor[coldTable](): {"seed", "slab", "n", "index", "names", "dead", "hand", "mem", "hot", "hotFree"},
 	}
 	for typ, names := range known {
 		var got []string

@@ -1,6 +1,9 @@
 package engine
 
-import "sort"
+import (
+	"container/heap"
+	"slices"
+)
 
 // Volume is one domain's traffic, for context tables.
 type Volume struct {
@@ -12,26 +15,104 @@ type Volume struct {
 }
 
 // TopDomains returns up to n domains with the most queries and up to n
-// with the most distinct names.
+// with the most distinct names, full and cold domains alike. Ties go to
+// the smaller name. It keeps n candidates per table, not every domain.
 func (e *Engine) TopDomains(n int) (byQueries, byUnique []Volume) {
-	all := make([]Volume, 0, len(e.domains))
+	if n <= 0 {
+		return nil, nil
+	}
+	busy := &topHeap{n: n, less: func(a, b *Volume) bool {
+		return max(a.Queries, a.Responses) > max(b.Queries, b.Responses)
+	}}
+	varied := &topHeap{n: n, less: func(a, b *Volume) bool { return a.UniqueNames > b.UniqueNames }}
 	for _, d := range e.domains {
-		all = append(all, Volume{Domain: d.name, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique,
-			Clients: len(d.clients) + int(d.otherClients)})
+		v := Volume{Domain: d.name, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique,
+			Clients: len(d.clients) + int(d.otherClients)}
+		busy.offer(v)
+		varied.offer(v)
 	}
-	top := func(less func(a, b *Volume) bool) []Volume {
-		sort.Slice(all, func(i, j int) bool {
-			if less(&all[i], &all[j]) {
-				return true
+	for i := 0; i < e.cold.n; i++ {
+		c := e.cold.at(i)
+		clients := 0
+		for _, cc := range c.clients {
+			if cc.idx != 0 {
+				clients++
 			}
-			if less(&all[j], &all[i]) {
-				return false
-			}
-			return all[i].Domain < all[j].Domain
-		})
-		return append([]Volume(nil), all[:min(n, len(all))]...)
+		}
+		v := Volume{Queries: uint64(c.queries), Responses: uint64(c.responses), UniqueNames: uint64(c.nSubs), Clients: clients}
+		if busy.wants(&v, e.cold.name(c)) || varied.wants(&v, e.cold.name(c)) {
+			v.Domain = string(e.cold.name(c))
+			busy.offer(v)
+			varied.offer(v)
+		}
 	}
-	byQueries = top(func(a, b *Volume) bool { return max(a.Queries, a.Responses) > max(b.Queries, b.Responses) })
-	byUnique = top(func(a, b *Volume) bool { return a.UniqueNames > b.UniqueNames })
-	return byQueries, byUnique
+	return busy.sorted(), varied.sorted()
+}
+
+// topHeap keeps the n best volumes by less (ties: the smaller name), the
+// worst of them at the root.
+type topHeap struct {
+	n    int
+	less func(a, b *Volume) bool
+	v    []Volume
+}
+
+// better reports whether a ranks before b.
+func (h *topHeap) better(a, b *Volume) bool {
+	if h.less(a, b) {
+		return true
+	}
+	if h.less(b, a) {
+		return false
+	}
+	return a.Domain < b.Domain
+}
+
+func (h *topHeap) Len() int           { return len(h.v) }
+func (h *topHeap) Less(i, j int) bool { return h.better(&h.v[j], &h.v[i]) }
+func (h *topHeap) Swap(i, j int)      { h.v[i], h.v[j] = h.v[j], h.v[i] }
+func (h *topHeap) Push(x any)         { h.v = append(h.v, x.(Volume)) }
+func (h *topHeap) Pop() any {
+	x := h.v[len(h.v)-1]
+	h.v = h.v[:len(h.v)-1]
+	return x
+}
+
+// wants reports whether v, named name, would enter the heap (so that a
+// cold domain's name is only made a string when it will be kept).
+func (h *topHeap) wants(v *Volume, name []byte) bool {
+	if len(h.v) < h.n {
+		return true
+	}
+	w := &h.v[0]
+	if h.less(v, w) {
+		return true
+	}
+	return !h.less(w, v) && string(name) < w.Domain
+}
+
+func (h *topHeap) offer(v Volume) {
+	if len(h.v) < h.n {
+		heap.Push(h, v)
+		return
+	}
+	if h.better(&v, &h.v[0]) {
+		h.v[0] = v
+		heap.Fix(h, 0)
+	}
+}
+
+// sorted returns the kept volumes, best first.
+func (h *topHeap) sorted() []Volume {
+	out := slices.Clone(h.v)
+	slices.SortFunc(out, func(a, b Volume) int {
+		switch {
+		case h.better(&a, &b):
+			return -1
+		case h.better(&b, &a):
+			return 1
+		}
+		return 0
+	})
+	return out
 }

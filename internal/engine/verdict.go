@@ -407,6 +407,12 @@ func (e *Engine) AllFeatures(minUnique uint64) map[string]Features {
 			out[d.name] = e.features(d)
 		}
 	}
+	for i := 0; i < e.cold.n; i++ {
+		if c := e.cold.at(i); uint64(c.nSubs) >= minUnique {
+			d := e.coldDomainState(c)
+			out[d.name] = e.features(d)
+		}
+	}
 	return out
 }
 
@@ -604,6 +610,9 @@ func bytesText(b float64) string {
 func (e *Engine) DomainID(registered string) uint32 {
 	if d := e.domains[registered]; d != nil {
 		return d.id
+	}
+	if i := e.cold.find(e.cold.hash([]byte(registered)), []byte(registered)); i >= 0 {
+		return e.cold.at(i).id
 	}
 	return 0
 }

@@ -147,6 +147,14 @@ func better(a, b Match) bool {
 	return a.Tool < b.Tool
 }
 
+// pick returns x if it beats best, else best.
+func pick(best, x Match) Match {
+	if better(x, best) {
+		return x
+	}
+	return best
+}
+
 // Classify returns the strongest tool structure in m. It does not allocate
 // and runs in time linear in the name length (plus one answer record).
 func Classify(m *Message) Match {
@@ -178,28 +186,32 @@ func Classify(m *Message) Match {
 		}
 		return best
 	}
-	// Direct calls (not a table of funcs) keep v on the stack.
-	for i := 0; i < 7 && best.Strength != Strong; i++ {
-		var x Match
-		switch i {
-		case 0:
-			x = dnscat2Match(&v, m)
-		case 1:
-			x = dns2tcpMatch(&v, m)
-		case 2:
-			x = ozymanMatch(&v, m)
-		case 3:
-			x = dnsexfilMatch(&v, m)
-		case 4:
-			x = dnsttMatch(&v, m)
-		case 5:
-			x = cobaltMatch(&v, m)
-		case 6:
-			x = sliverMatch(&v, m)
-		}
-		if better(x, best) {
-			best = x
-		}
+	// The gate skips the matchers that cannot match this first label (an
+	// ordinary name skips nearly all); a skipped matcher would have
+	// returned no match, which never beats best. The matchers run in the
+	// Tool order until one is strong; direct calls (not a table of funcs)
+	// keep v on the stack.
+	g := newGate(&v, m)
+	if best.Strength != Strong && g.dnscat2() {
+		best = pick(best, dnscat2Match(&v, m))
+	}
+	if best.Strength != Strong && g.dns2tcp() {
+		best = pick(best, dns2tcpMatch(&v, m))
+	}
+	if best.Strength != Strong && g.ozyman() {
+		best = pick(best, ozymanMatch(&v, m))
+	}
+	if best.Strength != Strong && g.dnsexfil() {
+		best = pick(best, dnsexfilMatch(&v, m))
+	}
+	if best.Strength != Strong && g.dnstt() {
+		best = pick(best, dnsttMatch(&v, m))
+	}
+	if best.Strength != Strong && g.cobalt() {
+		best = pick(best, cobaltMatch(&v, m))
+	}
+	if best.Strength != Strong && g.sliver() {
+		best = pick(best, sliverMatch(&v, m))
 	}
 	return best
 }

@@ -6,7 +6,11 @@
 // The cache is keyed by as many trailing labels as the public suffix rules
 // ending in the name's last two labels can need (psl_depth.go, built from
 // Debian's publicsuffix package by `go run ./internal/regdomain/gen`), so
-// that all hosts of a registered domain share one entry.
+// that all hosts of a registered domain share one entry. The cache
+// (cache.go) is a seeded open-addressing table of fixed maximum size that
+// allocates nothing once grown: a cached name costs one probe, and a new
+// registered domain costs one public suffix list lookup (whose only
+// allocation is inside golang.org/x/net/publicsuffix).
 //
 // Names are case-folded (DNS is case-insensitive, RFC 4343, and tunnels and
 // resolvers randomise case with 0x20 encoding). Reverse-lookup names under

@@ -1,6 +1,9 @@
 package regdomain
 
 import (
+	"hash/maphash"
+	"unsafe"
+
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -15,20 +18,26 @@ const DefaultCacheSize = 1 << 20
 // Splitter finds registered domains. It is not safe for concurrent use:
 // give each goroutine its own.
 type Splitter struct {
-	cache map[string]uint8 // trailing labels -> labels in the registered domain
+	cache []entry // the remembered suffixes, in insertion order (see cache.go)
+	index []uint64
+	keys  []byte
+	seed  maphash.Seed
 	max   int
 	lower [256]byte
-	// Lookups and Misses count cache use.
+	// Lookups and Misses count cache use: Lookups the cache probes, Misses
+	// the public suffix list lookups that a probe did not spare.
 	Lookups, Misses uint64
 }
 
 // New returns a Splitter whose cache holds up to size entries (0: the
-// default).
+// default). The cache starts small and grows to at most size entries (about
+// 48 bytes each, plus the bytes of keys longer than 27); when it is full it
+// starts over.
 func New(size int) *Splitter {
 	if size <= 0 {
 		size = DefaultCacheSize
 	}
-	return &Splitter{cache: make(map[string]uint8), max: size}
+	return &Splitter{max: size, seed: maphash.MakeSeed()}
 }
 
 // Split lowercases name (labels joined by '.', labelLens their lengths)
@@ -36,68 +45,92 @@ func New(size int) *Splitter {
 // registered domain starts: lower[start:] is the registered domain and
 // lower[:max(start-1, 0)] the subdomain. The result is valid until the next
 // call. A name of one label (a TLD or a bare host) is its own registered
-// domain. It allocates only when a suffix is not cached.
+// domain. Names longer than 256 bytes are cut to 256. A cached suffix
+// costs no allocation; looking up a new one in the public suffix list may
+// allocate inside that library.
 func (s *Splitter) Split(name []byte, labelLens []uint8) (lower []byte, start int) {
-	n := len(name)
-	if n > len(s.lower) {
-		n = len(s.lower)
-	}
+	lower, start, _ = s.SplitCase(name, labelLens)
+	return lower, start
+}
+
+// SplitCase is Split that also reports whether the (at most 256) bytes of
+// name it lowercased held both upper-case and lower-case ASCII letters (a
+// sign of 0x20 case randomisation or of a case-preserving encoding).
+func (s *Splitter) SplitCase(name []byte, labelLens []uint8) (lower []byte, start int, mixed bool) {
+	n := min(len(name), len(s.lower))
 	lower = s.lower[:n]
-	for i := 0; i < n; i++ {
-		c := name[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		lower[i] = c
-	}
+	up, low := foldASCII(lower, name[:n])
+	mixed = up && low
 	labels := len(labelLens)
 	if labels <= 1 {
-		return lower, 0
+		return lower, 0, mixed
 	}
 	// Offsets of the trailing labels, from the label lengths (a '.' byte
 	// inside a label is not a separator).
 	var starts [maxKeyLabels]int
-	k := labels
-	if k > maxKeyLabels {
-		k = maxKeyLabels
-	}
+	k := min(labels, maxKeyLabels)
 	off := n
 	for i := 0; i < k; i++ {
-		l := int(labelLens[labels-1-i])
-		off -= l
+		off -= int(labelLens[labels-1-i])
 		if off < 0 {
-			return lower, 0
+			return lower, 0, mixed
 		}
 		starts[i] = off
 		off-- // the separator
 	}
 	if arpa := arpaZone(lower, labelLens); arpa >= 0 {
-		return lower, arpa
+		return lower, arpa, mixed
 	}
-	// The key is as many trailing labels as the public suffix rules that
-	// end in the name's last two labels can span, plus one (the table
-	// ruleDepth, built from the list), so that every host of a registered
-	// domain shares one cache entry. A key that turns out to be a public
-	// suffix itself (a rule newer than the table) is extended.
-	w := 2
-	if d, ok := ruleDepth[string(lower[starts[1]:])]; ok {
-		w = max(w, int(d)+1)
+	return lower, s.regStart(lower, starts[:k]), mixed
+}
+
+// regStart returns the start of the registered domain of lower, whose last
+// len(starts) labels begin at starts (the last label first; at least two).
+//
+// The cache key is as many trailing labels as the public suffix rules that
+// end in the name's last two labels can span, plus one (the table
+// ruleDepth, built from the list), so that every host of a registered
+// domain shares one cache entry. A key that turns out to be a public suffix
+// itself (a rule newer than the table) is extended. The entry for the last
+// two labels also remembers that width, so that a cached name costs one
+// probe.
+func (s *Splitter) regStart(lower []byte, starts []int) int {
+	k := len(starts)
+	last := uint8(len(lower) - starts[0]) // length of the last label
+	key2 := lower[starts[1]:]
+	var width, v2 uint8
+	s.Lookups++
+	i2 := s.find(key2, 2, last)
+	if i2 >= 0 {
+		width, v2 = s.cache[i2].width, s.cache[i2].v
+	} else {
+		width, v2 = ruleWidth(lower, starts), noValue
 	}
-	if d, ok := wildDepth[string(lower[starts[0]:])]; ok {
-		w = max(w, int(d)+1)
+	w := min(int(width), k)
+	if w == 2 && v2 == noValue {
+		s.Misses++
+		v2 = lookup(key2, 2)
+		if i2 >= 0 {
+			s.cache[i2].v = v2
+		}
 	}
-	w = min(w, k)
+	if i2 < 0 {
+		s.insert(key2, 2, last, width, v2)
+	}
 	for {
-		key := lower[starts[w-1]:]
-		s.Lookups++
-		v, ok := s.cache[string(key)]
-		if !ok {
-			s.Misses++
-			v = s.lookup(string(key), w)
-			if len(s.cache) >= s.max {
-				clear(s.cache)
+		var v uint8
+		if w == 2 {
+			v = v2
+		} else {
+			key := lower[starts[w-1]:]
+			s.Lookups++
+			if i := s.find(key, uint8(w), last); i >= 0 {
+				v = s.cache[i].v
+			} else {
+				s.Misses++
+				v = lookup(key, w)
+				s.insert(key, uint8(w), last, 0, v)
 			}
-			s.cache[string(key)] = v
 		}
 		if v&isSuffix != 0 && w < k {
 			w++
@@ -105,20 +138,40 @@ func (s *Splitter) Split(name []byte, labelLens []uint8) (lower []byte, start in
 		}
 		depth := int(v &^ isSuffix)
 		if depth > w || depth == 0 {
-			return lower, 0
+			return 0
 		}
-		return lower, starts[depth-1]
+		return starts[depth-1]
 	}
+}
+
+// ruleWidth returns how many trailing labels key the cache for lower:
+// two, or one more than the public suffix rules ending in its last two
+// labels (or its wildcard rules) have.
+func ruleWidth(lower []byte, starts []int) uint8 {
+	w := uint8(2)
+	if d, ok := ruleDepth[string(lower[starts[1]:])]; ok {
+		w = max(w, d+1)
+	}
+	if d, ok := wildDepth[string(lower[starts[0]:])]; ok {
+		w = max(w, d+1)
+	}
+	return w
 }
 
 // isSuffix marks a cached key that is itself a public suffix.
 const isSuffix = 0x80
 
+// noValue marks a two-label cache entry whose own lookup was not needed
+// (its names are keyed by more labels).
+const noValue = 0xFF
+
 // lookup returns how many trailing labels of key (which has k labels) form
 // its registered domain, with isSuffix set when key is itself a public
 // suffix.
-func (s *Splitter) lookup(key string, k int) uint8 {
-	etld1, err := publicsuffix.EffectiveTLDPlusOne(key)
+func lookup(key []byte, k int) uint8 {
+	// The library only reads the string and returns a part of it, which
+	// is used here before key changes: no copy is needed.
+	etld1, err := publicsuffix.EffectiveTLDPlusOne(unsafe.String(unsafe.SliceData(key), len(key)))
 	if err != nil {
 		// The name is itself a public suffix (or malformed): the whole key
 		// is the group unless a longer key says otherwise.

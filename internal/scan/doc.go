@@ -7,4 +7,13 @@
 // It owns the order of work and the bookkeeping (statistics, the state file
 // of processed captures, progress), not the decoding or the detection,
 // which live in their own packages.
+//
+// The state file (dnsieve-state.json) records every capture read to its
+// clean end by path, size, modification time and the SHA-256 of the file's
+// bytes as stored. The hash is computed while the capture is read for the
+// scan (capture.WithSHA256), so a scan reads each file once; the file is
+// read again only when that digest is missing (then as before the change)
+// and, with ignore_parsed_pcaps, before the scan of a capture whose path,
+// size and time are not recorded but whose size is: it may be a copy of a
+// processed capture under another name.
 package scan

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/dnsieve/dnsieve/internal/capture"
 	"github.com/dnsieve/dnsieve/internal/output"
 )
 
@@ -36,6 +37,7 @@ type State struct {
 
 	byPath map[string]int
 	byHash map[string]int
+	bySize map[int64]bool
 }
 
 // LoadState reads the state file of an output directory (an empty state
@@ -46,12 +48,19 @@ func LoadState(dir string) (*State, error) { return loadState(dir) }
 // before, by path, size and time, or by content.
 func (s *State) Seen(path string, fi os.FileInfo) (bool, error) { return s.seen(path, fi) }
 
-// Record notes that the capture at path (absolute) was processed.
+// Record notes that the capture at path (absolute) was processed. It reads
+// the file again to hash it; RecordRead does not.
 func (s *State) Record(path string, fi os.FileInfo) {
+	s.RecordRead(path, fi, nil)
+}
+
+// RecordRead notes that the capture at path (absolute) was processed, read
+// by r, which was opened with capture.WithSHA256: the hash r computed while
+// reading is used when r read the whole file, otherwise (or when r is nil)
+// the file is read again to hash it. r may be closed already.
+func (s *State) RecordRead(path string, fi os.FileInfo, r *capture.Reader) {
 	rec := processedFile{Path: path, Size: fi.Size(), ModTime: fi.ModTime(), ScannedAt: time.Now().UTC()}
-	if h, err := hashFile(path); err == nil {
-		rec.SHA256 = h
-	}
+	rec.SHA256 = digestOrHash(readerDigest(r), path)
 	s.record(rec)
 }
 
@@ -76,16 +85,22 @@ func loadState(dir string) (*State, error) {
 func (s *State) index() {
 	s.byPath = map[string]int{}
 	s.byHash = map[string]int{}
+	s.bySize = map[int64]bool{}
 	for i, f := range s.Files {
 		s.byPath[f.Path] = i
 		s.byHash[f.SHA256] = i
+		s.bySize[f.Size] = true
 	}
 }
 
 // seen reports whether the capture at path (absolute) was processed
 // before: the same path, size and modification time, or the same content
-// under another name (then the hash is computed; only for files whose size
-// matches a recorded one, so that most new files are not read twice).
+// under another name.
+//
+// Only the second case needs the file's hash before the scan, and only
+// when a recorded capture has the same size: a new capture of a size never
+// seen is not read twice. The modification time cannot narrow this down
+// further: a copy (cp, scp, a download) has the content but not the time.
 func (s *State) seen(path string, fi os.FileInfo) (bool, error) {
 	if i, ok := s.byPath[path]; ok {
 		f := s.Files[i]
@@ -93,14 +108,7 @@ func (s *State) seen(path string, fi os.FileInfo) (bool, error) {
 			return true, nil
 		}
 	}
-	sizeKnown := false
-	for _, f := range s.Files {
-		if f.Size == fi.Size() {
-			sizeKnown = true
-			break
-		}
-	}
-	if !sizeKnown {
+	if !s.bySize[fi.Size()] {
 		return false, nil
 	}
 	h, err := hashFile(path)
@@ -129,8 +137,40 @@ func (s *State) save(dir string) error {
 	return output.WriteFileAtomic(filepath.Join(dir, StateFileName), append(b, '\n'))
 }
 
-// hashFile returns the hex SHA-256 of a file's bytes.
-func hashFile(path string) (string, error) {
+// readerDigest returns the hex SHA-256 that r computed of the whole file
+// it read, or "" when r is nil, was not opened with capture.WithSHA256 or
+// did not read the file to its end.
+func readerDigest(r *capture.Reader) string {
+	if r == nil {
+		return ""
+	}
+	sum, ok := r.SHA256()
+	if !ok {
+		return ""
+	}
+	return hex.EncodeToString(sum[:])
+}
+
+// digestOrHash returns digest, or when it is "" the hex SHA-256 of the
+// file read again (as before the digest was computed while scanning), or
+// "" when the file cannot be read.
+func digestOrHash(digest, path string) string {
+	if digest != "" {
+		return digest
+	}
+	h, err := hashFile(path)
+	if err != nil {
+		return ""
+	}
+	return h
+}
+
+// hashFile returns the hex SHA-256 of a file's bytes, reading the whole
+// file. A variable so that tests can count the reads.
+var hashFile = sha256File
+
+// sha256File returns the hex SHA-256 of a file's bytes.
+func sha256File(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

@@ -1,0 +1,349 @@
+package engine
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
+)
+
+// TestColdTableAgainstMap drives the index through random inserts,
+// removals, promotions and full-domain adds and drops, and checks every
+// name against a plain map after each step.
+func TestColdTableAgainstMap(t *testing.T) {
+	e := New(Config{})
+	rng := rand.New(rand.NewPCG(1, 2))
+	type where struct {
+		hot *domain
+		id  uint32
+	}
+	model := map[string]where{}
+	var names []string
+	check := func(step int) {
+		t.Helper()
+		if e.cold.entries() != len(model) {
+			t.Fatalf("step %d: %d entries, model %d", step, e.cold.entries(), len(model))
+		}
+		for _, n := range names {
+			w, ok := model[n]
+			v := e.cold.lookup(e.cold.hash([]byte(n)), []byte(n))
+			switch {
+			case !ok && v != 0:
+				t.Fatalf("step %d: %s found after removal", step, n)
+			case ok && w.hot != nil && (v&hotBit == 0 || e.cold.hot[v&^hotBit-1] != w.hot):
+				t.Fatalf("step %d: hot %s: entry %x", step, n, v)
+			case ok && w.hot == nil && (v == 0 || v&hotBit != 0 || e.cold.at(int(v-1)).id != w.id ||
+				string(e.cold.name(e.cold.at(int(v-1)))) != n):
+				t.Fatalf("step %d: cold %s: entry %x", step, n, v)
+			}
+		}
+	}
+	for step := range 4000 {
+		switch op := rng.IntN(10); {
+		case op < 5: // a new cold domain
+			n := fmt.Sprintf("d%d.example", len(names))
+			names = append(names, n)
+			e.nextID++
+			e.cold.insert(e.cold.hash([]byte(n)), []byte(n), e.nextID, 1)
+			model[n] = where{id: e.nextID}
+		case op < 7 && e.cold.n > 0: // evict or remove a cold one
+			i := rng.IntN(e.cold.n)
+			delete(model, string(e.cold.name(e.cold.at(i))))
+			e.cold.remove(i)
+		case op < 8 && e.cold.n > 0: // promote
+			i := rng.IntN(e.cold.n)
+			d := e.promote(i)
+			model[d.name] = where{hot: d}
+		case op < 9: // a full domain made directly
+			n := fmt.Sprintf("h%d.example", len(names))
+			names = append(names, n)
+			d := e.newDomain(n, 1)
+			model[n] = where{hot: d}
+		default: // drop a full one
+			for n, w := range model {
+				if w.hot != nil {
+					e.cold.dropHot(w.hot)
+					delete(e.domains, n)
+					delete(model, n)
+					break
+				}
+			}
+		}
+		if step%97 == 0 {
+			check(step)
+		}
+	}
+	check(-1)
+	if e.cold.n < 500 || len(e.cold.hot)-len(e.cold.hotFree) < 100 {
+		t.Fatalf("%d cold, %d hot: test too weak", e.cold.n, len(e.cold.hot)-len(e.cold.hotFree))
+	}
+	var names2 int
+	for i := 0; i < e.cold.n; i++ {
+		names2 += int(e.cold.at(i).nameLen)
+	}
+	if len(e.cold.names)-e.cold.dead != names2 {
+		t.Fatalf("name arena: %d bytes, %d dead, %d live", len(e.cold.names), e.cold.dead, names2)
+	}
+}
+
+// coldObs is a query or response for one name from one client.
+func coldObs(f *feeder, name string, at int64, client string, qtype uint16, response bool) Observation {
+	var lens []uint8
+	start := 0
+	for i := 0; i <= len(name); i++ {
+		if i == len(name) || name[i] == '.' {
+			lens = append(lens, uint8(i-start))
+			start = i + 1
+		}
+	}
+	lower, reg := f.split.Split([]byte(name), lens)
+	return Observation{Time: at, Client: netip.MustParseAddr(client), Server: netip.MustParseAddr("192.0.2.53"),
+		Response: response, QType: qtype, Name: lower, Labels: lens, RegStart: reg, Size: 40, AnswerData: 16}
+}
+
+// TestColdDomainPromotedWithItsCounters: three word-like names stay cold;
+// the fourth promotes the domain, which keeps every counter.
+func TestColdDomainPromotedWithItsCounters(t *testing.T) {
+	f := newFeeder(Config{})
+	at := t0.UnixNano()
+	for i, host := range []string{"www", "mail", "www", "api", "www"} {
+		for _, resp := range []bool{false, true} {
+			o := coldObs(f, host+".example.org", at+int64(i)*int64(time.Second), "10.0.0.1", tA, resp)
+			if resp {
+				o.RCode = 3
+			}
+			f.e.Observe(&o)
+		}
+	}
+	o := coldObs(f, "www.example.org", at+5*int64(time.Second), "10.0.0.2", 28, false)
+	f.e.Observe(&o)
+	if st := f.e.Stats(); st.ColdDomains != 1 || st.Domains != 1 || st.Promotions != 0 {
+		t.Fatalf("after three names: %+v", st)
+	}
+	if got := f.e.AllFeatures(0)["example.org"]; got.Queries != 6 || got.Responses != 5 || got.Unique != 3 || got.Clients != 2 {
+		t.Fatalf("cold features %+v", got)
+	}
+	o = coldObs(f, "cdn.example.org", at+6*int64(time.Second), "10.0.0.1", tA, false)
+	id := f.e.Observe(&o)
+	if st := f.e.Stats(); st.ColdDomains != 0 || st.Domains != 1 || st.Promotions != 1 {
+		t.Fatalf("after the fourth name: %+v", st)
+	}
+	d := f.e.domains["example.org"]
+	if d == nil || d.id != id || d.id != 1 {
+		t.Fatalf("promoted domain %+v, id %d", d, id)
+	}
+	if d.queries != 7 || d.responses != 5 || d.nxdomain != 5 || d.unique != 4 || d.names.n != 4 ||
+		d.qtypes[qtA] != 6 || d.qtypes[qtAAAA] != 1 || d.sizes != 12*40 || d.answerData != 5*16 ||
+		d.first != at || d.last != at+6*int64(time.Second) || d.uniqueBytes != 3+4+3+3 || d.maxLabel != 4 {
+		t.Fatalf("promoted counters: %+v", *d)
+	}
+	c1, c2 := d.clients[netip.MustParseAddr("10.0.0.1")], d.clients[netip.MustParseAddr("10.0.0.2")]
+	if c1 == nil || c2 == nil || c1.queries != 6 || c1.responses != 5 || c2.queries != 1 || c2.responses != 0 || c1.unique != 4 {
+		t.Fatalf("clients %+v %+v", c1, c2)
+	}
+	// A name seen while cold is not new again.
+	o = coldObs(f, "mail.example.org", at+7*int64(time.Second), "10.0.0.1", tA, false)
+	f.e.Observe(&o)
+	if d.unique != 4 {
+		t.Fatalf("a cold name counted twice: %d", d.unique)
+	}
+}
+
+// TestColdPromotesOnEvidence: anything a verdict may use sends a domain to
+// the full state at once.
+func TestColdPromotesOnEvidence(t *testing.T) {
+	cases := []struct {
+		name string
+		mod  func(o *Observation)
+		host string
+	}{
+		{"flagged", func(o *Observation) { o.Flagged = true }, "www"},
+		{"tool", func(o *Observation) {
+			o.Match = fingerprint.Match{Tool: fingerprint.Iodine, Strength: fingerprint.Weak}
+		}, "www"},
+		{"TXT", func(o *Observation) { o.QType = tTXT }, "www"},
+		{"off port", func(o *Observation) { o.OffPort, o.ServerPort = true, 5353 }, "www"},
+		{"second file", func(o *Observation) { o.File = 1 }, "www"},
+		{"third client", func(o *Observation) { o.Client = netip.MustParseAddr("10.0.0.3") }, "www"},
+		{"long label", nil, "abcdefghijklmnopq"},
+		{"data-like label", nil, "xq7kzv9wpt"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFeeder(Config{})
+			for i, c := range []string{"10.0.0.1", "10.0.0.2"} {
+				o := coldObs(f, "www.example.org", t0.UnixNano()+int64(i), c, tA, false)
+				f.e.Observe(&o)
+			}
+			if st := f.e.Stats(); st.ColdDomains != 1 {
+				t.Fatalf("not cold: %+v", st)
+			}
+			o := coldObs(f, tc.host+".example.org", t0.UnixNano()+5, "10.0.0.1", tA, false)
+			if tc.mod != nil {
+				tc.mod(&o)
+			}
+			f.e.Observe(&o)
+			if st := f.e.Stats(); st.ColdDomains != 0 || st.Promotions != 1 || f.e.domains["example.org"].queries != 3 {
+				t.Fatalf("not promoted: %+v", st)
+			}
+		})
+	}
+}
+
+// TestColdObserveAllocatesNothing: a known cold domain costs no allocation.
+func TestColdObserveAllocatesNothing(t *testing.T) {
+	f := newFeeder(Config{})
+	q := coldObs(f, "www.example.org", t0.UnixNano(), "10.0.0.1", tA, false)
+	r := coldObs(f, "www.example.org", t0.UnixNano(), "10.0.0.1", tA, true)
+	f.e.Observe(&q)
+	allocs := testing.AllocsPerRun(1000, func() {
+		q.Time += 1000
+		r.Time = q.Time
+		f.e.Observe(&q)
+		f.e.Observe(&r)
+	})
+	if allocs != 0 || f.e.Stats().ColdDomains != 1 {
+		t.Fatalf("%v allocations per lookup; %+v", allocs, f.e.Stats())
+	}
+}
+
+// TestColdEvictionSparesTheActive: under a flood of one-lookup domains, a
+// domain looked up between them survives CLOCK.
+func TestColdEvictionSparesTheActive(t *testing.T) {
+	f := newFeeder(Config{MaxMemory: 1 << 20})
+	at := t0.UnixNano()
+	var keepID uint32
+	for i := range 50000 {
+		o := coldObs(f, fmt.Sprintf("www.flood%d.example", i), at, "10.0.0.9", tA, false)
+		f.e.Observe(&o)
+		if i%200 == 0 {
+			k := coldObs(f, "www.keep.example", at, "10.0.0.1", tA, false)
+			id := f.e.Observe(&k)
+			if keepID == 0 {
+				keepID = id
+			}
+			if id != keepID {
+				t.Fatalf("lookup %d: the active cold domain was evicted", i)
+			}
+		}
+		if f.e.memory() > f.e.cfg.MaxMemory {
+			t.Fatalf("memory %d over the cap", f.e.memory())
+		}
+	}
+	st := f.e.Stats()
+	if st.Evictions < 40000 || st.ColdDomains < 5000 {
+		t.Fatalf("stats %+v", st)
+	}
+	if f.e.DomainID("keep.example") != keepID || keepID == 0 {
+		t.Fatal("the active cold domain was evicted")
+	}
+	// One-lookup domains leave oldest first: the newest are all there.
+	if f.e.DomainID("flood0.example") != 0 {
+		t.Fatal("the oldest one-lookup domain is still there")
+	}
+	for i := 49000; i < 50000; i++ {
+		if f.e.DomainID(fmt.Sprintf("flood%d.example", i)) == 0 {
+			t.Fatalf("flood%d.example, among the newest, was evicted", i)
+		}
+	}
+}
+
+// TestTopDomainsMatchesSort compares the bounded selection with sorting
+// every domain, full and cold.
+func TestTopDomainsMatchesSort(t *testing.T) {
+	f := newFeeder(Config{})
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 3000 {
+		dom := fmt.Sprintf("d%d.example", rng.IntN(400))
+		host := []string{"www", "a", "b", "c", "d", "e"}[rng.IntN(6)]
+		o := coldObs(f, host+"."+dom, t0.UnixNano()+int64(i), "10.0.0.1", tA, rng.IntN(3) == 0)
+		f.e.Observe(&o)
+	}
+	if st := f.e.Stats(); st.ColdDomains < 50 || st.Domains-st.ColdDomains < 50 {
+		t.Fatalf("test too weak: %+v", st)
+	}
+	var all []Volume
+	for _, d := range f.e.domains {
+		all = append(all, Volume{Domain: d.name, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique, Clients: len(d.clients)})
+	}
+	for i := 0; i < f.e.cold.n; i++ {
+		c := f.e.cold.at(i)
+		all = append(all, Volume{Domain: string(f.e.cold.name(c)), Queries: uint64(c.queries), Responses: uint64(c.responses),
+			UniqueNames: uint64(c.nSubs), Clients: 1})
+	}
+	oracle := func(key func(v Volume) uint64, n int) []Volume {
+		s := slices.Clone(all)
+		sort.Slice(s, func(i, j int) bool {
+			if key(s[i]) != key(s[j]) {
+				return key(s[i]) > key(s[j])
+			}
+			return s[i].Domain < s[j].Domain
+		})
+		return s[:min(n, len(s))]
+	}
+	for _, n := range []int{1, 10, 57, 1000} {
+		q, u := f.e.TopDomains(n)
+		if want := oracle(func(v Volume) uint64 { return max(v.Queries, v.Responses) }, n); !slices.Equal(q, want) {
+			t.Fatalf("n=%d by queries:\n%v\nwant\n%v", n, q, want)
+		}
+		if want := oracle(func(v Volume) uint64 { return v.UniqueNames }, n); !slices.Equal(u, want) {
+			t.Fatalf("n=%d by names:\n%v\nwant\n%v", n, u, want)
+		}
+	}
+}
+
+// TestInternedClientsCompact: compaction keeps every cold record's
+// clients and drops the addresses no record refers to.
+func TestInternedClientsCompact(t *testing.T) {
+	f := newFeeder(Config{})
+	for i := range 300 {
+		o := coldObs(f, fmt.Sprintf("www.d%d.example", i), t0.UnixNano(), fmt.Sprintf("10.0.%d.%d", i/200, i%200+1), tA, false)
+		f.e.Observe(&o)
+	}
+	for i := 0; i < f.e.cold.n; i += 2 {
+		f.e.cold.remove(i)
+	}
+	clients := func() map[string]netip.Addr {
+		m := map[string]netip.Addr{}
+		for i := 0; i < f.e.cold.n; i++ {
+			c := f.e.cold.at(i)
+			m[string(f.e.cold.name(c))] = f.e.internedAddrs[c.clients[0].idx-1]
+		}
+		return m
+	}
+	before := clients()
+	mem := f.e.mem
+	if !f.e.compactInterned() {
+		t.Fatal("no room")
+	}
+	after := clients()
+	if len(before) != f.e.cold.n || !sameClients(before, after) {
+		t.Fatal("compaction changed a client")
+	}
+	if len(f.e.internedAddrs) != f.e.cold.n || len(f.e.interned) != f.e.cold.n ||
+		f.e.mem != mem-memInterned*int64(300-f.e.cold.n) {
+		t.Fatalf("%d interned for %d records; memory %d -> %d", len(f.e.internedAddrs), f.e.cold.n, mem, f.e.mem)
+	}
+	for a, i := range f.e.interned {
+		if f.e.internedAddrs[i] != a {
+			t.Fatal("interned map and slice disagree")
+		}
+	}
+}
+
+func sameClients(a, b map[string]netip.Addr) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

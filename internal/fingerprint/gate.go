@@ -1,0 +1,90 @@
+package fingerprint
+
+// gate holds what one pass over the first label tells about which
+// matchers can match at all. Each method is a necessary condition of its
+// matcher returning a match, read off that matcher's first checks: when a
+// method returns false the matcher would return the zero Match, so
+// Classify skips it. gate_test.go checks every method against its matcher.
+type gate struct {
+	n     int    // labels in Sub (at least 1)
+	l0    []byte // the first label
+	and   uint16 // classes every byte of l0 is in
+	or    uint16 // classes some byte of l0 is in
+	qtype uint16 // m.QType
+	resp  bool   // m.Response
+}
+
+// newGate summarises v's first label; v.n must be at least 1.
+func newGate(v *view, m *Message) gate {
+	g := gate{n: v.n, l0: v.label(0), and: ^uint16(0), qtype: m.QType, resp: m.Response}
+	for _, c := range g.l0 {
+		cl := classTab[c]
+		g.and &= cl
+		g.or |= cl
+	}
+	return g
+}
+
+// runs reports whether a data run starting at the first label can go on
+// past it: the run functions continue only after a label of exactly size
+// characters, so otherwise the run is the first label alone.
+func (g *gate) runs(size int) bool { return len(g.l0) == size }
+
+// dnscat2: the first label is "dnscat", or a hex run of at least 10
+// characters starts there (a run of one label is that label).
+func (g *gate) dnscat2() bool {
+	if g.and&cHex == 0 {
+		return equalFold(g.l0, "dnscat")
+	}
+	return len(g.l0) >= 10 || g.runs(dnscat2Label)
+}
+
+// dns2tcp: a base64 run with an upper-case letter starts at the first
+// label.
+func (g *gate) dns2tcp() bool {
+	return g.and&cB64 != 0 && (g.or&cUpper != 0 || g.runs(dns2tcpLabel))
+}
+
+// ozyman: the "<n>-<n>.id-<n>.up|down" labels need three labels.
+func (g *gate) ozyman() bool { return g.n >= 3 }
+
+// dnsexfil: "init.<...>", or a decimal chunk number (at most 9 digits)
+// in a TXT query, both followed by another label.
+func (g *gate) dnsexfil() bool {
+	if g.n < 2 {
+		return false
+	}
+	if equalFold(g.l0, "init") {
+		return true
+	}
+	return g.qtype == typeTXT && g.and&cDigit != 0 && len(g.l0) <= 9
+}
+
+// dnstt: TXT queries only.
+func (g *gate) dnstt() bool { return g.qtype == typeTXT }
+
+// cobalt: the stager and the task and upload prefixes need two labels;
+// the idle check-in is a decimal first label of an A response.
+func (g *gate) cobalt() bool {
+	return g.n >= 2 || (g.resp && g.qtype == typeA && g.and&cDigit != 0 && len(g.l0) <= 10)
+}
+
+// sliver: an A or TXT query whose first label starts a Sliver base32 run
+// of a length base32 can have, or a base58 run of at least 8 characters
+// with both letter cases.
+func (g *gate) sliver() bool {
+	if g.qtype != typeA && g.qtype != typeTXT {
+		return false
+	}
+	if g.runs(sliverLabel) {
+		return g.and&(cSliver32|cSliver58) != 0
+	}
+	if g.and&cSliver32 != 0 {
+		switch len(g.l0) % 8 {
+		case 1, 3, 6: // decode32 rejects these lengths
+		default:
+			return true
+		}
+	}
+	return g.and&cSliver58 != 0 && len(g.l0) >= 8 && g.or&cUpper != 0 && g.or&cLower != 0
+}
