@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 
 	"github.com/dnsieve/dnsieve/internal/config"
+	"github.com/dnsieve/dnsieve/internal/engine"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -88,8 +89,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // setMemoryLimit gives the Go runtime a soft memory limit derived from the
-// engine's cap (1.5 times the cap plus 256 MiB for buffers and the rest),
-// so that garbage does not pile up beyond what the cap promises. GOMEMLIMIT
+// engine's cap (the cap plus 80 MiB for batches, caches and the rest), so
+// that garbage does not pile up beyond what the cap promises. GOMEMLIMIT
 // in the environment takes precedence.
 func setMemoryLimit(cfg config.Config) {
 	if os.Getenv("GOMEMLIMIT") != "" {
@@ -97,9 +98,9 @@ func setMemoryLimit(cfg config.Config) {
 	}
 	mem := cfg.Engine.MaxMemory
 	if mem <= 0 {
-		mem = 512 << 20
+		mem = engine.DefaultMaxMemory
 	}
-	debug.SetMemoryLimit(mem*3/2 + 256<<20)
+	debug.SetMemoryLimit(mem + 80<<20)
 }
 
 // setUsage makes fl's usage print text, the flags, then examples.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"syscall"
@@ -47,11 +48,11 @@ Examples:
 
 // scanFlags are the flags of `dnsieve scan`.
 type scanFlags struct {
-	output, configFile, allowlist, ports, cpuProfile, model string
-	quiet, recursive, noAllowlist, ignoreParsed             bool
-	renameParsed, noProgress, checksOnly                    bool
-	workers, maxLabel, minHex                               int
-	maxEntropy                                              float64
+	output, configFile, allowlist, ports, cpuProfile, memProfile, model string
+	quiet, recursive, noAllowlist, ignoreParsed                         bool
+	renameParsed, noProgress, checksOnly                                bool
+	workers, maxLabel, minHex                                           int
+	maxEntropy                                                          float64
 }
 
 func runScan(args []string, stdout, stderr io.Writer) int {
@@ -84,6 +85,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress bar even on a terminal")
 	fl.BoolVar(&f.checksOnly, "checks-only", false, "turn the behavioural engine off: out.csv holds only the per-message checks, at their own levels (the old tool's output)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE`")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to `FILE` once every capture is scanned (the engine's state at its largest)")
 	fl.StringVar(&f.model, "model", "", "how verdicts are decided: `MODEL` builtin (the learned model, default), rules (hand-set points) or a model file from dnsieve train")
 	fl.Usage = func() {
 		fmt.Fprint(fl.Output(), scanUsage)
@@ -144,6 +146,15 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		Terminal: terminal,
 		Quiet:    f.quiet,
 		Version:  version,
+		HeapProfile: func() {
+			if f.memProfile == "" {
+				return
+			}
+			runtime.GC() // up-to-date live heap
+			if err := writeHeapProfile(f.memProfile); err != nil {
+				fmt.Fprintln(stderr, "dnsieve scan:", err)
+			}
+		},
 	})
 	if errors.Is(err, scan.ErrNoInput) {
 		fmt.Fprintln(stderr, "dnsieve scan:", err)
@@ -270,4 +281,17 @@ func applyScanFlags(cfg *config.Config, fl *flag.FlagSet, f *scanFlags) error {
 		return errors.New("--workers must be >= 0")
 	}
 	return nil
+}
+
+// writeHeapProfile writes the live heap profile to path.
+func writeHeapProfile(path string) error {
+	pf, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("heap").WriteTo(pf, 0); err != nil {
+		pf.Close()
+		return err
+	}
+	return pf.Close()
 }

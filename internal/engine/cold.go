@@ -24,9 +24,9 @@ import (
 // It is promoted to the full state the first time a message shows
 // something a cold record cannot hold or that matters to a verdict: a
 // further distinct subdomain, a data-like or flagged name, a recognised
-// protocol, a query type other than A, AAAA, PTR and HTTPS, an off-port
-// message, a third client, a second capture file, or a counter near its
-// width. The promoted domain keeps its ID and every counter; what it does
+// protocol, an off-port message, a second capture file, or a counter near
+// its width. Clients beyond the first two are counted by message, as the
+// full state counts clients beyond its cap. The promoted domain keeps its ID and every counter; what it does
 // not get back is what a cold record never kept: the text of its first
 // (at most coldSubs, word-like) subdomains for the information estimate,
 // the timing of individual queries before promotion (gap statistics and
@@ -68,7 +68,8 @@ type coldDomain struct {
 	ngramSum           int32
 	ngramN             uint16
 	subBytes           uint16 // bytes of the distinct subdomains that are not IP-shaped
-	qtypes             [4]uint16
+	qtypes             [numQTypeClasses]uint16
+	moreClients        uint16 // messages of clients beyond the two tracked
 	nxdomain           uint16
 	otherError         uint16
 	mixedCase          uint16
@@ -80,10 +81,6 @@ type coldDomain struct {
 	maxLabel           uint8
 	ref                bool // CLOCK: seen again since the hand last passed
 }
-
-// coldQTypes are the query type classes a cold record counts, in the
-// order of coldDomain.qtypes.
-var coldQTypes = [4]int{qtA, qtAAAA, qtPTR, qtHTTPS}
 
 // coldRecordBytes is a cold domain's memory: the record and its share of
 // the index (kept at most half full); the name is added to it.
@@ -386,18 +383,14 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 	}
 	qt := -1
 	if !o.Response {
-		class := qtypeClass(o.QType)
-		for i, k := range coldQTypes {
-			if k == class {
-				qt = i
-			}
-		}
-		if qt < 0 || c.qtypes[qt] == math.MaxUint16 {
+		qt = qtypeClass(o.QType)
+		if c.qtypes[qt] == math.MaxUint16 {
 			return false
 		}
 	}
 
-	// The client: one of the two slots, or a free one.
+	// The client: one of the two slots, a free one, or counted with the
+	// others.
 	slot := -1
 	var ci uint32
 	if o.Client.IsValid() {
@@ -416,15 +409,15 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 					break
 				}
 			}
-			if slot < 0 {
-				return false
-			}
 		}
 		ci = i
-		if !ok {
+		if slot >= 0 && !ok {
 			if ci, ok = e.clientIndex(o.Client); !ok {
-				return false
+				slot = -1
 			}
+		}
+		if slot < 0 && c.moreClients == math.MaxUint16 {
+			return false
 		}
 	}
 
@@ -487,6 +480,8 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 	}
 	if slot >= 0 {
 		c.clients[slot].idx = ci + 1
+	} else if o.Client.IsValid() {
+		c.moreClients++
 	}
 	if o.Response {
 		c.responses++
@@ -539,9 +534,10 @@ func (e *Engine) coldDomainState(c *coldDomain) *domain {
 	for _, h := range c.subs[:c.nSubs] {
 		d.names.add(h)
 	}
-	for i, k := range coldQTypes {
-		d.qtypes[k] = uint64(c.qtypes[i])
+	for k, n := range c.qtypes {
+		d.qtypes[k] = uint64(n)
 	}
+	d.otherClients = uint64(c.moreClients)
 	if c.queries+c.responses > 0 {
 		d.files = []int{int(c.file)}
 	}

@@ -122,10 +122,12 @@ func TestColdDomainPromotedWithItsCounters(t *testing.T) {
 	}
 	o := coldObs(f, "www.example.org", at+5*int64(time.Second), "10.0.0.2", 28, false)
 	f.e.Observe(&o)
+	o = coldObs(f, "www.example.org", at+5*int64(time.Second), "10.0.0.3", tTXT, false) // a third client
+	f.e.Observe(&o)
 	if st := f.e.Stats(); st.ColdDomains != 1 || st.Domains != 1 || st.Promotions != 0 {
 		t.Fatalf("after three names: %+v", st)
 	}
-	if got := f.e.AllFeatures(0)["example.org"]; got.Queries != 6 || got.Responses != 5 || got.Unique != 3 || got.Clients != 2 {
+	if got := f.e.AllFeatures(0)["example.org"]; got.Queries != 7 || got.Responses != 5 || got.Unique != 3 || got.Clients != 3 {
 		t.Fatalf("cold features %+v", got)
 	}
 	o = coldObs(f, "cdn.example.org", at+6*int64(time.Second), "10.0.0.1", tA, false)
@@ -137,8 +139,8 @@ func TestColdDomainPromotedWithItsCounters(t *testing.T) {
 	if d == nil || d.id != id || d.id != 1 {
 		t.Fatalf("promoted domain %+v, id %d", d, id)
 	}
-	if d.queries != 7 || d.responses != 5 || d.nxdomain != 5 || d.unique != 4 || d.names.n != 4 ||
-		d.qtypes[qtA] != 6 || d.qtypes[qtAAAA] != 1 || d.sizes != 12*40 || d.answerData != 5*16 ||
+	if d.queries != 8 || d.responses != 5 || d.nxdomain != 5 || d.unique != 4 || d.names.n != 4 ||
+		d.qtypes[qtA] != 6 || d.qtypes[qtAAAA] != 1 || d.qtypes[qtTXT] != 1 || d.otherClients != 1 || d.sizes != 13*40 || d.answerData != 5*16 ||
 		d.first != at || d.last != at+6*int64(time.Second) || d.uniqueBytes != 3+4+3+3 || d.maxLabel != 4 {
 		t.Fatalf("promoted counters: %+v", *d)
 	}
@@ -166,10 +168,8 @@ func TestColdPromotesOnEvidence(t *testing.T) {
 		{"tool", func(o *Observation) {
 			o.Match = fingerprint.Match{Tool: fingerprint.Iodine, Strength: fingerprint.Weak}
 		}, "www"},
-		{"TXT", func(o *Observation) { o.QType = tTXT }, "www"},
 		{"off port", func(o *Observation) { o.OffPort, o.ServerPort = true, 5353 }, "www"},
 		{"second file", func(o *Observation) { o.File = 1 }, "www"},
-		{"third client", func(o *Observation) { o.Client = netip.MustParseAddr("10.0.0.3") }, "www"},
 		{"long label", nil, "abcdefghijklmnopq"},
 		{"data-like label", nil, "xq7kzv9wpt"},
 	}
@@ -346,4 +346,28 @@ func sameClients(a, b map[string]netip.Addr) bool {
 		}
 	}
 	return true
+}
+
+// TestQuietDomainsTrackFewClients: an ordinary domain tracks quietClients
+// clients one by one and counts the rest together, until a flagged name
+// makes every client worth tracking.
+func TestQuietDomainsTrackFewClients(t *testing.T) {
+	f := newFeeder(Config{})
+	at := t0.UnixNano()
+	for i := range 10 {
+		o := coldObs(f, fmt.Sprintf("h%d.example.org", i%5), at+int64(i), fmt.Sprintf("10.0.0.%d", i+1), tA, false)
+		f.e.Observe(&o)
+	}
+	d := f.e.domains["example.org"]
+	if d == nil || len(d.clients) != quietClients || d.otherClients != 10-quietClients {
+		t.Fatalf("quiet domain: %d clients, %d other", len(d.clients), d.otherClients)
+	}
+	o := coldObs(f, "h0.example.org", at+20, "10.0.1.1", tA, false)
+	o.Flagged = true
+	f.e.Observe(&o)
+	o = coldObs(f, "h1.example.org", at+21, "10.0.1.2", tA, false)
+	f.e.Observe(&o)
+	if len(d.clients) != quietClients+2 || d.clients[netip.MustParseAddr("10.0.1.2")] == nil {
+		t.Fatalf("after a flagged name: %d clients", len(d.clients))
+	}
 }

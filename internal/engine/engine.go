@@ -13,11 +13,16 @@ import (
 	"github.com/dnsieve/dnsieve/internal/ngram"
 )
 
+// DefaultMaxMemory is the engine's default memory cap: with the compact
+// tier it holds about 250,000 domains at once, and a whole dnsieve process
+// stays near 256 MB (BENCHMARKS.md).
+const DefaultMaxMemory = 160 << 20
+
 // Config bounds and tunes the engine.
 type Config struct {
 	// MaxMemory caps the engine's estimate of its own state in bytes
-	// (default 512 MiB). Beyond it the least recently seen domains are
-	// evicted.
+	// (default DefaultMaxMemory). Beyond it the least recently seen
+	// domains are evicted: compact-tier ones first (cold.go).
 	MaxMemory int64
 	// Window is the length of the tumbling packet-time windows in which
 	// rates are measured (default 10 minutes).
@@ -35,7 +40,7 @@ type Config struct {
 
 func (c *Config) defaults() {
 	if c.MaxMemory <= 0 {
-		c.MaxMemory = 512 << 20
+		c.MaxMemory = DefaultMaxMemory
 	}
 	if c.Window <= 0 {
 		c.Window = 10 * time.Minute
@@ -487,13 +492,28 @@ func (d *domain) seen(t int64, file int) {
 	}
 }
 
+// quietClients is how many clients a domain tracks one by one until it
+// shows data-like or flagged names, raw tunnel packets or off-port DNS:
+// popular ordinary domains are asked by hundreds of clients, and a
+// client's state costs about 300 bytes. The messages of the others are
+// counted together, as beyond MaxClientsPerDomain.
+const quietClients = 4
+
+// clientCap is how many clients d tracks one by one now.
+func (d *domain) clientCap(e *Engine) int {
+	if d.dataNames > 0 || d.flagged > 0 || d.raw > 0 || d.offPort > 0 {
+		return e.cfg.MaxClientsPerDomain
+	}
+	return min(quietClients, e.cfg.MaxClientsPerDomain)
+}
+
 func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 	if !a.IsValid() {
 		return nil
 	}
 	c := d.clients[a]
 	if c == nil {
-		if len(d.clients) >= e.cfg.MaxClientsPerDomain {
+		if len(d.clients) >= d.clientCap(e) {
 			d.otherClients++
 			return nil
 		}

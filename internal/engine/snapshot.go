@@ -1769,8 +1769,10 @@ func (e *Engine) coldRecord(p *enc, c *coldDomain) {
 	for _, v := range [...]uint32{c.queries, c.responses, c.sizes, c.answerData, c.ednsData, c.file} {
 		p.u(uint64(v))
 	}
-	for _, v := range [...]uint16{c.ngramN, c.subBytes, c.qtypes[0], c.qtypes[1], c.qtypes[2], c.qtypes[3],
-		c.nxdomain, c.otherError, c.mixedCase, c.estimated} {
+	for _, v := range [...]uint16{c.ngramN, c.subBytes, c.nxdomain, c.otherError, c.mixedCase, c.estimated, c.moreClients} {
+		p.u(uint64(v))
+	}
+	for _, v := range c.qtypes {
 		p.u(uint64(v))
 	}
 	p.i(int64(c.ngramSum))
@@ -1816,9 +1818,11 @@ func decodeCold(r *dec, c *coldDomain, nInterned int) (name []byte) {
 		*v = uint32(r.max(math.MaxUint32/2, "cold counter"))
 	}
 	c.file = r.u32("file")
-	for _, v := range [...]*uint16{&c.ngramN, &c.subBytes, &c.qtypes[0], &c.qtypes[1], &c.qtypes[2], &c.qtypes[3],
-		&c.nxdomain, &c.otherError, &c.mixedCase, &c.estimated} {
+	for _, v := range [...]*uint16{&c.ngramN, &c.subBytes, &c.nxdomain, &c.otherError, &c.mixedCase, &c.estimated, &c.moreClients} {
 		*v = uint16(r.max(math.MaxUint16, "cold counter"))
+	}
+	for i := range c.qtypes {
+		c.qtypes[i] = uint16(r.max(math.MaxUint16, "query type count"))
 	}
 	if sum := r.i(); sum < math.MinInt32 || sum > 0 {
 		r.fail("n-gram sum %d out of range", sum)

@@ -1275,7 +1275,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[Stats](): {"Domains", "ColdDomains", "MemoryBytes", "Evictions", "Promotions", "EvictedActive", "Messages", "RawMessages",
 			"CompressedRuns"},
 		reflect.TypeFor[coldDomain](): {"key", "first", "last", "subs", "id", "nameOff", "queries", "responses", "sizes",
-			"answerData", "ednsData", "file", "ngramSum", "ngramN", "subBytes", "qtypes", "nxdomain", "otherError",
+			"answerData", "ednsData", "file", "ngramSum", "ngramN", "subBytes", "qtypes", "moreClients", "nxdomain", "otherError",
 			"mixedCase", "estimated", "clients", "nameLen", "nSubs", "ipShaped", "maxLabel", "ref"},
 		reflect.TypeFor[coldTable](): {"seed", "slab", "n", "index", "names", "dead", "hand", "mem", "hot", "hotFree"},
 	}

@@ -13,7 +13,7 @@ const maxKeyLabels = 6
 
 // DefaultCacheSize is the number of suffixes a Splitter remembers before
 // it starts over.
-const DefaultCacheSize = 1 << 20
+const DefaultCacheSize = 1 << 16
 
 // Splitter finds registered domains. It is not safe for concurrent use:
 // give each goroutine its own.

@@ -218,7 +218,7 @@ func engineMemory(cfg config.Config) int64 {
 	if cfg.Engine.MaxMemory > 0 {
 		return cfg.Engine.MaxMemory
 	}
-	return 512 << 20
+	return engine.DefaultMaxMemory
 }
 
 // writeReport writes report.html.

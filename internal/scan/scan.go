@@ -51,6 +51,10 @@ type Options struct {
 	ProgressEvery time.Duration
 	// Version is written to stats.json.
 	Version string
+	// HeapProfile, when set, is called once every capture has been
+	// scanned, while the engine still holds its state (the run's largest
+	// heap), to write a heap profile.
+	HeapProfile func()
 }
 
 // Summary is what a run did.
@@ -241,6 +245,9 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 
 	// Verdicts, then every output: nothing computed is lost even if a
 	// later step fails.
+	if opt.HeapProfile != nil {
+		opt.HeapProfile()
+	}
 	findings := eng.Findings()
 	es := eng.Stats()
 	if es.Evictions > 0 {
