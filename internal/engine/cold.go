@@ -84,7 +84,7 @@ type coldDomain struct {
 
 // coldRecordBytes is a cold domain's memory: the record and its share of
 // the index (kept at most half full); the name is added to it.
-const coldRecordBytes = int(unsafe.Sizeof(coldDomain{})) + 8
+const coldRecordBytes = int(unsafe.Sizeof(coldDomain{})) + 16
 
 // coldTable holds the cold domains, a chunked slab of records with their
 // names in one arena, and the index of every domain by name: an
@@ -95,7 +95,7 @@ type coldTable struct {
 	seed  maphash.Seed
 	slab  [][]coldDomain
 	n     int
-	index []uint32
+	index []uint64 // tag<<32 | entry: the tag (the hash's high half) spares looking at records that differ
 	names []byte
 	dead  int // arena bytes of removed names
 	hand  int // CLOCK position in the slab
@@ -107,6 +107,9 @@ type coldTable struct {
 
 // hotBit marks an index entry that refers to a full domain.
 const hotBit = 1 << 31
+
+// tagged returns the index word for entry v of a domain hashed to h.
+func tagged(h uint64, v uint32) uint64 { return h&^0xffffffff | uint64(v) }
 
 func (t *coldTable) at(i int) *coldDomain { return &t.slab[i/coldChunk][i%coldChunk] }
 
@@ -130,11 +133,16 @@ func (t *coldTable) lookup(h uint64, name []byte) uint32 {
 		return 0
 	}
 	mask := uint64(len(t.index) - 1)
+	tag := h &^ 0xffffffff
 	for s := h & mask; ; s = (s + 1) & mask {
-		v := t.index[s]
-		if v == 0 {
+		w := t.index[s]
+		if w == 0 {
 			return 0
 		}
+		if w&^0xffffffff != tag {
+			continue
+		}
+		v := uint32(w)
 		if v&hotBit != 0 {
 			if d := t.hot[v&^hotBit-1]; d.key == h && d.name == string(name) {
 				return v
@@ -208,15 +216,15 @@ func (t *coldTable) place(h uint64, v uint32) {
 	for t.index[s] != 0 {
 		s = (s + 1) & mask
 	}
-	t.index[s] = v
+	t.index[s] = tagged(h, v)
 }
 
 func (t *coldTable) growIndex() {
 	old := t.index
-	t.index = make([]uint32, max(1024, 2*len(old)))
-	for _, v := range old {
-		if v != 0 {
-			t.place(t.keyOf(v), v)
+	t.index = make([]uint64, max(1024, 2*len(old)))
+	for _, w := range old {
+		if w != 0 {
+			t.place(t.keyOf(uint32(w)), uint32(w))
 		}
 	}
 }
@@ -225,7 +233,7 @@ func (t *coldTable) growIndex() {
 func (t *coldTable) slotOf(h uint64, v uint32) uint64 {
 	mask := uint64(len(t.index) - 1)
 	for s := h & mask; ; s = (s + 1) & mask {
-		if t.index[s] == v {
+		if uint32(t.index[s]) == v {
 			return s
 		}
 	}
@@ -236,7 +244,7 @@ func (t *coldTable) slotOf(h uint64, v uint32) uint64 {
 func (t *coldTable) unindex(s uint64) {
 	mask := uint64(len(t.index) - 1)
 	for j := (s + 1) & mask; t.index[j] != 0; j = (j + 1) & mask {
-		home := t.keyOf(t.index[j]) & mask
+		home := t.keyOf(uint32(t.index[j])) & mask
 		if (j-home)&mask >= (j-s)&mask {
 			t.index[s] = t.index[j]
 			s = j
@@ -259,7 +267,8 @@ func (t *coldTable) removeSlab(i int) {
 	t.mem -= int64(coldRecordBytes + int(c.nameLen))
 	last := t.n - 1
 	if i != last {
-		t.index[t.slotOf(t.at(last).key, uint32(last+1))] = uint32(i + 1)
+		k := t.at(last).key
+		t.index[t.slotOf(k, uint32(last+1))] = tagged(k, uint32(i+1))
 		*c = *t.at(last)
 	}
 	*t.at(last) = coldDomain{}
@@ -555,7 +564,10 @@ func (e *Engine) coldDomainState(c *coldDomain) *domain {
 		if d.clients == nil {
 			d.clients = map[netip.Addr]*clientState{}
 		}
-		d.clients[e.internedAddrs[cc.idx-1]] = cs
+		a := e.internedAddrs[cc.idx-1]
+		d.clients[a] = cs
+		d.fewAddrs[d.nFew], d.few[d.nFew] = a, cs
+		d.nFew++
 	}
 	w := int64(e.cfg.Window)
 	span := c.last - c.first
@@ -600,7 +612,7 @@ func (e *Engine) promote(i int) *domain {
 		d.slot = uint32(len(e.cold.hot))
 		e.cold.hot = append(e.cold.hot, d)
 	}
-	e.cold.index[s] = hotBit | (d.slot + 1)
+	e.cold.index[s] = tagged(c.key, hotBit|(d.slot+1))
 	e.cold.removeSlab(i)
 	e.mem += int64(d.mem)
 	e.domains[d.name] = d

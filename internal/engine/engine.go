@@ -151,6 +151,13 @@ type domain struct {
 
 	clients      map[netip.Addr]*clientState
 	otherClients uint64
+	// fewAddrs and few are the first clients added to clients, for
+	// lookups without hashing; map entries are only ever added, so the
+	// pointers stay valid. When they are all of clients, a quiet domain
+	// answers "not tracked" without the map.
+	fewAddrs [quietClients]netip.Addr
+	few      [quietClients]*clientState
+	nFew     int
 
 	files []int
 
@@ -511,7 +518,20 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 	if !a.IsValid() {
 		return nil
 	}
-	c := d.clients[a]
+	var c *clientState
+	for i := range d.nFew {
+		if d.fewAddrs[i] == a {
+			c = d.few[i]
+			break
+		}
+	}
+	if c == nil && d.nFew == len(d.clients) && d.nFew >= d.clientCap(e) {
+		d.otherClients++ // every tracked client is in few: a is not
+		return nil
+	}
+	if c == nil {
+		c = d.clients[a]
+	}
 	if c == nil {
 		if len(d.clients) >= d.clientCap(e) {
 			d.otherClients++
@@ -523,6 +543,10 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 		c = &clientState{first: t, last: t}
 		d.clients[a] = c
 		d.mem += memClient
+		if d.nFew < quietClients && d.nFew == len(d.clients)-1 {
+			d.fewAddrs[d.nFew], d.few[d.nFew] = a, c
+			d.nFew++
+		}
 	}
 	if t > c.last {
 		c.last = t

@@ -155,7 +155,8 @@ func sortedHashes(s *nameSet) []uint64 {
 func normDomain(d *domain) domain {
 	c := *d
 	c.prev, c.next = nil, nil
-	c.key, c.slot = 0, 0 // the index's, per engine
+	c.key, c.slot = 0, 0                                                                    // the index's, per engine
+	c.fewAddrs, c.few, c.nFew = [quietClients]netip.Addr{}, [quietClients]*clientState{}, 0 // a cache
 	c.names = nameSet{}
 	c.pending = nil
 	if len(c.zone) == 0 {
@@ -1262,7 +1263,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[domain](): {"id", "name", "key", "slot", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
-			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "otherClients", "files",
+			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "otherClients", "fewAddrs", "few", "nFew", "files",
 			"zone", "haveZone", "samples", "alertSev", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw"},
