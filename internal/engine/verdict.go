@@ -332,11 +332,16 @@ func verdictOf(score float64, f *Features) (string, Severity) {
 // else the hand-set points. rules are the hand-set rules that held (their
 // texts are evidence either way); why is the Scorer's explanation.
 func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float64, rules []rule, why []string) {
-	score, rules = judge(f)
 	if e.cfg.Scorer != nil {
+		// The rules' texts are only written for a verdict, so judging
+		// ordinary domains allocates nothing.
 		verdict, sev, score, why = e.cfg.Scorer.Verdict(f)
+		if verdict != "" {
+			_, rules = judge(f)
+		}
 		return verdict, sev, score, rules, why
 	}
+	score, rules = judge(f)
 	verdict, sev = verdictOf(score, f)
 	return verdict, sev, score, rules, nil
 }

@@ -274,7 +274,7 @@ func (m *Model) Judge(f *engine.Features) Decision {
 	if !Enough(f) {
 		return d
 	}
-	p, cs := m.Score(f)
+	p := m.Probability(f) // the explanation only for a verdict: no allocation otherwise
 	d.P, d.ModelSeverity = p, m.Severity(p)
 	d.Severity = d.ModelSeverity
 	if (f.ToolStrong >= 3 || f.RawPackets > 0) && d.Severity < engine.SeverityMedium {
@@ -288,6 +288,7 @@ func (m *Model) Judge(f *engine.Features) Decision {
 	default:
 		return d
 	}
+	_, cs := m.Score(f)
 	d.Evidence = append(d.Evidence, fmt.Sprintf("behaviour model: %.1f%% tunnel-like (%s from %.0f%%, %s from %.0f%%)",
 		100*p, engine.SeverityMedium, 100*m.Thresholds.Medium, engine.SeverityHigh, 100*m.Thresholds.High))
 	if d.Fingerprinted {
