@@ -127,24 +127,29 @@ func (w *watcher) scanOnce(ctx context.Context, r *stream.Runner, final bool) {
 		if seen, _ := w.state.Seen(abs, c.fi); seen {
 			continue
 		}
-		if err := w.process(ctx, r, c.path); err != nil {
+		rd, err := w.process(ctx, r, c.path)
+		if err != nil {
 			w.log.Error("capture damaged: analysed up to the damage", "file", c.path, "error", err)
 		}
 		if ctx.Err() != nil {
 			return // interrupted: not recorded, so it is read again next time
 		}
-		w.state.Record(abs, c.fi)
+		// The digest taken while reading; a capture not read to its
+		// end is hashed again.
+		w.state.RecordRead(abs, c.fi, rd)
 		if err := w.state.Save(w.out); err != nil {
 			w.log.Error("saving the state file", "error", err)
 		}
 	}
 }
 
-// process feeds one capture to the runner.
-func (w *watcher) process(ctx context.Context, r *stream.Runner, path string) error {
-	rd, err := capture.Open(path)
+// process feeds one capture to the runner and returns its reader (closed;
+// nil when the capture could not be opened), whose digest the state
+// records.
+func (w *watcher) process(ctx context.Context, r *stream.Runner, path string) (*capture.Reader, error) {
+	rd, err := capture.Open(path, capture.WithSHA256())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer rd.Close()
 	var rec capture.Record
@@ -154,11 +159,11 @@ func (w *watcher) process(ctx context.Context, r *stream.Runner, path string) er
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return err
+			return rd, err
 		}
 		r.Frame(&rec)
 		n++
 	}
 	w.log.Info("capture processed", "file", path, "packets", n)
-	return nil
+	return rd, nil
 }
