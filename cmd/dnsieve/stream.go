@@ -29,7 +29,7 @@ func (f *streamFlags) register(fl *flag.FlagSet) {
 	fl.StringVar(&f.output, "output", "", "write findings.jsonl, domains.csv and the engine state to `DIR` (default: output_dir from the config, else ./output)")
 	fl.StringVar(&f.output, "o", "", "short for --output")
 	fl.StringVar(&f.configFile, "config", "", "read the configuration from `FILE` (default: ./config.ini when present); SIGHUP re-reads it")
-	fl.StringVar(&f.alerts, "alerts", "stdout", "where alerts go: `SPEC` stdout, file:PATH[,MB,KEEP] (rotated), or syslog[:TAG]")
+	fl.StringVar(&f.alerts, "alerts", "stdout", "where alerts go: `SPEC` stdout, file:PATH[,MB,KEEP] (rotated), syslog[:TAG] (local daemon), syslog+udp:HOST:PORT[,TAG], syslog+tcp:HOST:PORT[,TAG] or syslog+unix:PATH[,TAG]")
 	fl.StringVar(&f.metrics, "metrics", "127.0.0.1:9530", "serve Prometheus /metrics and /healthz on `ADDR` (\"off\" disables)")
 	fl.StringVar(&f.state, "state", "", "checkpoint the engine to `FILE` and restore it at start (default: DIR/engine-state.bin)")
 	fl.BoolVar(&f.noState, "no-state", false, "neither restore nor checkpoint the engine")

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/syslog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -220,6 +219,13 @@ func (w *Writer) Finding(f engine.Finding) error {
 		err = w.sink.WriteLine(b)
 	}
 	if err != nil {
+		// Not written: forget it, so that the next report of the same
+		// finding tries again (the sink may be back by then).
+		if seen {
+			w.seen[id] = prev
+		} else {
+			delete(w.seen, id)
+		}
 		w.Errors++
 		return err
 	}
@@ -230,19 +236,32 @@ func (w *Writer) Finding(f engine.Finding) error {
 // Close closes the sink.
 func (w *Writer) Close() error { return w.sink.Close() }
 
-// Open returns the sink named by spec: "stdout", "file:PATH" (rotated at
-// 100 MiB, 5 old files kept; "file:PATH,SIZE_MB,KEEP" to choose), or
-// "syslog" / "syslog:TAG" (the local syslog daemon, facility daemon).
+// Open returns the sink named by spec:
+//
+//   - "stdout" (or "" or "-"): standard output.
+//   - "file:PATH" or "file:PATH,SIZE_MB,KEEP": a file rotated at SIZE_MB
+//     MiB (default 100) keeping KEEP old files (default 5).
+//   - "syslog" or "syslog:TAG": the local syslog daemon (/dev/log).
+//   - "syslog+udp:HOST:PORT[,TAG]": a remote collector over UDP.
+//   - "syslog+tcp:HOST:PORT[,TAG]": a remote collector over TCP, one
+//     record per line.
+//   - "syslog+unix:PATH[,TAG]": a syslog daemon listening on the Unix
+//     datagram socket PATH.
+//
+// Syslog records have facility daemon and severity warning (PRI 28),
+// tag TAG (default "dnsieve"; 1 to 32 letters, digits, '.', '_', '-' or
+// '/') and the alert's JSON as their message. The package README states
+// the exact framing and size limits.
 func Open(spec string, stdout io.Writer) (Sink, error) {
 	switch {
 	case spec == "" || spec == "stdout" || spec == "-":
 		return &streamSink{w: stdout}, nil
-	case spec == "syslog" || strings.HasPrefix(spec, "syslog:"):
-		tag := strings.TrimPrefix(strings.TrimPrefix(spec, "syslog"), ":")
-		if tag == "" {
-			tag = "dnsieve"
+	case spec == "syslog" || strings.HasPrefix(spec, "syslog:") || strings.HasPrefix(spec, "syslog+"):
+		t, err := parseSyslogSpec(spec)
+		if err != nil {
+			return nil, err
 		}
-		w, err := syslog.New(syslog.LOG_WARNING|syslog.LOG_DAEMON, tag)
+		w, err := dialSyslog(t.network, t.addr, syslogPriority, t.tag)
 		if err != nil {
 			return nil, fmt.Errorf("syslog: %w", err)
 		}
@@ -269,7 +288,12 @@ func Open(spec string, stdout io.Writer) (Sink, error) {
 		}
 		return r, nil
 	}
-	return nil, fmt.Errorf("unknown alert output %q (stdout, file:PATH[,MB,KEEP], syslog[:TAG])", spec)
+	return nil, unknownSpec(spec)
+}
+
+func unknownSpec(spec string) error {
+	return fmt.Errorf("unknown alert output %q (stdout, file:PATH[,MB,KEEP], syslog[:TAG], "+
+		"syslog+udp:HOST:PORT[,TAG], syslog+tcp:HOST:PORT[,TAG], syslog+unix:PATH[,TAG])", spec)
 }
 
 type streamSink struct {
@@ -285,11 +309,6 @@ func (s *streamSink) WriteLine(b []byte) error {
 }
 
 func (s *streamSink) Close() error { return nil }
-
-type syslogSink struct{ w *syslog.Writer }
-
-func (s *syslogSink) WriteLine(b []byte) error { return s.w.Warning(string(b)) }
-func (s *syslogSink) Close() error             { return s.w.Close() }
 
 // RotatingFile appends lines to Path and rotates it when it would exceed
 // MaxBytes: Path becomes Path.1, Path.1 becomes Path.2, ..., keeping Keep
