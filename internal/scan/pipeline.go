@@ -368,6 +368,7 @@ func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 		"segments": ts.Segments, "messages": ts.Messages, "retransmissions": ts.Retransmissions,
 		"out_of_order": ts.OutOfOrder, "gaps": ts.Gaps, "overflows": ts.Overflows, "truncated": ts.Truncated,
 		"evicted_flows": ts.EvictedFlows, "timed_out_flows": ts.TimedOutFlows,
+		"resumed_flows": ts.ResumedFlows, "resume_too_far": ts.ResumeTooFar, "forgotten_points": ts.ForgottenPoints,
 	}
 	st.TimeSeconds = time.Since(start).Seconds()
 	st.Complete = res.readErr == nil

@@ -15,10 +15,16 @@
 //   - bounded buffering of out-of-order data and the resynchronisation policy
 //     when a hole never fills;
 //   - flow lifetime: SYN, FIN, RST, idle timeouts in capture time and LRU
-//     eviction under memory pressure.
+//     eviction under memory pressure;
+//   - resumption: for open flows that time out or are evicted, a bounded
+//     table (at most MaxFlows entries, oldest forgotten first) remembers the
+//     next expected sequence number and how much of the current message is
+//     left, so that when the connection goes on, framing continues at the
+//     next message boundary instead of at whatever segment comes first.
 //
 // Memory is bounded by [Config] whatever the input: the number of flows, the
 // bytes buffered per flow direction and the bytes buffered over all flows are
-// all capped, and every cap breach is counted in [Stats]. The package does not
-// parse DNS; it only frames messages.
+// all capped, as is the number of remembered points, and every cap breach is
+// counted in [Stats]. The package does not parse DNS; it only frames
+// messages.
 package tcpstream

@@ -45,12 +45,17 @@ type fuzzOp struct {
 	tsStep  int64
 }
 
+// fuzzPause is the capture time step of a long pause: beyond the fuzzed
+// FlowTimeout, so every flow times out before the segment.
+const fuzzPause = 100
+
 // decodeOps turns fuzz input into segments. Each op is 5 bytes:
 //
 //	b0: bits 0-1 flow, bit 2 garbage, bits 3-7 flags selector
 //	b1-b2: stream offset, or sequence delta for garbage
 //	b3: payload length
-//	b4: capture time step
+//	b4: bits 4-7 capture time step; low bits 0xf: a long pause
+//	    (fuzzPause more); 0xe: a garbage sequence delta times 8
 //
 // A garbage op takes its payload from the following input bytes.
 func decodeOps(in []byte) []fuzzOp {
@@ -59,6 +64,9 @@ func decodeOps(in []byte) []fuzzOp {
 		b := in[:5]
 		in = in[5:]
 		op := fuzzOp{flow: int(b[0] & 3), garbage: b[0]&4 != 0, tsStep: int64(b[4] >> 4)}
+		if b[4]&0xf == 0xf {
+			op.tsStep += fuzzPause
+		}
 		switch b[0] >> 3 {
 		case 1:
 			op.flags = packet.TCPFlagSYN
@@ -77,7 +85,11 @@ func decodeOps(in []byte) []fuzzOp {
 			n = min(n, len(in))
 			op.payload = in[:n]
 			in = in[n:]
-			op.seq = fuzzISN(op.flow) + uint32(int16(v))
+			delta := uint32(int16(v))
+			if b[4]&0xf == 0xe {
+				delta *= 8 // beyond MaxFlowBuffer: too far to resume
+			}
+			op.seq = fuzzISN(op.flow) + delta
 		} else {
 			s := fuzzStreams[op.flow]
 			op.off = v % len(s)
@@ -89,8 +101,10 @@ func decodeOps(in []byte) []fuzzOp {
 	return ops
 }
 
-// fuzzSeeds returns an in-order, a swapped-order and a mixed input.
-func fuzzSeeds() (inOrder, swapped, mixed []byte) {
+// fuzzSeeds returns an in-order, a swapped-order, a mixed input, and one
+// where both flows pause beyond FlowTimeout inside a message and then go on
+// with pairs of segments in reverse order.
+func fuzzSeeds() (inOrder, swapped, mixed, paused []byte) {
 	seedOp := func(out []byte, flow int, flags byte, off, n int, ts byte) []byte {
 		return append(out, byte(flow)|flags<<3, byte(off>>8), byte(off), byte(n), ts)
 	}
@@ -113,40 +127,83 @@ func fuzzSeeds() (inOrder, swapped, mixed []byte) {
 	mixed = seedOp(mixed, 2, 0, 0, 10, 0)
 	mixed = append(mixed, 4|2, 0, 50, 4, 0, 0xff, 0xff, 0, 0)
 	mixed = seedOp(mixed, 3, 2, 5, 20, 0xf0)
-	return inOrder, swapped, mixed
+	for k := range 2 {
+		paused = seedOp(paused, k, 1, 0, 0, 0)
+	}
+	for off := 0; off < fuzzPauseAt; off += 200 {
+		paused = seedOp(paused, 0, 0, off, 200, 0x10)
+		paused = seedOp(paused, 1, 0, off, 200, 0)
+	}
+	ts := byte(0x0f)
+	for off := fuzzPauseAt; off < len(fuzzStreams[0]); off += 200 {
+		paused = seedOp(paused, 0, 0, off+100, 100, ts)
+		paused = seedOp(paused, 1, 0, off+100, 100, 0)
+		paused = seedOp(paused, 0, 0, off, 100, 0x10)
+		paused = seedOp(paused, 1, 0, off, 100, 0)
+		ts = 0x10
+	}
+	return inOrder, swapped, mixed, paused
 }
+
+// fuzzPauseAt is the stream offset of the pause in the paused seed: inside
+// the 1000-byte message at [360, 1362), which is skipped.
+const fuzzPauseAt = 600
 
 // FuzzAssembler feeds decoded segment sequences through a small Assembler.
 // Invariants: no panic; buffer accounting matches the buffers held and never
 // exceeds MaxFlowBuffer or MaxTotalBuffer (also checked during callbacks);
-// emitted messages are at most 65535 bytes; and for every flow that started
-// with its SYN and has seen no anomaly (gap, eviction, timeout, garbage,
-// FIN/RST, foreign SYN), the messages emitted are exactly the stream's
-// messages in order, each emitted message matching its length prefix.
+// the remembered points stay within their bounds and index; emitted messages
+// are at most 65535 bytes; and for every flow that started with its SYN and
+// has seen no anomaly (gap, overflow, garbage, FIN/RST, foreign SYN, its
+// remembered point forgotten), the messages emitted are exactly the stream's
+// messages in order, each emitted message matching its length prefix. A
+// timeout or an eviction is no anomaly: the flow must go on from where its
+// stream stood, skipping only the message it was dropped in.
 func FuzzAssembler(f *testing.F) {
-	inOrder, swapped, mixed := fuzzSeeds()
+	inOrder, swapped, mixed, paused := fuzzSeeds()
 	f.Add(inOrder)
 	f.Add(swapped)
 	f.Add(mixed)
+	f.Add(paused)
 	f.Fuzz(func(t *testing.T, in []byte) { fuzzOne(t, in) })
 }
 
-// TestFuzzOracle makes sure the fuzz oracle is live: the in-order seed checks
-// every message of both flows.
+// TestFuzzOracle makes sure the fuzz oracle is live: the in-order and
+// swapped seeds check every message of both flows, the paused seed every
+// message but the one each flow was dropped in.
 func TestFuzzOracle(t *testing.T) {
-	inOrder, swapped, _ := fuzzSeeds()
+	inOrder, swapped, _, paused := fuzzSeeds()
 	want := len(fuzzMsgs[0]) + len(fuzzMsgs[1])
-	if n := fuzzOne(t, inOrder); n != want {
+	if n, _ := fuzzOne(t, inOrder); n != want {
 		t.Fatalf("in-order seed checked %d messages, want %d", n, want)
 	}
-	if n := fuzzOne(t, swapped); n != want {
+	if n, _ := fuzzOne(t, swapped); n != want {
 		t.Fatalf("swapped seed checked %d messages, want %d", n, want)
+	}
+	n, st := fuzzOne(t, paused)
+	if n != want-2 || st.ResumedFlows != 2 || st.TimedOutFlows != 2 || st.Truncated != 2 {
+		t.Fatalf("paused seed checked %d messages, want %d; stats %+v", n, want-2, st)
 	}
 }
 
+// fuzzMsgsBefore returns how many non-empty messages of flow k's stream
+// start before stream offset off.
+func fuzzMsgsBefore(k int, off uint32) int {
+	s := fuzzStreams[k]
+	n := 0
+	for pos := 0; pos+2 <= len(s) && uint32(pos) < off; {
+		l := int(binary.BigEndian.Uint16(s[pos:]))
+		if l > 0 {
+			n++
+		}
+		pos += 2 + l
+	}
+	return n
+}
+
 // fuzzOne runs one fuzz input and returns how many emitted messages it
-// checked against the streams.
-func fuzzOne(t *testing.T, in []byte) int {
+// checked against the streams, and the final counters (before Flush).
+func fuzzOne(t *testing.T, in []byte) (int, Stats) {
 	checked := 0
 	cfg := Config{
 		MaxFlows:        3,
@@ -187,17 +244,41 @@ func fuzzOne(t *testing.T, in []byte) int {
 		before := a.Stats()
 		emitted = emitted[:0]
 		ts += op.tsStep
+		// Where each open flow stands, and whether it times out now.
+		now := max(a.now, ts)
+		var prev [fuzzFlows]*flow
+		var prevNext [fuzzFlows]uint32
+		var expires [fuzzFlows]bool
+		for j := range fuzzFlows {
+			if f := a.flows[keyOf(uint16(1000+j))]; f != nil && !f.closed {
+				prev[j], prevNext[j] = f, f.nextSeq
+				expires[j] = now-f.lastSeen > cfg.FlowTimeout
+			}
+		}
 		p := seg(uint16(1000+k), seq, op.flags, op.payload)
 		a.Add(uint64(i+1), ts, p, emit)
 		if err := a.check(); err != nil {
 			t.Fatalf("op %d: %v", i, err)
 		}
 		after := a.Stats()
-		if after.Gaps != before.Gaps || after.EvictedFlows != before.EvictedFlows ||
-			after.TimedOutFlows != before.TimedOutFlows || after.Truncated != before.Truncated ||
-			after.Overflows != before.Overflows {
+		if after.Gaps != before.Gaps || after.Overflows != before.Overflows {
 			clean = [fuzzFlows]bool{}
 			continue
+		}
+		for j := range fuzzFlows {
+			key := keyOf(uint16(1000 + j))
+			dropped := prev[j] != nil && (a.flows[key] == nil || expires[j])
+			if dropped && clean[j] {
+				// The message the flow stood in, if any, is skipped.
+				n := fuzzMsgsBefore(j, prevNext[j]-(fuzzISN(j)+1))
+				if n < next[j] || n > next[j]+1 {
+					t.Fatalf("op %d flow %d: dropped at message %d after %d", i, j, n, next[j])
+				}
+				next[j] = n
+			}
+			if _, ent := a.resume.find(key); a.flows[key] == nil && ent < 0 {
+				clean[j] = false // forgotten: framing may restart anywhere
+			}
 		}
 		if !clean[k] {
 			continue
@@ -210,12 +291,13 @@ func fuzzOne(t *testing.T, in []byte) int {
 			checked++
 		}
 	}
+	final := a.Stats()
 	a.Flush()
 	if err := a.check(); err != nil {
 		t.Fatal(err)
 	}
-	if st := a.Stats(); st.BufferedBytes != 0 || st.TrackedFlows != 0 {
+	if st := a.Stats(); st.BufferedBytes != 0 || st.TrackedFlows != 0 || st.ResumePoints != 0 {
 		t.Fatalf("after Flush: %+v", st)
 	}
-	return checked
+	return checked, final
 }

@@ -181,6 +181,64 @@ func (a *Assembler) check() error {
 	if a.total > a.cfg.MaxTotalBuffer {
 		return fmt.Errorf("total %d > %d", a.total, a.cfg.MaxTotalBuffer)
 	}
+	return a.checkResume()
+}
+
+// checkResume verifies the remembered points: bounds, index consistency,
+// the age list and the free list, and that no key is both a flow and a
+// remembered point.
+func (a *Assembler) checkResume() error {
+	t := &a.resume
+	if t.max != a.cfg.MaxFlows || cap(t.ents) > t.max || t.bytes() > resumeBound(t.max) || t.n > t.max {
+		return fmt.Errorf("resume table: max %d, cap %d, %d bytes, n %d", t.max, cap(t.ents), t.bytes(), t.n)
+	}
+	live := 0
+	prev := int32(-1)
+	for i := t.oldest; i >= 0; i = t.ents[i].next {
+		p := t.ents[i]
+		if !p.live || p.prev != prev || live > len(t.ents) {
+			return fmt.Errorf("age list broken at %d", i)
+		}
+		prev = i
+		live++
+		if _, ent := t.find(p.key); ent != int(i) {
+			return fmt.Errorf("entry %d found at %d", i, ent)
+		}
+		if a.flows[p.key] != nil {
+			return fmt.Errorf("key %v both a flow and a remembered point", p.key)
+		}
+		if p.skip > 65537 || (p.half && p.skip != 0) {
+			return fmt.Errorf("entry %d: skip %d half %v", i, p.skip, p.half)
+		}
+	}
+	if prev != t.newest {
+		return fmt.Errorf("newest %d, list ends at %d", t.newest, prev)
+	}
+	free := 0
+	for i := t.free; i >= 0; i = t.ents[i].next {
+		if p := t.ents[i]; p.live || p.key != (flowKey{}) || free > len(t.ents) {
+			return fmt.Errorf("free entry %d: %+v", i, p)
+		}
+		free++
+	}
+	if live+free != len(t.ents) {
+		return fmt.Errorf("%d live + %d free entries of %d", live, free, len(t.ents))
+	}
+	used := 0
+	for _, s := range t.slots {
+		if s != 0 {
+			used++
+			if int(s) > len(t.ents) || !t.ents[s-1].live {
+				return fmt.Errorf("slot points to entry %d", s-1)
+			}
+		}
+	}
+	if live != t.n || used != t.n {
+		return fmt.Errorf("resume table: n %d, live %d, indexed %d", t.n, live, used)
+	}
+	if len(t.slots) > 0 && 2*cap(t.ents) > len(t.slots) {
+		return fmt.Errorf("index of %d slots for %d entries", len(t.slots), cap(t.ents))
+	}
 	return nil
 }
 

@@ -33,7 +33,9 @@ const (
 // Config bounds the resources of an Assembler. Zero fields take the defaults.
 type Config struct {
 	// MaxFlows is the number of flow directions tracked at once (default
-	// 65536). A new flow beyond it evicts the least recently used flow.
+	// 65536). A new flow beyond it evicts the least recently used flow. It
+	// also bounds the number of remembered resumption points of flows that
+	// timed out or were evicted.
 	MaxFlows int
 	// MaxFlowBuffer is the number of buffer bytes one flow direction may hold,
 	// counting the partial message and out-of-order data (default 256 KiB).
@@ -44,7 +46,8 @@ type Config struct {
 	// evicted. Values below MaxFlowBuffer are raised to it.
 	MaxTotalBuffer int64
 	// FlowTimeout is the capture time in nanoseconds without a segment after
-	// which a flow is dropped (default 2 minutes).
+	// which a flow is dropped (default 2 minutes). Where the stream of an
+	// open flow stood is remembered, so the flow resumes if it goes on.
 	FlowTimeout int64
 	// MaxFlowSegments is the number of separate out-of-order pieces one flow
 	// direction may hold (default 256). It bounds the work per segment.
@@ -77,7 +80,8 @@ func (c Config) withDefaults() Config {
 }
 
 // Stats counts what an Assembler has seen and done. All counters are
-// cumulative except ActiveFlows, TrackedFlows and BufferedBytes.
+// cumulative except ActiveFlows, TrackedFlows, BufferedBytes and
+// ResumePoints.
 type Stats struct {
 	// Segments is the number of TCP segments passed to Add.
 	Segments uint64
@@ -118,6 +122,18 @@ type Stats struct {
 	TrackedFlows uint64
 	// BufferedBytes is the buffer capacity, in bytes, held over all flows now.
 	BufferedBytes uint64
+	// ResumedFlows is the number of flows recreated from the point where
+	// their stream stood when they timed out or were evicted.
+	ResumedFlows uint64
+	// ResumeTooFar is the number of remembered points given up because the
+	// data segment of the returning flow was more than MaxFlowBuffer sequence
+	// numbers away from them; framing then started at that segment.
+	ResumeTooFar uint64
+	// ForgottenPoints is the number of remembered points overwritten before
+	// use because MaxFlows newer points were remembered after them.
+	ForgottenPoints uint64
+	// ResumePoints is the number of remembered points held now.
+	ResumePoints uint64
 }
 
 // flowKey identifies one direction of a TCP connection.
@@ -146,6 +162,13 @@ type flow struct {
 	closed  bool   // tombstone: FIN/RST seen, buffers released
 	endSeq  uint32 // for a tombstone, nextSeq when it was closed
 
+	// Rest of a message to discard before framing goes on (a flow resumed
+	// mid-message): skip bytes, or, if skipHalf, the message whose length
+	// prefix starts with the byte skipHi (its second byte is next).
+	skip     int
+	skipHalf bool
+	skipHi   byte
+
 	pend   []byte  // partial message (prefix included), in-order bytes not yet delivered
 	chunks []chunk // out-of-order data, sorted, disjoint, all after nextSeq
 	bytes  int     // accounted buffer capacity of pend and chunks
@@ -165,15 +188,18 @@ type Assembler struct {
 	now    int64 // latest capture time seen (capture time never goes back here)
 	nowSet bool
 
-	tmp   []chunk // scratch for chunk insertion
-	stats Stats
+	tmp    []chunk     // scratch for chunk insertion
+	resume resumeTable // where dropped open flows stood
+	stats  Stats
 }
 
 // New returns an Assembler bounded by cfg (zero fields take the defaults).
 func New(cfg Config) *Assembler {
+	cfg = cfg.withDefaults()
 	return &Assembler{
-		cfg:   cfg.withDefaults(),
-		flows: make(map[flowKey]*flow),
+		cfg:    cfg,
+		flows:  make(map[flowKey]*flow),
+		resume: newResumeTable(cfg.MaxFlows),
 	}
 }
 
@@ -186,6 +212,7 @@ func (a *Assembler) Stats() Stats {
 	s.ActiveFlows = uint64(a.open)
 	s.TrackedFlows = uint64(len(a.flows))
 	s.BufferedBytes = uint64(a.total)
+	s.ResumePoints = uint64(a.resume.n)
 	return s
 }
 
@@ -212,6 +239,12 @@ func serialLE(a, b uint32) bool { return int32(a-b) <= 0 }
 // discarded instead. FIN closes the direction once every byte before it has
 // arrived; RST closes it at once. Complete messages are always delivered
 // before a close, partial ones are counted in Stats.Truncated.
+//
+// An open flow that times out or is evicted leaves a remembered point (its
+// next expected sequence number and how much of the current message is
+// left). A later segment of the same flow within MaxFlowBuffer sequence
+// numbers of it recreates the flow there: the rest of a message cut by the
+// drop is skipped and framing continues at the next message boundary.
 func (a *Assembler) Add(frame uint64, ts int64, p *packet.Packet, emit func(frame uint64, msg []byte)) {
 	if p == nil || p.Proto != packet.ProtoTCP || p.Frag.IsFragment {
 		a.stats.Ignored++
@@ -231,6 +264,9 @@ func (a *Assembler) Add(frame uint64, ts int64, p *packet.Packet, emit func(fram
 	key := flowKey{src: p.Src, dst: p.Dst, srcPort: p.SrcPort, dstPort: p.DstPort}
 
 	f := a.flows[key]
+	if f == nil && a.resume.n > 0 {
+		f = a.resumeFlow(key, seq, flags, len(data))
+	}
 	switch {
 	case f == nil:
 		if rst || (!syn && len(data) == 0) {
@@ -297,6 +333,7 @@ func (a *Assembler) Flush() {
 	for a.tail != nil {
 		a.drop(a.tail)
 	}
+	a.resume.reset()
 	a.nowSet = false
 	a.now = 0
 }
@@ -355,6 +392,11 @@ func (a *Assembler) segment(f *flow, frame uint64, seq uint32, d []byte, emit fu
 // flow and delivers every message they complete.
 func (a *Assembler) stream(f *flow, frame uint64, d []byte, emit func(uint64, []byte)) {
 	f.nextSeq += uint32(len(d))
+	if f.skip > 0 || f.skipHalf {
+		if d = f.skipRest(d); len(d) == 0 {
+			return
+		}
+	}
 	if len(f.pend) > 0 {
 		if len(f.pend) < 2 {
 			k := min(2-len(f.pend), len(d))
@@ -478,6 +520,7 @@ func (a *Assembler) drain(f *flow, frame uint64, emit func(uint64, []byte)) {
 // start of a segment that did not fit, used if it is earlier than any chunk.
 func (a *Assembler) skipGap(f *flow, frame uint64, seq uint32, emit func(uint64, []byte)) {
 	a.stats.Gaps++
+	f.skip, f.skipHalf = 0, false
 	if len(f.pend) > 0 {
 		a.stats.Truncated++
 		a.resetPend(f)
@@ -612,6 +655,7 @@ func (a *Assembler) expire() {
 		}
 		if !t.closed {
 			a.stats.TimedOutFlows++
+			a.remember(t)
 		}
 		a.drop(t)
 	}
@@ -620,6 +664,7 @@ func (a *Assembler) expire() {
 func (a *Assembler) evict(f *flow) {
 	if !f.closed {
 		a.stats.EvictedFlows++
+		a.remember(f)
 	}
 	a.drop(f)
 }
@@ -692,6 +737,7 @@ func (a *Assembler) discard(f *flow) {
 	a.total -= int64(cap(f.pend))
 	f.bytes -= cap(f.pend)
 	f.pend = nil
+	f.skip, f.skipHalf = 0, false
 }
 
 // close turns f into a tombstone that remembers where the stream ended.
@@ -722,4 +768,89 @@ func (a *Assembler) drop(f *flow) {
 	delete(a.flows, f.key)
 	*f = flow{next: a.free}
 	a.free = f
+}
+
+// skipRest discards the rest of the message a resumed flow stood in (from
+// the in-order bytes d) and returns the bytes after it.
+func (f *flow) skipRest(d []byte) []byte {
+	if f.skipHalf {
+		if len(d) == 0 {
+			return d
+		}
+		// The second prefix byte, then the message body.
+		f.skipHalf = false
+		f.skip = 1 + (int(f.skipHi)<<8 | int(d[0]))
+	}
+	k := min(f.skip, len(d))
+	f.skip -= k
+	return d[k:]
+}
+
+// remember records where the stream of open flow f stands before f is
+// dropped by a timeout or an eviction: the next expected sequence number and
+// how much of the current message is left, if f holds a partial message
+// (that partial message is discarded and counted as truncated by the drop).
+// Held out-of-order data is not remembered.
+func (a *Assembler) remember(f *flow) {
+	p := resumePoint{key: f.key, seq: f.nextSeq, isn: f.isn, synSeen: f.synSeen}
+	switch {
+	case f.skipHalf:
+		p.half, p.hi = true, f.skipHi
+	case f.skip > 0:
+		p.skip = uint32(f.skip)
+	case len(f.pend) == 1:
+		p.half, p.hi = true, f.pend[0]
+	case len(f.pend) >= 2:
+		p.skip = uint32(2 + int(binary.BigEndian.Uint16(f.pend)) - len(f.pend))
+	}
+	if a.resume.put(p) {
+		a.stats.ForgottenPoints++
+	}
+}
+
+// resumeFlow returns a flow recreated from the point remembered for key, or
+// nil if there is none or the segment (seq, flags, n bytes of data) does not
+// continue it. A SYN resumes only if it repeats the remembered connection's
+// SYN; any other SYN is a new connection and the point is dropped. A pure ACK
+// leaves the point alone. Otherwise the segment must lie within
+// MaxFlowBuffer sequence numbers of the point: a data segment further away
+// drops the point (counted in ResumeTooFar) and starts a flow as if none was
+// remembered; a FIN or RST without data further away is ignored as before.
+func (a *Assembler) resumeFlow(key flowKey, seq uint32, flags uint8, n int) *flow {
+	slot, ent := a.resume.find(key)
+	if ent < 0 {
+		return nil
+	}
+	p := &a.resume.ents[ent]
+	syn := flags&packet.TCPFlagSYN != 0
+	switch {
+	case syn:
+		if !p.synSeen || seq != p.isn {
+			a.resume.remove(slot, ent)
+			return nil
+		}
+	case n == 0 && flags&(packet.TCPFlagFIN|packet.TCPFlagRST) == 0:
+		return nil
+	default:
+		w := int64(a.cfg.MaxFlowBuffer)
+		ahead := int64(int32(seq - p.seq))
+		endAhead := int64(int32(seq + uint32(n) - p.seq))
+		if ahead > w || endAhead < -w {
+			if n == 0 {
+				return nil
+			}
+			a.stats.ResumeTooFar++
+			a.resume.remove(slot, ent)
+			return nil
+		}
+	}
+	pt := *p
+	a.resume.remove(slot, ent)
+	a.stats.ResumedFlows++
+	f := a.newFlow(key)
+	f.nextSeq = pt.seq
+	f.isn, f.synSeen = pt.isn, pt.synSeen
+	f.skip = int(pt.skip)
+	f.skipHalf, f.skipHi = pt.half, pt.hi
+	return f
 }

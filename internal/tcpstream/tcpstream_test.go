@@ -646,15 +646,16 @@ func TestTimeouts(t *testing.T) {
 	if len(r.out) != 1 || r.out[0] != (got{6, string(m)}) {
 		t.Fatalf("got %v", r.out)
 	}
-	// A flow's own late segment: the flow times out first and the segment
-	// starts a new (mid-stream) flow.
-	a.Add(7, 40*sec, seg(2, 100, ack, frameMsgs(m)), r.emit)
+	// A flow's own late segment: the flow times out first, then the segment
+	// recreates it from where its stream stood (sequence number 13, a
+	// message boundary).
+	a.Add(7, 40*sec, seg(2, 13, ack, frameMsgs(m)), r.emit)
 	st = a.Stats()
-	if st.TimedOutFlows != 3 || st.ActiveFlows != 1 || len(r.out) != 2 {
+	if st.TimedOutFlows != 3 || st.ActiveFlows != 1 || len(r.out) != 2 || st.ResumedFlows != 1 {
 		t.Fatalf("stats %+v, %d messages", st, len(r.out))
 	}
 	// Closed flows expire silently.
-	a.Add(8, 40*sec, seg(2, 112, fin, nil), r.emit)
+	a.Add(8, 40*sec, seg(2, 25, fin, nil), r.emit)
 	a.Add(9, 60*sec, seg(9, 0, syn, nil), r.emit)
 	if st := a.Stats(); st.TimedOutFlows != 3 || st.TrackedFlows != 1 {
 		t.Fatalf("stats %+v", st)
