@@ -26,16 +26,16 @@ import (
 // further distinct subdomain, a data-like or flagged name, a recognised
 // protocol, an off-port message, a second capture file, or a counter near
 // its width. Clients beyond the first two are counted by message, as the
-// full state counts clients beyond its cap. The promoted domain keeps its ID and every counter; what it does
-// not get back is what a cold record never kept: the text of its first
-// (at most coldSubs, word-like) subdomains for the information estimate,
-// the timing of individual queries before promotion (gap statistics and
-// windows are estimated from the first and last times), and the first
-// resolved address.
+// full state counts clients beyond its cap. The promoted domain keeps its
+// ID and every counter; what it does not get back is what a cold record
+// never kept: the text of its first (at most coldSubs, word-like)
+// subdomains for the information estimate, the timing of individual
+// queries before promotion (gap statistics and windows are estimated from
+// the first and last times), and the first resolved address.
 //
-// Cold records are evicted with CLOCK (a referenced bit set on access,
-// cleared by the sweeping hand), full domains from their LRU list; see
-// Engine.evict for the split.
+// Cold records are evicted with CLOCK (a referenced bit set when a record
+// is seen again, cleared by the sweeping hand), full domains from their
+// LRU list; see Engine.evict for the split.
 
 // coldSubs is how many distinct subdomains a cold record holds.
 const coldSubs = 3
