@@ -349,7 +349,7 @@ func sameClients(a, b map[string]netip.Addr) bool {
 }
 
 // TestQuietDomainsTrackFewClients: an ordinary domain tracks quietClients
-// clients one by one and counts the rest together, until a flagged name
+// clients one by one and counts the rest together, until a judgement
 // makes every client worth tracking.
 func TestQuietDomainsTrackFewClients(t *testing.T) {
 	f := newFeeder(Config{})
@@ -365,9 +365,13 @@ func TestQuietDomainsTrackFewClients(t *testing.T) {
 	o := coldObs(f, "h0.example.org", at+20, "10.0.1.1", tA, false)
 	o.Flagged = true
 	f.e.Observe(&o)
+	if len(d.clients) != quietClients || d.otherClients != 11-quietClients {
+		t.Fatalf("a flagged name alone: %d clients, %d other", len(d.clients), d.otherClients)
+	}
+	d.alertSev = SeverityLow // judged suspicious
 	o = coldObs(f, "h1.example.org", at+21, "10.0.1.2", tA, false)
 	f.e.Observe(&o)
-	if len(d.clients) != quietClients+2 || d.clients[netip.MustParseAddr("10.0.1.2")] == nil {
-		t.Fatalf("after a flagged name: %d clients", len(d.clients))
+	if len(d.clients) != quietClients+1 || d.clients[netip.MustParseAddr("10.0.1.2")] == nil {
+		t.Fatalf("after a judgement: %d clients", len(d.clients))
 	}
 }

@@ -499,16 +499,19 @@ func (d *domain) seen(t int64, file int) {
 	}
 }
 
-// quietClients is how many clients a domain tracks one by one until it
-// shows data-like or flagged names, raw tunnel packets or off-port DNS:
-// popular ordinary domains are asked by hundreds of clients, and a
-// client's state costs about 300 bytes. The messages of the others are
-// counted together, as beyond MaxClientsPerDomain.
+// quietClients is how many clients a domain tracks one by one until it is
+// judged suspicious or a tunnel, or shows raw tunnel packets or off-port
+// DNS: busy ordinary domains (CDNs among them) are asked by hundreds of
+// clients, and a client's state costs about 300 bytes and a map lookup
+// per message, while only a finding lists its clients. The messages of
+// the others are counted together, as beyond MaxClientsPerDomain; once
+// the domain is judged, each client is tracked from its next message.
+// (Features use only the number of clients.)
 const quietClients = 4
 
 // clientCap is how many clients d tracks one by one now.
 func (d *domain) clientCap(e *Engine) int {
-	if d.dataNames > 0 || d.flagged > 0 || d.raw > 0 || d.offPort > 0 {
+	if d.alertSev >= SeverityLow || d.raw > 0 || d.offPort > 0 {
 		return e.cfg.MaxClientsPerDomain
 	}
 	return min(quietClients, e.cfg.MaxClientsPerDomain)
