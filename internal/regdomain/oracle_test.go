@@ -138,7 +138,8 @@ func TestSplitMatchesOldSplitter(t *testing.T) {
 // depth, with label lengths that sometimes disagree with the bytes.
 func genNames(rng *rand.Rand, n int) ([][]byte, [][]uint8) {
 	suffixes := []string{"com", "co.uk", "github.io", "s3.amazonaws.com", "compute-1.amazonaws.com", "kawasaki.jp",
-		"city.kawasaki.jp", "ck", "www.ck", "sch.uk", "in-addr.arpa", "ip6.arpa", "arpa", "pirate", "blogspot.com", "1.2.3.4"}
+		"city.kawasaki.jp", "ck", "www.ck", "sch.uk", "in-addr.arpa", "ip6.arpa", "arpa", "pirate", "blogspot.com", "1.2.3.4",
+		"cloudfront.net", "googlevideo.com", "local", "com.br", "fe80::1%x.com", "salesforce.com"}
 	alpha := "abcXYZ019-_.\x80\xff"
 	var names [][]byte
 	var lens [][]uint8
@@ -259,7 +260,7 @@ func TestStreamAllocatesOnlyInTheLibrary(t *testing.T) {
 	var names [][]byte
 	var ls [][]uint8
 	for i := 0; i < warm+runs+1; i++ {
-		n := fmt.Sprintf("h%d.d%d.com", i%7, i)
+		n := fmt.Sprintf("h%d.d%d.co.uk", i%7, i) // the cached path (co.uk has deeper rules)
 		names, ls = append(names, []byte(n)), append(ls, lens(n))
 	}
 	s := New(1000)
@@ -285,6 +286,8 @@ func TestStreamAllocatesOnlyInTheLibrary(t *testing.T) {
 func FuzzSplitReference(f *testing.F) {
 	f.Add([]byte("www.Example.co.uk"), []byte{3, 7, 2, 2}, []byte("a.b.example.com"), []byte{3, 7, 3})
 	f.Add([]byte("x.1.0.168.192.in-addr.arpa"), []byte{1, 1, 1, 3, 3, 7, 4}, []byte("a.b.c.d.e.f.g.h"), []byte{1, 1, 1, 1, 1, 1, 1, 1})
+	f.Add([]byte("WWW.Example.COM"), []byte{3, 7, 3}, []byte("a.d1.cloudfront.net"), []byte{1, 2, 10, 3}) // the fast path
+	f.Add([]byte("a.x:y.com"), []byte{1, 3, 3}, []byte("b.example.com"), []byte{1, 11})
 	f.Fuzz(func(t *testing.T, n1, l1, n2, l2 []byte) {
 		s := New(2)
 		for i := 0; i < 2; i++ {

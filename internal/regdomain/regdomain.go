@@ -1,15 +1,17 @@
 package regdomain
 
 import (
+	"encoding/binary"
 	"hash/maphash"
 	"unsafe"
 
 	"golang.org/x/net/publicsuffix"
 )
 
-// maxKeyLabels is the most trailing labels that key the cache: the list's
-// deepest rules have five labels, and the registered domain one more.
-const maxKeyLabels = 6
+// maxKeyLabels is the most trailing labels that key the cache: the
+// library's deepest rules (maxRuleLabels, generated) and one more label for
+// the registered domain.
+const maxKeyLabels = maxRuleLabels + 1
 
 // DefaultCacheSize is the number of suffixes a Splitter remembers before
 // it starts over.
@@ -81,7 +83,85 @@ func (s *Splitter) SplitCase(name []byte, labelLens []uint8) (lower []byte, star
 	if arpa := arpaZone(lower, labelLens); arpa >= 0 {
 		return lower, arpa, mixed
 	}
+	if start, ok := fastStart(lower, starts[:k]); ok {
+		return lower, start, mixed
+	}
 	return lower, s.regStart(lower, starts[:k]), mixed
+}
+
+// fastStart is Split's fast path: without the cache or the library, it
+// returns the start of the registered domain of most names (ok), given the
+// starts of their last labels (the last label first; at least two).
+//
+// It answers when the library's rule tree has no rule of two or more labels
+// ending in the last two labels (deepBloom, which holds every key of
+// ruleDepth) and no wildcard or exception for the top-level domain
+// (specialTLD): the library then finds that the public suffix is the
+// top-level domain (its rule or the default rule "*"), and the registered
+// domain is the last two labels. It also answers when the last two labels
+// are a rule with no rule below them (ruleDepth 2, such as
+// "cloudfront.net"): the registered domain is then the last three labels
+// (the last two for a name of two labels, as regStart says).
+//
+// The labels it reads must be what the library sees too: not empty, no '.'
+// bytes, and not an IP address (netip.ParseAddr accepts a string with one
+// or two '.' bytes only as an IPv6 address with a zone, which needs a ':').
+// Everything else goes to regStart.
+func fastStart(lower []byte, starts []int) (start int, ok bool) {
+	s0, s1 := starts[0], starts[1]
+	sep := s0 - 1
+	if sep <= s1 || s0 >= len(lower) || lower[sep] != '.' ||
+		!plainLabel(lower[s1:sep]) || !plainLabel(lower[s0:]) ||
+		specialTLD(unsafe.String(unsafe.SliceData(lower[s0:]), len(lower)-s0)) {
+		return 0, false
+	}
+	key2 := lower[s1:]
+	if !mayStartDeepRule(key2) {
+		return s1, true
+	}
+	if d, ok := ruleDepth[unsafe.String(unsafe.SliceData(key2), len(key2))]; !ok || d != 2 {
+		return 0, false
+	}
+	if len(starts) == 2 {
+		return s1, true
+	}
+	s2 := starts[2]
+	if sep = s1 - 1; sep <= s2 || lower[sep] != '.' || !plainLabel(lower[s2:sep]) {
+		return 0, false
+	}
+	return s2, true
+}
+
+// plainLabel reports whether label holds no '.' and no ':' byte (and is
+// not empty), testing words of it (overlapping ones for the tail) at once.
+func plainLabel(label []byte) bool {
+	n := len(label)
+	var w uint64
+	switch {
+	case n >= 8:
+		for i := 0; i+8 < n; i += 8 {
+			w |= dotOrColon(binary.LittleEndian.Uint64(label[i:]))
+		}
+		return w|dotOrColon(binary.LittleEndian.Uint64(label[n-8:])) == 0
+	case n >= 4:
+		w = uint64(binary.LittleEndian.Uint32(label)) | uint64(binary.LittleEndian.Uint32(label[n-4:]))<<32
+	case n > 0:
+		// Three bytes cover a label of up to three; the rest are 'a'.
+		w = uint64(label[0]) | uint64(label[n>>1])<<8 | uint64(label[n-1])<<16 | 0x6161616161000000
+	default:
+		return false
+	}
+	return dotOrColon(w) == 0
+}
+
+// dotOrColon returns a word whose high bits are set in some byte when v
+// holds a '.' or ':' byte (and only then: a borrow can only mark bytes
+// above a true match).
+func dotOrColon(v uint64) uint64 {
+	const ones = 0x0101010101010101
+	d := v ^ ('.' * ones)
+	c := v ^ (':' * ones)
+	return ((d-ones)&^d | (c-ones)&^c) & highs
 }
 
 // regStart returns the start of the registered domain of lower, whose last

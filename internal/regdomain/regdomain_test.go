@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -82,17 +80,43 @@ func TestDotInsideLabel(t *testing.T) {
 func TestCacheBoundedAndNoAllocs(t *testing.T) {
 	s := New(4)
 	for i := 0; i < 100; i++ {
-		name := []byte("x.d" + strings.Repeat("a", i%40+1) + ".com")
+		name := []byte("x.d" + strings.Repeat("a", i%40+1) + ".com.br") // the cached path
 		s.Split(name, lens(string(name)))
 		if len(s.cache) > 4 {
 			t.Fatalf("cache grew to %d", len(s.cache))
 		}
 	}
-	name := []byte("r3---sn-5hne6nzk.googlevideo.com")
+	name := []byte("r3---sn-5hne6nzk.example.co.uk")
 	l := lens(string(name))
 	s.Split(name, l)
 	if a := testing.AllocsPerRun(100, func() { s.Split(name, l) }); a != 0 {
 		t.Fatalf("cached Split allocates %v", a)
+	}
+}
+
+// TestFastPathNoAllocs: names the fast path answers (two labels, or a
+// rule with nothing below it) touch neither the cache nor the library, and
+// allocate nothing.
+func TestFastPathNoAllocs(t *testing.T) {
+	s := New(0)
+	for _, c := range []struct{ name, reg string }{
+		{"r3---sn-5hne6nzk.googlevideo.com", "googlevideo.com"},
+		{"A1B2C3D4E5F6A7B8C9D0.Tunnel-Domain.ORG", "tunnel-domain.org"},
+		{"x.corp.local", "corp.local"}, // unknown TLD: the default rule "*"
+		{"d111111abcdef8.cloudfront.net", "d111111abcdef8.cloudfront.net"},
+		{"a.b.d111111abcdef8.cloudfront.net", "d111111abcdef8.cloudfront.net"},
+	} {
+		name, l := []byte(c.name), lens(c.name)
+		lower, start := s.Split(name, l)
+		if got := string(lower[start:]); got != c.reg {
+			t.Errorf("Split(%q) = %q, want %q", c.name, got, c.reg)
+		}
+		if a := testing.AllocsPerRun(100, func() { s.Split(name, l) }); a != 0 {
+			t.Errorf("Split(%q) allocates %v", c.name, a)
+		}
+	}
+	if s.Lookups != 0 || len(s.cache) != 0 {
+		t.Fatalf("fast path used the cache: %d lookups, %d entries", s.Lookups, len(s.cache))
 	}
 }
 
@@ -167,27 +191,12 @@ func TestAgreesWithPublicSuffixOnEveryRule(t *testing.T) {
 	t.Logf("%d names checked", checked)
 }
 
-// TestDepthTableReproducible rebuilds psl_depth.go from Debian's list.
-func TestDepthTableReproducible(t *testing.T) {
-	psl := "/usr/share/publicsuffix/public_suffix_list.dat"
-	if _, err := os.Stat(psl); err != nil {
-		t.Skip("publicsuffix is not installed (apt-get install publicsuffix)")
-	}
-	out := filepath.Join(t.TempDir(), "psl_depth.go")
-	if b, err := exec.Command("go", "run", "./gen", "-psl", psl, "-o", out).CombinedOutput(); err != nil {
-		t.Fatalf("gen: %v\n%s", err, b)
-	}
-	got, _ := os.ReadFile(out)
-	want, _ := os.ReadFile("psl_depth.go")
-	if !bytes.Equal(got, want) {
-		t.Fatal("psl_depth.go differs from what gen builds: regenerate it (see doc.go)")
-	}
-}
-
 func TestHostsShareOneCacheEntry(t *testing.T) {
 	s := New(0)
 	for i := 0; i < 100; i++ {
-		name := fmt.Sprintf("host%d.example.com", i)
+		// com.br has rules of three labels: the key is four labels,
+		// www.example.com.br (example.com needs no cache at all).
+		name := fmt.Sprintf("host%d.www.example.com.br", i)
 		s.Split([]byte(name), lens(name))
 	}
 	if s.Misses != 1 {
