@@ -35,8 +35,8 @@ type spool struct {
 	spillAt int
 	file    *os.File
 	w       *bufio.Writer
-	spilled int // records in the file
-	buf     [spoolRecSize]byte
+	spilled int    // records in the file
+	enc     []byte // the encoding of one spill, reused
 }
 
 func newSpool(dir string, spillAt int) *spool {
@@ -64,17 +64,23 @@ func (s *spool) spill() error {
 		s.file = f
 		s.w = bufio.NewWriterSize(f, 1<<20)
 	}
-	for _, r := range s.mem {
-		b := s.buf[:]
-		binary.LittleEndian.PutUint64(b[0:], r.frame)
-		binary.LittleEndian.PutUint32(b[8:], r.domain)
-		b[12] = byte(r.level)
-		b[13] = byte(r.reasons)
-		binary.LittleEndian.PutUint32(b[14:], r.zone1)
-		binary.LittleEndian.PutUint32(b[18:], r.zone2)
-		if _, err := s.w.Write(b); err != nil {
-			return err
-		}
+	// Encoded into one buffer and written at once: a Write per record
+	// cost more than the disk.
+	if need := len(s.mem) * spoolRecSize; cap(s.enc) < need {
+		s.enc = make([]byte, need)
+	}
+	b := s.enc[:len(s.mem)*spoolRecSize]
+	for i, r := range s.mem {
+		e := b[i*spoolRecSize : (i+1)*spoolRecSize]
+		binary.LittleEndian.PutUint64(e[0:], r.frame)
+		binary.LittleEndian.PutUint32(e[8:], r.domain)
+		e[12] = byte(r.level)
+		e[13] = byte(r.reasons)
+		binary.LittleEndian.PutUint32(e[14:], r.zone1)
+		binary.LittleEndian.PutUint32(e[18:], r.zone2)
+	}
+	if _, err := s.w.Write(b); err != nil {
+		return err
 	}
 	s.spilled += len(s.mem)
 	s.mem = s.mem[:0]
