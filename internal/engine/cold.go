@@ -44,13 +44,49 @@ const coldSubs = 3
 // chunk at a time and never copies records.
 const coldChunk = 4096
 
-// maxInterned bounds the client addresses cold records refer to by index.
-const maxInterned = 1 << 20
-
-// coldClient is one client's share of a cold domain.
+// coldClient is one client's share of a cold domain: its address held in
+// the record (no pointer, nothing shared between records, so an evicted
+// record frees everything it used).
 type coldClient struct {
-	idx                uint32 // interned address + 1; 0: empty slot
+	addr               [16]byte // the address in its 16-byte form
 	queries, responses uint32
+}
+
+// Client slot kinds, two bits per slot in coldDomain.clientKinds.
+const (
+	clientNone = iota
+	clientV4
+	clientV6
+)
+
+// clientKind returns the kind of slot k.
+func (c *coldDomain) clientKind(k int) uint8 { return c.clientKinds >> (2 * k) & 3 }
+
+// clientAddr returns the address in slot k (invalid for an empty slot).
+func (c *coldDomain) clientAddr(k int) netip.Addr {
+	switch c.clientKind(k) {
+	case clientV4:
+		return netip.AddrFrom16(c.clients[k].addr).Unmap()
+	case clientV6:
+		return netip.AddrFrom16(c.clients[k].addr)
+	}
+	return netip.Addr{}
+}
+
+// holds reports whether slot k holds a.
+func (c *coldDomain) holds(k int, a netip.Addr) bool {
+	kind := c.clientKind(k)
+	return kind != clientNone && kind == clientV4 == a.Is4() && c.clients[k].addr == a.As16()
+}
+
+// setClient puts a (valid, without zone) in slot k.
+func (c *coldDomain) setClient(k int, a netip.Addr) {
+	kind := uint8(clientV6)
+	if a.Is4() {
+		kind = clientV4
+	}
+	c.clients[k].addr = a.As16()
+	c.clientKinds = c.clientKinds&^(3<<(2*k)) | kind<<(2*k)
 }
 
 // coldDomain is a registered domain's state while nothing marks it out.
@@ -75,6 +111,7 @@ type coldDomain struct {
 	mixedCase          uint16
 	estimated          uint16
 	clients            [2]coldClient
+	clientKinds        uint8 // two bits per slot: clientNone, clientV4, clientV6
 	nameLen            uint8
 	nSubs              uint8
 	ipShaped           uint8
@@ -319,69 +356,12 @@ func (t *coldTable) victim(keep uint32) int {
 	return -1
 }
 
-// clientIndex returns the interned index of a, interning it when there is
-// room.
-func (e *Engine) clientIndex(a netip.Addr) (uint32, bool) {
-	if i, ok := e.interned[a]; ok {
-		return i, true
-	}
-	if len(e.internedAddrs) >= maxInterned {
-		e.internFails++
-		if e.internFails < maxInterned/4 || !e.compactInterned() {
-			return 0, false
-		}
-	}
-	if e.interned == nil {
-		e.interned = map[netip.Addr]uint32{}
-	}
-	i := uint32(len(e.internedAddrs))
-	e.interned[a] = i
-	e.internedAddrs = append(e.internedAddrs, a)
-	e.mem += memInterned
-	return i, true
-}
-
-// compactInterned renumbers the interned clients to those cold records
-// still refer to, in the order the slab refers to them, and reports
-// whether that freed any room. It costs a pass over the slab, so
-// clientIndex calls it only after maxInterned/4 clients found the table
-// full.
-func (e *Engine) compactInterned() bool {
-	e.internFails = 0
-	renum := make([]uint32, len(e.internedAddrs)) // old index -> new index + 1
-	var addrs []netip.Addr
-	for i := 0; i < e.cold.n; i++ {
-		c := e.cold.at(i)
-		for k := range c.clients {
-			old := c.clients[k].idx
-			if old == 0 {
-				continue
-			}
-			if renum[old-1] == 0 {
-				addrs = append(addrs, e.internedAddrs[old-1])
-				renum[old-1] = uint32(len(addrs))
-			}
-			c.clients[k].idx = renum[old-1]
-		}
-	}
-	e.mem -= memInterned * int64(len(e.internedAddrs)-len(addrs))
-	e.internedAddrs = addrs
-	e.interned = make(map[netip.Addr]uint32, len(addrs))
-	for i, a := range addrs {
-		e.interned[a] = uint32(i)
-	}
-	return len(addrs) < maxInterned
-}
-
-// memInterned is an interned client address: its map entry and slice slot.
-const memInterned = 64
-
 // observeCold applies o to the cold record c when a cold record can hold
 // it, and reports whether it did. When it reports false, c is unchanged
 // and the domain must be promoted before o is observed.
 func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 	if o.Flagged || o.OffPort || o.Match.Tool != fingerprint.Unknown || uint32(o.File) != c.file && c.queries+c.responses > 0 ||
-		o.File < 0 || o.File > math.MaxUint32 {
+		o.File < 0 || uint64(o.File) > math.MaxUint32 {
 		return false
 	}
 	const big = math.MaxUint32 / 2
@@ -401,33 +381,24 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 	// The client: one of the two slots, a free one, or counted with the
 	// others.
 	slot := -1
-	var ci uint32
-	if o.Client.IsValid() {
-		i, ok := e.interned[o.Client]
-		if ok {
-			for k := range c.clients {
-				if c.clients[k].idx == i+1 {
-					slot = k
-				}
+	if o.Client.IsValid() && o.Client.Zone() == "" {
+		for k := range c.clients {
+			if c.holds(k, o.Client) {
+				slot = k
+				break
 			}
 		}
 		if slot < 0 {
 			for k := range c.clients {
-				if c.clients[k].idx == 0 {
+				if c.clientKind(k) == clientNone {
 					slot = k
 					break
 				}
 			}
 		}
-		ci = i
-		if slot >= 0 && !ok {
-			if ci, ok = e.clientIndex(o.Client); !ok {
-				slot = -1
-			}
-		}
-		if slot < 0 && c.moreClients == math.MaxUint16 {
-			return false
-		}
+	}
+	if slot < 0 && o.Client.IsValid() && c.moreClients == math.MaxUint16 {
+		return false
 	}
 
 	// The subdomain: known, or a new word-like one while there is room.
@@ -488,7 +459,7 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 		c.estimated++
 	}
 	if slot >= 0 {
-		c.clients[slot].idx = ci + 1
+		c.setClient(slot, o.Client)
 	} else if o.Client.IsValid() {
 		c.moreClients++
 	}
@@ -551,7 +522,8 @@ func (e *Engine) coldDomainState(c *coldDomain) *domain {
 		d.files = []int{int(c.file)}
 	}
 	for k, cc := range c.clients {
-		if cc.idx == 0 {
+		a := c.clientAddr(k)
+		if !a.IsValid() {
 			continue
 		}
 		cs := &clientState{queries: uint64(cc.queries), responses: uint64(cc.responses), first: c.first, last: c.last}
@@ -564,7 +536,6 @@ func (e *Engine) coldDomainState(c *coldDomain) *domain {
 		if d.clients == nil {
 			d.clients = map[netip.Addr]*clientState{}
 		}
-		a := e.internedAddrs[cc.idx-1]
 		d.clients[a] = cs
 		d.fewAddrs[d.nFew], d.few[d.nFew] = a, cs
 		d.nFew++

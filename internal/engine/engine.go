@@ -201,12 +201,8 @@ type Engine struct {
 	mem        int64 // the estimate of everything but the cold tier
 	stats      Stats
 
-	// cold holds the domains not (yet) worth the full state; interned
-	// numbers the client addresses its records refer to.
-	cold          coldTable
-	interned      map[netip.Addr]uint32
-	internedAddrs []netip.Addr
-	internFails   int // clients not interned since the table was last compacted
+	// cold holds the domains not (yet) worth the full state.
+	cold coldTable
 
 	zw     *flate.Writer
 	counts countWriter
@@ -377,8 +373,16 @@ func (e *Engine) ObserveRaw(o *RawObservation) uint32 {
 		}
 	}
 	if d == nil {
+		// Through the index, which knows both tiers: an observation
+		// without a server address may have made a compact record of
+		// the same name.
 		name := "raw:" + o.Server.String()
-		if d = e.domains[name]; d == nil {
+		switch v := e.cold.lookup(e.cold.hash([]byte(name)), []byte(name)); {
+		case v&hotBit != 0:
+			d = e.cold.hot[v&^hotBit-1]
+		case v != 0:
+			d = e.promote(int(v - 1))
+		default:
 			d = e.newDomain(name, o.Time)
 		}
 	}
@@ -499,19 +503,21 @@ func (d *domain) seen(t int64, file int) {
 	}
 }
 
-// quietClients is how many clients a domain tracks one by one until it is
-// judged suspicious or a tunnel, or shows raw tunnel packets or off-port
-// DNS: busy ordinary domains (CDNs among them) are asked by hundreds of
-// clients, and a client's state costs about 300 bytes and a map lookup
-// per message, while only a finding lists its clients. The messages of
-// the others are counted together, as beyond MaxClientsPerDomain; once
-// the domain is judged, each client is tracked from its next message.
-// (Features use only the number of clients.)
+// quietClients is how many clients a domain tracks one by one until it
+// could become a finding: until it has candidateUnique distinct names,
+// data-like or flagged names, raw tunnel packets or off-port DNS, or a
+// verdict. Busy ordinary domains are asked by hundreds of clients, and a
+// client's state costs about 300 bytes, while only a finding lists its
+// clients. The messages of the others are counted together, as beyond
+// MaxClientsPerDomain; once the domain is a candidate, each client is
+// tracked from its next message, so decoy clients that come first cannot
+// keep a tunnel's client out of its finding.
 const quietClients = 4
 
 // clientCap is how many clients d tracks one by one now.
 func (d *domain) clientCap(e *Engine) int {
-	if d.alertSev >= SeverityLow || d.raw > 0 || d.offPort > 0 {
+	if d.unique >= candidateUnique || d.dataNames > 0 || d.flagged > 0 || d.raw > 0 || d.offPort > 0 ||
+		d.alertSev >= SeverityLow {
 		return e.cfg.MaxClientsPerDomain
 	}
 	return min(quietClients, e.cfg.MaxClientsPerDomain)

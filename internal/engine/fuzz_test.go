@@ -130,10 +130,8 @@ func checkBookkeeping(t *testing.T, e *Engine, step int) {
 		}
 		ids[c.id] = true
 		coldMem += int64(coldRecordBytes + len(name))
-		for _, cc := range c.clients {
-			if cc.idx > uint32(len(e.internedAddrs)) {
-				t.Fatalf("step %d: client index %d beyond %d", step, cc.idx, len(e.internedAddrs))
-			}
+		if c.clientKind(0) == clientNone && c.clientKind(1) != clientNone || c.clientKind(0) == 3 || c.clientKind(1) == 3 {
+			t.Fatalf("step %d: cold %s: client slots %02b", step, name, c.clientKinds)
 		}
 	}
 	if coldMem != e.cold.mem {

@@ -24,9 +24,7 @@ package engine
 // sizes the format depends on; the writer's Config, for information only;
 // nextID, Stats, the engine-wide counters and the numbers of records that
 // follow), 'C' records (contacted addresses, sorted, at most 65536 each), 'O'
-// records (rawOwner pairs sorted by address), 'N' records (the client
-// addresses cold domains refer to, in index order, at most 65536 each),
-// one 'D' record per domain from
+// records (rawOwner pairs sorted by address), one 'D' record per domain from
 // the most to the least recently seen, 'K' records (cold domains, see
 // cold.go, in slab order, at most 4096 each) and an 'E' record with the
 // number of domains. A domain export holds an 'X' record (layout and the addresses
@@ -71,7 +69,6 @@ const (
 	recEnd          = 'E'
 	recDomainHeader = 'X'
 	recCold         = 'K'
-	recInterned     = 'N'
 )
 
 // Bounds a snapshot must respect; they are generous for real state and
@@ -243,7 +240,6 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 	p.u(uint64(len(e.domains)))
 	p.u(uint64(e.cold.n))
 	p.u(uint64(e.cold.hand))
-	p.u(uint64(len(e.internedAddrs)))
 	if err := s.record(recHeader); err != nil {
 		return err
 	}
@@ -253,17 +249,6 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 	}
 	if err := s.addrRecords(maps.Keys(e.rawOwner), recOwners, func(a netip.Addr) { p.u(uint64(e.rawOwner[a])) }); err != nil {
 		return err
-	}
-
-	for i := 0; i < len(e.internedAddrs); i += chunkAddrs {
-		chunk := e.internedAddrs[i:min(len(e.internedAddrs), i+chunkAddrs)]
-		p.u(uint64(len(chunk)))
-		for _, a := range chunk {
-			p.addr(a)
-		}
-		if err := s.record(recInterned); err != nil {
-			return err
-		}
 	}
 
 	n := 0
@@ -735,9 +720,7 @@ type engineState struct {
 	others     uint64
 	lengths    [lengthBuckets]uint64
 
-	cold          coldTable
-	interned      map[netip.Addr]uint32
-	internedAddrs []netip.Addr
+	cold coldTable
 }
 
 // ReadSnapshot replaces the engine's state with the snapshot read from r
@@ -757,7 +740,7 @@ func (e *Engine) ReadSnapshot(r io.Reader) error {
 	}
 	e.domains, e.byID, e.head, e.tail = s.domains, s.byID, s.head, s.tail
 	e.nextID, e.mem, e.stats = s.nextID, s.mem, s.stats
-	e.cold, e.interned, e.internedAddrs = s.cold, s.interned, s.internedAddrs
+	e.cold = s.cold
 	e.rawOwner, e.contacted, e.others, e.lengths = s.rawOwner, s.contacted, s.others, s.lengths
 	return nil
 }
@@ -786,7 +769,6 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 	nDomains := r.u()
 	nCold := r.u()
 	hand := r.u()
-	nInterned := int(r.max(maxInterned, "interned clients"))
 	if r.err == nil && hand > nCold {
 		r.fail("CLOCK hand %d beyond %d cold domains", hand, nCold)
 	}
@@ -840,35 +822,10 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 		}
 	}
 
-	for len(s.internedAddrs) < nInterned {
-		r, err := rr.expect(recInterned)
-		if err != nil {
-			return nil, err
-		}
-		n := r.count(min(chunkAddrs, nInterned-len(s.internedAddrs)), 1, "interned clients")
-		if n == 0 && r.err == nil {
-			r.fail("empty interned client record")
-		}
-		if s.interned == nil {
-			s.interned = map[netip.Addr]uint32{}
-		}
-		for range n {
-			a := r.addr("interned client")
-			if _, dup := s.interned[a]; r.err == nil && (dup || !a.IsValid()) {
-				r.fail("interned client %v repeated or invalid", a)
-			}
-			s.interned[a] = uint32(len(s.internedAddrs))
-			s.internedAddrs = append(s.internedAddrs, a)
-		}
-		if err := r.done("interned clients"); err != nil {
-			return nil, err
-		}
-	}
-
 	hint := int(min(nDomains, 256)) // a false count must not allocate
 	s.domains = make(map[string]*domain, hint)
 	s.byID = make(map[uint32]*domain, hint)
-	s.mem = memContacted*int64(len(s.contacted)) + memInterned*int64(len(s.internedAddrs))
+	s.mem = memContacted * int64(len(s.contacted))
 	evicting := false
 	var gone map[string]uint32 // evicted while reading, for the uniqueness checks
 	var goneIDs map[uint32]bool
@@ -1390,6 +1347,12 @@ func (e *Engine) ImportDomain(b []byte) error {
 	d := e.domains[in.name]
 	if d == nil && len(in.name) <= math.MaxUint8 {
 		if i := e.cold.find(e.cold.hash([]byte(in.name)), []byte(in.name)); i >= 0 {
+			// Checked before the promotion, so that a refused import
+			// changes nothing.
+			if c := e.cold.at(i); uint64(c.queries)+in.queries > maxCount || uint64(c.responses)+in.responses > maxCount ||
+				in.raw > maxCount {
+				return fmt.Errorf("engine: importing %s would overflow its message counters", in.name)
+			}
 			d = e.promote(i)
 			e.touch(d)
 		}
@@ -1783,14 +1746,14 @@ func (e *Engine) coldRecord(p *enc, c *coldDomain) {
 		p.b = binary.LittleEndian.AppendUint64(p.b, h)
 	}
 	n := 0
-	for _, cc := range c.clients {
-		if cc.idx != 0 {
+	for k := range c.clients {
+		if c.clientKind(k) != clientNone {
 			n++
 		}
 	}
 	p.u(uint64(n))
-	for _, cc := range c.clients[:n] {
-		p.u(uint64(cc.idx))
+	for k, cc := range c.clients[:n] {
+		p.addr(c.clientAddr(k))
 		p.u(uint64(cc.queries))
 		p.u(uint64(cc.responses))
 	}
@@ -1798,8 +1761,8 @@ func (e *Engine) coldRecord(p *enc, c *coldDomain) {
 }
 
 // decodeCold reads a cold domain written by coldRecord, whose clients
-// index the nInterned interned addresses.
-func decodeCold(r *dec, c *coldDomain, nInterned int) (name []byte) {
+// decodeCold reads a cold domain written by coldRecord.
+func decodeCold(r *dec, c *coldDomain) (name []byte) {
 	c.id = r.u32("cold domain ID")
 	if r.err == nil && c.id == 0 {
 		r.fail("cold domain ID 0")
@@ -1849,11 +1812,14 @@ func decodeCold(r *dec, c *coldDomain, nInterned int) (name []byte) {
 	}
 	n := int(r.max(2, "cold clients"))
 	for i := range n {
-		c.clients[i].idx = uint32(r.max(uint64(nInterned), "cold client"))
+		a := r.addr("cold client")
 		c.clients[i].queries = uint32(r.max(math.MaxUint32/2, "client queries"))
 		c.clients[i].responses = uint32(r.max(math.MaxUint32/2, "client responses"))
-		if r.err == nil && (c.clients[i].idx == 0 || i == 1 && c.clients[0].idx == c.clients[1].idx) {
-			r.fail("cold client %d invalid or repeated", c.clients[i].idx)
+		if r.err == nil && (!a.IsValid() || a.Zone() != "" || i == 1 && c.holds(0, a)) {
+			r.fail("cold client %v invalid or repeated", a)
+		}
+		if r.err == nil {
+			c.setClient(i, a)
 		}
 	}
 	c.ref = r.bool("referenced")
@@ -1878,7 +1844,7 @@ func (e *Engine) readCold(rr *recReader, s *engineState, n uint64, gone map[stri
 		}
 		for range k {
 			var c coldDomain
-			name := decodeCold(r, &c, len(s.internedAddrs))
+			name := decodeCold(r, &c)
 			if r.err != nil {
 				break
 			}

@@ -252,12 +252,6 @@ func diffCold(a, b *Engine, withIDs bool) string {
 		if b.cold.find(b.cold.hash([]byte(nb)), []byte(nb)) != i {
 			return nb + ": cold index inconsistent"
 		}
-		for k := range ca.clients {
-			if ca.clients[k].idx != 0 && cb.clients[k].idx != 0 &&
-				a.internedAddrs[ca.clients[k].idx-1] == b.internedAddrs[cb.clients[k].idx-1] {
-				ca.clients[k].idx, cb.clients[k].idx = 1, 1
-			}
-		}
 		ca.key, cb.key, ca.nameOff, cb.nameOff = 0, 0, 0, 0
 		if !withIDs {
 			ca.id, cb.id = 0, 0
@@ -399,7 +393,6 @@ func TestMemoryEstimateRecomputed(t *testing.T) {
 			sum += int64(d.mem)
 		}
 		sum += memContacted * int64(len(f.e.contacted))
-		sum += memInterned * int64(len(f.e.internedAddrs))
 		var cold int64
 		for i := 0; i < f.e.cold.n; i++ {
 			cold += int64(coldRecordBytes + len(f.e.cold.name(f.e.cold.at(i))))
@@ -1272,12 +1265,12 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[history](): {"start", "width", "queries", "bytes", "lengths"},
 		reflect.TypeFor[nameSet](): {"slots", "n", "limit"},
 		reflect.TypeFor[Engine](): {"OnAlert", "cfg", "domains", "byID", "head", "tail", "nextID", "mem", "stats",
-			"cold", "interned", "internedAddrs", "internFails", "zw", "counts", "model", "rawOwner", "key", "contacted", "others", "lengths"},
+			"cold", "zw", "counts", "model", "rawOwner", "key", "contacted", "others", "lengths"},
 		reflect.TypeFor[Stats](): {"Domains", "ColdDomains", "MemoryBytes", "Evictions", "Promotions", "EvictedActive", "Messages", "RawMessages",
 			"CompressedRuns"},
 		reflect.TypeFor[coldDomain](): {"key", "first", "last", "subs", "id", "nameOff", "queries", "responses", "sizes",
 			"answerData", "ednsData", "file", "ngramSum", "ngramN", "subBytes", "qtypes", "moreClients", "nxdomain", "otherError",
-			"mixedCase", "estimated", "clients", "nameLen", "nSubs", "ipShaped", "maxLabel", "ref"},
+			"mixedCase", "estimated", "clients", "clientKinds", "nameLen", "nSubs", "ipShaped", "maxLabel", "ref"},
 		reflect.TypeFor[coldTable](): {"seed", "slab", "n", "index", "names", "dead", "hand", "mem", "hot", "hotFree"},
 	}
 	for typ, names := range known {

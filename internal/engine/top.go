@@ -34,8 +34,8 @@ func (e *Engine) TopDomains(n int) (byQueries, byUnique []Volume) {
 	for i := 0; i < e.cold.n; i++ {
 		c := e.cold.at(i)
 		clients := int(c.moreClients) // by message, as full domains count clients beyond their cap
-		for _, cc := range c.clients {
-			if cc.idx != 0 {
+		for k := range c.clients {
+			if c.clientKind(k) != clientNone {
 				clients++
 			}
 		}
