@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -428,5 +429,55 @@ func TestRawNameMeetsItsCompactRecord(t *testing.T) {
 	g := restore(t, Config{}, snapshotBytes(t, f.e))
 	if g.Stats().Domains != 1 {
 		t.Fatalf("restored %+v", g.Stats())
+	}
+}
+
+// TestDomainIDsRunOut: without RenumberIDs, new domains stop being tracked
+// (counted) and the others go on; with it, the domains held are
+// renumbered, raw-mode owners follow them, and nothing else changes.
+func TestDomainIDsRunOut(t *testing.T) {
+	observe := func(f *feeder, name string) uint32 {
+		o := coldObs(f, name, t0.UnixNano(), "10.0.0.1", tA, false)
+		return f.e.Observe(&o)
+	}
+	f := newFeeder(Config{})
+	known := observe(f, "www.known.org")
+	f.e.nextID = math.MaxUint32 - 2
+	var got []uint32
+	for i := range 5 {
+		got = append(got, observe(f, fmt.Sprintf("www.new%d.org", i)))
+	}
+	if !slices.Equal(got, []uint32{math.MaxUint32 - 1, math.MaxUint32, 0, 0, 0}) || f.e.Stats().Untracked != 3 {
+		t.Fatalf("IDs %v, %+v", got, f.e.Stats())
+	}
+	if observe(f, "www.known.org") != known {
+		t.Fatal("a known domain lost its ID")
+	}
+	restore(t, Config{}, snapshotBytes(t, f.e))
+
+	g := newFeeder(Config{RenumberIDs: true})
+	feedMix(g, 0, 800, allMix)
+	if len(g.e.rawOwner) == 0 || g.e.cold.n == 0 || len(g.e.domains) == 0 {
+		t.Fatal("test too weak")
+	}
+	owners := map[netip.Addr]string{}
+	for a, id := range g.e.rawOwner {
+		owners[a] = g.e.byID[id].name
+	}
+	before := g.e.Stats()
+	g.e.nextID = math.MaxUint32
+	id := observe(g, "www.after-renumbering.org")
+	if want := uint32(before.Domains + 1); id != want || g.e.nextID != want || g.e.Stats().Renumbered != 1 {
+		t.Fatalf("new ID %d (next %d), want %d; %+v", id, g.e.nextID, want, g.e.Stats())
+	}
+	checkBookkeeping(t, g.e, 0)
+	for a, name := range owners {
+		if d := g.e.byID[g.e.rawOwner[a]]; d == nil || d.name != name {
+			t.Fatalf("raw owner %v no longer points at %s", a, name)
+		}
+	}
+	h := restore(t, Config{RenumberIDs: true}, snapshotBytes(t, g.e))
+	if d := diffEngines(g.e, h, true, true); d != "" {
+		t.Fatal(d)
 	}
 }

@@ -36,6 +36,15 @@ type Config struct {
 	// Scorer, when set, decides verdicts from behaviour (the learned
 	// model of package model); nil keeps the hand-set points of judge.
 	Scorer Scorer
+	// RenumberIDs lets the engine renumber the domains it holds when
+	// domain IDs run out (2^32-1 new domains over its life, which eviction
+	// churn on a busy resolver can reach), so that it goes on. IDs that
+	// Observe returned before are then stale: set it only when they are
+	// not kept (the continuous commands do not keep them). Without it,
+	// new domains are no longer tracked once IDs run out (counted as
+	// Untracked); scan keeps IDs and needs 4 billion new domains to get
+	// there.
+	RenumberIDs bool
 }
 
 func (c *Config) defaults() {
@@ -60,6 +69,8 @@ type Stats struct {
 	MemoryBytes    int64  `json:"memory_bytes"`
 	Evictions      uint64 `json:"evictions"`
 	Promotions     uint64 `json:"promotions"`     // domains moved from the compact tier to the full state
+	Renumbered     uint64 `json:"renumbered"`     // times domain IDs ran out and were renumbered (Config.RenumberIDs)
+	Untracked      uint64 `json:"untracked"`      // new domains not tracked because domain IDs ran out
 	EvictedActive  uint64 `json:"evicted_active"` // evicted domains that had 100 or more distinct names
 	Messages       uint64 `json:"messages"`
 	RawMessages    uint64 `json:"raw_messages"`
@@ -304,12 +315,17 @@ func (e *Engine) Observe(o *Observation) uint32 {
 	case v&hotBit != 0:
 		d = e.cold.hot[v&^hotBit-1]
 	case v == 0 && len(reg) > math.MaxUint8:
-		d = e.newDomain(string(reg), o.Time)
+		if d = e.newDomain(string(reg), o.Time); d == nil {
+			return 0
+		}
 	default:
 		i := int(v) - 1
 		if v == 0 {
-			e.nextID++
-			i = e.cold.insert(h, reg, e.nextID, o.Time)
+			id := e.newID()
+			if id == 0 {
+				return 0
+			}
+			i = e.cold.insert(h, reg, id, o.Time)
 		}
 		if c := e.cold.at(i); e.observeCold(c, o) {
 			id := c.id
@@ -383,7 +399,9 @@ func (e *Engine) ObserveRaw(o *RawObservation) uint32 {
 		case v != 0:
 			d = e.promote(int(v - 1))
 		default:
-			d = e.newDomain(name, o.Time)
+			if d = e.newDomain(name, o.Time); d == nil {
+				return 0
+			}
 		}
 	}
 	e.touch(d)
@@ -409,9 +427,57 @@ func (e *Engine) ObserveRaw(o *RawObservation) uint32 {
 	return d.id
 }
 
-func (e *Engine) newDomain(name string, t int64) *domain {
+// newID returns the ID of a new domain: the next one, or, once they have
+// run out, the next after renumbering (Config.RenumberIDs), or 0 (the
+// domain is not tracked; counted).
+func (e *Engine) newID() uint32 {
+	if e.nextID == math.MaxUint32 {
+		if !e.cfg.RenumberIDs {
+			e.stats.Untracked++
+			return 0
+		}
+		e.renumber()
+	}
 	e.nextID++
-	d := &domain{id: e.nextID, name: name, first: t, last: t, winStart: t, day: t / int64(24*time.Hour)}
+	return e.nextID
+}
+
+// renumber gives the domains held the IDs 1 to n (compact ones in slab
+// order, then full ones from the most recently seen) and moves the
+// raw-mode owners with them; owners of domains no longer held go.
+func (e *Engine) renumber() {
+	id := uint32(0)
+	for i := 0; i < e.cold.n; i++ {
+		id++
+		e.cold.at(i).id = id
+	}
+	moved := make(map[uint32]uint32, len(e.byID))
+	byID := make(map[uint32]*domain, len(e.byID))
+	for d := e.head; d != nil; d = d.next {
+		id++
+		moved[d.id] = id
+		d.id = id
+		byID[id] = d
+	}
+	e.byID = byID
+	for a, old := range e.rawOwner {
+		if n, ok := moved[old]; ok {
+			e.rawOwner[a] = n
+		} else {
+			delete(e.rawOwner, a)
+		}
+	}
+	e.nextID = id
+	e.stats.Renumbered++
+}
+
+// newDomain makes a full domain, or returns nil when no ID is left.
+func (e *Engine) newDomain(name string, t int64) *domain {
+	id := e.newID()
+	if id == 0 {
+		return nil
+	}
+	d := &domain{id: id, name: name, first: t, last: t, winStart: t, day: t / int64(24*time.Hour)}
 	d.names.limit = e.cfg.MaxNamesPerDomain
 	d.mem = baseDomainBytes + len(name)
 	e.mem += int64(d.mem)

@@ -231,7 +231,8 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 	p.u(uint64(e.cfg.MaxClientsPerDomain))
 	p.u(uint64(e.nextID))
 	st := e.stats
-	for _, v := range [...]uint64{st.Evictions, st.EvictedActive, st.Messages, st.RawMessages, st.CompressedRuns, st.Promotions, e.others} {
+	for _, v := range [...]uint64{st.Evictions, st.EvictedActive, st.Messages, st.RawMessages, st.CompressedRuns, st.Promotions,
+		st.Renumbered, st.Untracked, e.others} {
 		p.u(v)
 	}
 	sparse64(p, e.lengths[:])
@@ -762,6 +763,7 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 	s.stats.Evictions, s.stats.EvictedActive = r.u(), r.u()
 	s.stats.Messages, s.stats.RawMessages, s.stats.CompressedRuns = r.u(), r.u(), r.u()
 	s.stats.Promotions = r.u()
+	s.stats.Renumbered, s.stats.Untracked = r.u(), r.u()
 	s.others = r.u()
 	readSparse64(r, s.lengths[:], "length histogram")
 	nContacted := int(r.max(maxContacted, "contacted addresses"))
@@ -1361,12 +1363,12 @@ func (e *Engine) ImportDomain(b []byte) error {
 		return fmt.Errorf("engine: importing %s would overflow its message counters", in.name)
 	}
 	if d == nil {
-		if e.nextID == math.MaxUint32 {
+		id := e.newID()
+		if id == 0 {
 			return errors.New("engine: domain IDs exhausted")
 		}
 		finishDomain(in, hashes, &e.cfg)
-		e.nextID++
-		in.id = e.nextID
+		in.id = id
 		e.domains[in.name] = in
 		e.byID[in.id] = in
 		e.cold.addHot(in)

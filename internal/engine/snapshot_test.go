@@ -1266,7 +1266,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[nameSet](): {"slots", "n", "limit"},
 		reflect.TypeFor[Engine](): {"OnAlert", "cfg", "domains", "byID", "head", "tail", "nextID", "mem", "stats",
 			"cold", "zw", "counts", "model", "rawOwner", "key", "contacted", "others", "lengths"},
-		reflect.TypeFor[Stats](): {"Domains", "ColdDomains", "MemoryBytes", "Evictions", "Promotions", "EvictedActive", "Messages", "RawMessages",
+		reflect.TypeFor[Stats](): {"Domains", "ColdDomains", "MemoryBytes", "Evictions", "Promotions", "Renumbered", "Untracked", "EvictedActive", "Messages", "RawMessages",
 			"CompressedRuns"},
 		reflect.TypeFor[coldDomain](): {"key", "first", "last", "subs", "id", "nameOff", "queries", "responses", "sizes",
 			"answerData", "ednsData", "file", "ngramSum", "ngramN", "subBytes", "qtypes", "moreClients", "nxdomain", "otherError",

@@ -88,7 +88,9 @@ func New(opt Options) (*Runner, error) {
 	if err := r.configure(opt.Config); err != nil {
 		return nil, err
 	}
-	r.eng = engine.New(opt.Config.Engine)
+	ecfg := opt.Config.Engine
+	ecfg.RenumberIDs = true // the runner keeps no domain IDs
+	r.eng = engine.New(ecfg)
 	r.eng.OnAlert = r.onAlert
 	r.asm = tcpstream.New(tcpstream.Config{})
 	r.ipr = ipreasm.New(ipreasm.Config{})
