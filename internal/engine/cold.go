@@ -201,6 +201,21 @@ func (t *coldTable) find(h uint64, name []byte) int {
 	return int(v - 1)
 }
 
+// lookupName is lookup for a name held as a string.
+func (t *coldTable) lookupName(name string) uint32 {
+	b := unsafe.Slice(unsafe.StringData(name), len(name)) // only read
+	return t.lookup(t.hash(b), b)
+}
+
+// findName is find for a name held as a string.
+func (t *coldTable) findName(name string) int {
+	v := t.lookupName(name)
+	if v == 0 || v&hotBit != 0 {
+		return -1
+	}
+	return int(v - 1)
+}
+
 // entries is the number of index entries in use.
 func (t *coldTable) entries() int { return t.n + len(t.hot) - len(t.hotFree) }
 

@@ -393,7 +393,7 @@ func (e *Engine) ObserveRaw(o *RawObservation) uint32 {
 		// without a server address may have made a compact record of
 		// the same name.
 		name := "raw:" + o.Server.String()
-		switch v := e.cold.lookup(e.cold.hash([]byte(name)), []byte(name)); {
+		switch v := e.cold.lookupName(name); {
 		case v&hotBit != 0:
 			d = e.cold.hot[v&^hotBit-1]
 		case v != 0:

@@ -138,7 +138,9 @@ func (w *enc) addr(a netip.Addr) {
 	w.b, _ = a.AppendBinary(w.b) // cannot fail
 }
 
-func sparse32(w *enc, a []uint32) {
+// sparse writes a counter array sparsely: the number of non-zero entries,
+// then (index gap, value) pairs.
+func sparse[T uint32 | uint64](w *enc, a []T) {
 	n := 0
 	for _, v := range a {
 		if v != 0 {
@@ -151,24 +153,6 @@ func sparse32(w *enc, a []uint32) {
 		if v != 0 {
 			w.u(uint64(i - next))
 			w.u(uint64(v))
-			next = i + 1
-		}
-	}
-}
-
-func sparse64(w *enc, a []uint64) {
-	n := 0
-	for _, v := range a {
-		if v != 0 {
-			n++
-		}
-	}
-	w.u(uint64(n))
-	next := 0
-	for i, v := range a {
-		if v != 0 {
-			w.u(uint64(i - next))
-			w.u(v)
 			next = i + 1
 		}
 	}
@@ -235,7 +219,7 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 		st.Renumbered, st.Untracked, e.others} {
 		p.u(v)
 	}
-	sparse64(p, e.lengths[:])
+	sparse(p, e.lengths[:])
 	p.u(uint64(len(e.contacted)))
 	p.u(uint64(len(e.rawOwner)))
 	p.u(uint64(len(e.domains)))
@@ -343,7 +327,7 @@ func (s *snapWriter) domain(d *domain) {
 	p.u(d.offPort)
 	p.u(uint64(d.offPortNum))
 	p.u(d.flagged)
-	sparse64(p, d.qtypes[:])
+	sparse(p, d.qtypes[:])
 	for _, v := range [...]uint64{d.nxdomain, d.otherError, d.answerData, d.sizes, d.raw, d.rawB} {
 		p.u(v)
 	}
@@ -351,7 +335,7 @@ func (s *snapWriter) domain(d *domain) {
 	for t := range d.tools {
 		copy(tools[3*t:], d.tools[t][:])
 	}
-	sparse32(p, tools[:])
+	sparse(p, tools[:])
 	p.u(uint64(d.nResolved))
 	for _, a := range d.resolved[:d.nResolved] {
 		p.addr(a)
@@ -378,7 +362,7 @@ func (s *snapWriter) domain(d *domain) {
 			p.f(c.gapMean)
 			p.f(c.gapM2)
 		}
-		sparse32(p, c.strong[:])
+		sparse(p, c.strong[:])
 	}
 	p.u(d.otherClients)
 
@@ -404,9 +388,9 @@ func (s *snapWriter) domain(d *domain) {
 	if h := d.hist; h != nil {
 		p.time(h.start, base)
 		p.u(uint64(h.width))
-		sparse32(p, h.queries[:])
-		sparse32(p, h.bytes[:])
-		sparse32(p, h.lengths[:])
+		sparse(p, h.queries[:])
+		sparse(p, h.bytes[:])
+		sparse(p, h.lengths[:])
 	}
 
 	p.time(d.winStart, base)
@@ -540,30 +524,14 @@ func (r *dec) addr(what string) netip.Addr {
 	return a
 }
 
-func readSparse32(r *dec, a []uint32, what string) {
+// readSparse reads what sparse wrote into a, checking every index and
+// that every value is non-zero and fits T.
+func readSparse[T uint32 | uint64](r *dec, a []T, what string) {
 	n := r.count(len(a), 2, what)
 	next := 0
 	for range n {
 		i := uint64(next) + r.max(uint64(len(a)), what)
-		v := r.u32(what)
-		if r.err != nil {
-			return
-		}
-		if i >= uint64(len(a)) || v == 0 {
-			r.fail("%s: entry %d of %d is out of place", what, i, len(a))
-			return
-		}
-		a[i] = v
-		next = int(i) + 1
-	}
-}
-
-func readSparse64(r *dec, a []uint64, what string) {
-	n := r.count(len(a), 2, what)
-	next := 0
-	for range n {
-		i := uint64(next) + r.max(uint64(len(a)), what)
-		v := r.u()
+		v := T(r.max(uint64(^T(0)), what))
 		if r.err != nil {
 			return
 		}
@@ -765,7 +733,7 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 	s.stats.Promotions = r.u()
 	s.stats.Renumbered, s.stats.Untracked = r.u(), r.u()
 	s.others = r.u()
-	readSparse64(r, s.lengths[:], "length histogram")
+	readSparse(r, s.lengths[:], "length histogram")
 	nContacted := int(r.max(maxContacted, "contacted addresses"))
 	nOwners := int(r.max(maxOwners, "raw owners"))
 	nDomains := r.u()
@@ -956,7 +924,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	d.mixedCase, d.estimated, d.ednsData, d.offPort = r.u(), r.u(), r.u(), r.u()
 	d.offPortNum = uint16(r.max(math.MaxUint16, "port"))
 	d.flagged = r.u()
-	readSparse64(r, d.qtypes[:], "query types")
+	readSparse(r, d.qtypes[:], "query types")
 	d.nxdomain, d.otherError, d.answerData, d.sizes = r.u(), r.u(), r.u(), r.u()
 	d.raw, d.rawB = r.max(maxCount, "raw packets"), r.u()
 	var sum uint64
@@ -971,7 +939,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		r.fail("%s: query or response counts inconsistent", d.name)
 	}
 	var tools [numTools * 3]uint32
-	readSparse32(r, tools[:], "tool counts")
+	readSparse(r, tools[:], "tool counts")
 	for t := range d.tools {
 		copy(d.tools[t][:], tools[3*t:])
 	}
@@ -1003,7 +971,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 				r.fail("client gap statistics out of range")
 			}
 		}
-		readSparse32(r, c.strong[:], "client tool counts")
+		readSparse(r, c.strong[:], "client tool counts")
 		if r.err != nil {
 			break
 		}
@@ -1068,9 +1036,9 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		h := &history{}
 		h.start = r.time(base, "history start")
 		h.width = int64(r.max(math.MaxInt64, "history width"))
-		readSparse32(r, h.queries[:], "timeline queries")
-		readSparse32(r, h.bytes[:], "timeline bytes")
-		readSparse32(r, h.lengths[:], "length histogram")
+		readSparse(r, h.queries[:], "timeline queries")
+		readSparse(r, h.bytes[:], "timeline bytes")
+		readSparse(r, h.lengths[:], "length histogram")
 		if r.err == nil && !validHistory(h, d) {
 			r.fail("%s: history start %d or width %d inconsistent with its span", d.name, h.start, h.width)
 		}
@@ -1196,7 +1164,7 @@ func LoadSnapshotFile(e *Engine, path string) error {
 func (e *Engine) ExportDomain(registered string) ([]byte, bool) {
 	d := e.domains[registered]
 	if d == nil {
-		i := e.cold.find(e.cold.hash([]byte(registered)), []byte(registered))
+		i := e.cold.findName(registered)
 		if i < 0 {
 			return nil, false
 		}
@@ -1233,7 +1201,7 @@ func (e *Engine) ExportDomain(registered string) ([]byte, bool) {
 func (e *Engine) RemoveDomain(registered string) bool {
 	d := e.domains[registered]
 	if d == nil {
-		i := e.cold.find(e.cold.hash([]byte(registered)), []byte(registered))
+		i := e.cold.findName(registered)
 		if i < 0 {
 			return false
 		}
@@ -1348,7 +1316,7 @@ func (e *Engine) ImportDomain(b []byte) error {
 
 	d := e.domains[in.name]
 	if d == nil && len(in.name) <= math.MaxUint8 {
-		if i := e.cold.find(e.cold.hash([]byte(in.name)), []byte(in.name)); i >= 0 {
+		if i := e.cold.findName(in.name); i >= 0 {
 			// Checked before the promotion, so that a refused import
 			// changes nothing.
 			if c := e.cold.at(i); uint64(c.queries)+in.queries > maxCount || uint64(c.responses)+in.responses > maxCount ||

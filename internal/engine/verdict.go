@@ -616,7 +616,7 @@ func (e *Engine) DomainID(registered string) uint32 {
 	if d := e.domains[registered]; d != nil {
 		return d.id
 	}
-	if i := e.cold.find(e.cold.hash([]byte(registered)), []byte(registered)); i >= 0 {
+	if i := e.cold.findName(registered); i >= 0 {
 		return e.cold.at(i).id
 	}
 	return 0
