@@ -165,6 +165,7 @@ func FuzzAssembler(f *testing.F) {
 	f.Add(swapped)
 	f.Add(mixed)
 	f.Add(paused)
+	f.Add(forgottenSeed())
 	f.Fuzz(func(t *testing.T, in []byte) { fuzzOne(t, in) })
 }
 
@@ -184,6 +185,33 @@ func TestFuzzOracle(t *testing.T) {
 	if n != want-2 || st.ResumedFlows != 2 || st.TimedOutFlows != 2 || st.Truncated != 2 {
 		t.Fatalf("paused seed checked %d messages, want %d; stats %+v", n, want-2, st)
 	}
+	// Flow 0's three first messages are checked; once its point is
+	// forgotten it restarts inside a message and is checked no more.
+	n, st = fuzzOne(t, forgottenSeed())
+	if n != 3 || st.ForgottenPoints != 2 || st.EvictedFlows != 1 || st.TimedOutFlows != 4 || st.ResumedFlows != 0 {
+		t.Fatalf("forgotten seed checked %d messages, want 3; stats %+v", n, st)
+	}
+}
+
+// forgottenSeed returns an input where flow 0 is evicted inside a message,
+// and the pause that times out flows 1-3 forgets flow 0's remembered point
+// (the table holds MaxFlows points) in the same Add that brings flow 0's next
+// segment, from the middle of a message: the flow restarts there, and its
+// framing is no longer the stream's. A later pause drops it again and
+// forgets flow 1's point in the Add that restarts flow 1.
+func forgottenSeed() []byte {
+	op := func(out []byte, flow int, flags byte, off, n int, ts byte) []byte {
+		return append(out, byte(flow)|flags<<3, byte(off>>8), byte(off), byte(n), ts)
+	}
+	var in []byte
+	in = op(in, 0, 1, 0, 0, 0)
+	in = op(in, 0, 0, 0, 200, 0)
+	for k := 1; k < fuzzFlows; k++ {
+		in = op(in, k, 1, 0, 0, 0) // the fourth flow evicts flow 0
+	}
+	in = op(in, 0, 0, 700, 50, 0x0f)
+	in = op(in, 1, 0, 0, 10, 0x0f)
+	return in
 }
 
 // fuzzMsgsBefore returns how many non-empty messages of flow k's stream
@@ -248,12 +276,15 @@ func fuzzOne(t *testing.T, in []byte) (int, Stats) {
 		now := max(a.now, ts)
 		var prev [fuzzFlows]*flow
 		var prevNext [fuzzFlows]uint32
-		var expires [fuzzFlows]bool
+		var expires, hadPoint [fuzzFlows]bool
 		for j := range fuzzFlows {
-			if f := a.flows[keyOf(uint16(1000+j))]; f != nil && !f.closed {
+			key := keyOf(uint16(1000 + j))
+			if f := a.flows[key]; f != nil && !f.closed {
 				prev[j], prevNext[j] = f, f.nextSeq
 				expires[j] = now-f.lastSeen > cfg.FlowTimeout
 			}
+			_, ent := a.resume.find(key)
+			hadPoint[j] = ent >= 0
 		}
 		p := seg(uint16(1000+k), seq, op.flags, op.payload)
 		a.Add(uint64(i+1), ts, p, emit)
@@ -276,8 +307,12 @@ func fuzzOne(t *testing.T, in []byte) (int, Stats) {
 				}
 				next[j] = n
 			}
-			if _, ent := a.resume.find(key); a.flows[key] == nil && ent < 0 {
-				clean[j] = false // forgotten: framing may restart anywhere
+			_, ent := a.resume.find(key)
+			resumed := j == k && after.ResumedFlows > before.ResumedFlows
+			if a.flows[key] == nil && ent < 0 || hadPoint[j] && ent < 0 && !resumed {
+				// Forgotten (possibly in the Add that then started the
+				// flow afresh): framing may restart anywhere.
+				clean[j] = false
 			}
 		}
 		if !clean[k] {
