@@ -25,8 +25,9 @@ import (
 // something a cold record cannot hold or that matters to a verdict: a
 // further distinct subdomain, a data-like or flagged name, a recognised
 // protocol, an off-port message, a second capture file, or a counter near
-// its width. Clients beyond the first two are counted by message, as the
-// full state counts clients beyond its cap. The promoted domain keeps its
+// its width. Clients beyond the first two go into a sketch that estimates
+// their number (clientSketch), as in the full state beyond its cap; their
+// messages are counted only in the domain's totals. The promoted domain keeps its
 // ID and every counter; what it does not get back is what a cold record
 // never kept: the text of its first (at most coldSubs, word-like)
 // subdomains for the information estimate, the timing of individual
@@ -95,6 +96,7 @@ type coldDomain struct {
 	key                uint64 // maphash of the name
 	first, last        int64
 	subs               [coldSubs]uint64 // hashName of the distinct subdomains
+	moreClients        clientSketch     // the clients beyond the two held
 	id                 uint32
 	nameOff            uint32 // the name in Engine.coldNames
 	queries, responses uint32
@@ -105,7 +107,6 @@ type coldDomain struct {
 	ngramN             uint16
 	subBytes           uint16 // bytes of the distinct subdomains that are not IP-shaped
 	qtypes             [numQTypeClasses]uint16
-	moreClients        uint16 // messages of clients beyond the two tracked
 	nxdomain           uint16
 	otherError         uint16
 	mixedCase          uint16
@@ -412,9 +413,6 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 			}
 		}
 	}
-	if slot < 0 && o.Client.IsValid() && c.moreClients == math.MaxUint16 {
-		return false
-	}
 
 	// The subdomain: known, or a new word-like one while there is room.
 	var subHash uint64
@@ -476,7 +474,7 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 	if slot >= 0 {
 		c.setClient(slot, o.Client)
 	} else if o.Client.IsValid() {
-		c.moreClients++
+		c.moreClients.add(o.Client)
 	}
 	if o.Response {
 		c.responses++
@@ -532,7 +530,7 @@ func (e *Engine) coldDomainState(c *coldDomain) *domain {
 	for k, n := range c.qtypes {
 		d.qtypes[k] = uint64(n)
 	}
-	d.otherClients = uint64(c.moreClients)
+	d.allClients, d.untracked = c.moreClients, c.moreClients != 0
 	if c.queries+c.responses > 0 {
 		d.files = []int{int(c.file)}
 	}
@@ -552,6 +550,7 @@ func (e *Engine) coldDomainState(c *coldDomain) *domain {
 			d.clients = map[netip.Addr]*clientState{}
 		}
 		d.clients[a] = cs
+		d.allClients.add(a)
 		d.fewAddrs[d.nFew], d.few[d.nFew] = a, cs
 		d.nFew++
 	}

@@ -141,7 +141,7 @@ func TestColdDomainPromotedWithItsCounters(t *testing.T) {
 		t.Fatalf("promoted domain %+v, id %d", d, id)
 	}
 	if d.queries != 8 || d.responses != 5 || d.nxdomain != 5 || d.unique != 4 || d.names.n != 4 ||
-		d.qtypes[qtA] != 6 || d.qtypes[qtAAAA] != 1 || d.qtypes[qtTXT] != 1 || d.otherClients != 1 || d.sizes != 13*40 || d.answerData != 5*16 ||
+		d.qtypes[qtA] != 6 || d.qtypes[qtAAAA] != 1 || d.qtypes[qtTXT] != 1 || !d.untracked || d.allClients != sketchOf("10.0.0.1", "10.0.0.2", "10.0.0.3") || d.sizes != 13*40 || d.answerData != 5*16 ||
 		d.first != at || d.last != at+6*int64(time.Second) || d.uniqueBytes != 3+4+3+3 || d.maxLabel != 4 {
 		t.Fatalf("promoted counters: %+v", *d)
 	}
@@ -357,8 +357,9 @@ func TestQuietDomainsTrackFewClients(t *testing.T) {
 		f.e.Observe(&o)
 	}
 	d := f.e.domains["example.org"]
-	if d == nil || len(d.clients) != quietClients || d.otherClients != 10-quietClients {
-		t.Fatalf("quiet domain: %d clients, %d other", len(d.clients), d.otherClients)
+	// Ten clients; the sketch of their addresses estimates eight.
+	if n, est := d.clientCount(); len(d.clients) != quietClients || !est || n != 8 {
+		t.Fatalf("quiet domain: %d clients tracked, %d in all (estimated %v)", len(d.clients), n, est)
 	}
 	o := coldObs(f, "h0.example.org", at+20, "10.0.1.1", tA, false)
 	o.Flagged = true

@@ -160,8 +160,12 @@ type domain struct {
 	resolved  [4]netip.Addr // first distinct addresses its answers gave
 	nResolved int
 
-	clients      map[netip.Addr]*clientState
-	otherClients uint64
+	clients map[netip.Addr]*clientState
+	// allClients is a sketch of every client address seen, tracked or
+	// not; untracked is set once a client's message was not tracked one
+	// by one (beyond the cap), making the client count an estimate.
+	allClients clientSketch
+	untracked  bool
 	// fewAddrs and few are the first clients added to clients, for
 	// lookups without hashing; map entries are only ever added, so the
 	// pointers stay valid. When they are all of clients, a quiet domain
@@ -589,6 +593,18 @@ func (d *domain) clientCap(e *Engine) int {
 	return min(quietClients, e.cfg.MaxClientsPerDomain)
 }
 
+// notTracked counts a message of client a, which is not tracked one by one.
+func (d *domain) notTracked(a netip.Addr) {
+	d.untracked = true
+	d.allClients.add(a)
+}
+
+// clientCount returns the domain's number of clients and whether it is an
+// estimate.
+func (d *domain) clientCount() (int, bool) {
+	return clientCount(len(d.clients), d.untracked, d.allClients)
+}
+
 func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 	if !a.IsValid() {
 		return nil
@@ -601,7 +617,7 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 		}
 	}
 	if c == nil && d.nFew == len(d.clients) && d.nFew >= d.clientCap(e) {
-		d.otherClients++ // every tracked client is in few: a is not
+		d.notTracked(a) // every tracked client is in few: a is not
 		return nil
 	}
 	if c == nil {
@@ -609,7 +625,7 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 	}
 	if c == nil {
 		if len(d.clients) >= d.clientCap(e) {
-			d.otherClients++
+			d.notTracked(a)
 			return nil
 		}
 		if d.clients == nil {
@@ -617,6 +633,7 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 		}
 		c = &clientState{first: t, last: t}
 		d.clients[a] = c
+		d.allClients.add(a)
 		d.mem += memClient
 		if d.nFew < quietClients && d.nFew == len(d.clients)-1 {
 			d.fewAddrs[d.nFew], d.few[d.nFew] = a, c

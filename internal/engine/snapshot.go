@@ -3,7 +3,7 @@ package engine
 // Checkpoint and restore of the engine's state, and per-domain export and
 // import for moving state between engines.
 //
-// Format (version 2). A stream starts with a magic string and a version:
+// Format (version 3). A stream starts with a magic string and a version:
 //
 //	"DNSIEVE-ENGINE" uvarint(version)    whole-engine snapshot
 //	"DNSIEVE-DOMAIN" uvarint(version)    one domain (ExportDomain)
@@ -57,7 +57,7 @@ const (
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write and the only one the readers
 	// accept.
-	SnapshotVersion = 2
+	SnapshotVersion = 3
 )
 
 // Record tags.
@@ -364,7 +364,8 @@ func (s *snapWriter) domain(d *domain) {
 		}
 		sparse(p, c.strong[:])
 	}
-	p.u(d.otherClients)
+	p.u(uint64(d.allClients))
+	p.bool(d.untracked)
 
 	p.u(uint64(len(d.files)))
 	for _, f := range d.files {
@@ -955,6 +956,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	nc := r.count(math.MaxInt32, 12, "clients")
 	var prevAddr netip.Addr
 	var clientNames uint64
+	var folded clientSketch // clients beyond this engine's cap
 	for i := range nc {
 		a := r.addr("client address")
 		c := &clientState{}
@@ -987,9 +989,9 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 			break
 		}
 		if len(d.clients) >= cfg.MaxClientsPerDomain {
-			// This engine tracks fewer clients: count the rest's
-			// messages as others do at run time.
-			d.otherClients += c.queries + c.responses
+			// This engine tracks fewer clients: the rest count in
+			// the sketch only, as at run time.
+			folded.add(a)
 			continue
 		}
 		if d.clients == nil {
@@ -997,7 +999,11 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		}
 		d.clients[a] = c
 	}
-	d.otherClients += r.u()
+	d.allClients = clientSketch(r.u()).union(folded)
+	d.untracked = r.bool("untracked clients") || folded != 0
+	for a := range d.clients {
+		d.allClients.add(a) // a sketch holds every tracked client
+	}
 
 	nf := r.count(maxFiles, 1, "files")
 	if nf > 0 {
@@ -1473,7 +1479,7 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 		c := d.clients[a]
 		if c == nil {
 			if len(d.clients) >= e.cfg.MaxClientsPerDomain {
-				d.otherClients += bc.queries + bc.responses
+				d.untracked = true // its address is in b.allClients
 				continue
 			}
 			if d.clients == nil {
@@ -1484,7 +1490,8 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 		}
 		mergeClient(c, bc)
 	}
-	d.otherClients += b.otherClients
+	d.allClients = d.allClients.union(b.allClients)
+	d.untracked = d.untracked || b.untracked
 
 	for _, f := range b.files {
 		if len(d.files) < maxFiles && !slices.Contains(d.files, f) {
@@ -1702,9 +1709,10 @@ func (e *Engine) coldRecord(p *enc, c *coldDomain) {
 	for _, v := range [...]uint32{c.queries, c.responses, c.sizes, c.answerData, c.ednsData, c.file} {
 		p.u(uint64(v))
 	}
-	for _, v := range [...]uint16{c.ngramN, c.subBytes, c.nxdomain, c.otherError, c.mixedCase, c.estimated, c.moreClients} {
+	for _, v := range [...]uint16{c.ngramN, c.subBytes, c.nxdomain, c.otherError, c.mixedCase, c.estimated} {
 		p.u(uint64(v))
 	}
+	p.u(uint64(c.moreClients))
 	for _, v := range c.qtypes {
 		p.u(uint64(v))
 	}
@@ -1751,9 +1759,10 @@ func decodeCold(r *dec, c *coldDomain) (name []byte) {
 		*v = uint32(r.max(math.MaxUint32/2, "cold counter"))
 	}
 	c.file = r.u32("file")
-	for _, v := range [...]*uint16{&c.ngramN, &c.subBytes, &c.nxdomain, &c.otherError, &c.mixedCase, &c.estimated, &c.moreClients} {
+	for _, v := range [...]*uint16{&c.ngramN, &c.subBytes, &c.nxdomain, &c.otherError, &c.mixedCase, &c.estimated} {
 		*v = uint16(r.max(math.MaxUint16, "cold counter"))
 	}
+	c.moreClients = clientSketch(r.u())
 	for i := range c.qtypes {
 		c.qtypes[i] = uint16(r.max(math.MaxUint16, "query type count"))
 	}

@@ -491,15 +491,10 @@ func TestReadSnapshotAppliesLimits(t *testing.T) {
 		if len(d.clients) > 4 {
 			t.Fatalf("%s: %d clients", name, len(d.clients))
 		}
-		var msgs, msgsB uint64
-		for _, c := range ad.clients {
-			msgs += c.queries + c.responses
-		}
-		for _, c := range d.clients {
-			msgsB += c.queries + c.responses
-		}
-		if msgsB+d.otherClients != msgs+ad.otherClients {
-			t.Fatalf("%s: client messages %d+%d, were %d+%d", name, msgsB, d.otherClients, msgs, ad.otherClients)
+		// The clients beyond the cap are in the sketch, as at run time.
+		if d.allClients != ad.allClients || d.untracked != (ad.untracked || len(ad.clients) > 4) {
+			t.Fatalf("%s: client sketch %x (untracked %v), was %x (%v, %d clients)", name, d.allClients, d.untracked,
+				ad.allClients, ad.untracked, len(ad.clients))
 		}
 		if d.mem != memOf(d) {
 			t.Fatal("memory not recounted")
@@ -557,7 +552,7 @@ func TestReadSnapshotRejectsDamage(t *testing.T) {
 	if err := target.e.ImportDomain(snap); !errors.Is(err, ErrSnapshotMagic) {
 		t.Fatalf("snapshot imported as a domain: %v", err)
 	}
-	for _, v := range []byte{1, 3} {
+	for _, v := range []byte{2, 4} {
 		other := append([]byte(snapshotMagic), v)
 		other = append(other, snap[len(snapshotMagic)+1:]...)
 		if err := target.e.ReadSnapshot(bytes.NewReader(other)); !errors.Is(err, ErrSnapshotVersion) {
@@ -1109,8 +1104,8 @@ func TestImportEnforcesLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := g.domains["site1.example"]
-	if len(d.clients) != 2 || d.otherClients == 0 {
-		t.Fatalf("%d clients, %d others", len(d.clients), d.otherClients)
+	if n, est := d.clientCount(); len(d.clients) != 2 || n != 3 || !est {
+		t.Fatalf("%d clients tracked, %d in all (estimated %v)", len(d.clients), n, est)
 	}
 	if err := g.ImportDomain(y); err != nil {
 		t.Fatal(err)
@@ -1256,7 +1251,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[domain](): {"id", "name", "key", "slot", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
-			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "otherClients", "fewAddrs", "few", "nFew", "files",
+			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "allClients", "untracked", "fewAddrs", "few", "nFew", "files",
 			"zone", "haveZone", "samples", "alertSev", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw"},
@@ -1268,8 +1263,8 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 			"cold", "zw", "counts", "model", "rawOwner", "key", "contacted", "others", "lengths"},
 		reflect.TypeFor[Stats](): {"Domains", "ColdDomains", "MemoryBytes", "Evictions", "Promotions", "Renumbered", "Untracked", "EvictedActive", "Messages", "RawMessages",
 			"CompressedRuns"},
-		reflect.TypeFor[coldDomain](): {"key", "first", "last", "subs", "id", "nameOff", "queries", "responses", "sizes",
-			"answerData", "ednsData", "file", "ngramSum", "ngramN", "subBytes", "qtypes", "moreClients", "nxdomain", "otherError",
+		reflect.TypeFor[coldDomain](): {"key", "first", "last", "subs", "moreClients", "id", "nameOff", "queries", "responses", "sizes",
+			"answerData", "ednsData", "file", "ngramSum", "ngramN", "subBytes", "qtypes", "nxdomain", "otherError",
 			"mixedCase", "estimated", "clients", "clientKinds", "nameLen", "nSubs", "ipShaped", "maxLabel", "ref"},
 		reflect.TypeFor[coldTable](): {"seed", "slab", "n", "index", "names", "dead", "hand", "mem", "hot", "hotFree"},
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"container/heap"
+	"math"
 	"slices"
 )
 
@@ -11,7 +12,9 @@ type Volume struct {
 	Queries     uint64 `json:"queries"`
 	Responses   uint64 `json:"responses"`
 	UniqueNames uint64 `json:"unique_names"`
-	Clients     int    `json:"clients"`
+	// Clients is the number of distinct client addresses, estimated
+	// when the domain had more than it tracks one by one.
+	Clients int `json:"clients"`
 }
 
 // TopDomains returns up to n domains with the most queries and up to n
@@ -26,14 +29,15 @@ func (e *Engine) TopDomains(n int) (byQueries, byUnique []Volume) {
 	}}
 	varied := &topHeap{n: n, less: func(a, b *Volume) bool { return a.UniqueNames > b.UniqueNames }}
 	for _, d := range e.domains {
+		clients, _ := d.clientCount()
 		v := Volume{Domain: d.name, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique,
-			Clients: len(d.clients) + int(d.otherClients)}
+			Clients: clients}
 		busy.offer(v)
 		varied.offer(v)
 	}
 	for i := 0; i < e.cold.n; i++ {
 		c := e.cold.at(i)
-		clients := int(c.moreClients) // by message, as full domains count clients beyond their cap
+		clients := int(min(c.moreClients.estimate(), math.MaxInt32))
 		for k := range c.clients {
 			if c.clientKind(k) != clientNone {
 				clients++

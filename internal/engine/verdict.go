@@ -36,13 +36,16 @@ type Features struct {
 	AnswerBytes    float64 `json:"answer_bytes_per_response"`
 	FlaggedShare   float64 `json:"flagged_share"`
 	MixedCaseShare float64 `json:"mixed_case_share"`
-	Clients        int     `json:"clients"`
-	Seconds        float64 `json:"seconds"`
-	PeakWinQueries uint64  `json:"peak_window_queries"`
-	PeakWinUnique  uint64  `json:"peak_window_unique"`
-	RawPackets     uint64  `json:"raw_packets"`
-	OffPort        uint64  `json:"off_port_messages"`
-	EDNSBytes      float64 `json:"edns_option_bytes_per_message"`
+	Clients        int     `json:"clients"` // distinct client addresses
+	// ClientsEstimated is true when Clients is a sketch's estimate: the
+	// domain had more clients than it tracks one by one.
+	ClientsEstimated bool    `json:"clients_estimated,omitempty"`
+	Seconds          float64 `json:"seconds"`
+	PeakWinQueries   uint64  `json:"peak_window_queries"`
+	PeakWinUnique    uint64  `json:"peak_window_unique"`
+	RawPackets       uint64  `json:"raw_packets"`
+	OffPort          uint64  `json:"off_port_messages"`
+	EDNSBytes        float64 `json:"edns_option_bytes_per_message"`
 	// AnswersUsed is 1 when an address the domain resolved to appears in
 	// the capture's other traffic, 0 when it never does although there is
 	// other traffic, -1 when it cannot be told.
@@ -112,8 +115,10 @@ type Finding struct {
 	ToolRecognised bool `json:"tool_recognised"`
 	// Tools lists every tool recognised in the domain, most evidence
 	// first (several tools can share a domain, e.g. a test zone).
-	Tools        []string  `json:"tools"`
-	Clients      []Client  `json:"clients"`
+	Tools   []string `json:"tools"`
+	Clients []Client `json:"clients"`
+	// OtherClients is how many more clients the domain had than Clients
+	// lists (an estimate when Features.ClientsEstimated).
 	OtherClients uint64    `json:"other_clients,omitempty"`
 	FirstSeen    time.Time `json:"first_seen"`
 	LastSeen     time.Time `json:"last_seen"`
@@ -149,9 +154,10 @@ func (e *Engine) features(d *domain) Features {
 	f := Features{
 		Queries: d.queries, Responses: d.responses, Unique: d.unique, IPShaped: d.ipShaped,
 		DataNames: d.dataNames, DigestNames: d.digestNames, MaxLabel: d.maxLabel,
-		Clients: len(d.clients) + int(d.otherClients), PeakWinQueries: d.peakQueries, PeakWinUnique: d.peakUniq,
+		PeakWinQueries: d.peakQueries, PeakWinUnique: d.peakUniq,
 		RawPackets: d.raw, OffPort: d.offPort,
 	}
+	f.Clients, f.ClientsEstimated = d.clientCount()
 	f.Lookups = max(d.queries, d.responses)
 	if f.Lookups > 0 {
 		f.UniqueRatio = float64(d.unique) / float64(f.Lookups)
@@ -436,7 +442,7 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		Score: math.Round(score*1000) / 1000, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique,
 		FirstSeen: time.Unix(0, d.first).UTC(), LastSeen: time.Unix(0, d.last).UTC(),
 		BytesUp: uint64(f.InfoBytes), BytesDown: d.answerData + d.rawB, Files: d.files, Features: *f,
-		OtherClients: d.otherClients,
+		OtherClients: uint64(f.Clients - len(d.clients)),
 	}
 	fd.Domain = d.name
 	if len(d.zone) > 0 {
@@ -457,8 +463,12 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 	}
 	// Evidence: the headline first, then every rule that counted.
 	span := time.Duration(d.last - d.first).Round(time.Second)
-	fd.Evidence = append(fd.Evidence, fmt.Sprintf("%s distinct subdomains in %d lookups over %s from %d client(s)",
-		comma(d.unique), f.Lookups, span, f.Clients))
+	about := ""
+	if f.ClientsEstimated {
+		about = "about "
+	}
+	fd.Evidence = append(fd.Evidence, fmt.Sprintf("%s distinct subdomains in %d lookups over %s from %s%s client(s)",
+		comma(d.unique), f.Lookups, span, about, comma(uint64(f.Clients))))
 	// The learned model's explanation first (what pushed the domain over
 	// the line), then the facts the rules saw, as context.
 	fd.Evidence = append(fd.Evidence, why...)

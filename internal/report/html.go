@@ -244,7 +244,7 @@ func indexOf(i int, f *engine.Finding) indexRow {
 	}
 	clients := truncateMiddle(first, 40)
 	if n := clientCount(f); n > 1 {
-		clients += " +" + comma(n-1)
+		clients += " +" + approx(f) + comma(n-1)
 	}
 	return indexRow{
 		ID: fmt.Sprintf("f-%d", i+1), Sev: sev, SevText: sev, Verdict: truncateEnd(safe(f.Verdict), 16),
@@ -285,7 +285,7 @@ func sectionOf(row indexRow, f *engine.Finding, background []uint64) section {
 		{"Distinct names", comma(f.UniqueNames)},
 		{"Data out (estimated)", bytesText(float64(f.BytesUp)) + " in names"},
 		{"Data in (estimated)", bytesText(float64(f.BytesDown)) + " in answers"},
-		{"Clients", comma(clientCount(f))},
+		{"Clients", approx(f) + comma(clientCount(f))},
 		{"Captures", orDash(strings.Join(pcaps, ", "))},
 	}
 	for i, e := range f.Evidence {
@@ -320,7 +320,7 @@ func sectionOf(row indexRow, f *engine.Finding, background []uint64) section {
 		sec.Clients = append(sec.Clients, row)
 	}
 	if more := clientCount(f) - uint64(len(sec.Clients)); more > 0 {
-		sec.MoreClients = comma(more)
+		sec.MoreClients = approx(f) + comma(more)
 	}
 	sec.Features = featureRows(&f.Features)
 	sec.Timeline = timelineChart(f.Timeline)

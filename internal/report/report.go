@@ -284,6 +284,15 @@ func clientCount(f *engine.Finding) uint64 {
 	return n
 }
 
+// approx returns "≈" when the finding's client count is an estimate (the
+// domain had more clients than the engine tracks one by one).
+func approx(f *engine.Finding) string {
+	if f.Features.ClientsEstimated {
+		return "≈"
+	}
+	return ""
+}
+
 // activitySpan returns the earliest first-seen and latest last-seen time of
 // the findings.
 func activitySpan(fs []engine.Finding) (first, last time.Time) {

@@ -287,11 +287,12 @@ func TestHTMLManyClients(t *testing.T) {
 	in := genInput(0)
 	f := genFinding(1, 256)
 	f.OtherClients = 44
+	f.Features.ClientsEstimated = true
 	in.Findings = []engine.Finding{f}
 	doc, _ := render(t, in)
 	text := textOf(doc)
-	if !strings.Contains(text, "And 275 more client(s)") {
-		t.Error("no count of the clients left out")
+	if !strings.Contains(text, "And ≈275 more client(s)") || !strings.Contains(text, "Clients≈300") {
+		t.Error("no estimated count of the clients left out")
 	}
 	var rows int
 	walk(doc, func(n *html.Node) {

@@ -94,7 +94,7 @@ func writeFindingTable(b *strings.Builder, p *painter, s *Input) {
 			{text: truncateEnd(safe(f.SeverityText+" "+f.Verdict), 24), sgr: severitySGR(f.Severity)},
 			{text: truncateDomain(safe(f.Domain), safe(f.RegisteredDomain), domainWidth)},
 			{text: truncateEnd(toolText(f), 16)},
-			{text: comma(clientCount(f)), right: true},
+			{text: approx(f) + comma(clientCount(f)), right: true},
 			{text: first},
 			{text: comma(f.Queries), right: true},
 			{text: bytesText(float64(f.BytesUp)), right: true},
