@@ -24,7 +24,8 @@ alert for each finding, and findings.jsonl and domains.csv to the output
 directory. Zeek logs no message sizes: they are estimated from the names
 and answers, and findings say so. Zeek lower-cases query names, so
 fingerprints of case-sensitive encodings (dns2tcp's base64, iodine's
-base64 codec) can be lost; behaviour still judges those domains.
+base64 codec) can be lost (dns2tcp is still named from its command
+labels); behaviour still judges those domains.
 
 Flags:
 `

@@ -19,6 +19,10 @@ package fingerprint
 
 const dns2tcpLabel = 63
 
+// dns2tcpHeaderChars is the length of the 7-byte header in unpadded
+// base64: every dns2tcp query name starts with at least this many.
+const dns2tcpHeaderChars = 10
+
 func dns2tcpMatch(v *view, m *Message) Match {
 	k := v.run(0, dns2tcpLabel, cB64)
 	if k == 0 {
@@ -27,38 +31,19 @@ func dns2tcpMatch(v *view, m *Message) Match {
 	src := v.join(0, k)
 	// The header starts with a 16-bit session id and sequence numbers, so
 	// the base64 always holds upper-case letters ('A' is 0); an all-lower
-	// label is an ordinary name.
-	if !some(src, cUpper) {
-		return Match{}
+	// label is an ordinary name, unless the case was lost on the way.
+	b, ok := []byte(nil), false
+	if some(src, cUpper) {
+		b, ok = decode64(v.dec[:], src, &revB64)
 	}
-	b, ok := decode64(v.dec[:], src, &revB64)
-	if !ok || len(b) < 7 {
-		return Match{}
-	}
-	t := b[6]
-	if t&0x80 != 0 {
-		return Match{}
-	}
-	switch t & 0x07 {
-	case 0x0, 0x1, 0x2, 0x4, 0x6:
-	default:
-		return Match{}
-	}
-	payload := len(b) - 7
-	if t&0x08 != 0 && payload == 0 {
-		return Match{}
-	}
-	if t&0x07 == 0x4 && t&0x08 == 0 && payload != 0 {
-		return Match{}
+	if !ok || !dns2tcpHeader(b) {
+		return dns2tcpCaseLost(v, k, len(src))
 	}
 	session := uint32(b[0])<<8 | uint32(b[1])
 	hit := Match{Tool: Dns2tcp, Strength: Weak, Evidence: EvDns2tcpPacket, Detail: session}
-	if k < v.n {
-		l := v.label(k)
-		if equalFold(l, "=auth") || equalFold(l, "=connect") || equalFold(l, "=resource") {
-			hit.Strength, hit.Evidence = Strong, EvDns2tcpCommand
-			return hit
-		}
+	if k < v.n && dns2tcpCommand(v.label(k)) {
+		hit.Strength, hit.Evidence = Strong, EvDns2tcpCommand
+		return hit
 	}
 	switch m.QType {
 	case typeKEY:
@@ -73,4 +58,44 @@ func dns2tcpMatch(v *view, m *Message) Match {
 		return Match{}
 	}
 	return hit
+}
+
+// dns2tcpHeader reports whether the decoded packet b starts with a valid
+// header: a known type, DATA only with data, a NOP without.
+func dns2tcpHeader(b []byte) bool {
+	if len(b) < 7 {
+		return false
+	}
+	t := b[6]
+	if t&0x80 != 0 {
+		return false
+	}
+	switch t & 0x07 {
+	case 0x0, 0x1, 0x2, 0x4, 0x6:
+	default:
+		return false
+	}
+	payload := len(b) - 7
+	if t&0x08 != 0 && payload == 0 {
+		return false
+	}
+	return !(t&0x07 == 0x4 && t&0x08 == 0 && payload != 0)
+}
+
+// dns2tcpCommand reports whether l is one of the labels dns2tcp sends its
+// commands under ("=auth", "=connect", "=resource"; any case).
+func dns2tcpCommand(l []byte) bool {
+	return len(l) > 0 && l[0] == '=' && (equalFold(l, "=auth") || equalFold(l, "=connect") || equalFold(l, "=resource"))
+}
+
+// dns2tcpCaseLost matches a command whose base64 no longer decodes to a
+// header because its case was changed on the way: Zeek lower-cases query
+// names, and resolvers that randomise case (0x20) scramble it. The command
+// label after a base64 run at least a header long still names the tool; no
+// session is known.
+func dns2tcpCaseLost(v *view, k, chars int) Match {
+	if chars < dns2tcpHeaderChars || k >= v.n || !dns2tcpCommand(v.label(k)) {
+		return Match{}
+	}
+	return Match{Tool: Dns2tcp, Strength: Strong, Evidence: EvDns2tcpCommand}
 }

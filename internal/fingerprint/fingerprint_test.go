@@ -100,6 +100,14 @@ func toolCases() []tcase {
 	add(tcase{"dns2tcp =connect", name(append(d2tLabels(d2tPacket(0xa277, 1, 2, 0, []byte("ssh"))), "=connect"), "dns2tcp.hsc.fr"), typeKEY, false, nil, Dns2tcp, Strong, EvDns2tcpCommand})
 	add(tcase{"dns2tcp NOP KEY", name(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x04, nil)), "test000.com"), typeKEY, false, nil, Dns2tcp, Strong, EvDns2tcpPacket})
 	add(tcase{"dns2tcp NOP TXT", name(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x04, nil)), "test000.com"), typeTXT, false, nil, Dns2tcp, Weak, EvDns2tcpPacket})
+	// The case lost (Zeek lower-cases names; 0x20 resolvers scramble it):
+	// only the command label still names the tool.
+	lowAuth := strings.ToLower(strings.Join(d2tLabels(d2tPacket(0, 0, 0x8648, 0, nil)), "."))
+	add(tcase{"dns2tcp =auth lower-cased", name([]string{lowAuth, "=auth"}, "dns2tcp.hsc.fr"), typeTXT, false, nil, Dns2tcp, Strong, EvDns2tcpCommand})
+	add(tcase{"dns2tcp =connect case scrambled", name([]string{"AaaAAH7WqA", "=CoNNect"}, "dns2tcp.hsc.fr"), typeKEY, false, nil, Dns2tcp, Strong, EvDns2tcpCommand})
+	add(tcase{"dns2tcp lower-cased, shorter than a header", name([]string{"aaaah7wqa", "=auth"}, "dns2tcp.hsc.fr"), typeTXT, false, nil, Unknown, None, EvNone})
+	add(tcase{"dns2tcp lower-cased, no command", name([]string{lowAuth, "auth"}, "dns2tcp.hsc.fr"), typeTXT, false, nil, Unknown, None, EvNone})
+	add(tcase{"dns2tcp lower-cased data", name(strings.Split(strings.ToLower(strings.Join(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x08, random(90))), ".")), "."), "test000.com"), typeTXT, false, nil, Unknown, None, EvNone})
 	add(tcase{"dns2tcp DATA TXT 63", name(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x08, random(90))), "test000.com"), typeTXT, false, nil, Dns2tcp, Strong, EvDns2tcpPacket})
 
 	// OzymanDNS.
@@ -403,6 +411,17 @@ func TestDns2tcpBase64IsNotIodine(t *testing.T) {
 	sub := []byte("6I0AAAACCE4srKWSSwLjE6JtaaRsBTtRpeLAR6HbPPKGIUnQZC9zPtTK1C+T5C2.lRWz+8PGDa6tff2hQVRPYTrA1YAGrT4Ejea8IAjKH4ps4fNItypWJUNw760Im1r.quDb6pDQ1f1rGhmMcZndk4XQmvQ7ogsLYF2veA7bGv.dl")
 	m := Message{QType: 16, Sub: sub, SubLabels: []uint8{63, 63, 42, 2}, Zone: []byte("updates-mirror.org")}
 	if got := Classify(&m); got.Tool != Dns2tcp || got.Strength != Strong {
+		t.Fatalf("got %v", got)
+	}
+}
+
+// TestLowerCasedBase64IsWeak: the same name lower-cased (as in a Zeek log)
+// could be iodine's base64 or dns2tcp's; iodine's alphabet is then only a
+// weak sign, so dns2tcp's command labels in the same domain can name it.
+func TestLowerCasedBase64IsWeak(t *testing.T) {
+	sub := []byte("6i0aaaacce4srkwsswlje6jtaarsbttrpelar6hbppkgiunqzc9zpttk1c+t5c2.lrwz+8pgda6tff2hqvrpytra1yagrt4ejea8iajkh4ps4fnitypwjunw760im1r.qudb6pdq1f1rghmmczndk4xqmvq7ogslyf2vea7bgv.dl")
+	m := Message{QType: 16, Sub: sub, SubLabels: []uint8{63, 63, 42, 2}, Zone: []byte("updates-mirror.org")}
+	if got := Classify(&m); got.Tool != Iodine || got.Strength != Weak || got.Evidence != EvIodineDataBase64 {
 		t.Fatalf("got %v", got)
 	}
 }

@@ -8,6 +8,7 @@ package fingerprint
 type gate struct {
 	n     int    // labels in Sub (at least 1)
 	l0    []byte // the first label
+	l1    byte   // the second label's first byte, or 0
 	and   uint16 // classes every byte of l0 is in
 	or    uint16 // classes some byte of l0 is in
 	qtype uint16 // m.QType
@@ -17,6 +18,9 @@ type gate struct {
 // newGate summarises v's first label; v.n must be at least 1.
 func newGate(v *view, m *Message) gate {
 	g := gate{n: v.n, l0: v.label(0), and: ^uint16(0), qtype: m.QType, resp: m.Response}
+	if v.n > 1 && v.ln[1] > 0 {
+		g.l1 = v.sub[v.off[1]]
+	}
 	for _, c := range g.l0 {
 		cl := classTab[c]
 		g.and &= cl
@@ -40,9 +44,9 @@ func (g *gate) dnscat2() bool {
 }
 
 // dns2tcp: a base64 run with an upper-case letter starts at the first
-// label.
+// label, or a base64 label is followed by a command label ("=auth"...).
 func (g *gate) dns2tcp() bool {
-	return g.and&cB64 != 0 && (g.or&cUpper != 0 || g.runs(dns2tcpLabel))
+	return g.and&cB64 != 0 && (g.or&cUpper != 0 || g.runs(dns2tcpLabel) || g.l1 == '=')
 }
 
 // ozyman: the "<n>-<n>.id-<n>.up|down" labels need three labels.

@@ -291,9 +291,13 @@ func isCodecChar(c byte) bool {
 // cuts its hostname into long labels; the tunnel domain's own labels follow
 // a short one). strong is set for codecs ordinary names never use: base128
 // (raw bytes 0xBC-0xFD next to letters and digits, none of the 0x80-0xBB
-// that UTF-8 text would contain) and base64 with a '+'.
+// that UTF-8 text would contain) and base64 with a '+' and an upper-case
+// letter. Base64 data holds upper-case letters (over 16 characters, none
+// with a chance of 2.4e-4): without them the case was lost on the way (Zeek
+// lower-cases names), and a lower-cased base64 of another tool (dns2tcp's)
+// looks the same.
 func iodinePayload(v *view, first []byte) (Evidence, bool) {
-	var hi, plus, under, other, b32, digits, nonHex, total int
+	var hi, plus, under, other, b32, upper, digits, nonHex, total int
 	count := func(b []byte) bool {
 		for _, c := range b {
 			cl := classTab[c]
@@ -308,6 +312,9 @@ func iodinePayload(v *view, first []byte) (Evidence, bool) {
 			case cl&cIodHigh != 0:
 				hi++
 			case cl&cAlnum != 0:
+				if cl&cUpper != 0 {
+					upper++
+				}
 				if cl&cIodB32 == 0 {
 					other++
 				} else {
@@ -348,7 +355,7 @@ func iodinePayload(v *view, first []byte) (Evidence, bool) {
 		}
 		return EvIodineDataBase128, hi >= 2
 	case plus > 0 && under == 0:
-		return EvIodineDataBase64, true
+		return EvIodineDataBase64, upper > 0
 	case under > 0 && plus == 0:
 		return EvIodineDataBase64, false
 	case plus == 0 && under == 0 && other == 0 && b32 > 0:

@@ -15,6 +15,7 @@ import (
 	"github.com/dnsieve/dnsieve/internal/capture"
 	"github.com/dnsieve/dnsieve/internal/checks"
 	"github.com/dnsieve/dnsieve/internal/engine"
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
 )
 
 // TestCorpus runs real captures (the project's testdata/corpus, and the
@@ -92,7 +93,7 @@ func TestCorpus(t *testing.T) {
 				t.Fatalf("%s: %d records, %d written", f, len(recs), len(infos))
 			}
 			c := NewConverter()
-			compared, toolDiff := 0, 0
+			compared, toolDiff, commands := 0, 0, 0
 			for _, r := range recs {
 				var q, resp engine.Observation
 				c.Observations(&r, &q, &resp)
@@ -108,10 +109,21 @@ func TestCorpus(t *testing.T) {
 				if q.Match.Tool != w.Match.Tool {
 					toolDiff++
 				}
+				// dns2tcp's command labels ("=auth"...) survive the
+				// lower-casing and still name the tool.
+				if w.Match.Tool == fingerprint.Dns2tcp && w.Match.Evidence == fingerprint.EvDns2tcpCommand {
+					commands++
+					if q.Match.Tool != fingerprint.Dns2tcp || q.Match.Strength != fingerprint.Strong || q.Match.Evidence != fingerprint.EvDns2tcpCommand {
+						t.Errorf("%s:%d: dns2tcp command %q: %+v", f, r.Line, q.Name, q.Match)
+					}
+				}
+			}
+			if strings.HasPrefix(f, "dns2tcp") && commands == 0 {
+				t.Errorf("%s: no dns2tcp command compared", f)
 			}
 			t.Logf("%-32s %5d records, %5d queries compared, tool differs on %d", f, len(recs), compared, toolDiff)
-			// dns2tcp's base64 is case-sensitive: lower-cased by Zeek it
-			// no longer decodes to a dns2tcp header.
+			// dns2tcp's base64 is case-sensitive: lower-cased by Zeek its
+			// data no longer decodes to a dns2tcp header.
 			if toolDiff > 0 && !strings.HasPrefix(f, "dns2tcp") {
 				t.Errorf("%s: tool differs on %d queries", f, toolDiff)
 			}
