@@ -173,6 +173,11 @@ type domain struct {
 	fewAddrs [quietClients]netip.Addr
 	few      [quietClients]*clientState
 	nFew     int
+	// recentAddr and recent are the client of the domain's last tracked
+	// message: a response follows its query, and a tunnel's client sends
+	// most of the domain's messages, so this spares most map lookups.
+	recentAddr netip.Addr
+	recent     *clientState
 
 	files []int
 
@@ -609,6 +614,12 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 	if !a.IsValid() {
 		return nil
 	}
+	if d.recent != nil && d.recentAddr == a {
+		if t > d.recent.last {
+			d.recent.last = t
+		}
+		return d.recent
+	}
 	var c *clientState
 	for i := range d.nFew {
 		if d.fewAddrs[i] == a {
@@ -643,6 +654,7 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 	if t > c.last {
 		c.last = t
 	}
+	d.recentAddr, d.recent = a, c
 	return c
 }
 

@@ -157,6 +157,7 @@ func normDomain(d *domain) domain {
 	c.prev, c.next = nil, nil
 	c.key, c.slot = 0, 0                                                                    // the index's, per engine
 	c.fewAddrs, c.few, c.nFew = [quietClients]netip.Addr{}, [quietClients]*clientState{}, 0 // a cache
+	c.recentAddr, c.recent = netip.Addr{}, nil                                              // a cache
 	c.names = nameSet{}
 	c.pending = nil
 	if len(c.zone) == 0 {
@@ -1251,7 +1252,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[domain](): {"id", "name", "key", "slot", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
-			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "allClients", "untracked", "fewAddrs", "few", "nFew", "files",
+			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "allClients", "untracked", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
 			"zone", "haveZone", "samples", "alertSev", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw"},
