@@ -254,8 +254,13 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 		*allowed = true
 		return res, true
 	}
+	// Most answers are owned by a pointer to the question's name, which
+	// was decoded already: its answer checks are run once.
+	oneQuestion := h.QDCount == 1 && questions == 1
+	var qAnswer checks.Result
+	qChecked := false
 	for left := h.ANCount; left > 0; left-- {
-		rdata, err := a.parser.Answer(&a.rr)
+		rdata, err := a.parser.AnswerHeader(&a.rr)
 		if err != nil {
 			break
 		}
@@ -268,7 +273,14 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 				obs.Answer = netip.AddrFrom16([16]byte(rdata))
 			}
 		}
-		a.checkName(&a.rr.Name, &res, c, answerReasons)
+		if own := a.rr.NameOffset; oneQuestion && msg[own] == 0xC0 && msg[own+1] == dnswire.HeaderLen {
+			if !qChecked {
+				qAnswer, qChecked = a.nameResult(&a.q.Name, answerReasons), true
+			}
+			a.count(qAnswer, &res, c)
+		} else if _, err := dnswire.ReadName(msg, own, &a.target); err == nil {
+			a.checkName(&a.target, &res, c, answerReasons)
+		}
 		skip := -1
 		switch a.rr.Type {
 		case dnswire.TypeCNAME, dnswire.TypeNS, dnswire.TypePTR, dnswire.TypeDNAME:
@@ -353,11 +365,20 @@ const (
 // checkName runs the per-name checks on n, keeps those in mask, and
 // merges the result into res.
 func (a *Analyzer) checkName(n *dnswire.Name, res *checks.Result, c *Counts, mask checks.Reason) {
+	a.count(a.nameResult(n, mask), res, c)
+}
+
+// nameResult runs the per-name checks in mask on n.
+func (a *Analyzer) nameResult(n *dnswire.Name, mask checks.Reason) checks.Result {
 	labels := min(n.Labels(), len(a.lens))
 	for i := 0; i < labels; i++ {
 		a.lens[i] = uint8(len(n.Label(i)))
 	}
-	r := a.checks.Some(n.Bytes(), a.lens[:labels], mask)
+	return a.checks.Some(n.Bytes(), a.lens[:labels], mask)
+}
+
+// count merges the result r of one name's checks into res.
+func (a *Analyzer) count(r checks.Result, res *checks.Result, c *Counts) {
 	if r.Level != checks.None {
 		c.FlaggedNames++
 		res.Merge(r)

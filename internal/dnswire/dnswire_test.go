@@ -773,3 +773,41 @@ func BenchmarkParse(b *testing.B) {
 		}
 	})
 }
+
+// TestAnswerHeader: AnswerHeader leaves the owner name undecoded and says
+// where it is; the rest of the record is read as by Answer.
+func TestAnswerHeader(t *testing.T) {
+	// One question "a.b" at 12; answers owned by a pointer to it (at 21)
+	// and by "c" + pointer (at 37).
+	msg := append(header12(1, 2, 0, 0), 1, 'a', 1, 'b', 0, 0, 1, 0, 1)
+	msg = append(msg, 0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 7, 0, 4, 192, 0, 2, 1)
+	msg = append(msg, 1, 'c', 0xC0, 12, 0, 5, 0, 1, 0, 0, 0, 9, 0, 2, 0xC0, 12)
+	var p Parser
+	if _, err := p.Start(msg); err != nil {
+		t.Fatal(err)
+	}
+	h := ResourceHeader{Type: 99}
+	h.Name.buf[0] = 'x'
+	want := []struct {
+		nameOff, dataOff int
+		typ              uint16
+		ttl              uint32
+		owner            string
+	}{{21, 33, 1, 7, "a.b"}, {37, 51, 5, 9, "c.a.b"}}
+	for i, w := range want {
+		rdata, err := p.AnswerHeader(&h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var owner Name
+		if _, err := ReadName(msg, h.NameOffset, &owner); err != nil || string(owner.Bytes()) != w.owner {
+			t.Fatalf("answer %d: owner %q (%v)", i, owner.Bytes(), err)
+		}
+		if h.NameOffset != w.nameOff || h.DataOffset != w.dataOff || h.Type != w.typ || h.TTL != w.ttl || len(rdata) != int(h.Length) || h.Name.Len() != 0 {
+			t.Fatalf("answer %d: %+v", i, h)
+		}
+	}
+	if _, err := p.AnswerHeader(&h); err != ErrSectionDone {
+		t.Fatalf("after the answers: %v", err)
+	}
+}

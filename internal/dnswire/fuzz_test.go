@@ -101,6 +101,30 @@ func FuzzParse(f *testing.F) {
 		if steps > len(msg) {
 			t.Fatalf("%d records from %d bytes", steps, len(msg))
 		}
+		// AnswerHeader reads what Answer reads, the owner name at
+		// NameOffset.
+		var pa, pb Parser
+		var ha, hb ResourceHeader
+		pa.Start(msg)
+		pb.Start(msg)
+		var owner Name
+		for {
+			ra, ea := pa.Answer(&ha)
+			rb, eb := pb.AnswerHeader(&hb)
+			if ea != eb || !bytes.Equal(ra, rb) {
+				t.Fatalf("Answer %v, AnswerHeader %v", ea, eb)
+			}
+			if ea != nil {
+				break
+			}
+			if _, err := ReadName(msg, hb.NameOffset, &owner); err != nil || !bytes.Equal(owner.Bytes(), ha.Name.Bytes()) {
+				t.Fatalf("owner at NameOffset %d: %q (%v), Answer read %q", hb.NameOffset, owner.Bytes(), err, ha.Name.Bytes())
+			}
+			hb.Name = ha.Name
+			if ha != hb {
+				t.Fatalf("headers differ: %+v, %+v", ha, hb)
+			}
+		}
 		// ReadName at every offset: no panic, names consistent, next in range.
 		var n Name
 		for off := range len(msg) {

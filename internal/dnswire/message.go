@@ -79,6 +79,8 @@ type ResourceHeader struct {
 	// DataOffset is the offset of the RDATA in the message, for ReadName on
 	// names inside it (CNAME, NS, PTR, MX, SRV, SOA).
 	DataOffset int
+	// NameOffset is the offset of the owner name in the message.
+	NameOffset int
 }
 
 // Section identifies a section of a DNS message.
@@ -220,18 +222,26 @@ func (p *Parser) SkipAllQuestions() error {
 // Answer reads the next answer record into h and returns its RDATA (a slice
 // of the message). It returns ErrSectionDone after the last answer.
 func (p *Parser) Answer(h *ResourceHeader) (rdata []byte, err error) {
-	return p.resource(SectionAnswer, h)
+	return p.resource(SectionAnswer, h, true)
+}
+
+// AnswerHeader reads the next answer record like Answer, validating its
+// owner name without decoding it: h.Name is left as it was, and the name
+// is at h.NameOffset for ReadName. Most owner names are a compression
+// pointer to the question, which the caller already holds.
+func (p *Parser) AnswerHeader(h *ResourceHeader) (rdata []byte, err error) {
+	return p.resource(SectionAnswer, h, false)
 }
 
 // Authority reads the next authority record; see Answer.
 func (p *Parser) Authority(h *ResourceHeader) (rdata []byte, err error) {
-	return p.resource(SectionAuthority, h)
+	return p.resource(SectionAuthority, h, true)
 }
 
 // Additional reads the next additional record (EDNS OPT included); see
 // Answer.
 func (p *Parser) Additional(h *ResourceHeader) (rdata []byte, err error) {
-	return p.resource(SectionAdditional, h)
+	return p.resource(SectionAdditional, h, true)
 }
 
 // Resource reads the next resource record of whichever section comes next,
@@ -255,7 +265,7 @@ func (p *Parser) Resource(h *ResourceHeader) (Section, []byte, error) {
 			return SectionNone, nil, ErrSectionDone
 		}
 		sec := p.section
-		rdata, err := p.resource(sec, h)
+		rdata, err := p.resource(sec, h, true)
 		if err == ErrSectionDone {
 			continue
 		}
@@ -265,7 +275,7 @@ func (p *Parser) Resource(h *ResourceHeader) (Section, []byte, error) {
 
 // resource reads the next record of section sec, first skipping whatever
 // is left of earlier sections.
-func (p *Parser) resource(sec Section, h *ResourceHeader) ([]byte, error) {
+func (p *Parser) resource(sec Section, h *ResourceHeader, name bool) ([]byte, error) {
 	if p.err != nil {
 		return nil, p.err
 	}
@@ -280,7 +290,7 @@ func (p *Parser) resource(sec Section, h *ResourceHeader) ([]byte, error) {
 			continue
 		}
 		for p.left > 0 {
-			if _, err := p.record(nil); err != nil {
+			if _, err := p.record(nil, false); err != nil {
 				return nil, err
 			}
 		}
@@ -293,15 +303,17 @@ func (p *Parser) resource(sec Section, h *ResourceHeader) ([]byte, error) {
 		p.advance()
 		return nil, ErrSectionDone
 	}
-	return p.record(h)
+	return p.record(h, name)
 }
 
-// record reads one resource record at p.off (RFC 1035 section 4.1.3).
-func (p *Parser) record(h *ResourceHeader) ([]byte, error) {
+// record reads one resource record at p.off (RFC 1035 section 4.1.3),
+// decoding its owner name into h.Name if name is set.
+func (p *Parser) record(h *ResourceHeader, name bool) ([]byte, error) {
 	var n *Name
-	if h != nil {
+	if h != nil && name {
 		n = &h.Name
 	}
+	nameOff := p.off
 	off, err := ReadName(p.msg, p.off, n)
 	if err != nil {
 		if err == ErrShortName {
@@ -329,6 +341,7 @@ func (p *Parser) record(h *ResourceHeader) ([]byte, error) {
 		h.TTL = binary.BigEndian.Uint32(fixed[4:])
 		h.Length = uint16(rdlen)
 		h.DataOffset = start
+		h.NameOffset = nameOff
 	}
 	p.off = end
 	p.left--
