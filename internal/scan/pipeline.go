@@ -47,6 +47,9 @@ type message struct {
 	allowed bool
 	quoted  bool // quoted by an ICMP error: not observed again
 	obs     engine.Observation
+	// zone1 and zone2 hash the subdomain's last one and two labels for
+	// the spool (zoneHashes), computed where the message is analysed.
+	zone1, zone2 uint32
 }
 
 // rawPacket is a non-DNS payload on a DNS port that a fingerprint
@@ -122,6 +125,9 @@ func (b *batch) addMessage(frame uint64, res checks.Result, allowed bool, o *eng
 		s = len(b.lens)
 		b.lens = append(b.lens, o.Labels...)
 		m.obs.Labels = b.lens[s:len(b.lens):len(b.lens)]
+		if o.RegStart > 1 {
+			m.zone1, m.zone2 = zoneHashes(o.Name[:o.RegStart-1])
+		}
 	}
 	b.msgs = append(b.msgs, m)
 }
@@ -488,9 +494,7 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 		default:
 			rec.level, rec.reasons = e.msg.res.Level, e.msg.res.Reasons
 			rec.domain = fs.engine.Observe(&e.msg.obs)
-			if o := &e.msg.obs; o.RegStart > 1 {
-				rec.zone1, rec.zone2 = zoneHashes(o.Name[:o.RegStart-1])
-			}
+			rec.zone1, rec.zone2 = e.msg.zone1, e.msg.zone2
 		}
 		if err := fs.spool.add(rec); err != nil {
 			return err
