@@ -254,3 +254,25 @@ func TestLowAndSlowCapture(t *testing.T) {
 		t.Fatalf("finding %s %s %s over %v: %q", f.Domain, f.Verdict, f.SeverityText, f.LastSeen.Sub(f.FirstSeen), f.Evidence)
 	}
 }
+
+// TestEvictionWarningNamesTheCap: when the engine's cap is reached, the
+// log says so with the cap in force (it read 0 when the configuration
+// left the cap to the engine's default).
+func TestEvictionWarningNamesTheCap(t *testing.T) {
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var frames []testcap.Frame
+	for i := range 40000 {
+		name := fmt.Sprintf("www.example-%d.com", i)
+		frames = append(frames, testcap.Frame{Time: base.Add(time.Duration(i) * time.Millisecond), Link: testcap.Ethernet,
+			Data: testcap.UDP(testcap.Ethernet, client, server, testcap.Query(uint16(i), name, typeA))})
+	}
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "many.pcap"), frames, "pcap")
+	cfg := config.Default()
+	cfg.Engine.MaxMemory = 1 << 20
+	_, out := runScan(t, cfg, dir)
+	log := readFile(t, filepath.Join(out, "out.log"))
+	if !strings.Contains(log, `msg="engine memory cap reached: least recently seen domains were evicted"`) || !strings.Contains(log, " max_memory_mb=1\n") {
+		t.Errorf("log %q", log)
+	}
+}

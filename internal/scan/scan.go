@@ -252,7 +252,7 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 	es := eng.Stats()
 	if es.Evictions > 0 {
 		log.Warn("engine memory cap reached: least recently seen domains were evicted", "evictions", es.Evictions,
-			"evicted_active", es.EvictedActive, "max_memory", cfg.Engine.MaxMemory)
+			"evicted_active", es.EvictedActive, "max_memory_mb", engineMemory(cfg)>>20)
 	}
 	names := make([]string, len(scanned))
 	for i, f := range scanned {
