@@ -546,10 +546,7 @@ func (e *Engine) coldDomainState(c *coldDomain) *domain {
 		if k == 0 {
 			cs.unique, cs.uniqueBytes = uint64(c.nSubs), uint64(c.subBytes)
 		}
-		if d.clients == nil {
-			d.clients = map[netip.Addr]*clientState{}
-		}
-		d.clients[a] = cs
+		d.clients.put(a, cs)
 		d.allClients.add(a)
 		d.fewAddrs[d.nFew], d.few[d.nFew] = a, cs
 		d.nFew++

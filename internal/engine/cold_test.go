@@ -145,7 +145,7 @@ func TestColdDomainPromotedWithItsCounters(t *testing.T) {
 		d.first != at || d.last != at+6*int64(time.Second) || d.uniqueBytes != 3+4+3+3 || d.maxLabel != 4 {
 		t.Fatalf("promoted counters: %+v", *d)
 	}
-	c1, c2 := d.clients[netip.MustParseAddr("10.0.0.1")], d.clients[netip.MustParseAddr("10.0.0.2")]
+	c1, c2 := d.clients.get(netip.MustParseAddr("10.0.0.1")), d.clients.get(netip.MustParseAddr("10.0.0.2"))
 	if c1 == nil || c2 == nil || c1.queries != 6 || c1.responses != 5 || c2.queries != 1 || c2.responses != 0 || c1.unique != 4 {
 		t.Fatalf("clients %+v %+v", c1, c2)
 	}
@@ -270,7 +270,7 @@ func TestTopDomainsMatchesSort(t *testing.T) {
 	}
 	var all []Volume
 	for _, d := range f.e.domains {
-		all = append(all, Volume{Domain: d.name, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique, Clients: len(d.clients)})
+		all = append(all, Volume{Domain: d.name, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique, Clients: d.clients.len()})
 	}
 	for i := 0; i < f.e.cold.n; i++ {
 		c := f.e.cold.at(i)
@@ -358,16 +358,16 @@ func TestQuietDomainsTrackFewClients(t *testing.T) {
 	}
 	d := f.e.domains["example.org"]
 	// Ten clients; the sketch of their addresses estimates eight.
-	if n, est := d.clientCount(); len(d.clients) != quietClients || !est || n != 8 {
-		t.Fatalf("quiet domain: %d clients tracked, %d in all (estimated %v)", len(d.clients), n, est)
+	if n, est := d.clientCount(); d.clients.len() != quietClients || !est || n != 8 {
+		t.Fatalf("quiet domain: %d clients tracked, %d in all (estimated %v)", d.clients.len(), n, est)
 	}
 	o := coldObs(f, "h0.example.org", at+20, "10.0.1.1", tA, false)
 	o.Flagged = true
 	f.e.Observe(&o)
 	o = coldObs(f, "h1.example.org", at+21, "10.0.1.2", tA, false)
 	f.e.Observe(&o)
-	if len(d.clients) != quietClients+2 || d.clients[netip.MustParseAddr("10.0.1.2")] == nil {
-		t.Fatalf("after a flagged name: %d clients", len(d.clients))
+	if d.clients.len() != quietClients+2 || d.clients.get(netip.MustParseAddr("10.0.1.2")) == nil {
+		t.Fatalf("after a flagged name: %d clients", d.clients.len())
 	}
 }
 

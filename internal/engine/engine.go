@@ -88,7 +88,7 @@ const pendingFlush = 4096
 // keeps garbage within bounds.
 const (
 	baseDomainBytes = 1024 // domain struct, its entries in domains and byID
-	memClient       = 320  // a clientState and its map slot (the first one also allocates the map)
+	memClient       = 320  // a clientState and its share of the clientTable's slots
 	memFile         = 8
 	memSample       = 32
 	memContacted    = 64
@@ -160,7 +160,7 @@ type domain struct {
 	resolved  [4]netip.Addr // first distinct addresses its answers gave
 	nResolved int
 
-	clients map[netip.Addr]*clientState
+	clients clientTable
 	// allClients is a sketch of every client address seen, tracked or
 	// not; untracked is set once a client's message was not tracked one
 	// by one (beyond the cap), making the client count an estimate.
@@ -607,13 +607,14 @@ func (d *domain) notTracked(a netip.Addr) {
 // clientCount returns the domain's number of clients and whether it is an
 // estimate.
 func (d *domain) clientCount() (int, bool) {
-	return clientCount(len(d.clients), d.untracked, d.allClients)
+	return clientCount(d.clients.len(), d.untracked, d.allClients)
 }
 
 func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 	if !a.IsValid() {
 		return nil
 	}
+	a = a.WithZone("") // as the client table keys it
 	if d.recent != nil && d.recentAddr == a {
 		if t > d.recent.last {
 			d.recent.last = t
@@ -627,26 +628,23 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 			break
 		}
 	}
-	if c == nil && d.nFew == len(d.clients) && d.nFew >= d.clientCap(e) {
+	if c == nil && d.nFew == d.clients.len() && d.nFew >= d.clientCap(e) {
 		d.notTracked(a) // every tracked client is in few: a is not
 		return nil
 	}
 	if c == nil {
-		c = d.clients[a]
+		c = d.clients.get(a)
 	}
 	if c == nil {
-		if len(d.clients) >= d.clientCap(e) {
+		if d.clients.len() >= d.clientCap(e) {
 			d.notTracked(a)
 			return nil
 		}
-		if d.clients == nil {
-			d.clients = map[netip.Addr]*clientState{}
-		}
 		c = &clientState{first: t, last: t}
-		d.clients[a] = c
+		d.clients.put(a, c)
 		d.allClients.add(a)
 		d.mem += memClient
-		if d.nFew < quietClients && d.nFew == len(d.clients)-1 {
+		if d.nFew < quietClients && d.nFew == d.clients.len()-1 {
 			d.fewAddrs[d.nFew], d.few[d.nFew] = a, c
 			d.nFew++
 		}

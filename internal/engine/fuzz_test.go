@@ -143,14 +143,14 @@ func checkBookkeeping(t *testing.T, e *Engine, step int) {
 			t.Fatalf("step %d: full domain %s (ID %d) not indexed or its ID repeated", step, name, d.id)
 		}
 		ids[d.id] = true
-		for a := range d.clients {
+		for a := range d.clients.all() {
 			s := d.allClients
 			if s.add(a); s != d.allClients {
 				t.Fatalf("step %d: %s: tracked client %v not in the sketch", step, name, a)
 			}
 		}
-		if n, est := d.clientCount(); n < len(d.clients) || est != d.untracked {
-			t.Fatalf("step %d: %s: %d clients (estimated %v), %d tracked", step, name, n, est, len(d.clients))
+		if n, est := d.clientCount(); n < d.clients.len() || est != d.untracked {
+			t.Fatalf("step %d: %s: %d clients (estimated %v), %d tracked", step, name, n, est, d.clients.len())
 		}
 	}
 	if len(e.byID) != len(e.domains) {

@@ -342,13 +342,13 @@ func (s *snapWriter) domain(d *domain) {
 	}
 
 	s.addrs = s.addrs[:0]
-	for a := range d.clients {
+	for a := range d.clients.all() {
 		s.addrs = append(s.addrs, a)
 	}
 	slices.SortFunc(s.addrs, netip.Addr.Compare)
 	p.u(uint64(len(s.addrs)))
 	for _, a := range s.addrs {
-		c := d.clients[a]
+		c := d.clients.get(a)
 		p.addr(a)
 		p.u(c.queries)
 		p.u(c.responses)
@@ -977,8 +977,8 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		if r.err != nil {
 			break
 		}
-		if !a.IsValid() || i > 0 && a.Compare(prevAddr) <= 0 || c.last < c.first {
-			r.fail("client %v out of order, invalid or inconsistent", a)
+		if !a.IsValid() || a.Zone() != "" || i > 0 && a.Compare(prevAddr) <= 0 || c.last < c.first {
+			r.fail("client %v out of order, invalid, zoned or inconsistent", a)
 			break
 		}
 		prevAddr = a
@@ -988,20 +988,17 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 			r.fail("%s: clients hold more distinct names than the domain", d.name)
 			break
 		}
-		if len(d.clients) >= cfg.MaxClientsPerDomain {
+		if d.clients.len() >= cfg.MaxClientsPerDomain {
 			// This engine tracks fewer clients: the rest count in
 			// the sketch only, as at run time.
 			folded.add(a)
 			continue
 		}
-		if d.clients == nil {
-			d.clients = map[netip.Addr]*clientState{}
-		}
-		d.clients[a] = c
+		d.clients.put(a, c)
 	}
 	d.allClients = clientSketch(r.u()).union(folded)
 	d.untracked = r.bool("untracked clients") || folded != 0
-	for a := range d.clients {
+	for a := range d.clients.all() {
 		d.allClients.add(a) // a sketch holds every tracked client
 	}
 
@@ -1093,7 +1090,7 @@ func finishDomain(d *domain, hashes []uint64, cfg *Config) {
 // add d.names.bytes() here (TestMemoryEstimateRecomputed checks the two
 // agree).
 func memOf(d *domain) int {
-	m := baseDomainBytes + len(d.name) + memFile*len(d.files) + memClient*len(d.clients) + cap(d.pending) + d.names.bytes()
+	m := baseDomainBytes + len(d.name) + memFile*len(d.files) + memClient*d.clients.len() + cap(d.pending) + d.names.bytes()
 	if d.hist != nil {
 		m += historyBytes
 	}
@@ -1460,9 +1457,9 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	// The names both sides saw are taken from b's clients in proportion
 	// to their distinct names (largest remainders), so that the clients'
 	// counts still add up.
-	addrs := make([]netip.Addr, 0, len(b.clients))
+	addrs := make([]netip.Addr, 0, b.clients.len())
 	var total uint64
-	for a, c := range b.clients {
+	for a, c := range b.clients.all() {
 		addrs = append(addrs, a)
 		total += c.unique
 	}
@@ -1470,22 +1467,19 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	if overlap > 0 && total > 0 {
 		cs := make([]*clientState, len(addrs))
 		for i, a := range addrs {
-			cs[i] = b.clients[a]
+			cs[i] = b.clients.get(a)
 		}
 		takeNames(cs, total, part(total, overlap, b.unique))
 	}
 	for _, a := range addrs {
-		bc := b.clients[a]
-		c := d.clients[a]
+		bc := b.clients.get(a)
+		c := d.clients.get(a)
 		if c == nil {
-			if len(d.clients) >= e.cfg.MaxClientsPerDomain {
+			if d.clients.len() >= e.cfg.MaxClientsPerDomain {
 				d.untracked = true // its address is in b.allClients
 				continue
 			}
-			if d.clients == nil {
-				d.clients = map[netip.Addr]*clientState{}
-			}
-			d.clients[a] = bc
+			d.clients.put(a, bc)
 			continue
 		}
 		mergeClient(c, bc)

@@ -169,10 +169,24 @@ func normDomain(d *domain) domain {
 	if len(c.samples) == 0 {
 		c.samples = nil
 	}
-	if len(c.clients) == 0 {
-		c.clients = nil
-	}
+	c.clients = canonClients(&c.clients)
 	return c
+}
+
+// canonClients returns a table holding t's clients put in address order,
+// so that tables with the same clients compare equal whatever order they
+// were added in.
+func canonClients(t *clientTable) clientTable {
+	var addrs []netip.Addr
+	for a := range t.all() {
+		addrs = append(addrs, a)
+	}
+	slices.SortFunc(addrs, netip.Addr.Compare)
+	var out clientTable
+	for _, a := range addrs {
+		out.put(a, t.get(a))
+	}
+	return out
 }
 
 // lruOrder lists the domains most recent first.
@@ -489,13 +503,13 @@ func TestReadSnapshotAppliesLimits(t *testing.T) {
 		if len(d.names.slots) > 64 || d.unique != ad.unique {
 			t.Fatalf("%s: %d slots, unique %d (was %d)", name, len(d.names.slots), d.unique, ad.unique)
 		}
-		if len(d.clients) > 4 {
-			t.Fatalf("%s: %d clients", name, len(d.clients))
+		if d.clients.len() > 4 {
+			t.Fatalf("%s: %d clients", name, d.clients.len())
 		}
 		// The clients beyond the cap are in the sketch, as at run time.
-		if d.allClients != ad.allClients || d.untracked != (ad.untracked || len(ad.clients) > 4) {
+		if d.allClients != ad.allClients || d.untracked != (ad.untracked || ad.clients.len() > 4) {
 			t.Fatalf("%s: client sketch %x (untracked %v), was %x (%v, %d clients)", name, d.allClients, d.untracked,
-				ad.allClients, ad.untracked, len(ad.clients))
+				ad.allClients, ad.untracked, ad.clients.len())
 		}
 		if d.mem != memOf(d) {
 			t.Fatal("memory not recounted")
@@ -1012,10 +1026,10 @@ func TestImportMergesHalvesOfATunnel(t *testing.T) {
 	// Which client asked the shared name is not known: the imported
 	// side's clients give it up in proportion (their sums are checked
 	// below).
-	if len(d1.clients) != len(d2.clients) {
-		t.Errorf("clients %d and %d", len(d1.clients), len(d2.clients))
+	if d1.clients.len() != d2.clients.len() {
+		t.Errorf("clients %d and %d", d1.clients.len(), d2.clients.len())
 	}
-	d1.clients, d2.clients = nil, nil
+	d1.clients, d2.clients = clientTable{}, clientTable{}
 	if !reflect.DeepEqual(d1.hist, d2.hist) {
 		t.Errorf("timelines differ:\n%+v\n%+v", d1.hist, d2.hist)
 	}
@@ -1042,10 +1056,10 @@ func TestImportSameDomainTwice(t *testing.T) {
 		}
 		once := normDomain(g.domains[name])
 		oncePending := len(g.domains[name].pending)
-		once.clients = map[netip.Addr]*clientState{}
-		for a, c := range g.domains[name].clients {
+		once.clients = clientTable{}
+		for a, c := range g.domains[name].clients.all() {
 			cc := *c
-			once.clients[a] = &cc
+			once.clients.put(a, &cc)
 		}
 		if err := g.ImportDomain(x); err != nil {
 			t.Fatal(err)
@@ -1066,8 +1080,8 @@ func TestImportSameDomainTwice(t *testing.T) {
 			d.tools != addTools(once.tools, once.tools) {
 			t.Errorf("%s: message counts not doubled", name)
 		}
-		for a, c := range d.clients {
-			o := once.clients[a]
+		for a, c := range d.clients.all() {
+			o := once.clients.get(a)
 			if c.queries != 2*o.queries || c.gaps != 2*o.gaps || math.Abs(c.gapMean-o.gapMean) > 1e-9*o.gapMean ||
 				c.unique != o.unique || c.uniqueBytes != o.uniqueBytes {
 				t.Errorf("%s %v: client %+v from %+v", name, a, c, o)
@@ -1105,8 +1119,8 @@ func TestImportEnforcesLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := g.domains["site1.example"]
-	if n, est := d.clientCount(); len(d.clients) != 2 || n != 3 || !est {
-		t.Fatalf("%d clients tracked, %d in all (estimated %v)", len(d.clients), n, est)
+	if n, est := d.clientCount(); d.clients.len() != 2 || n != 3 || !est {
+		t.Fatalf("%d clients tracked, %d in all (estimated %v)", d.clients.len(), n, est)
 	}
 	if err := g.ImportDomain(y); err != nil {
 		t.Fatal(err)

@@ -442,7 +442,7 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		Score: math.Round(score*1000) / 1000, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique,
 		FirstSeen: time.Unix(0, d.first).UTC(), LastSeen: time.Unix(0, d.last).UTC(),
 		BytesUp: uint64(f.InfoBytes), BytesDown: d.answerData + d.rawB, Files: d.files, Features: *f,
-		OtherClients: uint64(f.Clients - len(d.clients)),
+		OtherClients: uint64(f.Clients - d.clients.len()),
 	}
 	fd.Domain = d.name
 	if len(d.zone) > 0 {
@@ -502,7 +502,7 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		fd.Lengths = append([]uint32(nil), d.hist.lengths[:]...)
 	}
 	// Clients, most distinct names first.
-	for a, c := range d.clients {
+	for a, c := range d.clients.all() {
 		cl := Client{Addr: a.String(), Queries: c.queries, Responses: c.responses, UniqueNames: c.unique,
 			FirstSeen: time.Unix(0, c.first).UTC().Format(time.RFC3339), LastSeen: time.Unix(0, c.last).UTC().Format(time.RFC3339)}
 		if raw := d.infoRaw + uint64(len(d.pending)); raw > 0 {
@@ -551,10 +551,10 @@ func (d *domain) toolList() []string {
 			}
 		}
 	}
-	for _, c := range d.clients {
+	for _, c := range d.clients.all() {
 		consider(c.strong[:])
 	}
-	if len(d.clients) == 0 {
+	if d.clients.len() == 0 {
 		var all [numTools]uint32
 		for t := range all {
 			all[t] = d.tools[t][fingerprint.Strong]
