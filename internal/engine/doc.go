@@ -11,5 +11,7 @@
 // memory is bounded by Config.MaxMemory, with least recently seen domains
 // evicted first (counted, never silent). Most domains never need more than
 // counters: they live in a compact tier of fixed-size records until they
-// show something (cold.go).
+// show something (cold.go). A full domain tracks its clients one by one
+// (clienttable.go) up to Config.MaxClientsPerDomain, and estimates how many
+// there are beyond that with a one-word HyperLogLog (clientsketch.go).
 package engine
