@@ -37,7 +37,7 @@ func dns2tcpMatch(v *view, m *Message) Match {
 		b, ok = decode64(v.dec[:], src, &revB64)
 	}
 	if !ok || !dns2tcpHeader(b) {
-		return dns2tcpCaseLost(v, k, len(src))
+		return dns2tcpCaseLost(v, m, k, len(src))
 	}
 	session := uint32(b[0])<<8 | uint32(b[1])
 	hit := Match{Tool: Dns2tcp, Strength: Weak, Evidence: EvDns2tcpPacket, Detail: session}
@@ -88,14 +88,21 @@ func dns2tcpCommand(l []byte) bool {
 	return len(l) > 0 && l[0] == '=' && (equalFold(l, "=auth") || equalFold(l, "=connect") || equalFold(l, "=resource"))
 }
 
-// dns2tcpCaseLost matches a command whose base64 no longer decodes to a
+// dns2tcpCaseLost matches a message whose base64 no longer decodes to a
 // header because its case was changed on the way: Zeek lower-cases query
 // names, and resolvers that randomise case (0x20) scramble it. The command
 // label after a base64 run at least a header long still names the tool; no
-// session is known.
-func dns2tcpCaseLost(v *view, k, chars int) Match {
-	if chars < dns2tcpHeaderChars || k >= v.n || !dns2tcpCommand(v.label(k)) {
+// session is known. Without one, a KEY query (which ordinary lookups do not
+// make) with such a run is a weak sign: the name resembles dns2tcp's.
+func dns2tcpCaseLost(v *view, m *Message, k, chars int) Match {
+	if chars < dns2tcpHeaderChars {
 		return Match{}
 	}
-	return Match{Tool: Dns2tcp, Strength: Strong, Evidence: EvDns2tcpCommand}
+	if k < v.n && dns2tcpCommand(v.label(k)) {
+		return Match{Tool: Dns2tcp, Strength: Strong, Evidence: EvDns2tcpCommand}
+	}
+	if m.QType == typeKEY && !m.Response {
+		return Match{Tool: Dns2tcp, Strength: Weak, Evidence: EvDns2tcpPacket}
+	}
+	return Match{}
 }

@@ -107,6 +107,8 @@ func toolCases() []tcase {
 	add(tcase{"dns2tcp =connect case scrambled", name([]string{"AaaAAH7WqA", "=CoNNect"}, "dns2tcp.hsc.fr"), typeKEY, false, nil, Dns2tcp, Strong, EvDns2tcpCommand})
 	add(tcase{"dns2tcp lower-cased, shorter than a header", name([]string{"aaaah7wqa", "=auth"}, "dns2tcp.hsc.fr"), typeTXT, false, nil, Unknown, None, EvNone})
 	add(tcase{"dns2tcp lower-cased, no command", name([]string{lowAuth, "auth"}, "dns2tcp.hsc.fr"), typeTXT, false, nil, Unknown, None, EvNone})
+	add(tcase{"dns2tcp lower-cased KEY", name([]string{"aaaaah7wqa"}, "dns2tcp.hsc.fr"), typeKEY, false, nil, Dns2tcp, Weak, EvDns2tcpPacket})
+	add(tcase{"dns2tcp lower-cased KEY, short", name([]string{"aaaah7wqa"}, "dns2tcp.hsc.fr"), typeKEY, false, nil, Unknown, None, EvNone})
 	add(tcase{"dns2tcp lower-cased data", name(strings.Split(strings.ToLower(strings.Join(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x08, random(90))), ".")), "."), "test000.com"), typeTXT, false, nil, Unknown, None, EvNone})
 	add(tcase{"dns2tcp DATA TXT 63", name(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x08, random(90))), "test000.com"), typeTXT, false, nil, Dns2tcp, Strong, EvDns2tcpPacket})
 

@@ -44,9 +44,10 @@ func (g *gate) dnscat2() bool {
 }
 
 // dns2tcp: a base64 run with an upper-case letter starts at the first
-// label, or a base64 label is followed by a command label ("=auth"...).
+// label, or a base64 label is followed by a command label ("=auth"...), or
+// starts a KEY query.
 func (g *gate) dns2tcp() bool {
-	return g.and&cB64 != 0 && (g.or&cUpper != 0 || g.runs(dns2tcpLabel) || g.l1 == '=')
+	return g.and&cB64 != 0 && (g.or&cUpper != 0 || g.runs(dns2tcpLabel) || g.l1 == '=' || g.qtype == typeKEY && !g.resp)
 }
 
 // ozyman: the "<n>-<n>.id-<n>.up|down" labels need three labels.
