@@ -84,14 +84,17 @@ func (s clientSketch) estimate() uint64 {
 
 // clientCount is a domain's number of clients: exact when every client was
 // tracked one by one, otherwise the sketch's estimate of every address
-// seen, and at least one more than those tracked. estimated reports which.
-func clientCount(tracked int, untracked bool, all clientSketch) (n int, estimated bool) {
+// seen, and never fewer than known, the clients tracked and those
+// certainly not tracked now (a client once not tracked may be tracked
+// later: a compact domain's third client after its promotion, a quiet
+// domain's fifth once it could become a finding). estimated reports which.
+func clientCount(known int, untracked bool, all clientSketch) (n int, estimated bool) {
 	if !untracked {
-		return tracked, false
+		return known, false
 	}
 	est := all.estimate()
 	if est > math.MaxInt32 {
 		est = math.MaxInt32
 	}
-	return max(tracked+1, int(est)), true
+	return max(known, int(est)), true
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"hash/maphash"
 	"iter"
 	"net/netip"
 )
@@ -11,11 +12,12 @@ import (
 // client up on every message, and that map was the engine's largest
 // single cost (BENCHMARKS.md). Open addressing with linear probing over a
 // power-of-two slot array, keyed by the 16-byte form of the address (a
-// zone is dropped: packets carry none) and hashed with hashAddr, grown at
-// three-quarters load. Entries are never removed, so a *clientState
-// stays valid for the domain's life. The number of entries is bounded by
-// Config.MaxClientsPerDomain, so a hostile spread of source addresses
-// costs at most that.
+// zone is dropped: packets carry none), grown at three-quarters load.
+// The hash is seeded per process (clientSeed): source addresses are the
+// sender's to choose, and with a fixed hash they could be picked to share
+// one probe run, making every lookup walk it. Entries are never removed,
+// so a *clientState stays valid for the domain's life. The number of
+// entries is bounded by Config.MaxClientsPerDomain.
 type clientTable struct {
 	slots []clientSlot
 	n     int
@@ -27,6 +29,12 @@ type clientSlot struct {
 	is4  bool
 	c    *clientState
 }
+
+// clientSeed seeds the client tables' hash.
+var clientSeed = maphash.MakeSeed()
+
+// clientHash hashes a client key.
+func clientHash(k [16]byte) uint64 { return maphash.Comparable(clientSeed, k) }
 
 // clientKey returns the key of a: its 16-byte form and whether it is an
 // IPv4 address (so 192.0.2.1 and ::ffff:192.0.2.1 stay distinct, as
@@ -43,7 +51,7 @@ func (t *clientTable) get(a netip.Addr) *clientState {
 	}
 	k, is4 := clientKey(a)
 	mask := uint64(len(t.slots) - 1)
-	for i := hashAddr(a) & mask; ; i = (i + 1) & mask {
+	for i := clientHash(k) & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
 		if s.c == nil {
 			return nil
@@ -67,7 +75,7 @@ func (t *clientTable) put(a netip.Addr, c *clientState) {
 func (t *clientTable) place(a netip.Addr, c *clientState) {
 	k, is4 := clientKey(a)
 	mask := uint64(len(t.slots) - 1)
-	i := hashAddr(a) & mask
+	i := clientHash(k) & mask
 	for t.slots[i].c != nil {
 		i = (i + 1) & mask
 	}

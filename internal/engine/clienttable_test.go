@@ -61,3 +61,33 @@ func TestClientZoneDropped(t *testing.T) {
 		t.Fatalf("zoned address: %p and %p, %d clients", c, z, d.clients.len())
 	}
 }
+
+// TestClientTableResistsChosenAddresses: addresses chosen so that the
+// fixed hashAddr sends them all to one slot (as a sender of spoofed
+// queries could choose them) spread over the table, whose hash is seeded:
+// no probe run comes near their number.
+func TestClientTableResistsChosenAddresses(t *testing.T) {
+	var chosen []netip.Addr
+	for i := uint32(0); len(chosen) < 256; i++ {
+		a := netip.AddrFrom4([4]byte{byte(i >> 24), byte(i >> 16), byte(i >> 8), byte(i)})
+		if hashAddr(a)&511 == 0 {
+			chosen = append(chosen, a)
+		}
+	}
+	var tab clientTable
+	for _, a := range chosen {
+		tab.put(a, &clientState{})
+	}
+	longest, run := 0, 0
+	for i := range 2 * len(tab.slots) { // twice round: runs that wrap
+		if tab.slots[i%len(tab.slots)].c != nil {
+			run++
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	if longest >= 64 {
+		t.Fatalf("a probe run of %d slots among %d clients in %d slots", longest, len(chosen), len(tab.slots))
+	}
+}

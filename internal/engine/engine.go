@@ -164,8 +164,11 @@ type domain struct {
 	// allClients is a sketch of every client address seen, tracked or
 	// not; untracked is set once a client's message was not tracked one
 	// by one (beyond the cap), making the client count an estimate.
-	allClients clientSketch
-	untracked  bool
+	// untrackedMin is how many distinct clients are certainly not tracked
+	// now (a lower bound: a client tracked later may have been one).
+	allClients   clientSketch
+	untracked    bool
+	untrackedMin uint32
 	// fewAddrs and few are the first clients added to clients, for
 	// lookups without hashing; map entries are only ever added, so the
 	// pointers stay valid. When they are all of clients, a quiet domain
@@ -601,13 +604,14 @@ func (d *domain) clientCap(e *Engine) int {
 // notTracked counts a message of client a, which is not tracked one by one.
 func (d *domain) notTracked(a netip.Addr) {
 	d.untracked = true
+	d.untrackedMin = max(d.untrackedMin, 1)
 	d.allClients.add(a)
 }
 
 // clientCount returns the domain's number of clients and whether it is an
 // estimate.
 func (d *domain) clientCount() (int, bool) {
-	return clientCount(d.clients.len(), d.untracked, d.allClients)
+	return clientCount(d.clients.len()+int(d.untrackedMin), d.untracked, d.allClients)
 }
 
 func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
@@ -643,6 +647,9 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 		c = &clientState{first: t, last: t}
 		d.clients.put(a, c)
 		d.allClients.add(a)
+		if d.untrackedMin > 0 {
+			d.untrackedMin-- // a may have been one of them
+		}
 		d.mem += memClient
 		if d.nFew < quietClients && d.nFew == d.clients.len()-1 {
 			d.fewAddrs[d.nFew], d.few[d.nFew] = a, c

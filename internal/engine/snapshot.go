@@ -366,6 +366,7 @@ func (s *snapWriter) domain(d *domain) {
 	}
 	p.u(uint64(d.allClients))
 	p.bool(d.untracked)
+	p.u(uint64(d.untrackedMin))
 
 	p.u(uint64(len(d.files)))
 	for _, f := range d.files {
@@ -957,6 +958,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	var prevAddr netip.Addr
 	var clientNames uint64
 	var folded clientSketch // clients beyond this engine's cap
+	var nFolded uint64
 	for i := range nc {
 		a := r.addr("client address")
 		c := &clientState{}
@@ -992,12 +994,15 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 			// This engine tracks fewer clients: the rest count in
 			// the sketch only, as at run time.
 			folded.add(a)
+			nFolded++
 			continue
 		}
 		d.clients.put(a, c)
 	}
 	d.allClients = clientSketch(r.u()).union(folded)
 	d.untracked = r.bool("untracked clients") || folded != 0
+	d.untrackedMin = uint32(min(r.max(math.MaxUint32, "untracked clients")+nFolded, math.MaxUint32))
+	d.untracked = d.untracked || d.untrackedMin > 0
 	for a := range d.clients.all() {
 		d.allClients.add(a) // a sketch holds every tracked client
 	}
@@ -1261,7 +1266,8 @@ func (e *Engine) RemoveDomain(registered string) bool {
 //   - clients: united by address; counters summed, first/last min/max,
 //     gap statistics combined (Chan et al.'s parallel variance; the gap
 //     between the two sides is not counted); clients beyond
-//     MaxClientsPerDomain are counted as other clients by messages;
+//     MaxClientsPerDomain are left to the united client sketches, which
+//     estimate how many there are;
 //   - resolved addresses, files, samples: union in order, within their
 //     bounds (4, 4096, 5); zone: the deepest zone common to both;
 //   - timeline: rebucketed onto the coarser width from the earlier start;
@@ -1471,12 +1477,14 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 		}
 		takeNames(cs, total, part(total, overlap, b.unique))
 	}
+	var notFit uint32
 	for _, a := range addrs {
 		bc := b.clients.get(a)
 		c := d.clients.get(a)
 		if c == nil {
 			if d.clients.len() >= e.cfg.MaxClientsPerDomain {
 				d.untracked = true // its address is in b.allClients
+				notFit++
 				continue
 			}
 			d.clients.put(a, bc)
@@ -1486,6 +1494,9 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	}
 	d.allClients = d.allClients.union(b.allClients)
 	d.untracked = d.untracked || b.untracked
+	// Both sides' untracked clients may be the same hosts: the larger
+	// lower bound holds.
+	d.untrackedMin = max(d.untrackedMin, b.untrackedMin, notFit)
 
 	for _, f := range b.files {
 		if len(d.files) < maxFiles && !slices.Contains(d.files, f) {

@@ -1266,7 +1266,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[domain](): {"id", "name", "key", "slot", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
-			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "allClients", "untracked", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
+			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
 			"zone", "haveZone", "samples", "alertSev", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw"},
