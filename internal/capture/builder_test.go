@@ -58,7 +58,6 @@ func order(be bool) byteOrder {
 
 func (b *capBuilder) u16(v uint16)  { b.buf.Write(b.order.AppendUint16(nil, v)) }
 func (b *capBuilder) u32(v uint32)  { b.buf.Write(b.order.AppendUint32(nil, v)) }
-func (b *capBuilder) u64(v uint64)  { b.buf.Write(b.order.AppendUint64(nil, v)) }
 func (b *capBuilder) bytes() []byte { return b.buf.Bytes() }
 
 // newPCAP starts a classic pcap file.

@@ -19,8 +19,6 @@ const (
 	numQTypeClasses
 )
 
-var qtypeNames = [numQTypeClasses]string{"A", "AAAA", "TXT", "NULL", "CNAME", "MX", "SRV", "KEY", "PRIVATE", "PTR", "HTTPS", "other"}
-
 // qtypeClass maps an RR TYPE (IANA "Resource Record (RR) TYPEs") to its
 // class.
 func qtypeClass(t uint16) int {

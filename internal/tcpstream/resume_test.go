@@ -11,8 +11,6 @@ import (
 	"github.com/dnsieve/dnsieve/internal/packet"
 )
 
-const minute = int64(60e9)
-
 // resumeStream is five messages: m0 [0,32), m1 [32,84), m2 [84,126),
 // m3 [126,148), m4 [148,160).
 func resumeStream() ([][]byte, []byte) {

@@ -562,8 +562,10 @@ func TestInOrderDataDropsFarPieces(t *testing.T) {
 }
 
 func TestTotalCapEvictsLRU(t *testing.T) {
-	a := New(Config{MaxTotalBuffer: 1}) // raised to MaxFlowBuffer
-	a = New(Config{MaxFlowBuffer: MinFlowBuffer, MaxTotalBuffer: MinFlowBuffer})
+	if c := New(Config{MaxTotalBuffer: 1}).Config(); c.MaxTotalBuffer != int64(c.MaxFlowBuffer) {
+		t.Fatalf("total cap %d not raised to the flow cap %d", c.MaxTotalBuffer, c.MaxFlowBuffer)
+	}
+	a := New(Config{MaxFlowBuffer: MinFlowBuffer, MaxTotalBuffer: MinFlowBuffer})
 	var r recorder
 	// Each flow holds a 10000-byte partial message of a 20002-byte one.
 	part := append([]byte{0x4e, 0x20}, make([]byte, 9998)...)

@@ -33,13 +33,7 @@ const DefaultSeed = 1
 
 // thresholdGrid are the probabilities thresholds are chosen from (a grid
 // keeps them stable under tiny changes of the scores).
-var thresholdGrid = func() []float64 {
-	var g []float64
-	for _, p := range []float64{0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999} {
-		g = append(g, p)
-	}
-	return g
-}()
+var thresholdGrid = []float64{0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.998, 0.999}
 
 // Floors keep the severities meaningful whatever the benign data: medium
 // and high are "more likely a tunnel than not", high clearly so.
