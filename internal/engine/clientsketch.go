@@ -41,15 +41,30 @@ func hashAddr(a netip.Addr) uint64 {
 	return h
 }
 
-// add records address a.
-func (s *clientSketch) add(a netip.Addr) {
+// add records address a. It reports whether the sketch changed, which
+// proves a was not added before (the converse does not hold).
+func (s *clientSketch) add(a netip.Addr) bool {
 	h := hashAddr(a)
 	reg := uint(h & (sketchRegisters - 1))
 	rank := uint64(min(bits.LeadingZeros64(h>>sketchIndexBits)-sketchIndexBits+1, sketchMaxRank))
 	shift := 4 * reg
 	if cur := uint64(*s) >> shift & 0xf; rank > cur {
 		*s = clientSketch(uint64(*s)&^(0xf<<shift) | rank<<shift)
+		return true
 	}
+	return false
+}
+
+// used returns how many registers are set: at least that many distinct
+// addresses were added.
+func (s clientSketch) used() int {
+	n := 0
+	for shift := uint(0); shift < 64; shift += 4 {
+		if uint64(s)>>shift&0xf != 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // union returns the sketch of the addresses added to s or to t.

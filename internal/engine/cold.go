@@ -531,9 +531,8 @@ func (e *Engine) coldDomainState(c *coldDomain) *domain {
 		d.qtypes[k] = uint64(n)
 	}
 	d.allClients, d.untracked = c.moreClients, c.moreClients != 0
-	if d.untracked {
-		d.untrackedMin = 1 // the clients beyond the two held
-	}
+	// The clients beyond the two held: at least one per register set.
+	d.untrackedMin = uint32(c.moreClients.used())
 	if c.queries+c.responses > 0 {
 		d.files = []int{int(c.file)}
 	}

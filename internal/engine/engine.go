@@ -604,8 +604,11 @@ func (d *domain) clientCap(e *Engine) int {
 // notTracked counts a message of client a, which is not tracked one by one.
 func (d *domain) notTracked(a netip.Addr) {
 	d.untracked = true
-	d.untrackedMin = max(d.untrackedMin, 1)
-	d.allClients.add(a)
+	if d.allClients.add(a) && d.untrackedMin < math.MaxUint32 {
+		d.untrackedMin++ // a was never seen: one more client not tracked
+	} else {
+		d.untrackedMin = max(d.untrackedMin, 1)
+	}
 }
 
 // clientCount returns the domain's number of clients and whether it is an
