@@ -25,7 +25,7 @@ const chromiumPath = "/usr/bin/chromium"
 // arguments and returns its standard output and standard error. Nothing
 // may reach the network: background services are off, and the page itself
 // is under its CSP.
-func chromium(t *testing.T, page string, args ...string) (stdout, stderr []byte) {
+func chromium(t testing.TB, page string, args ...string) (stdout, stderr []byte) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -74,7 +74,7 @@ func artifactsDir(t *testing.T) string {
 	return t.TempDir()
 }
 
-func writeReport(t *testing.T, path string, in *Input) {
+func writeReport(t testing.TB, path string, in *Input) {
 	t.Helper()
 	var buf bytes.Buffer
 	if err := HTML(&buf, in); err != nil {
@@ -189,5 +189,44 @@ func checkScreenshot(t *testing.T, path string, w, h int) {
 	}
 	if len(colours) < 50 {
 		t.Errorf("screenshot has %d colours: a blank page?", len(colours))
+	}
+}
+
+// BenchmarkBrowserOpen times headless chromium opening a report and
+// drawing it (a screenshot forces layout and paint): "blank" is the
+// browser's own start and a one-line page, "findings=10000" the report of
+// a run with 10,000 findings (the issue's scale: under 20 MB, open in
+// under 3 seconds). The difference is the report's own cost. Run with
+// -benchtime=3x; results are in BENCHMARKS.md.
+func BenchmarkBrowserOpen(b *testing.B) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		b.Skip("no chromium at " + chromiumPath)
+	}
+	dir := b.TempDir()
+	blank := filepath.Join(dir, "blank.html")
+	if err := os.WriteFile(blank, []byte(`<!DOCTYPE html><html><head><title>blank</title></head><body><p>x</p></body></html>`), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	in := genInput(10000)
+	for i := range in.Findings {
+		f := &in.Findings[i]
+		f.Domain = strings.Repeat("x", 60) + "." + f.Domain
+	}
+	large := filepath.Join(dir, "large.html")
+	writeReport(b, large, in)
+	st, err := os.Stat(large)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, page := range []struct{ name, path string }{{"blank", blank}, {"findings=10000", large}} {
+		b.Run(page.name, func(b *testing.B) {
+			shot := filepath.Join(b.TempDir(), "shot.png")
+			for b.Loop() {
+				chromium(b, page.path, "--screenshot="+shot, "--window-size=1280,2400", "--hide-scrollbars")
+			}
+			if page.path == large {
+				b.ReportMetric(float64(st.Size())/(1<<20), "MiB")
+			}
+		})
 	}
 }
