@@ -629,17 +629,19 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 		return d.recent
 	}
 	var c *clientState
-	for i := range d.nFew {
-		if d.fewAddrs[i] == a {
-			c = d.few[i]
-			break
+	if d.nFew == d.clients.len() {
+		// Every tracked client is in few: no table lookup.
+		for i := range d.nFew {
+			if d.fewAddrs[i] == a {
+				c = d.few[i]
+				break
+			}
 		}
-	}
-	if c == nil && d.nFew == d.clients.len() && d.nFew >= d.clientCap(e) {
-		d.notTracked(a) // every tracked client is in few: a is not
-		return nil
-	}
-	if c == nil {
+		if c == nil && d.nFew >= d.clientCap(e) {
+			d.notTracked(a)
+			return nil
+		}
+	} else {
 		c = d.clients.get(a)
 	}
 	if c == nil {
