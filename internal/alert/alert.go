@@ -95,20 +95,23 @@ type observer struct {
 
 // engineAlert is the finding, with the fields ECS has no place for.
 type engineAlert struct {
-	Domain      string   `json:"domain"`
-	Verdict     string   `json:"verdict"`
-	Severity    string   `json:"severity"`
-	Score       float64  `json:"score"`
-	Tool        string   `json:"tool"`
-	Tools       []string `json:"tools,omitempty"`
-	Clients     int      `json:"clients"`
-	Queries     uint64   `json:"queries"`
-	UniqueNames uint64   `json:"unique_names"`
-	BytesUp     uint64   `json:"bytes_up"`
-	BytesDown   uint64   `json:"bytes_down"`
-	Evidence    []string `json:"evidence"`
-	Samples     []string `json:"sample_names,omitempty"`
-	Update      bool     `json:"update"`
+	Domain   string   `json:"domain"`
+	Verdict  string   `json:"verdict"`
+	Severity string   `json:"severity"`
+	Score    float64  `json:"score"`
+	Tool     string   `json:"tool"`
+	Tools    []string `json:"tools,omitempty"`
+	Clients  int      `json:"clients"`
+	// ClientsEstimated: Clients is an estimate beyond the clients the
+	// engine tracks one by one.
+	ClientsEstimated bool     `json:"clients_estimated,omitempty"`
+	Queries          uint64   `json:"queries"`
+	UniqueNames      uint64   `json:"unique_names"`
+	BytesUp          uint64   `json:"bytes_up"`
+	BytesDown        uint64   `json:"bytes_down"`
+	Evidence         []string `json:"evidence"`
+	Samples          []string `json:"sample_names,omitempty"`
+	Update           bool     `json:"update"`
 }
 
 // severityNumber maps severities to ECS event.severity (0-100 here).
@@ -157,7 +160,8 @@ func FromFinding(f *engine.Finding, update bool, version string, now time.Time) 
 	}
 	a.Observer = observer{Product: "dnsieve", Vendor: "dnsieve", Version: version, Type: "ids"}
 	a.Dnsieve = engineAlert{Domain: safe(f.Domain), Verdict: f.Verdict, Severity: f.SeverityText, Score: f.Score, Tool: f.Tool,
-		Tools: f.Tools, Clients: len(f.Clients) + int(f.OtherClients), Queries: f.Queries, UniqueNames: f.UniqueNames,
+		Tools: f.Tools, Clients: len(f.Clients) + int(f.OtherClients), ClientsEstimated: f.Features.ClientsEstimated,
+		Queries: f.Queries, UniqueNames: f.UniqueNames,
 		BytesUp: f.BytesUp, BytesDown: f.BytesDown, Update: update}
 	for _, e := range f.Evidence {
 		a.Dnsieve.Evidence = append(a.Dnsieve.Evidence, safe(e))

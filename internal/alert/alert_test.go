@@ -56,6 +56,10 @@ func TestECSFieldsAndOncePerSeverity(t *testing.T) {
 			t.Errorf("%s = %v, want %v", path, got, v)
 		}
 	}
+	if get(first, "dnsieve.clients") != 2.0 || first["dnsieve"].(map[string]any)["clients_estimated"] != nil {
+		t.Errorf("dnsieve.clients %v, clients_estimated %v: want 2, absent", get(first, "dnsieve.clients"),
+			first["dnsieve"].(map[string]any)["clients_estimated"])
+	}
 	if get(second, "event.action") != "dns-tunnel-severity-raised" || get(second, "event.severity") != 75.0 ||
 		get(second, "event.id") != get(first, "event.id") || get(second, "dnsieve.update") != true {
 		t.Errorf("second alert: %s", lines[1])
@@ -107,5 +111,26 @@ func TestOpenSpecs(t *testing.T) {
 		if _, err := Open(bad, nil); err == nil {
 			t.Errorf("Open(%q) accepted", bad)
 		}
+	}
+}
+
+// TestClientsEstimated: an estimated client count says so in the alert.
+func TestClientsEstimated(t *testing.T) {
+	f := finding(engine.SeverityHigh)
+	f.OtherClients = 40
+	f.Features.Clients, f.Features.ClientsEstimated = 42, true
+	var out bytes.Buffer
+	w := NewWriter(&streamSink{w: &out}, "1.2.3")
+	if err := w.Finding(f); err != nil {
+		t.Fatal(err)
+	}
+	var a struct {
+		Dnsieve struct {
+			Clients          int  `json:"clients"`
+			ClientsEstimated bool `json:"clients_estimated"`
+		} `json:"dnsieve"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &a); err != nil || a.Dnsieve.Clients != 42 || !a.Dnsieve.ClientsEstimated {
+		t.Fatalf("alert %s (%v)", out.String(), err)
 	}
 }
