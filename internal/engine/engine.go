@@ -170,15 +170,15 @@ type domain struct {
 	untracked    bool
 	untrackedMin uint32
 	// fewAddrs and few are the first clients added to clients, for
-	// lookups without hashing; map entries are only ever added, so the
+	// lookups without hashing; table entries are only ever added, so the
 	// pointers stay valid. When they are all of clients, a quiet domain
-	// answers "not tracked" without the map.
+	// answers "not tracked" without the table.
 	fewAddrs [quietClients]netip.Addr
 	few      [quietClients]*clientState
 	nFew     int
 	// recentAddr and recent are the client of the domain's last tracked
 	// message: a response follows its query, and a tunnel's client sends
-	// most of the domain's messages, so this spares most map lookups.
+	// most of the domain's messages, so this spares many table lookups.
 	recentAddr netip.Addr
 	recent     *clientState
 
@@ -651,9 +651,8 @@ func (d *domain) client(e *Engine, a netip.Addr, t int64) *clientState {
 		}
 		c = &clientState{first: t, last: t}
 		d.clients.put(a, c)
-		d.allClients.add(a)
-		if d.untrackedMin > 0 {
-			d.untrackedMin-- // a may have been one of them
+		if !d.allClients.add(a) && d.untrackedMin > 0 {
+			d.untrackedMin-- // a may have been one of them (it was, if seen)
 		}
 		d.mem += memClient
 		if d.nFew < quietClients && d.nFew == d.clients.len()-1 {
