@@ -268,6 +268,7 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 			break
 		}
 		obs.AnswerData += len(rdata)
+		obs.DataAnswer += DataAnswer(a.rr.Type, rdata, &obs.DataAnswerHash)
 		if !obs.Answer.IsValid() {
 			switch {
 			case a.rr.Type == dnswire.TypeA && len(rdata) == 4:

@@ -2,7 +2,8 @@
 // every input: it decodes a frame down to its DNS payload (package
 // packet), parses the message (dnswire), applies the allowlist and the
 // per-name checks, and describes the message for the behavioural engine
-// (registered domain, fingerprint match, answer sizes). An Analyzer holds
+// (registered domain, fingerprint match, answer sizes, how much answer
+// content looks like encoded data: rdata.go). An Analyzer holds
 // all its scratch space, so the hot path allocates nothing; each goroutine
 // owns one.
 //

@@ -23,7 +23,8 @@ import (
 // up to two clients, and the hashes of up to coldSubs distinct subdomains.
 // It is promoted to the full state the first time a message shows
 // something a cold record cannot hold or that matters to a verdict: a
-// further distinct subdomain, a data-like or flagged name, a recognised
+// further distinct subdomain, a data-like or flagged name, an answer
+// carrying data-like content, a recognised
 // protocol, an off-port message, a second capture file, or a counter near
 // its width. Clients beyond the first two go into a sketch that estimates
 // their number (clientSketch), as in the full state beyond its cap; their
@@ -376,7 +377,7 @@ func (t *coldTable) victim(keep uint32) int {
 // it, and reports whether it did. When it reports false, c is unchanged
 // and the domain must be promoted before o is observed.
 func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
-	if o.Flagged || o.OffPort || o.Match.Tool != fingerprint.Unknown || uint32(o.File) != c.file && c.queries+c.responses > 0 ||
+	if o.Flagged || o.OffPort || o.DataAnswer != 0 || o.Match.Tool != fingerprint.Unknown || uint32(o.File) != c.file && c.queries+c.responses > 0 ||
 		o.File < 0 || uint64(o.File) > math.MaxUint32 {
 		return false
 	}
@@ -524,6 +525,7 @@ func (e *Engine) coldDomainState(c *coldDomain) *domain {
 		unique: uint64(c.nSubs), ipShaped: uint64(c.ipShaped), uniqueBytes: uint64(c.subBytes),
 		maxLabel: int(c.maxLabel), ngramSum: int64(c.ngramSum), ngramN: int64(c.ngramN)}
 	d.names.limit = e.cfg.MaxNamesPerDomain
+	d.answers.limit = e.cfg.MaxNamesPerDomain
 	for _, h := range c.subs[:c.nSubs] {
 		d.names.add(h)
 	}

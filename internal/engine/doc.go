@@ -3,7 +3,9 @@
 // features over packet time, and turns them into verdicts with evidence: a
 // domain whose names carry more information than lookups need, in forms
 // ordinary names do not take, with the record types and answer sizes of a
-// data channel, is a tunnel, and the tool that made it is named from
+// data channel, is a tunnel, and so is one whose answers carry distinct
+// encoded data at a channel's volume (a downstream channel's names may
+// show nothing; DownstreamFloor); the tool that made it is named from
 // protocol facts (package fingerprint).
 //
 // The engine sees messages in capture order, from one goroutine. Its state

@@ -153,6 +153,16 @@ type domain struct {
 	answerData uint64
 	sizes      uint64 // message bytes
 
+	// Answers whose content looks like encoded data (a downstream
+	// channel): responses carrying it and their data bytes; the distinct
+	// contents (a set of their hashes) and the bytes of each content the
+	// first time it was seen.
+	dataAnswers         uint64
+	dataAnswerBytes     uint64
+	answers             nameSet
+	distinctAnswers     uint64
+	distinctAnswerBytes uint64
+
 	tools [numTools][3]uint32 // per tool, per strength
 	raw   uint64              // raw (non-DNS) tunnel packets attributed here
 	rawB  uint64
@@ -197,6 +207,9 @@ type domain struct {
 	nextJudge         uint64
 	judgedStrong      uint32
 	judgedRaw         uint64
+	// nextJudgeData is the distinct data-carrying answer count at which
+	// to judge again (a downstream channel may use few names).
+	nextJudgeData uint64
 
 	// hist is the timeline and length histogram, kept once the domain
 	// has candidateUnique distinct names.
@@ -491,6 +504,7 @@ func (e *Engine) newDomain(name string, t int64) *domain {
 	}
 	d := &domain{id: id, name: name, first: t, last: t, winStart: t, day: t / int64(24*time.Hour)}
 	d.names.limit = e.cfg.MaxNamesPerDomain
+	d.answers.limit = e.cfg.MaxNamesPerDomain
 	d.mem = baseDomainBytes + len(name)
 	e.mem += int64(d.mem)
 	e.domains[name] = d
@@ -594,7 +608,7 @@ const quietClients = 4
 
 // clientCap is how many clients d tracks one by one now.
 func (d *domain) clientCap(e *Engine) int {
-	if d.unique >= candidateUnique || d.dataNames > 0 || d.flagged > 0 || d.raw > 0 || d.offPort > 0 ||
+	if d.unique >= candidateUnique || d.dataNames > 0 || d.distinctAnswers > 0 || d.flagged > 0 || d.raw > 0 || d.offPort > 0 ||
 		d.alertSev >= SeverityLow {
 		return e.cfg.MaxClientsPerDomain
 	}
@@ -701,6 +715,26 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if o.Response {
 		d.responses++
 		d.answerData += uint64(o.AnswerData)
+		if o.DataAnswer > 0 {
+			d.dataAnswers++
+			d.dataAnswerBytes += uint64(o.DataAnswer)
+			setBytes := d.answers.bytes()
+			if d.answers.add(o.DataAnswerHash) {
+				d.distinctAnswers++
+				d.distinctAnswerBytes += uint64(o.DataAnswer)
+				d.mem += d.answers.bytes() - setBytes
+				// The names whose answers carry data are samples too, and
+				// mark the channel's zone: a downstream channel's names
+				// may look ordinary.
+				if o.RegStart > 1 && o.RegStart <= len(o.Name) {
+					d.updateZone(o.Name[:o.RegStart-1])
+				}
+				if len(d.samples) < 5 && d.dataNames == 0 && len(o.Name) > 0 && !slices.ContainsFunc(d.samples, func(x []byte) bool { return bytes.Equal(x, o.Name) }) {
+					d.samples = append(d.samples, append([]byte(nil), o.Name...))
+					d.mem += len(o.Name) + memSample
+				}
+			}
+		}
 		if o.Answer.IsValid() && d.nResolved < len(d.resolved) && !slices.Contains(d.resolved[:d.nResolved], o.Answer) {
 			d.resolved[d.nResolved] = o.Answer
 			d.nResolved++

@@ -71,6 +71,10 @@ func runFuzzBody(t *testing.T, data []byte) {
 			if op&0x40 != 0 {
 				o.Match = fingerprint.Match{Tool: fingerprint.Tool(1 + b%4), Strength: fingerprint.Strength(a % 3)}
 			}
+			if o.Response && op&0x80 != 0 {
+				// Answers carrying data: a few contents, repeated.
+				o.DataAnswer, o.DataAnswerHash = int(b), uint64(a%9)*0x9e3779b97f4a7c15
+			}
 			e.Observe(&o)
 		case 5:
 			e.ObserveRaw(&RawObservation{Time: at, Client: netip.AddrFrom4([4]byte{10, 0, 0, a % 5}),

@@ -36,6 +36,12 @@ type Observation struct {
 	AnswerData int
 	// EDNSData is the size of the EDNS OPT record's options.
 	EDNSData int
+	// DataAnswer is how many bytes of the answers' content look like
+	// encoded data (TXT strings of base64 or hex, NULL and private-use
+	// records); DataAnswerHash identifies that content (FNV-1a), so that
+	// repeated answers count once. Both are 0 when no answer carries data.
+	DataAnswer     int
+	DataAnswerHash uint64
 	// Answer is the first A or AAAA address in the answer section.
 	Answer netip.Addr
 	// Match is what the fingerprints recognised in the message.

@@ -3,7 +3,7 @@ package engine
 // Checkpoint and restore of the engine's state, and per-domain export and
 // import for moving state between engines.
 //
-// Format (version 3). A stream starts with a magic string and a version:
+// Format (version 4). A stream starts with a magic string and a version:
 //
 //	"DNSIEVE-ENGINE" uvarint(version)    whole-engine snapshot
 //	"DNSIEVE-DOMAIN" uvarint(version)    one domain (ExportDomain)
@@ -57,7 +57,7 @@ const (
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write and the only one the readers
 	// accept.
-	SnapshotVersion = 3
+	SnapshotVersion = 4
 )
 
 // Record tags.
@@ -292,6 +292,21 @@ func (s *snapWriter) addrRecords(keys iter.Seq[netip.Addr], tag byte, more func(
 	return nil
 }
 
+// hashSet writes the hashes of set in increasing order, after their count.
+func (s *snapWriter) hashSet(set *nameSet) {
+	s.hashes = s.hashes[:0]
+	for _, h := range set.slots {
+		if h != 0 {
+			s.hashes = append(s.hashes, h)
+		}
+	}
+	slices.Sort(s.hashes)
+	s.p.u(uint64(len(s.hashes)))
+	for _, h := range s.hashes {
+		s.p.b = binary.LittleEndian.AppendUint64(s.p.b, h)
+	}
+}
+
 func (s *snapWriter) domain(d *domain) {
 	p := &s.p
 	base := d.first
@@ -306,17 +321,7 @@ func (s *snapWriter) domain(d *domain) {
 	p.u(uint64(cap(d.pending)))
 	p.bytes(d.pending)
 
-	s.hashes = s.hashes[:0]
-	for _, h := range d.names.slots {
-		if h != 0 {
-			s.hashes = append(s.hashes, h)
-		}
-	}
-	slices.Sort(s.hashes)
-	p.u(uint64(len(s.hashes)))
-	for _, h := range s.hashes {
-		p.b = binary.LittleEndian.AppendUint64(p.b, h)
-	}
+	s.hashSet(&d.names)
 
 	p.u(uint64(d.maxLabel))
 	p.i(d.ngramSum)
@@ -331,6 +336,10 @@ func (s *snapWriter) domain(d *domain) {
 	for _, v := range [...]uint64{d.nxdomain, d.otherError, d.answerData, d.sizes, d.raw, d.rawB} {
 		p.u(v)
 	}
+	for _, v := range [...]uint64{d.dataAnswers, d.dataAnswerBytes, d.distinctAnswers, d.distinctAnswerBytes} {
+		p.u(v)
+	}
+	s.hashSet(&d.answers)
 	var tools [numTools * 3]uint32
 	for t := range d.tools {
 		copy(tools[3*t:], d.tools[t][:])
@@ -385,6 +394,7 @@ func (s *snapWriter) domain(d *domain) {
 	p.u(d.nextJudge)
 	p.u(uint64(d.judgedStrong))
 	p.u(d.judgedRaw)
+	p.u(d.nextJudgeData)
 
 	p.bool(d.hist != nil)
 	if h := d.hist; h != nil {
@@ -897,21 +907,9 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		d.pending = append(make([]byte, 0, pcap), pending...)
 	}
 
-	n := r.count(math.MaxInt32, 8, "name hashes")
-	prev := uint64(0)
-	for range n {
-		p := r.take(8)
-		if p == nil {
-			break
-		}
-		h := binary.LittleEndian.Uint64(p)
-		if h <= prev {
-			r.fail("name hashes not increasing")
-			break
-		}
-		hashes = append(hashes, h)
-		prev = h
-	}
+	before := len(hashes)
+	hashes = r.hashList(hashes, "name hashes")
+	n := len(hashes) - before
 	if r.err == nil && (uint64(n) > d.unique || d.ipShaped+d.dataNames < d.ipShaped || d.ipShaped+d.dataNames > d.unique ||
 		d.digestNames > d.dataNames) {
 		r.fail("%s: name counts inconsistent (%d stored, %d unique, %d IP-shaped, %d data-like, %d digest-like)",
@@ -929,6 +927,20 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	readSparse(r, d.qtypes[:], "query types")
 	d.nxdomain, d.otherError, d.answerData, d.sizes = r.u(), r.u(), r.u(), r.u()
 	d.raw, d.rawB = r.max(maxCount, "raw packets"), r.u()
+	d.dataAnswers, d.dataAnswerBytes, d.distinctAnswers, d.distinctAnswerBytes = r.u(), r.u(), r.u(), r.u()
+	if r.err == nil && (d.dataAnswers > d.responses || d.distinctAnswers > d.dataAnswers ||
+		d.distinctAnswerBytes > d.dataAnswerBytes || d.dataAnswers > d.dataAnswerBytes) {
+		r.fail("%s: data answer counts inconsistent (%d responses, %d with data, %d distinct, %d bytes, %d distinct bytes)",
+			d.name, d.responses, d.dataAnswers, d.distinctAnswers, d.dataAnswerBytes, d.distinctAnswerBytes)
+	}
+	d.answers.limit = cfg.MaxNamesPerDomain
+	answers := r.hashList(nil, "answer hashes")
+	if r.err == nil && uint64(len(answers)) > d.distinctAnswers {
+		r.fail("%s: %d answer hashes for %d distinct answers", d.name, len(answers), d.distinctAnswers)
+	}
+	for _, h := range answers {
+		d.answers.add(h)
+	}
 	var sum uint64
 	for _, v := range d.qtypes {
 		var c uint64
@@ -1039,6 +1051,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	d.firstAlertLookups, d.nextJudge = r.u(), r.u()
 	d.judgedStrong = r.u32("judged strong count")
 	d.judgedRaw = r.u()
+	d.nextJudgeData = r.u()
 
 	if r.bool("history flag") {
 		h := &history{}
@@ -1078,6 +1091,27 @@ func validHistory(h *history, d *domain) bool {
 	return w == int64(1e9) || w <= (d.last-h.start)/48
 }
 
+// hashList reads a count and that many strictly increasing 64-bit hashes,
+// appended to out; label names them in errors.
+func (r *dec) hashList(out []uint64, label string) []uint64 {
+	n := r.count(math.MaxInt32, 8, label)
+	prev := uint64(0)
+	for range n {
+		p := r.take(8)
+		if p == nil {
+			break
+		}
+		h := binary.LittleEndian.Uint64(p)
+		if h <= prev {
+			r.fail("%s not increasing", label)
+			break
+		}
+		out = append(out, h)
+		prev = h
+	}
+	return out
+}
+
 // finishDomain inserts the hashes into d's name set under cfg's limit and
 // computes d's memory estimate.
 func finishDomain(d *domain, hashes []uint64, cfg *Config) {
@@ -1090,12 +1124,10 @@ func finishDomain(d *domain, hashes []uint64, cfg *Config) {
 
 // memOf is d's memory estimate, counted as engine.go counts it while
 // observing: the fixed part and the name, files, clients, history,
-// samples and pending text capacity. engine.go does not count the name
-// set today (domain.observe measures it after adding to it); once it does,
-// add d.names.bytes() here (TestMemoryEstimateRecomputed checks the two
-// agree).
+// samples, pending text capacity and the name and answer sets
+// (TestMemoryEstimateRecomputed checks the two agree).
 func memOf(d *domain) int {
-	m := baseDomainBytes + len(d.name) + memFile*len(d.files) + memClient*d.clients.len() + cap(d.pending) + d.names.bytes()
+	m := baseDomainBytes + len(d.name) + memFile*len(d.files) + memClient*d.clients.len() + cap(d.pending) + d.names.bytes() + d.answers.bytes()
 	if d.hist != nil {
 		m += historyBytes
 	}
@@ -1433,6 +1465,7 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	d.mixedCase += b.mixedCase
 	d.estimated += b.estimated
 	d.ednsData += b.ednsData
+	mergeAnswers(d, b)
 	if b.offPort > 0 && (d.offPort == 0 || b.last >= d.last) {
 		d.offPortNum = b.offPortNum // the later side's last port
 	}
@@ -1521,6 +1554,7 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 		d.firstAlert, d.firstAlertLookups = b.firstAlert, b.firstAlertLookups
 	}
 	d.nextJudge = min(d.nextJudge, b.nextJudge)
+	d.nextJudgeData = min(d.nextJudgeData, b.nextJudgeData)
 	d.judgedStrong = add32(d.judgedStrong, b.judgedStrong)
 	d.judgedRaw += b.judgedRaw
 
@@ -1861,4 +1895,21 @@ func (e *Engine) readCold(rr *recReader, s *engineState, n uint64, gone map[stri
 		read += uint64(k)
 	}
 	return nil
+}
+
+// mergeAnswers folds b's data-carrying answers into d. Contents both sides
+// saw count once; which of b's distinct contents they were is not known,
+// so b's distinct bytes are reduced in proportion.
+func mergeAnswers(d, b *domain) {
+	d.dataAnswers += b.dataAnswers
+	d.dataAnswerBytes += b.dataAnswerBytes
+	overlap := uint64(0)
+	for _, h := range b.answers.slots {
+		if h != 0 && !d.answers.add(h) {
+			overlap++
+		}
+	}
+	overlap = min(overlap, b.distinctAnswers)
+	d.distinctAnswers += b.distinctAnswers - overlap
+	d.distinctAnswerBytes += b.distinctAnswerBytes - part(b.distinctAnswerBytes, overlap, b.distinctAnswers)
 }

@@ -114,6 +114,16 @@ func feedMix(f *feeder, from, to int, o mixOpts) {
 			name := chunkName(data(36), "cdn-metrics.example.net")
 			f.observe(name, at, netip.MustParseAddr("10.9.9.9"), srv, tTXT, false, 0, 0, netip.Addr{}, fingerprint.Match{}, file, false, false)
 		}
+		if i%3 == 1 {
+			// A downstream channel: ordinary-looking names, answers full
+			// of data, some of them repeated.
+			name := fmt.Sprintf("p%d.stage.downstream.example", i%700)
+			c := netip.MustParseAddr("10.3.3.3")
+			content := uint64(i % 500)
+			withData := func(o *Observation) { o.DataAnswer, o.DataAnswerHash = 200, content*0x9e3779b97f4a7c15 }
+			f.observe(name, at, c, srv, tTXT, false, 0, 0, netip.Addr{}, fingerprint.Match{}, file, false, false)
+			f.observe(name, at+int64(time.Millisecond), c, srv, tTXT, true, 0, 210, netip.Addr{}, fingerprint.Match{}, file, false, false, withData)
+		}
 		if o.contacted && i%10 == 0 {
 			f.e.Contacted([]netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.AddrFrom4([4]byte{198, 51, 100, byte(i % 250)})})
 		}
@@ -567,7 +577,7 @@ func TestReadSnapshotRejectsDamage(t *testing.T) {
 	if err := target.e.ImportDomain(snap); !errors.Is(err, ErrSnapshotMagic) {
 		t.Fatalf("snapshot imported as a domain: %v", err)
 	}
-	for _, v := range []byte{2, 4} {
+	for _, v := range []byte{3, 5} {
 		other := append([]byte(snapshotMagic), v)
 		other = append(other, snap[len(snapshotMagic)+1:]...)
 		if err := target.e.ReadSnapshot(bytes.NewReader(other)); !errors.Is(err, ErrSnapshotVersion) {
@@ -1266,9 +1276,9 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[domain](): {"id", "name", "key", "slot", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
-			"answerData", "sizes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
+			"answerData", "sizes", "dataAnswers", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
 			"zone", "haveZone", "samples", "alertSev", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
-			"judgedRaw", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
+			"judgedRaw", "nextJudgeData", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw"},
 		reflect.TypeFor[clientState](): {"queries", "responses", "unique", "uniqueBytes", "first", "last", "gaps", "gapMean",
 			"gapM2", "lastQ", "strong"},
@@ -1358,5 +1368,50 @@ func BenchmarkExportImportDomain(b *testing.B) {
 			b.Fatal(err)
 		}
 		g.RemoveDomain("example-tunnel.com")
+	}
+}
+
+// downstreamHalf feeds responses whose answers carry contents from..to-1
+// (200 bytes each) to a downstream channel under stage.example.org.
+func downstreamHalf(f *feeder, from, to int) {
+	srv, c := netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("10.3.3.3")
+	for k := from; k < to; k++ {
+		at := t0.Add(time.Duration(k) * time.Second).UnixNano()
+		name := fmt.Sprintf("p%d.stage.example.org", k)
+		withData := func(o *Observation) { o.DataAnswer, o.DataAnswerHash = 200, uint64(k+1)*0x9e3779b97f4a7c15 }
+		f.observe(name, at, c, srv, tTXT, false, 0, 0, netip.Addr{}, fingerprint.Match{}, 0, false, false)
+		f.observe(name, at+1, c, srv, tTXT, true, 0, 210, netip.Addr{}, fingerprint.Match{}, 0, false, false, withData)
+	}
+}
+
+func TestImportMergesDataAnswers(t *testing.T) {
+	whole, x, y := newFeeder(Config{}), newFeeder(Config{}), newFeeder(Config{})
+	downstreamHalf(whole, 0, 100)
+	downstreamHalf(x, 0, 60)
+	downstreamHalf(y, 40, 100) // 40..59 seen by both engines
+	ex, _ := x.e.ExportDomain("example.org")
+	ey, _ := y.e.ExportDomain("example.org")
+	z := newFeeder(Config{})
+	for _, b := range [][]byte{ex, ey} {
+		if err := z.e.ImportDomain(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d, w := z.e.domains["example.org"], whole.e.domains["example.org"]
+	if d == nil || w == nil {
+		t.Fatal("domain missing")
+	}
+	if w.dataAnswers != 100 || w.distinctAnswers != 100 || w.distinctAnswerBytes != 20000 || w.answers.n != 100 {
+		t.Fatalf("one engine: %d answers, %d distinct, %d distinct bytes, %d stored",
+			w.dataAnswers, w.distinctAnswers, w.distinctAnswerBytes, w.answers.n)
+	}
+	// Responses seen by both engines count twice (they were two messages),
+	// their contents once.
+	if d.dataAnswers != 120 || d.dataAnswerBytes != 24000 || d.distinctAnswers != 100 || d.distinctAnswerBytes != 20000 || d.answers.n != 100 {
+		t.Fatalf("merged: %d answers, %d bytes, %d distinct, %d distinct bytes, %d stored",
+			d.dataAnswers, d.dataAnswerBytes, d.distinctAnswers, d.distinctAnswerBytes, d.answers.n)
+	}
+	if got := z.find(t, "example.org"); got == nil || got.Features.DistinctAnswers != 100 {
+		t.Fatalf("merged finding %+v", got)
 	}
 }

@@ -46,6 +46,16 @@ type Features struct {
 	RawPackets       uint64  `json:"raw_packets"`
 	OffPort          uint64  `json:"off_port_messages"`
 	EDNSBytes        float64 `json:"edns_option_bytes_per_message"`
+	// DataAnswers counts responses whose answers carry content that looks
+	// like encoded data (TXT strings of base64 or hex, NULL and
+	// private-use records), DataAnswerBytes that content's bytes;
+	// DistinctAnswers and DistinctAnswerBytes count each content once: a
+	// downstream channel's answers differ, a DKIM key or a verification
+	// token repeats.
+	DataAnswers         uint64 `json:"data_answers"`
+	DataAnswerBytes     uint64 `json:"data_answer_bytes"`
+	DistinctAnswers     uint64 `json:"distinct_data_answers"`
+	DistinctAnswerBytes uint64 `json:"distinct_data_answer_bytes"`
 	// AnswersUsed is 1 when an address the domain resolved to appears in
 	// the capture's other traffic, 0 when it never does although there is
 	// other traffic, -1 when it cannot be told.
@@ -156,6 +166,8 @@ func (e *Engine) features(d *domain) Features {
 		DataNames: d.dataNames, DigestNames: d.digestNames, MaxLabel: d.maxLabel,
 		PeakWinQueries: d.peakQueries, PeakWinUnique: d.peakUniq,
 		RawPackets: d.raw, OffPort: d.offPort,
+		DataAnswers: d.dataAnswers, DataAnswerBytes: d.dataAnswerBytes,
+		DistinctAnswers: d.distinctAnswers, DistinctAnswerBytes: d.distinctAnswerBytes,
 	}
 	f.Clients, f.ClientsEstimated = d.clientCount()
 	f.Lookups = max(d.queries, d.responses)
@@ -287,6 +299,12 @@ func judge(f *Features) (float64, []rule) {
 	if f.AnswerBytes >= 60 && f.Responses >= 10 {
 		add(1, "answers carry %.0f bytes on average", f.AnswerBytes)
 	}
+	// A downstream channel: distinct answers full of encoded data (its
+	// volume also sets a floor, DownstreamFloor). One DKIM key or
+	// verification token, however often fetched, is one distinct answer.
+	if f.DistinctAnswers >= downstreamMinAnswers && f.DistinctAnswerBytes >= 2048 {
+		add(2, "%s distinct answers carry %s of encoded-looking data (TXT, NULL or private-use records)", comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)))
+	}
 	if f.FlaggedShare >= 0.2 && f.Lookups >= 10 {
 		add(1, "%.0f%% of messages fail the per-name checks", 100*f.FlaggedShare)
 	}
@@ -317,19 +335,66 @@ func judge(f *Features) (float64, []rule) {
 	return score, rs
 }
 
+// Downstream channel floor. Answers whose distinct contents carry
+// encoded data at this rate are direct evidence of data moving towards the
+// client, as a recognised protocol is of a tool: ordinary TXT answers are
+// prose, tags and keys that repeat, and a key that rotates hourly (an ESNI
+// key, ~100 bytes) adds about 2.4 KB a day. The rate is over the domain's
+// active span, at least a day, so that a long capture of slowly rotating
+// keys stays below it.
+const (
+	downstreamMinAnswers  = 10
+	downstreamBytesPerDay = 4096
+	downstreamHighBytes   = 64 << 10
+	downstreamMinShare    = 0.2
+	secondsPerDay         = 86400
+)
+
+// DownstreamFloor returns the least severity a domain's answer content
+// earns on its own (SeverityNone when it earns none) and the words that
+// say why: medium from 4 KB a day of distinct encoded-looking answer data
+// (in at least ten distinct answers, a fifth of the responses or more),
+// high from 64 KB.
+func DownstreamFloor(f *Features) (Severity, string) {
+	if f.DistinctAnswers < downstreamMinAnswers || f.Responses == 0 ||
+		float64(f.DataAnswers) < downstreamMinShare*float64(f.Responses) {
+		return SeverityNone, ""
+	}
+	days := max(1, f.Seconds/secondsPerDay)
+	if float64(f.DistinctAnswerBytes)/days < downstreamBytesPerDay {
+		return SeverityNone, ""
+	}
+	sev := SeverityMedium
+	if f.DistinctAnswerBytes >= downstreamHighBytes {
+		sev = SeverityHigh
+	}
+	return sev, fmt.Sprintf("its answers carried %s of distinct encoded-looking data in %s distinct answers: a downstream channel's volume",
+		bytesText(float64(f.DistinctAnswerBytes)), comma(f.DistinctAnswers))
+}
+
 // verdictOf maps a score to a verdict and severity. A domain needs some
 // breadth (distinct names or recognised protocol) to be judged at all.
 func verdictOf(score float64, f *Features) (string, Severity) {
-	if f.Unique < 10 && f.ToolStrong == 0 && f.RawPackets == 0 {
+	if f.Unique < 10 && f.ToolStrong == 0 && f.RawPackets == 0 && f.DistinctAnswers < 10 {
 		return "", SeverityNone
 	}
+	sev := SeverityNone
 	switch {
 	case score >= 9:
-		return "tunnel", SeverityHigh
+		sev = SeverityHigh
 	case score >= 7:
-		return "tunnel", SeverityMedium
+		sev = SeverityMedium
 	case score >= 5:
-		return "suspicious", SeverityLow
+		sev = SeverityLow
+	}
+	if floor, _ := DownstreamFloor(f); floor > sev {
+		sev = floor
+	}
+	switch {
+	case sev >= SeverityMedium:
+		return "tunnel", sev
+	case sev == SeverityLow:
+		return "suspicious", sev
 	}
 	return "", SeverityNone
 }
@@ -361,11 +426,13 @@ func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float6
 func (e *Engine) maybeJudge(d *domain, t int64) {
 	_, strong, _ := d.tool()
 	due := d.unique >= d.nextJudge && d.unique >= candidateUnique && d.dataNames >= 5 ||
+		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= candidateUnique ||
 		strong != d.judgedStrong && (strong == 1 || strong == 3) || d.raw > 0 && d.judgedRaw == 0
 	if !due || d.alertSev == SeverityHigh {
 		return
 	}
 	d.nextJudge = d.unique + max(1, d.unique/8)
+	d.nextJudgeData = d.distinctAnswers + max(1, d.distinctAnswers/8)
 	d.judgedStrong, d.judgedRaw = strong, d.raw
 	f := e.features(d)
 	verdict, sev, score, rules, why := e.decide(&f)
@@ -386,7 +453,7 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 func (e *Engine) Findings() []Finding {
 	var out []Finding
 	for _, d := range e.domains {
-		if d.unique < 10 && d.raw == 0 && !d.hasStrong() {
+		if d.unique < 10 && d.raw == 0 && d.distinctAnswers < 10 && !d.hasStrong() {
 			continue
 		}
 		f := e.features(d)
@@ -414,7 +481,7 @@ func (e *Engine) Findings() []Finding {
 func (e *Engine) AllFeatures(minUnique uint64) map[string]Features {
 	out := map[string]Features{}
 	for _, d := range e.domains {
-		if d.unique >= minUnique || d.hasStrong() || d.raw > 0 {
+		if d.unique >= minUnique || d.distinctAnswers >= minUnique || d.hasStrong() || d.raw > 0 {
 			out[d.name] = e.features(d)
 		}
 	}

@@ -253,22 +253,27 @@ type Decision struct {
 	// Fingerprinted is true when a tool's protocol (or raw tunnel
 	// packets) raised the severity beyond the model's.
 	Fingerprinted bool
+	// Downstream says why the answers' data raised the severity beyond
+	// the model's and the fingerprints' ("" when it did not).
+	Downstream string
 	// Evidence explains the decision: the model's headline, the features
 	// that pushed it over the line, then the strongest ones against.
 	Evidence []string
 }
 
 // Enough reports whether a domain has enough breadth to be judged at all
-// (the engine's gate: ten distinct names, or a recognised protocol, or raw
-// tunnel packets).
+// (the engine's gate: ten distinct names or ten distinct data-carrying
+// answers, or a recognised protocol, or raw tunnel packets).
 func Enough(f *engine.Features) bool {
-	return f.Unique >= 10 || f.ToolStrong > 0 || f.RawPackets > 0
+	return f.Unique >= 10 || f.DistinctAnswers >= 10 || f.ToolStrong > 0 || f.RawPackets > 0
 }
 
 // Judge decides a domain: the model's probability sets the severity; a
 // tool's protocol recognised in three or more messages, or raw tunnel
 // packets, make it at least a medium tunnel (fingerprints are exact
-// protocol structure, and they name the tool).
+// protocol structure, and they name the tool), and so does a downstream
+// channel's volume of encoded answer data (engine.DownstreamFloor, which
+// can also make it high).
 func (m *Model) Judge(f *engine.Features) Decision {
 	var d Decision
 	if !Enough(f) {
@@ -279,6 +284,10 @@ func (m *Model) Judge(f *engine.Features) Decision {
 	d.Severity = d.ModelSeverity
 	if (f.ToolStrong >= 3 || f.RawPackets > 0) && d.Severity < engine.SeverityMedium {
 		d.Severity, d.Fingerprinted = engine.SeverityMedium, true
+	}
+	floor, downstream := engine.DownstreamFloor(f)
+	if floor > d.Severity {
+		d.Severity, d.Downstream = floor, downstream
 	}
 	switch {
 	case d.Severity >= engine.SeverityMedium:
@@ -291,8 +300,11 @@ func (m *Model) Judge(f *engine.Features) Decision {
 	_, cs := m.Score(f)
 	d.Evidence = append(d.Evidence, fmt.Sprintf("behaviour model: %.1f%% tunnel-like (%s from %.0f%%, %s from %.0f%%)",
 		100*p, engine.SeverityMedium, 100*m.Thresholds.Medium, engine.SeverityHigh, 100*m.Thresholds.High))
-	if d.Fingerprinted {
+	if d.Fingerprinted && d.Downstream == "" {
 		d.Evidence = append(d.Evidence, "raised to medium: the tool's protocol was recognised although the behaviour alone is below the line")
+	}
+	if d.Downstream != "" {
+		d.Evidence = append(d.Evidence, fmt.Sprintf("raised to %s: %s", d.Severity, d.Downstream))
 	}
 	d.Evidence = append(d.Evidence, Explain(cs, 4, 2)...)
 	return d

@@ -384,6 +384,10 @@ func featureRows(f *engine.Features) []keyValue {
 	case 0:
 		rows = append(rows, keyValue{"Addresses it resolved to contacted by other traffic", "never"})
 	}
+	if f.DataAnswers > 0 {
+		rows = append(rows, keyValue{"Responses carrying encoded-looking data (TXT, NULL, private types)",
+			fmt.Sprintf("%s: %s distinct, %s", comma(f.DataAnswers), comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)))})
+	}
 	if f.RawPackets > 0 {
 		rows = append(rows, keyValue{"Non-DNS packets on the DNS port", comma(f.RawPackets)})
 	}

@@ -381,18 +381,20 @@ func TestFeatureRows(t *testing.T) {
 	f := genFinding(0, 1).Features
 	f.AnswersUsed = 0
 	f.RawPackets = 12
+	f.DataAnswers, f.DistinctAnswers, f.DistinctAnswerBytes = 1500, 1200, 300*1024
 	rows := featureRows(&f)
 	got := map[string]string{}
 	for _, r := range rows {
 		got[r.Key] = r.Value
 	}
 	for k, v := range map[string]string{
-		"Distinct names, share of lookups":                    "1,771 (62%)",
-		"Subdomain length, mean ± deviation":                  "48 ± 9 bytes",
-		"Queries for NULL, KEY or private types":              "98%",
-		"Addresses it resolved to contacted by other traffic": "never",
-		"Non-DNS packets on the DNS port":                     "12",
-		"Tool fingerprint (iodine): proof / resemblance":      "1,200 / 0 messages",
+		"Distinct names, share of lookups":                                   "1,771 (62%)",
+		"Subdomain length, mean ± deviation":                                 "48 ± 9 bytes",
+		"Queries for NULL, KEY or private types":                             "98%",
+		"Addresses it resolved to contacted by other traffic":                "never",
+		"Non-DNS packets on the DNS port":                                    "12",
+		"Responses carrying encoded-looking data (TXT, NULL, private types)": "1,500: 1,200 distinct, 300.0 KiB",
+		"Tool fingerprint (iodine): proof / resemblance":                     "1,200 / 0 messages",
 		"Active for": "12m 47s",
 	} {
 		if got[k] != v {
@@ -400,9 +402,13 @@ func TestFeatureRows(t *testing.T) {
 		}
 	}
 	f.AnswersUsed = -1
+	f.DataAnswers = 0
 	for _, r := range featureRows(&f) {
 		if strings.HasPrefix(r.Key, "Addresses") {
 			t.Error("answers-used row shown when it cannot be told")
+		}
+		if strings.HasPrefix(r.Key, "Responses carrying") {
+			t.Error("data-answer row shown without data answers")
 		}
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -274,5 +276,107 @@ func TestEvictionWarningNamesTheCap(t *testing.T) {
 	log := readFile(t, filepath.Join(out, "out.log"))
 	if !strings.Contains(log, `msg="engine memory cap reached: least recently seen domains were evicted"`) || !strings.Contains(log, " max_memory_mb=1\n") {
 		t.Errorf("log %q", log)
+	}
+}
+
+// downstreamFrames is a payload pulled down through TXT answers by names
+// that look ordinary (p0.stage.evil-cdn.net, p1..., 240 bytes of base64
+// each), beside the TXT lookups of a mail server and a web host: SPF, a
+// 2048-bit DKIM key split over two strings, DMARC, verification tokens,
+// ACME challenge tokens and a rotating ESNI key.
+func downstreamFrames(t *testing.T, chunks int) []testcap.Frame {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(21, 22))
+	const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	blob := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = b64[rng.IntN(64)]
+		}
+		return string(b)
+	}
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var frames []testcap.Frame
+	id := uint16(0)
+	exchange := func(c netip.AddrPort, name string, answers ...testcap.Answer) {
+		id++
+		at := base.Add(time.Duration(len(frames)) * 50 * time.Millisecond)
+		frames = append(frames,
+			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, server, testcap.Query(id, name, typeTXT))},
+			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, c, testcap.Response(id, name, typeTXT, 0, answers...))})
+	}
+	dkim := "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" + blob(348) + "IDAQAB"
+	esni := blob(96)
+	acme := []string{blob(43), blob(43), blob(43)}
+	for i := 0; i < chunks; i++ {
+		exchange(client, fmt.Sprintf("p%d.stage.evil-cdn.net", i), testcap.AnswerTXT(blob(240)))
+		mail := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 3, byte(1 + i%3)}), 2525)
+		web := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 4, byte(1 + i%20)}), 5353)
+		switch i % 6 {
+		case 0:
+			exchange(mail, "contoso.com", testcap.AnswerTXT("v=spf1 include:spf.protection.outlook.com -all"),
+				testcap.AnswerTXT("google-site-verification="+blob(43)), testcap.AnswerTXT("MS=ms47291538"))
+		case 1:
+			exchange(mail, fmt.Sprintf("selector%d._domainkey.contoso.com", 1+i%2), testcap.AnswerTXT(dkim[:250], dkim[250:]))
+		case 2:
+			exchange(mail, "_dmarc.contoso.com", testcap.AnswerTXT("v=DMARC1; p=quarantine; rua=mailto:dmarc@contoso.com"))
+		case 3:
+			if i%60 == 3 {
+				esni = blob(96)
+			}
+			exchange(web, "_esni.www.fabrikam.net", testcap.AnswerTXT(esni))
+		case 4:
+			exchange(web, fmt.Sprintf("_acme-challenge.host%d.fabrikam.net", i%3), testcap.AnswerTXT(acme[i%3]))
+		default:
+			exchange(web, fmt.Sprintf("%d.%d.0.192.origin.asn.cymru.com", i%250, i%7),
+				testcap.AnswerTXT(fmt.Sprintf("64496 | 192.0.%d.0/24 | US | arin | 2009-05-12", i%7)))
+		}
+	}
+	return frames
+}
+
+// TestDownstreamChannelFound: a channel whose data is only in its answers
+// is found from them, named by the zone of its names, with every packet in
+// out.csv; the ordinary TXT lookups around it are not.
+func TestDownstreamChannelFound(t *testing.T) {
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "down.pcap"), downstreamFrames(t, 400), "pcap")
+	sum, out := runScan(t, config.Default(), dir)
+	if len(sum.Findings) != 1 {
+		t.Fatalf("%d findings: %+v", len(sum.Findings), sum.Findings)
+	}
+	f := sum.Findings[0]
+	if f.Domain != "stage.evil-cdn.net" || f.Verdict != "tunnel" || f.Severity != engine.SeverityHigh ||
+		f.Features.DistinctAnswers != 400 || f.Features.DistinctAnswerBytes != 96000 || f.Features.DataAnswers != 400 {
+		t.Fatalf("finding %s %s %s: %+v\n%q", f.Domain, f.Verdict, f.SeverityText, f.Features, f.Evidence)
+	}
+	want := "raised to high: its answers carried 93.8 KB of distinct encoded-looking data in 400 distinct answers: a downstream channel's volume"
+	if !slices.Contains(f.Evidence, want) {
+		t.Fatalf("evidence %q lacks %q", f.Evidence, want)
+	}
+	csv := readFile(t, filepath.Join(out, CSVName))
+	if rows := strings.Count(csv, "\r\n") - 1; rows != 800 || strings.Contains(csv, "contoso") || strings.Contains(csv, "fabrikam") {
+		t.Fatalf("%d rows:\n%.600s", rows, csv)
+	}
+
+	// A smaller pull still reaches the floor (4 KB in a day); a few
+	// chunks do not.
+	for _, c := range []struct {
+		chunks int
+		sev    engine.Severity
+	}{{40, engine.SeverityMedium}, {12, engine.SeverityNone}} {
+		dir := t.TempDir()
+		testcap.WriteFile(t, filepath.Join(dir, "down.pcap"), downstreamFrames(t, c.chunks), "pcap")
+		sum, _ := runScan(t, config.Default(), dir)
+		got := engine.SeverityNone
+		for _, f := range sum.Findings {
+			if f.RegisteredDomain != "evil-cdn.net" {
+				t.Fatalf("%d chunks: finding %s %s", c.chunks, f.Domain, f.SeverityText)
+			}
+			got = f.Severity
+		}
+		if got != c.sev {
+			t.Errorf("%d chunks: %s, want %s", c.chunks, got, c.sev)
+		}
 	}
 }

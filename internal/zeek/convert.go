@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/dnsieve/dnsieve/internal/analyze"
 	"github.com/dnsieve/dnsieve/internal/engine"
 	"github.com/dnsieve/dnsieve/internal/fingerprint"
 	"github.com/dnsieve/dnsieve/internal/regdomain"
@@ -161,6 +162,12 @@ func (c *Converter) Observations(rec *Record, q, r *engine.Observation) (hasResp
 			ttl = rec.TTLs[i]
 		}
 		n, addr := c.answer(a, rec.QType, qclass, ttl)
+		if n > 0 {
+			// The RDATA just appended: its content, as the packet
+			// analysis reads it.
+			typ, _ := answerType(a, rec.QType)
+			r.DataAnswer += analyze.DataAnswer(typ, c.msg[len(c.msg)-n:], &r.DataAnswerHash)
+		}
 		if n < 0 {
 			// Beyond the message limit: only sized.
 			n = -n

@@ -2,6 +2,7 @@ package zeek
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"runtime"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"golang.org/x/net/dns/dnsmessage"
 
+	"github.com/dnsieve/dnsieve/internal/analyze"
+	"github.com/dnsieve/dnsieve/internal/checks"
 	"github.com/dnsieve/dnsieve/internal/engine"
 	"github.com/dnsieve/dnsieve/internal/fingerprint"
 )
@@ -363,4 +366,39 @@ func manyInfos(n int) []*info {
 			ttls:    []float64{300, 60}})
 	}
 	return out
+}
+
+// TestConverterDataAnswers: TXT content that looks like encoded data
+// counts as the packet analysis counts it (the same bytes and hash as the
+// wire message it rebuilds); tags and prose do not.
+func TestConverterDataAnswers(t *testing.T) {
+	payload := strings.Repeat("Zm9vYmFyMTIz", 20)
+	c := NewConverter()
+	cfg := checks.Default()
+	a := analyze.New(analyze.Config{Checks: &cfg})
+	for _, tc := range []struct {
+		answers []string
+		n       int
+	}{
+		{[]string{fmt.Sprintf("TXT %d %s", len(payload), payload)}, 240},
+		{[]string{"TXT 11 hello world", fmt.Sprintf("TXT %d %s TXT 4 abcd", len(payload), payload)}, 240},
+		{[]string{"TXT 18 v=DKIM1; k=rsa; p=", "TXT 11 v=spf1 -all"}, 0},
+		{[]string{"192.0.2.1"}, 0},
+	} {
+		rec := Record{Query: []byte("p1.stage.example.net"), QType: 16, RCodeSet: true, Answers: tc.answers}
+		var q, r engine.Observation
+		if !c.Observations(&rec, &q, &r) {
+			t.Fatal("no response")
+		}
+		var counts analyze.Counts
+		var wire engine.Observation
+		var allowed bool
+		if _, ok := a.Message(c.msg, &counts, &wire, &allowed); !ok {
+			t.Fatalf("%q: rebuilt message rejected", tc.answers)
+		}
+		if r.DataAnswer != tc.n || r.DataAnswer != wire.DataAnswer || r.DataAnswerHash != wire.DataAnswerHash || (tc.n == 0) != (r.DataAnswerHash == 0) {
+			t.Errorf("%q: %d bytes, hash %#x; the wire message %d, %#x; want %d", tc.answers, r.DataAnswer, r.DataAnswerHash,
+				wire.DataAnswer, wire.DataAnswerHash, tc.n)
+		}
+	}
 }

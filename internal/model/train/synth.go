@@ -44,10 +44,11 @@ func (r *rng) chars(set string, n int) string {
 }
 
 const (
-	b32Set   = "abcdefghijklmnopqrstuvwxyz234567"
-	hexSet   = "0123456789abcdef"
-	b64Set   = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	alnumSet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b64StdSet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	b32Set    = "abcdefghijklmnopqrstuvwxyz234567"
+	hexSet    = "0123456789abcdef"
+	b64Set    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	alnumSet  = "abcdefghijklmnopqrstuvwxyz0123456789"
 )
 
 var words = []string{
@@ -198,6 +199,8 @@ var families = []family{
 	{"synthetic-suffix-appends", false, 4, genSuffix},
 	{"synthetic-telemetry", false, 4, genTelemetry},
 	{"synthetic-browsing", false, 4, genBrowsing},
+	{"synthetic-mail-auth", false, 4, genMailAuth},
+	{"synthetic-txt-records", false, 4, genTXTRecords},
 }
 
 // Synthetic generates the synthetic set for a seed.
@@ -478,5 +481,85 @@ func genBrowsing(s *scenario, size int) {
 		qt := []uint16{typeA, typeA, typeAAAA, typeHTTPS}[s.r.intn(4)]
 		s.exchange(s.r.between(1, 80), name, qt, 0, nameRR(typeCNAME, nil, "edge."+site+".cdn.example.net"), aRR(s.r))
 		s.wait(5, 600)
+	}
+}
+
+// b64Blob is n characters of standard base64 with its padding.
+func (r *rng) b64Blob(n int) string {
+	s := r.chars(b64StdSet, n)
+	switch n % 4 {
+	case 2:
+		s += "=="
+	case 3:
+		s += "="
+	}
+	return s
+}
+
+// genMailAuth: a mail server checking SPF, DKIM and DMARC of the domains
+// that send to it (each fetched again and again, 2048-bit DKIM keys split
+// over two strings, the second without a tag), and DKIM keys of an email
+// service's customers under one domain (a token name each).
+func genMailAuth(s *scenario, size int) {
+	type sender struct{ dom, selector, key string }
+	var senders []sender
+	for i := 0; i < size/4+5; i++ {
+		senders = append(senders, sender{s.domainName(), s.r.pick([]string{"selector1", "google", "s1", "k1", "mail", "dkim"}),
+			"MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" + s.r.chars(b64StdSet, 348) + "IDAQAB"})
+	}
+	tokens := make([]string, size/3+10)
+	for i := range tokens {
+		tokens[i] = s.r.chars(alnumSet, 32)
+	}
+	for i := 0; i < size; i++ {
+		c := s.r.between(1, 3)
+		snd := senders[s.r.intn(len(senders))]
+		s.exchange(c, snd.dom, typeTXT, 0, txtRR("v=spf1 include:_spf."+s.r.pick(words)+".com ip4:192.0.2.0/24 ~all"))
+		key := "v=DKIM1; k=rsa; p=" + snd.key
+		s.exchange(c, snd.selector+"._domainkey."+snd.dom, typeTXT, 0, rr{typeTXT, append(txtRR(key[:250]).data, txtRR(key[250:]).data...)})
+		s.exchange(c, "_dmarc."+snd.dom, typeTXT, 0, txtRR("v=DMARC1; p=quarantine; rua=mailto:dmarc@"+snd.dom))
+		if s.r.intn(3) == 0 {
+			tok := tokens[s.r.intn(len(tokens))]
+			s.exchange(c, tok+".dkim.amazonses.com", typeTXT, 0, txtRR("p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQ"+s.r.chars(b64StdSet, 180)+"IDAQAB"))
+		}
+		s.wait(50, 5000)
+	}
+}
+
+// genTXTRecords: other text records with tokens and keys: ACME DNS-01
+// challenges for many host names of one company (a token each), an ESNI
+// key that rotates, verification tokens, and IP-to-ASN lookups answered
+// in prose.
+func genTXTRecords(s *scenario, size int) {
+	corp := s.domainName()
+	hosts := make([]string, size/20+3)
+	tokens := make([]string, len(hosts))
+	for i := range hosts {
+		hosts[i] = fmt.Sprintf("%s%d", s.r.pick(words), s.r.intn(50))
+		tokens[i] = s.r.chars(b64Set, 43)
+	}
+	esni := s.r.b64Blob(98)
+	for i := 0; i < size; i++ {
+		c := s.r.between(1, 40)
+		switch s.r.intn(4) {
+		case 0:
+			// Each validation asks a few times; a renewal gets a new token.
+			h := s.r.intn(len(hosts))
+			if s.r.intn(8) == 0 {
+				tokens[h] = s.r.chars(b64Set, 43)
+			}
+			s.exchange(c, "_acme-challenge."+hosts[h]+"."+corp, typeTXT, 0, txtRR(tokens[h]))
+		case 1:
+			if i%200 == 199 {
+				esni = s.r.b64Blob(98)
+			}
+			s.exchange(c, "_esni.www."+corp, typeTXT, 0, txtRR(esni))
+		case 2:
+			s.exchange(c, corp, typeTXT, 0, txtRR("google-site-verification="+s.r.chars(b64Set, 43)), txtRR("MS=ms"+fmt.Sprint(s.r.between(10000000, 99999999))))
+		default:
+			ip := fmt.Sprintf("%d.%d.%d.%d", s.r.between(1, 254), s.r.between(0, 255), s.r.between(0, 255), s.r.between(1, 223))
+			s.exchange(c, ip+".origin.asn.cymru.com", typeTXT, 0, txtRR(fmt.Sprintf("%d | %s.0/24 | US | arin | 2009-0%d-1%d", s.r.between(1000, 65000), ip, s.r.between(1, 9), s.r.between(0, 9))))
+		}
+		s.wait(5, 3000)
 	}
 }
