@@ -5,7 +5,11 @@ import "github.com/dnsieve/dnsieve/internal/dnswire"
 // Answer content that looks like encoded data. A downstream channel (a
 // stager fetching a payload, a tunnel whose client only polls) can use
 // short, ordinary-looking query names and carry everything in the
-// answers: TXT strings of base64 or hex, NULL records, private-use types.
+// answers: TXT strings of base64 or hex, NULL records, private-use types,
+// AAAA records whose addresses no host can have (DNSStager serves a
+// payload 16 bytes per AAAA answer to names cdn0, cdn1, ...; A records
+// carry 4 bytes each but any IPv4 address is a possible one, so they are
+// not counted).
 // Names alone never show it; the content of those answers does.
 //
 // Ordinary TXT answers are prose ("Listed; see https://..."), addresses
@@ -63,6 +67,12 @@ func DataAnswer(typ uint16, rdata []byte, h *uint64) int {
 			}
 		}
 		return n
+	case typ == dnswire.TypeAAAA:
+		if len(rdata) != 16 || !impossibleIPv6(rdata[0]) {
+			return 0
+		}
+		fnvAdd(h, rdata)
+		return len(rdata)
 	case typ == dnswire.TypeNULL || typ >= privateTypeLo && typ <= privateTypeHi:
 		if len(rdata) < minBinaryData {
 			return 0
@@ -121,6 +131,18 @@ func tagged(s []byte) bool {
 		}
 	}
 	return false
+}
+
+// impossibleIPv6 reports whether an IPv6 address with first byte b cannot
+// be one a host is reached at: outside global unicast (2000::/3, RFC 4291
+// section 2.4, which holds 6to4, Teredo and documentation prefixes too),
+// unique local (fc00::/7, RFC 4193), link-local and multicast (fe80::/10,
+// ff00::/8) and the ::/8 block (unspecified, loopback, IPv4-mapped and
+// the NAT64 prefix 64:ff9b::/96 of RFC 6052). Payload bytes carried in
+// AAAA answers (DNSStager's IPv6 mode, beacons' AAAA tasking) fall there
+// seven times in eight; a sinkhole's :: does not.
+func impossibleIPv6(b byte) bool {
+	return b != 0 && (b < 0x20 || b > 0x3f) && b < 0xfc
 }
 
 // maxTag is the longest leading tag recognised ("_globalsign-domain-

@@ -78,6 +78,14 @@ func TestDataAnswer(t *testing.T) {
 		{"short null", testcap.TypeNULL, []byte{1, 2, 3}, 0, 0},
 		{"private type", 65399, []byte("0123456789"), 10, fnv64a("0123456789")},
 		{"address", testcap.TypeA, []byte{192, 0, 2, 1}, 0, 0},
+		{"aaaa payload bytes", testcap.TypeAAAA, []byte("H\x83\xe4\xf0\xe8\xc0\x00\x00\x00AQAPRQV"), 16, fnv64a("H\x83\xe4\xf0\xe8\xc0\x00\x00\x00AQAPRQV")},
+		{"aaaa global unicast", testcap.TypeAAAA, []byte{0x26, 0x06, 0x47, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x68, 0x10, 0x84, 0xe5}, 0, 0},
+		{"aaaa 2001:db8::1", testcap.TypeAAAA, []byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 0, 0},
+		{"aaaa unique local", testcap.TypeAAAA, []byte{0xfd, 0x12, 0x34, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 0, 0},
+		{"aaaa link-local", testcap.TypeAAAA, []byte{0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, 0, 0},
+		{"aaaa sinkhole ::", testcap.TypeAAAA, make([]byte, 16), 0, 0},
+		{"aaaa nat64", testcap.TypeAAAA, []byte{0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0, 192, 0, 2, 1}, 0, 0},
+		{"aaaa truncated", testcap.TypeAAAA, []byte("H\x83\xe4\xf0"), 0, 0},
 		{"empty txt", testcap.TypeTXT, nil, 0, 0},
 	} {
 		var h uint64

@@ -38,7 +38,7 @@ type Observation struct {
 	EDNSData int
 	// DataAnswer is how many bytes of the answers' content look like
 	// encoded data (TXT strings of base64 or hex, NULL and private-use
-	// records); DataAnswerHash identifies that content (FNV-1a), so that
+	// records, AAAA addresses no host can have); DataAnswerHash identifies that content (FNV-1a), so that
 	// repeated answers count once. Both are 0 when no answer carries data.
 	DataAnswer     int
 	DataAnswerHash uint64

@@ -303,7 +303,7 @@ func judge(f *Features) (float64, []rule) {
 	// volume also sets a floor, DownstreamFloor). One DKIM key or
 	// verification token, however often fetched, is one distinct answer.
 	if f.DistinctAnswers >= downstreamMinAnswers && f.DistinctAnswerBytes >= 2048 {
-		add(2, "%s distinct answers carry %s of encoded-looking data (TXT, NULL or private-use records)", comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)))
+		add(2, "%s distinct answers carry %s of encoded-looking data (TXT, NULL, private-use or impossible AAAA records)", comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)))
 	}
 	if f.FlaggedShare >= 0.2 && f.Lookups >= 10 {
 		add(1, "%.0f%% of messages fail the per-name checks", 100*f.FlaggedShare)

@@ -385,7 +385,7 @@ func featureRows(f *engine.Features) []keyValue {
 		rows = append(rows, keyValue{"Addresses it resolved to contacted by other traffic", "never"})
 	}
 	if f.DataAnswers > 0 {
-		rows = append(rows, keyValue{"Responses carrying encoded-looking data (TXT, NULL, private types)",
+		rows = append(rows, keyValue{"Responses carrying encoded-looking data (TXT, NULL, private types, impossible AAAA)",
 			fmt.Sprintf("%s: %s distinct, %s", comma(f.DataAnswers), comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)))})
 	}
 	if f.RawPackets > 0 {

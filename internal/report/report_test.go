@@ -388,13 +388,13 @@ func TestFeatureRows(t *testing.T) {
 		got[r.Key] = r.Value
 	}
 	for k, v := range map[string]string{
-		"Distinct names, share of lookups":                                   "1,771 (62%)",
-		"Subdomain length, mean ± deviation":                                 "48 ± 9 bytes",
-		"Queries for NULL, KEY or private types":                             "98%",
-		"Addresses it resolved to contacted by other traffic":                "never",
-		"Non-DNS packets on the DNS port":                                    "12",
-		"Responses carrying encoded-looking data (TXT, NULL, private types)": "1,500: 1,200 distinct, 300.0 KiB",
-		"Tool fingerprint (iodine): proof / resemblance":                     "1,200 / 0 messages",
+		"Distinct names, share of lookups":                                                    "1,771 (62%)",
+		"Subdomain length, mean ± deviation":                                                  "48 ± 9 bytes",
+		"Queries for NULL, KEY or private types":                                              "98%",
+		"Addresses it resolved to contacted by other traffic":                                 "never",
+		"Non-DNS packets on the DNS port":                                                     "12",
+		"Responses carrying encoded-looking data (TXT, NULL, private types, impossible AAAA)": "1,500: 1,200 distinct, 300.0 KiB",
+		"Tool fingerprint (iodine): proof / resemblance":                                      "1,200 / 0 messages",
 		"Active for": "12m 47s",
 	} {
 		if got[k] != v {

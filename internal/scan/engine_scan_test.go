@@ -380,3 +380,50 @@ func TestDownstreamChannelFound(t *testing.T) {
 		}
 	}
 }
+
+// TestStagerAAAAFound: a payload served 16 bytes per AAAA answer to names
+// cdn0, cdn1, ... (DNSStager's IPv6 mode) is found from the addresses no
+// host can have; ordinary AAAA lookups beside it are not.
+func TestStagerAAAAFound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var frames []testcap.Frame
+	add := func(id uint16, c netip.AddrPort, name string, addr netip.Addr) {
+		at := base.Add(time.Duration(len(frames)) * 20 * time.Millisecond)
+		frames = append(frames,
+			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, server, testcap.Query(id, name, testcap.TypeAAAA))},
+			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, c,
+				testcap.Response(id, name, testcap.TypeAAAA, 0, testcap.AnswerAddr(addr)))})
+	}
+	const chunks = 800
+	stagerData := 0
+	for i := 0; i < chunks; i++ {
+		var b [16]byte
+		for j := range b {
+			b[j] = byte(rng.IntN(256)) ^ 0x5a
+		}
+		if x := b[0]; x != 0 && (x < 0x20 || x > 0x3f) && x < 0xfc {
+			stagerData++
+		}
+		add(uint16(i), client, fmt.Sprintf("cdn%d.update-cache.net", i), netip.AddrFrom16(b))
+		// Browsing: global unicast addresses of many names.
+		host := fmt.Sprintf("img%d.static-site.org", i%97)
+		web := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 4, byte(1 + i%20)}), 5353)
+		add(uint16(i), web, host, netip.AddrFrom16([16]byte{0x26, 0x06, 0x47, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0x68, 0x10, byte(i), byte(i >> 8)}))
+	}
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "stager.pcap"), frames, "pcap")
+	sum, out := runScan(t, config.Default(), dir)
+	if len(sum.Findings) != 1 {
+		t.Fatalf("%d findings: %+v", len(sum.Findings), sum.Findings)
+	}
+	f := sum.Findings[0]
+	if f.RegisteredDomain != "update-cache.net" || f.Verdict != "tunnel" || f.Severity != engine.SeverityMedium ||
+		f.Features.DataAnswers != uint64(stagerData) || f.Features.DistinctAnswerBytes != uint64(16*stagerData) {
+		t.Fatalf("finding %s %s %s (%d payload answers): %+v\n%q", f.Domain, f.Verdict, f.SeverityText, stagerData, f.Features, f.Evidence)
+	}
+	csv := readFile(t, filepath.Join(out, CSVName))
+	if rows := strings.Count(csv, "\r\n") - 1; rows != 2*chunks || strings.Contains(csv, "static-site") {
+		t.Fatalf("%d rows:\n%.600s", rows, csv)
+	}
+}
