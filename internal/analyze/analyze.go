@@ -77,6 +77,8 @@ type Analyzer struct {
 	obsLens [dnswire.MaxLabels]uint8
 	split   *regdomain.Splitter
 	fpMsg   fingerprint.Message
+	// dataRecs backs Observation.DataRecords.
+	dataRecs [engine.MaxDataRecords]engine.DataRecord
 	// everyOwner decodes and checks every answer owner name, without the
 	// shortcut for pointers to the question: the tests' oracle.
 	everyOwner bool
@@ -260,6 +262,9 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 	// Most answers are owned by a pointer to the question's name, which
 	// was decoded already: its answer checks are run once.
 	oneQuestion := h.QDCount == 1 && questions == 1
+	// Answer content counts in responses, except under an underscore
+	// label (service metadata: ACME challenges, _esni; see rdata.go).
+	metaData := h.Response() && !(len(obs.Name) > 0 && obs.Name[0] == '_')
 	var qAnswer checks.Result
 	qChecked := false
 	for left := h.ANCount; left > 0; left-- {
@@ -268,7 +273,11 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 			break
 		}
 		obs.AnswerData += len(rdata)
-		obs.DataAnswer += DataAnswer(a.rr.Type, rdata, &obs.DataAnswerHash)
+		if metaData {
+			if n, h := DataAnswer(a.rr.Type, rdata); n > 0 {
+				obs.AddDataRecord(&a.dataRecs, n, h)
+			}
+		}
 		if !obs.Answer.IsValid() {
 			switch {
 			case a.rr.Type == dnswire.TypeA && len(rdata) == 4:

@@ -98,21 +98,31 @@ func TestMessageAllowlistAndAnswerChecks(t *testing.T) {
 // response allocates nothing once the registered-domain cache is warm.
 func TestHotPathAllocatesNothing(t *testing.T) {
 	a := newAnalyzer(t, "*.corp.example\n")
-	frame := testcap.UDP(testcap.Ethernet, srv, cli, testcap.Response(9, "r3---sn-5hne6nzk.googlevideo.com", 1, 0,
-		testcap.AnswerCNAME("r3.sn-5hne6nzk.googlevideo.com"), testcap.AnswerAddr(netip.MustParseAddr("198.51.100.1"))))
-	var c Counts
-	var obs engine.Observation
-	var allowed bool
-	run := func() {
-		if a.Frame(1, frame) != UDPDNS {
-			t.Fatal("not UDP DNS")
+	for i, msg := range [][]byte{
+		testcap.Response(9, "r3---sn-5hne6nzk.googlevideo.com", 1, 0,
+			testcap.AnswerCNAME("r3.sn-5hne6nzk.googlevideo.com"), testcap.AnswerAddr(netip.MustParseAddr("198.51.100.1"))),
+		// Answers carrying data: their records are listed too.
+		testcap.Response(10, "p7.stage.example.net", testcap.TypeTXT, 0,
+			testcap.AnswerTXT("QmFzZTY0IGVuY29kZWQgcGF5bG9hZCBmb3IgdGhlIHRlc3Q="), testcap.AnswerTXT("a3f09c1e5b7d22480e6f9a1c3b5d7e9f")),
+	} {
+		frame := testcap.UDP(testcap.Ethernet, srv, cli, msg)
+		var c Counts
+		var obs engine.Observation
+		var allowed bool
+		run := func() {
+			if a.Frame(1, frame) != UDPDNS {
+				t.Fatal("not UDP DNS")
+			}
+			a.Message(a.Packet().Payload, &c, &obs, &allowed)
+			a.Endpoints(a.Packet(), obs.Response)
 		}
-		a.Message(a.Packet().Payload, &c, &obs, &allowed)
-		a.Endpoints(a.Packet(), obs.Response)
-	}
-	run()
-	if n := testing.AllocsPerRun(1000, run); n != 0 {
-		t.Fatalf("%v allocations per packet", n)
+		run()
+		if n := testing.AllocsPerRun(1000, run); n != 0 {
+			t.Fatalf("%v allocations per packet", n)
+		}
+		if len(obs.DataRecords) != 2*i {
+			t.Fatalf("message %d: %d data records", i, len(obs.DataRecords))
+		}
 	}
 }
 

@@ -1,29 +1,37 @@
 package analyze
 
-import "github.com/dnsieve/dnsieve/internal/dnswire"
+import (
+	"unicode/utf8"
+
+	"github.com/dnsieve/dnsieve/internal/dnswire"
+)
 
 // Answer content that looks like encoded data. A downstream channel (a
 // stager fetching a payload, a tunnel whose client only polls) can use
 // short, ordinary-looking query names and carry everything in the
-// answers: TXT strings of base64 or hex, NULL records, private-use types,
-// AAAA records whose addresses no host can have (DNSStager serves a
+// answers: TXT strings of base64 or hex, NULL and KEY records, private-use
+// types, AAAA records whose addresses no host can have (DNSStager serves a
 // payload 16 bytes per AAAA answer to names cdn0, cdn1, ...; A records
 // carry 4 bytes each but any IPv4 address is a possible one, so they are
-// not counted).
-// Names alone never show it; the content of those answers does.
+// not counted). Names alone never show it; the content of those answers
+// does.
 //
 // Ordinary TXT answers are prose ("Listed; see https://..."), addresses
-// and tags (SPF, DMARC), or "tag=value" records: DKIM keys (RFC 6376
-// section 3.6.1), site verification tokens (google-site-verification=,
-// MS=, apple-domain-verification=...), libp2p's dnsaddr=. Those are not
-// counted even when their value is a key or a token: base64 and hex
-// payloads never hold a '=' before their padding, so a leading tag is
-// structure that a payload encoder does not produce by itself. (A
-// channel that mimics a tag evades this feature; its names and answer
-// sizes are still seen.)
+// and tags (SPF, DMARC), or records that start with a tag: "tag=value"
+// (DKIM keys, RFC 6376 section 3.6.1; site verification tokens such as
+// google-site-verification= and MS=; libp2p's dnsaddr=), "tag:value"
+// (Ethereum's node lists, EIP-1459: enr:, enrtree-branch:;
+// brevo-code:) and "word_value" (ahrefs-site-verification_, ZOOM_verify_).
+// Those are not counted even when their value is a key or a token:
+// base64 and hex payloads hold neither ':' nor a '=' before their
+// padding. Answers to names under an underscore label (RFC 8552: ACME
+// challenges, _esni, _dnsaddr) are service metadata and are not counted
+// either (analyze.go). A channel that mimics a tag, spaces its text, or
+// encodes in letters only evades this feature; its names and answer sizes
+// are still seen.
 
 // minDataRun is the shortest run of base64/hex alphabet characters that
-// counts as encoded data in a TXT string: shorter tokens (versions,
+// counts as encoded data in a TXT record: shorter tokens (versions,
 // counters, short identifiers) are ordinary.
 const minDataRun = 24
 
@@ -32,106 +40,146 @@ const minDataRun = 24
 // long words and concatenated words have none.
 const minDataDigits = 2
 
-// minBinaryData is the shortest NULL, private-use or binary TXT content
-// that counts.
+// minBinaryData is the shortest NULL, KEY, private-use or TXT content that
+// counts.
 const minBinaryData = 8
 
-// Private-use record types (RFC 6895 section 3.1).
+// Record types counted besides TXT and AAAA, and the private-use range
+// (RFC 6895 section 3.1).
 const (
+	typeKEY       = 25
 	privateTypeLo = 65280
 	privateTypeHi = 65534
 )
 
-// DataAnswer returns how many bytes of an answer's RDATA look like
-// encoded data, given its type, and folds them into the FNV-1a hash h
-// (so that identical answers hash alike). It never reads past rdata.
-// Inputs that rebuild messages (Zeek logs) call it too.
-func DataAnswer(typ uint16, rdata []byte, h *uint64) int {
+// DataAnswer returns how many bytes of one answer record's RDATA look like
+// encoded data, given its type, and an FNV-1a hash of that content
+// (identical records hash alike; 0 when n is 0). It never reads past
+// rdata. Inputs that rebuild messages (Zeek logs) call it too.
+func DataAnswer(typ uint16, rdata []byte) (n int, hash uint64) {
 	switch {
 	case typ == dnswire.TypeTXT:
-		// A record whose first string starts with a tag is one structured
-		// value however it is split: a 2048-bit DKIM key does not fit one
-		// string, and its second string is bare base64.
-		if len(rdata) > 0 && tagged(rdata[1:min(1+int(rdata[0]), len(rdata))]) {
-			return 0
-		}
-		n := 0
-		for i := 0; i < len(rdata); {
-			l := int(rdata[i])
-			i++
-			s := rdata[i:min(i+l, len(rdata))]
-			i += len(s)
-			if dataString(s) {
-				n += len(s)
-				fnvAdd(h, s)
-			}
-		}
-		return n
+		return txtData(rdata)
 	case typ == dnswire.TypeAAAA:
 		if len(rdata) != 16 || !impossibleIPv6(rdata[0]) {
-			return 0
+			return 0, 0
 		}
-		fnvAdd(h, rdata)
-		return len(rdata)
-	case typ == dnswire.TypeNULL || typ >= privateTypeLo && typ <= privateTypeHi:
+		return len(rdata), fnvAdd(fnvOffset, rdata)
+	case typ == dnswire.TypeNULL || typ == typeKEY || typ >= privateTypeLo && typ <= privateTypeHi:
 		if len(rdata) < minBinaryData {
-			return 0
+			return 0, 0
 		}
-		fnvAdd(h, rdata)
-		return len(rdata)
+		return len(rdata), fnvAdd(fnvOffset, rdata)
 	}
-	return 0
+	return 0, 0
 }
 
-// dataString reports whether one TXT character-string looks like encoded
-// data: binary bytes, or a long run of base64/base32/hex characters with
-// digits in it, and no leading "tag=".
-func dataString(s []byte) bool {
-	if len(s) < minBinaryData {
-		return false
+// txtData judges a TXT record's character-strings as one text, so that a
+// payload cut into short strings is still one payload. A record whose
+// first string starts with a tag is one structured value however it is
+// split: a 2048-bit DKIM key does not fit one string, and its second
+// string is bare base64.
+func txtData(rdata []byte) (int, uint64) {
+	var sc textScan
+	n := 0
+	for i, first := 0, true; i < len(rdata); first = false {
+		l := int(rdata[i])
+		i++
+		s := rdata[i:min(i+l, len(rdata))]
+		i += len(s)
+		if first && tagged(s) {
+			return 0, 0
+		}
+		sc.feed(s)
+		n += len(s)
 	}
-	if tagged(s) {
-		return false
+	if n < minBinaryData || !sc.binary && !sc.found {
+		return 0, 0
 	}
-	run, digits, found := 0, 0, false
+	h := uint64(fnvOffset)
+	for i := 0; i < len(rdata); {
+		l := int(rdata[i])
+		i++
+		s := rdata[i:min(i+l, len(rdata))]
+		i += len(s)
+		h = fnvAdd(h, s)
+	}
+	return n, h
+}
+
+// textScan looks for encoded data in text fed piece by piece: bytes no
+// text holds, or a run of minDataRun base64/base32/hex characters with
+// minDataDigits digits in it.
+type textScan struct {
+	run, digits   int
+	found, binary bool
+}
+
+func (t *textScan) feed(s []byte) {
+	utf8Checked, utf8OK := false, false
 	for _, c := range s {
 		switch {
-		case c == '\t' || c == ' ':
-			run, digits = 0, 0
-		case c < 0x20 || c >= 0x7f:
-			return true // binary: no text record holds it
 		case c >= '0' && c <= '9':
-			run++
-			digits++
+			t.run++
+			t.digits++
 		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_' || c == '+' || c == '/' || c == '=':
-			run++
+			t.run++
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			t.run, t.digits = 0, 0
+		case c < 0x20 || c == 0x7f:
+			t.binary = true // control bytes: no text record holds them
+		case c >= 0x80:
+			// Letters of other scripts are text when the string is
+			// valid UTF-8; random bytes almost never are.
+			if !utf8Checked {
+				utf8Checked, utf8OK = true, utf8.Valid(s)
+			}
+			if !utf8OK {
+				t.binary = true
+			}
+			t.run, t.digits = 0, 0
 		default:
-			run, digits = 0, 0
+			t.run, t.digits = 0, 0
 		}
-		if run >= minDataRun && digits >= minDataDigits {
-			found = true
+		if t.run >= minDataRun && t.digits >= minDataDigits {
+			t.found = true
 		}
 	}
-	return found
 }
 
-// tagged reports whether s starts with "tag=" followed by a value (not
-// only padding).
+// tagged reports whether a TXT string starts (after spaces and quotes
+// pasted by mistake) with a tag: "tag=value" (not only base64 padding),
+// "tag:value", or a word of letters and hyphens followed by '_'.
 func tagged(s []byte) bool {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '"' || s[0] == '\'') {
+		s = s[1:]
+	}
+	letters := true // only letters and hyphens so far
 	for i, c := range s {
 		switch {
-		case c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-' || c == '_' || c == '.':
-			if i >= maxTag {
-				return false
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '-':
+		case c >= '0' && c <= '9' || c == '.':
+			letters = false
+		case c == '_':
+			if letters && i >= 4 && i+1 < len(s) {
+				return true
 			}
+			letters = false
 		case c == '=':
 			return i > 0 && !padding(s[i:])
+		case c == ':':
+			return i > 0 && isLetter(s[0])
 		default:
+			return false
+		}
+		if i >= maxTag {
 			return false
 		}
 	}
 	return false
 }
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // impossibleIPv6 reports whether an IPv6 address with first byte b cannot
 // be one a host is reached at: outside global unicast (2000::/3, RFC 4291
@@ -159,15 +207,17 @@ func padding(s []byte) bool {
 	return true
 }
 
-// fnvAdd folds b into the FNV-1a (64 bit) hash h.
-func fnvAdd(h *uint64, b []byte) {
-	x := *h
-	if x == 0 {
-		x = 14695981039346656037
-	}
+// FNV-1a, 64 bit.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// fnvAdd folds b into the FNV-1a hash h.
+func fnvAdd(h uint64, b []byte) uint64 {
 	for _, c := range b {
-		x ^= uint64(c)
-		x *= 1099511628211
+		h ^= uint64(c)
+		h *= fnvPrime
 	}
-	*h = x
+	return h
 }

@@ -29,10 +29,15 @@ const (
 )
 
 // hashAddr mixes an address's 16-byte form into 64 bits: the two halves
-// combined and run through the finaliser of MurmurHash3 (fmix64).
+// combined and run through the finaliser of MurmurHash3.
 func hashAddr(a netip.Addr) uint64 {
 	b := a.As16()
-	h := binary.BigEndian.Uint64(b[:8])*0x9e3779b97f4a7c15 ^ binary.BigEndian.Uint64(b[8:])
+	return fmix64(binary.BigEndian.Uint64(b[:8])*0x9e3779b97f4a7c15 ^ binary.BigEndian.Uint64(b[8:]))
+}
+
+// fmix64 is the finaliser of MurmurHash3: a bijection on 64 bits whose
+// every output bit depends on every input bit.
+func fmix64(h uint64) uint64 {
 	h ^= h >> 33
 	h *= 0xff51afd7ed558ccd
 	h ^= h >> 33

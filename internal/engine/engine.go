@@ -155,9 +155,9 @@ type domain struct {
 
 	// Answers whose content looks like encoded data (a downstream
 	// channel): responses carrying it and their data bytes; the distinct
-	// contents (a set of their hashes) and the bytes of each content the
-	// first time it was seen.
-	dataAnswers         uint64
+	// records (a set of their content hashes) and the bytes of each the
+	// first time it was seen, in all and on the current and busiest day.
+	dataResponses       uint64
 	dataAnswerBytes     uint64
 	answers             nameSet
 	distinctAnswers     uint64
@@ -221,6 +221,8 @@ type domain struct {
 	peakQueries, peakUniq uint64
 	day                   int64
 	dayRaw, peakDayRaw    uint64
+	dayAnswerBytes        uint64
+	peakDayAnswerBytes    uint64
 }
 
 // Engine accumulates observations. It is not safe for concurrent use.
@@ -608,7 +610,7 @@ const quietClients = 4
 
 // clientCap is how many clients d tracks one by one now.
 func (d *domain) clientCap(e *Engine) int {
-	if d.unique >= candidateUnique || d.dataNames > 0 || d.distinctAnswers > 0 || d.flagged > 0 || d.raw > 0 || d.offPort > 0 ||
+	if d.unique >= candidateUnique || d.dataNames > 0 || d.distinctAnswers > 1 || d.flagged > 0 || d.raw > 0 || d.offPort > 0 ||
 		d.alertSev >= SeverityLow {
 		return e.cfg.MaxClientsPerDomain
 	}
@@ -715,26 +717,6 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if o.Response {
 		d.responses++
 		d.answerData += uint64(o.AnswerData)
-		if o.DataAnswer > 0 {
-			d.dataAnswers++
-			d.dataAnswerBytes += uint64(o.DataAnswer)
-			setBytes := d.answers.bytes()
-			if d.answers.add(o.DataAnswerHash) {
-				d.distinctAnswers++
-				d.distinctAnswerBytes += uint64(o.DataAnswer)
-				d.mem += d.answers.bytes() - setBytes
-				// The names whose answers carry data are samples too, and
-				// mark the channel's zone: a downstream channel's names
-				// may look ordinary.
-				if o.RegStart > 1 && o.RegStart <= len(o.Name) {
-					d.updateZone(o.Name[:o.RegStart-1])
-				}
-				if len(d.samples) < 5 && d.dataNames == 0 && len(o.Name) > 0 && !slices.ContainsFunc(d.samples, func(x []byte) bool { return bytes.Equal(x, o.Name) }) {
-					d.samples = append(d.samples, append([]byte(nil), o.Name...))
-					d.mem += len(o.Name) + memSample
-				}
-			}
-		}
 		if o.Answer.IsValid() && d.nResolved < len(d.resolved) && !slices.Contains(d.resolved[:d.nResolved], o.Answer) {
 			d.resolved[d.nResolved] = o.Answer
 			d.nResolved++
@@ -767,6 +749,9 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	// Only queries count for the windows: a capture may hold one
 	// direction or both.
 	d.window(e, o.Time, !o.Response)
+	if o.Response && o.DataAnswer > 0 {
+		d.dataAnswers(o)
+	}
 	if d.hist != nil && !o.Response {
 		d.hist.query(o.Time)
 	}
@@ -841,6 +826,44 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	d.mem += cap(d.pending) - memBefore
 }
 
+// dataAnswers counts a response whose answers carry encoded-looking data:
+// each record's content once, with its bytes on its day.
+func (d *domain) dataAnswers(o *Observation) {
+	d.dataResponses++
+	d.dataAnswerBytes += uint64(o.DataAnswer)
+	setBytes := d.answers.bytes()
+	fresh := false
+	for _, r := range o.DataRecords {
+		if r.Bytes <= 0 || !d.answers.add(r.Hash) {
+			continue
+		}
+		fresh = true
+		d.distinctAnswers++
+		d.distinctAnswerBytes += uint64(r.Bytes)
+		d.dayAnswerBytes += uint64(r.Bytes)
+	}
+	d.peakDayAnswerBytes = max(d.peakDayAnswerBytes, d.dayAnswerBytes)
+	d.mem += d.answers.bytes() - setBytes
+	if !fresh {
+		return
+	}
+	// The names whose answers carry new data mark the channel's zone, and
+	// the first are samples (leaving room for data-like names): a
+	// downstream channel's names may look ordinary.
+	if o.RegStart > 1 && o.RegStart <= len(o.Name) {
+		d.updateZone(o.Name[:o.RegStart-1])
+	}
+	if len(d.samples) < maxAnswerSamples && d.dataNames == 0 && len(o.Name) > 0 &&
+		!slices.ContainsFunc(d.samples, func(x []byte) bool { return bytes.Equal(x, o.Name) }) {
+		d.samples = append(d.samples, append([]byte(nil), o.Name...))
+		d.mem += len(o.Name) + memSample
+	}
+}
+
+// maxAnswerSamples is how many of a domain's five samples names whose
+// answers carry data may take.
+const maxAnswerSamples = 3
+
 // window advances the tumbling window to t and counts a query in it.
 func (d *domain) window(e *Engine, t int64, query bool) {
 	w := int64(e.cfg.Window)
@@ -849,7 +872,7 @@ func (d *domain) window(e *Engine, t int64, query bool) {
 		d.winQueries, d.winUnique = 0, 0
 	}
 	if day := t / int64(24*time.Hour); day != d.day {
-		d.day, d.dayRaw = day, 0
+		d.day, d.dayRaw, d.dayAnswerBytes = day, 0, 0
 	}
 	if query {
 		d.winQueries++

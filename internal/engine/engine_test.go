@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
 	"github.com/dnsieve/dnsieve/internal/regdomain"
 )
 
@@ -480,5 +482,66 @@ func TestFeaturesExact(t *testing.T) {
 	fd := f.e.finding(d, &fs, 0, nil, nil, "tunnel", SeverityHigh)
 	if len(fd.Clients) != 1 || fd.Clients[0].MeanGap != 10 || fd.Clients[0].GapCV != 0 {
 		t.Fatalf("client gaps %+v", fd.Clients)
+	}
+}
+
+// dataResponse feeds a TXT query and its response whose answers carry
+// the given records (content hash and size each).
+func (f *feeder) dataResponse(name string, at time.Time, recs ...DataRecord) {
+	srv, c := netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("10.3.3.3")
+	f.observe(name, at.UnixNano(), c, srv, tTXT, false, 0, 0, netip.Addr{}, fingerprint.Match{}, 0, false, false)
+	f.observe(name, at.Add(time.Millisecond).UnixNano(), c, srv, tTXT, true, 0, 300, netip.Addr{}, fingerprint.Match{}, 0, false, false,
+		func(o *Observation) {
+			for _, r := range recs {
+				o.DataAnswer += r.Bytes
+			}
+			o.DataRecords = recs
+		})
+}
+
+// TestDataAnswersCountRecords: a record set a resolver returns in changing
+// orders counts each record once, so that an apex's tokens fetched all
+// day make no downstream channel; the floor goes by the busiest day.
+func TestDataAnswersCountRecords(t *testing.T) {
+	f := newFeeder(Config{})
+	set := []DataRecord{{1001, 150}, {1002, 180}, {1003, 200}, {1004, 120}, {1005, 90}}
+	for i := range 500 {
+		recs := slices.Clone(set)
+		rng := rand.New(rand.NewPCG(uint64(i), 1))
+		rng.Shuffle(len(recs), func(a, b int) { recs[a], recs[b] = recs[b], recs[a] })
+		f.dataResponse("contoso.com", t0.Add(time.Duration(i)*time.Minute), recs...)
+	}
+	d := f.e.domains["contoso.com"]
+	if d == nil || d.dataResponses != 500 || d.distinctAnswers != 5 || d.distinctAnswerBytes != 740 || d.peakDayAnswerBytes != 740 ||
+		d.dataAnswerBytes != 500*740 {
+		t.Fatalf("domain %+v", d)
+	}
+	if fd := f.find(t, "contoso.com"); fd != nil {
+		t.Fatalf("a record set made a finding: %s %q", fd.SeverityText, fd.Evidence)
+	}
+
+	// 3 KB of new records a day for three days: 9 KB in all, never 4 KB
+	// in a day, no floor; then 5 KB in one day, medium.
+	g := newFeeder(Config{})
+	h := uint64(1)
+	for day := range 3 {
+		for k := range 15 {
+			g.dataResponse(fmt.Sprintf("c%d.slow.example.org", h), t0.Add(time.Duration(day)*24*time.Hour+time.Duration(k)*time.Minute),
+				DataRecord{h * 0x9e3779b97f4a7c15, 200})
+			h++
+		}
+	}
+	slow := g.e.features(g.e.domains["example.org"])
+	sev, _ := DownstreamFloor(&slow)
+	if slow.PeakDayAnswerBytes != 3000 || slow.DistinctAnswerBytes != 9000 || sev != SeverityNone {
+		t.Fatalf("slow: %+v, floor %s", slow, sev)
+	}
+	for k := range 25 {
+		g.dataResponse(fmt.Sprintf("c%d.slow.example.org", h), t0.Add(4*24*time.Hour+time.Duration(k)*time.Minute), DataRecord{h * 0x9e3779b97f4a7c15, 200})
+		h++
+	}
+	ft := g.e.features(g.e.domains["example.org"])
+	if sev, _ := DownstreamFloor(&ft); ft.PeakDayAnswerBytes != 5000 || sev != SeverityMedium {
+		t.Fatalf("busy day: peak %d, floor %s", ft.PeakDayAnswerBytes, sev)
 	}
 }

@@ -71,9 +71,14 @@ func runFuzzBody(t *testing.T, data []byte) {
 			if op&0x40 != 0 {
 				o.Match = fingerprint.Match{Tool: fingerprint.Tool(1 + b%4), Strength: fingerprint.Strength(a % 3)}
 			}
-			if o.Response && op&0x80 != 0 {
-				// Answers carrying data: a few contents, repeated.
-				o.DataAnswer, o.DataAnswerHash = int(b), uint64(a%9)*0x9e3779b97f4a7c15
+			var buf [MaxDataRecords]DataRecord
+			if op&0x80 != 0 {
+				// Answers carrying data (queries too: the engine must
+				// ignore them): a few contents, repeated, up to 19
+				// records folded into the bound.
+				for k := range 1 + int(a%19) {
+					o.AddDataRecord(&buf, 1+int(b)+k, uint64((int(a)+k)%9)*0x9e3779b97f4a7c15)
+				}
 			}
 			e.Observe(&o)
 		case 5:

@@ -1,10 +1,17 @@
 package engine
 
+import "math/rand/v2"
+
 // nameSet is an open-addressing set of 64-bit name hashes. Zero marks an
 // empty slot, so a hash of zero is stored as one. It grows by doubling up
 // to a limit; past it, Add reports every unseen hash as new without
 // storing it (the count then over-estimates, which only happens for
 // domains with a very large number of distinct names).
+//
+// The hashes are FNV-1a of attacker-chosen text, whose low bits are
+// cheap to collide; a probe starts at a keyed mix of the hash (setSeed,
+// drawn per process), so that no input can make the probes long. Slots
+// hold the hashes themselves, so snapshots stay portable.
 type nameSet struct {
 	slots []uint64
 	n     int
@@ -20,7 +27,7 @@ func (s *nameSet) add(h uint64) bool {
 		s.slots = make([]uint64, 8)
 	}
 	mask := uint64(len(s.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	for i := slotOf(h) & mask; ; i = (i + 1) & mask {
 		switch s.slots[i] {
 		case h:
 			return false
@@ -47,13 +54,39 @@ func (s *nameSet) grow() {
 		if h == 0 {
 			continue
 		}
-		i := h & mask
+		i := slotOf(h) & mask
 		for s.slots[i] != 0 {
 			i = (i + 1) & mask
 		}
 		s.slots[i] = h
 	}
 }
+
+// has reports whether h is in the set.
+func (s *nameSet) has(h uint64) bool {
+	if h == 0 {
+		h = 1
+	}
+	if len(s.slots) == 0 {
+		return false
+	}
+	mask := uint64(len(s.slots) - 1)
+	for i := slotOf(h) & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case h:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+// setSeed keys slotOf; it is drawn once per process.
+var setSeed = rand.Uint64()
+
+// slotOf mixes h with setSeed (fmix64, a bijection, so distinct hashes
+// stay distinct) into the first slot to probe.
+func slotOf(h uint64) uint64 { return fmix64(h ^ setSeed) }
 
 // bytes is the set's memory.
 func (s *nameSet) bytes() int { return 8 * len(s.slots) }

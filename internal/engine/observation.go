@@ -36,12 +36,14 @@ type Observation struct {
 	AnswerData int
 	// EDNSData is the size of the EDNS OPT record's options.
 	EDNSData int
-	// DataAnswer is how many bytes of the answers' content look like
-	// encoded data (TXT strings of base64 or hex, NULL and private-use
-	// records, AAAA addresses no host can have); DataAnswerHash identifies that content (FNV-1a), so that
-	// repeated answers count once. Both are 0 when no answer carries data.
-	DataAnswer     int
-	DataAnswerHash uint64
+	// DataAnswer is how many bytes of a response's answers look like
+	// encoded data (TXT strings of base64 or hex, NULL, KEY and
+	// private-use records, AAAA addresses no host can have); DataRecords
+	// lists those records one by one (at most MaxDataRecords: later ones
+	// fold into the last), so that a record seen before counts once
+	// whatever order a server returns a set in.
+	DataAnswer  int
+	DataRecords []DataRecord
 	// Answer is the first A or AAAA address in the answer section.
 	Answer netip.Addr
 	// Match is what the fingerprints recognised in the message.
@@ -66,4 +68,33 @@ type RawObservation struct {
 	Client, Server netip.Addr
 	Size           int
 	Match          fingerprint.Match
+}
+
+// DataRecord is one answer record whose content looks like encoded data:
+// a hash of that content and its size.
+type DataRecord struct {
+	Hash  uint64
+	Bytes int
+}
+
+// MaxDataRecords bounds Observation.DataRecords.
+const MaxDataRecords = 16
+
+// AddDataRecord notes one answer record of n bytes of encoded-looking
+// content with hash h. buf is the caller's scratch space, which
+// DataRecords then uses; past MaxDataRecords records, later ones fold into
+// the last entry (bytes and hashes summed), so that a message's records
+// stay bounded.
+func (o *Observation) AddDataRecord(buf *[MaxDataRecords]DataRecord, n int, h uint64) {
+	o.DataAnswer += n
+	if o.DataRecords == nil {
+		o.DataRecords = buf[:0]
+	}
+	if len(o.DataRecords) < cap(o.DataRecords) {
+		o.DataRecords = append(o.DataRecords, DataRecord{Hash: h, Bytes: n})
+		return
+	}
+	last := &o.DataRecords[len(o.DataRecords)-1]
+	last.Hash += h
+	last.Bytes += n
 }

@@ -85,6 +85,7 @@ const (
 	maxPendingCap  = 4 * pendingFlush
 	maxTime        = 1 << 62 // packet times lie in [0, maxTime] nanoseconds (1970 to 2116)
 	maxCount       = 1 << 56 // queries, responses, raw packets: their sums cannot overflow
+	maxBytes       = 1 << 60 // byte counts: their sums cannot overflow
 )
 
 // Errors a reader returns, wrapped with details; test them with errors.Is.
@@ -336,7 +337,7 @@ func (s *snapWriter) domain(d *domain) {
 	for _, v := range [...]uint64{d.nxdomain, d.otherError, d.answerData, d.sizes, d.raw, d.rawB} {
 		p.u(v)
 	}
-	for _, v := range [...]uint64{d.dataAnswers, d.dataAnswerBytes, d.distinctAnswers, d.distinctAnswerBytes} {
+	for _, v := range [...]uint64{d.dataResponses, d.dataAnswerBytes, d.distinctAnswers, d.distinctAnswerBytes} {
 		p.u(v)
 	}
 	s.hashSet(&d.answers)
@@ -412,6 +413,8 @@ func (s *snapWriter) domain(d *domain) {
 	p.i(d.day)
 	p.u(d.dayRaw)
 	p.u(d.peakDayRaw)
+	p.u(d.dayAnswerBytes)
+	p.u(d.peakDayAnswerBytes)
 }
 
 // ---------------------------------------------------------------------
@@ -927,20 +930,28 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	readSparse(r, d.qtypes[:], "query types")
 	d.nxdomain, d.otherError, d.answerData, d.sizes = r.u(), r.u(), r.u(), r.u()
 	d.raw, d.rawB = r.max(maxCount, "raw packets"), r.u()
-	d.dataAnswers, d.dataAnswerBytes, d.distinctAnswers, d.distinctAnswerBytes = r.u(), r.u(), r.u(), r.u()
-	if r.err == nil && (d.dataAnswers > d.responses || d.distinctAnswers > d.dataAnswers ||
-		d.distinctAnswerBytes > d.dataAnswerBytes || d.dataAnswers > d.dataAnswerBytes) {
+	d.dataResponses = r.max(maxCount, "responses carrying data")
+	d.dataAnswerBytes = r.max(maxBytes, "answer data bytes")
+	d.distinctAnswers = r.max(maxCount, "distinct data answers")
+	d.distinctAnswerBytes = r.max(maxBytes, "distinct answer data bytes")
+	if r.err == nil && (d.dataResponses > d.responses || d.distinctAnswers > MaxDataRecords*d.dataResponses ||
+		d.distinctAnswerBytes > d.dataAnswerBytes || d.dataResponses > d.dataAnswerBytes ||
+		d.distinctAnswers > d.distinctAnswerBytes || (d.distinctAnswers == 0) != (d.distinctAnswerBytes == 0)) {
 		r.fail("%s: data answer counts inconsistent (%d responses, %d with data, %d distinct, %d bytes, %d distinct bytes)",
-			d.name, d.responses, d.dataAnswers, d.distinctAnswers, d.dataAnswerBytes, d.distinctAnswerBytes)
+			d.name, d.responses, d.dataResponses, d.distinctAnswers, d.dataAnswerBytes, d.distinctAnswerBytes)
 	}
 	d.answers.limit = cfg.MaxNamesPerDomain
-	answers := r.hashList(nil, "answer hashes")
-	if r.err == nil && uint64(len(answers)) > d.distinctAnswers {
-		r.fail("%s: %d answer hashes for %d distinct answers", d.name, len(answers), d.distinctAnswers)
+	// The answer hashes are read after the name hashes, in the same
+	// buffer, and taken off it again.
+	mark := len(hashes)
+	hashes = r.hashList(hashes, "answer hashes")
+	if r.err == nil && uint64(len(hashes)-mark) > d.distinctAnswers {
+		r.fail("%s: %d answer hashes for %d distinct answers", d.name, len(hashes)-mark, d.distinctAnswers)
 	}
-	for _, h := range answers {
+	for _, h := range hashes[mark:] {
 		d.answers.add(h)
 	}
+	hashes = hashes[:mark]
 	var sum uint64
 	for _, v := range d.qtypes {
 		var c uint64
@@ -1070,6 +1081,11 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	d.winQueries, d.winUnique, d.peakQueries, d.peakUniq = r.u(), r.u(), r.u(), r.u()
 	d.day = r.i()
 	d.dayRaw, d.peakDayRaw = r.u(), r.u()
+	d.dayAnswerBytes, d.peakDayAnswerBytes = r.u(), r.u()
+	if r.err == nil && (d.dayAnswerBytes > d.peakDayAnswerBytes || d.peakDayAnswerBytes > d.distinctAnswerBytes) {
+		r.fail("%s: answer data of a day (%d, busiest %d) beyond its distinct answer data %d", d.name,
+			d.dayAnswerBytes, d.peakDayAnswerBytes, d.distinctAnswerBytes)
+	}
 	if r.err == nil && (d.winQueries > d.peakQueries || d.winUnique > d.peakUniq || d.dayRaw > d.peakDayRaw) {
 		r.fail("%s: window counts above their peaks", d.name)
 	}
@@ -1414,7 +1430,7 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	var keep []byte
 	dropped := uint64(0)
 	for line := range bytes.Lines(b.pending) {
-		if setHas(&d.names, hashName(bytes.TrimSuffix(line, []byte{'\n'}))) {
+		if d.names.has(hashName(bytes.TrimSuffix(line, []byte{'\n'}))) {
 			dropped += uint64(len(line))
 		} else {
 			keep = append(keep, line...)
@@ -1582,11 +1598,16 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	d.peakUniq = max(d.peakUniq, b.peakUniq, d.winUnique)
 	switch {
 	case b.day > d.day:
-		d.day, d.dayRaw = b.day, b.dayRaw
+		d.day, d.dayRaw, d.dayAnswerBytes = b.day, b.dayRaw, b.dayAnswerBytes
 	case b.day == d.day:
 		d.dayRaw += b.dayRaw
+		d.dayAnswerBytes += b.dayAnswerBytes
 	}
 	d.peakDayRaw = max(d.peakDayRaw, b.peakDayRaw, d.dayRaw)
+	// The same day's distinct answers may overlap: never more than all
+	// distinct answer data.
+	d.dayAnswerBytes = min(d.dayAnswerBytes, d.distinctAnswerBytes)
+	d.peakDayAnswerBytes = min(max(d.peakDayAnswerBytes, b.peakDayAnswerBytes, d.dayAnswerBytes), d.distinctAnswerBytes)
 }
 
 // mergeClient adds b's counts to c.
@@ -1660,25 +1681,6 @@ func commonZone(a, b []byte) []byte {
 		j += k + 1
 	}
 	return a[i:]
-}
-
-// setHas reports whether s holds h (as nameSet.add stores it).
-func setHas(s *nameSet, h uint64) bool {
-	if h == 0 {
-		h = 1
-	}
-	if len(s.slots) == 0 {
-		return false
-	}
-	mask := uint64(len(s.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		switch s.slots[i] {
-		case h:
-			return true
-		case 0:
-			return false
-		}
-	}
 }
 
 // takeNames removes r of the total distinct names of clients cs (total is
@@ -1901,7 +1903,7 @@ func (e *Engine) readCold(rr *recReader, s *engineState, n uint64, gone map[stri
 // saw count once; which of b's distinct contents they were is not known,
 // so b's distinct bytes are reduced in proportion.
 func mergeAnswers(d, b *domain) {
-	d.dataAnswers += b.dataAnswers
+	d.dataResponses += b.dataResponses
 	d.dataAnswerBytes += b.dataAnswerBytes
 	overlap := uint64(0)
 	for _, h := range b.answers.slots {

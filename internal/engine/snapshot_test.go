@@ -120,7 +120,11 @@ func feedMix(f *feeder, from, to int, o mixOpts) {
 			name := fmt.Sprintf("p%d.stage.downstream.example", i%700)
 			c := netip.MustParseAddr("10.3.3.3")
 			content := uint64(i % 500)
-			withData := func(o *Observation) { o.DataAnswer, o.DataAnswerHash = 200, content*0x9e3779b97f4a7c15 }
+			withData := func(o *Observation) {
+				// Two records, the second shared by every tenth response.
+				o.DataAnswer = 200 + 50
+				o.DataRecords = []DataRecord{{Hash: content*0x9e3779b97f4a7c15 + 1, Bytes: 200}, {Hash: uint64(i%10) + 7, Bytes: 50}}
+			}
 			f.observe(name, at, c, srv, tTXT, false, 0, 0, netip.Addr{}, fingerprint.Match{}, file, false, false)
 			f.observe(name, at+int64(time.Millisecond), c, srv, tTXT, true, 0, 210, netip.Addr{}, fingerprint.Match{}, file, false, false, withData)
 		}
@@ -180,6 +184,28 @@ func normDomain(d *domain) domain {
 		c.samples = nil
 	}
 	c.clients = canonClients(&c.clients)
+	c.answers = canonSet(&c.answers)
+	return c
+}
+
+// canonSet returns a set of s's capacity and limit holding its hashes,
+// put in increasing order, so that sets with the same hashes compare
+// equal whatever order they were added in.
+func canonSet(s *nameSet) nameSet {
+	var hs []uint64
+	for _, h := range s.slots {
+		if h != 0 {
+			hs = append(hs, h)
+		}
+	}
+	slices.Sort(hs)
+	c := nameSet{limit: s.limit}
+	if s.slots != nil {
+		c.slots = make([]uint64, len(s.slots))
+	}
+	for _, h := range hs {
+		c.add(h)
+	}
 	return c
 }
 
@@ -1276,10 +1302,10 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[domain](): {"id", "name", "key", "slot", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
-			"answerData", "sizes", "dataAnswers", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
+			"answerData", "sizes", "dataResponses", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
 			"zone", "haveZone", "samples", "alertSev", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "nextJudgeData", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
-			"peakDayRaw"},
+			"peakDayRaw", "dayAnswerBytes", "peakDayAnswerBytes"},
 		reflect.TypeFor[clientState](): {"queries", "responses", "unique", "uniqueBytes", "first", "last", "gaps", "gapMean",
 			"gapM2", "lastQ", "strong"},
 		reflect.TypeFor[history](): {"start", "width", "queries", "bytes", "lengths"},
@@ -1378,7 +1404,9 @@ func downstreamHalf(f *feeder, from, to int) {
 	for k := from; k < to; k++ {
 		at := t0.Add(time.Duration(k) * time.Second).UnixNano()
 		name := fmt.Sprintf("p%d.stage.example.org", k)
-		withData := func(o *Observation) { o.DataAnswer, o.DataAnswerHash = 200, uint64(k+1)*0x9e3779b97f4a7c15 }
+		withData := func(o *Observation) {
+			o.DataAnswer, o.DataRecords = 200, []DataRecord{{Hash: uint64(k+1) * 0x9e3779b97f4a7c15, Bytes: 200}}
+		}
 		f.observe(name, at, c, srv, tTXT, false, 0, 0, netip.Addr{}, fingerprint.Match{}, 0, false, false)
 		f.observe(name, at+1, c, srv, tTXT, true, 0, 210, netip.Addr{}, fingerprint.Match{}, 0, false, false, withData)
 	}
@@ -1401,15 +1429,15 @@ func TestImportMergesDataAnswers(t *testing.T) {
 	if d == nil || w == nil {
 		t.Fatal("domain missing")
 	}
-	if w.dataAnswers != 100 || w.distinctAnswers != 100 || w.distinctAnswerBytes != 20000 || w.answers.n != 100 {
+	if w.dataResponses != 100 || w.distinctAnswers != 100 || w.distinctAnswerBytes != 20000 || w.answers.n != 100 {
 		t.Fatalf("one engine: %d answers, %d distinct, %d distinct bytes, %d stored",
-			w.dataAnswers, w.distinctAnswers, w.distinctAnswerBytes, w.answers.n)
+			w.dataResponses, w.distinctAnswers, w.distinctAnswerBytes, w.answers.n)
 	}
 	// Responses seen by both engines count twice (they were two messages),
 	// their contents once.
-	if d.dataAnswers != 120 || d.dataAnswerBytes != 24000 || d.distinctAnswers != 100 || d.distinctAnswerBytes != 20000 || d.answers.n != 100 {
+	if d.dataResponses != 120 || d.dataAnswerBytes != 24000 || d.distinctAnswers != 100 || d.distinctAnswerBytes != 20000 || d.answers.n != 100 {
 		t.Fatalf("merged: %d answers, %d bytes, %d distinct, %d distinct bytes, %d stored",
-			d.dataAnswers, d.dataAnswerBytes, d.distinctAnswers, d.distinctAnswerBytes, d.answers.n)
+			d.dataResponses, d.dataAnswerBytes, d.distinctAnswers, d.distinctAnswerBytes, d.answers.n)
 	}
 	if got := z.find(t, "example.org"); got == nil || got.Features.DistinctAnswers != 100 {
 		t.Fatalf("merged finding %+v", got)

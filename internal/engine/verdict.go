@@ -47,15 +47,17 @@ type Features struct {
 	OffPort          uint64  `json:"off_port_messages"`
 	EDNSBytes        float64 `json:"edns_option_bytes_per_message"`
 	// DataAnswers counts responses whose answers carry content that looks
-	// like encoded data (TXT strings of base64 or hex, NULL and
-	// private-use records), DataAnswerBytes that content's bytes;
-	// DistinctAnswers and DistinctAnswerBytes count each content once: a
-	// downstream channel's answers differ, a DKIM key or a verification
-	// token repeats.
+	// like encoded data (TXT strings of base64 or hex, NULL, KEY and
+	// private-use records, AAAA addresses no host can have),
+	// DataAnswerBytes that content's bytes; DistinctAnswers and
+	// DistinctAnswerBytes count each record once: a downstream channel's
+	// answers differ, a key or a token repeats. PeakDayAnswerBytes is the
+	// distinct answer data of the busiest day (UTC, packet time).
 	DataAnswers         uint64 `json:"data_answers"`
 	DataAnswerBytes     uint64 `json:"data_answer_bytes"`
 	DistinctAnswers     uint64 `json:"distinct_data_answers"`
 	DistinctAnswerBytes uint64 `json:"distinct_data_answer_bytes"`
+	PeakDayAnswerBytes  uint64 `json:"peak_day_data_answer_bytes"`
 	// AnswersUsed is 1 when an address the domain resolved to appears in
 	// the capture's other traffic, 0 when it never does although there is
 	// other traffic, -1 when it cannot be told.
@@ -166,8 +168,9 @@ func (e *Engine) features(d *domain) Features {
 		DataNames: d.dataNames, DigestNames: d.digestNames, MaxLabel: d.maxLabel,
 		PeakWinQueries: d.peakQueries, PeakWinUnique: d.peakUniq,
 		RawPackets: d.raw, OffPort: d.offPort,
-		DataAnswers: d.dataAnswers, DataAnswerBytes: d.dataAnswerBytes,
+		DataAnswers: d.dataResponses, DataAnswerBytes: d.dataAnswerBytes,
 		DistinctAnswers: d.distinctAnswers, DistinctAnswerBytes: d.distinctAnswerBytes,
+		PeakDayAnswerBytes: d.peakDayAnswerBytes,
 	}
 	f.Clients, f.ClientsEstimated = d.clientCount()
 	f.Lookups = max(d.queries, d.responses)
@@ -335,41 +338,34 @@ func judge(f *Features) (float64, []rule) {
 	return score, rs
 }
 
-// Downstream channel floor. Answers whose distinct contents carry
-// encoded data at this rate are direct evidence of data moving towards the
-// client, as a recognised protocol is of a tool: ordinary TXT answers are
-// prose, tags and keys that repeat, and a key that rotates hourly (an ESNI
-// key, ~100 bytes) adds about 2.4 KB a day. The rate is over the domain's
-// active span, at least a day, so that a long capture of slowly rotating
-// keys stays below it.
+// Downstream channel floor. Distinct answer records carrying encoded data
+// at this rate are direct evidence of data moving towards the client, as
+// a recognised protocol is of a tool: ordinary TXT answers are prose, tags
+// and keys that repeat, and a key that rotates hourly (an ESNI key, ~100
+// bytes) adds about 2.4 KB a day. The rate is that of the busiest day
+// (UTC, packet time), so that neither a long capture of slowly rotating
+// keys nor a quiet first week hides or inflates it.
 const (
 	downstreamMinAnswers  = 10
 	downstreamBytesPerDay = 4096
-	downstreamHighBytes   = 64 << 10
-	downstreamMinShare    = 0.2
-	secondsPerDay         = 86400
+	downstreamHighPerDay  = 64 << 10
 )
 
 // DownstreamFloor returns the least severity a domain's answer content
 // earns on its own (SeverityNone when it earns none) and the words that
-// say why: medium from 4 KB a day of distinct encoded-looking answer data
-// (in at least ten distinct answers, a fifth of the responses or more),
-// high from 64 KB.
+// say why: medium from 4 KB of distinct encoded-looking answer data in a
+// day (and at least ten distinct answer records), high from 64 KB in a
+// day.
 func DownstreamFloor(f *Features) (Severity, string) {
-	if f.DistinctAnswers < downstreamMinAnswers || f.Responses == 0 ||
-		float64(f.DataAnswers) < downstreamMinShare*float64(f.Responses) {
-		return SeverityNone, ""
-	}
-	days := max(1, f.Seconds/secondsPerDay)
-	if float64(f.DistinctAnswerBytes)/days < downstreamBytesPerDay {
+	if f.DistinctAnswers < downstreamMinAnswers || f.PeakDayAnswerBytes < downstreamBytesPerDay {
 		return SeverityNone, ""
 	}
 	sev := SeverityMedium
-	if f.DistinctAnswerBytes >= downstreamHighBytes {
+	if f.PeakDayAnswerBytes >= downstreamHighPerDay {
 		sev = SeverityHigh
 	}
-	return sev, fmt.Sprintf("its answers carried %s of distinct encoded-looking data in %s distinct answers: a downstream channel's volume",
-		bytesText(float64(f.DistinctAnswerBytes)), comma(f.DistinctAnswers))
+	return sev, fmt.Sprintf("its answers carried %s of distinct encoded-looking data in %s distinct records (%s on the busiest day): a downstream channel's volume",
+		bytesText(float64(f.DistinctAnswerBytes)), comma(f.DistinctAnswers), bytesText(float64(f.PeakDayAnswerBytes)))
 }
 
 // verdictOf maps a score to a verdict and severity. A domain needs some

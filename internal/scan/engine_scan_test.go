@@ -308,14 +308,21 @@ func downstreamFrames(t *testing.T, chunks int) []testcap.Frame {
 	dkim := "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" + blob(348) + "IDAQAB"
 	esni := blob(96)
 	acme := []string{blob(43), blob(43), blob(43)}
+	gsv, zoom, bare := blob(43), blob(22), blob(44)
+	uuid, hexToken := "3f2c9a1e-7b4d-4e8a-9c21-5d6f0a1b2c3d", "8f2a1c9d3e7b6a5f4c2d1e0f9a8b7c6d5e4f3a2b"
 	for i := 0; i < chunks; i++ {
 		exchange(client, fmt.Sprintf("p%d.stage.evil-cdn.net", i), testcap.AnswerTXT(blob(240)))
 		mail := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 3, byte(1 + i%3)}), 2525)
 		web := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 4, byte(1 + i%20)}), 5353)
 		switch i % 6 {
 		case 0:
-			exchange(mail, "contoso.com", testcap.AnswerTXT("v=spf1 include:spf.protection.outlook.com -all"),
-				testcap.AnswerTXT("google-site-verification="+blob(43)), testcap.AnswerTXT("MS=ms47291538"))
+			// The apex's record set, in the order a round-robin
+			// resolver gives: untagged tokens among tagged ones.
+			apex := []testcap.Answer{testcap.AnswerTXT("v=spf1 include:spf.protection.outlook.com -all"),
+				testcap.AnswerTXT("google-site-verification=" + gsv), testcap.AnswerTXT("MS=ms47291538"),
+				testcap.AnswerTXT("ZOOM_verify_" + zoom), testcap.AnswerTXT(uuid), testcap.AnswerTXT(bare), testcap.AnswerTXT(hexToken)}
+			rng.Shuffle(len(apex), func(a, b int) { apex[a], apex[b] = apex[b], apex[a] })
+			exchange(mail, "contoso.com", apex...)
 		case 1:
 			exchange(mail, fmt.Sprintf("selector%d._domainkey.contoso.com", 1+i%2), testcap.AnswerTXT(dkim[:250], dkim[250:]))
 		case 2:
@@ -326,6 +333,9 @@ func downstreamFrames(t *testing.T, chunks int) []testcap.Frame {
 			}
 			exchange(web, "_esni.www.fabrikam.net", testcap.AnswerTXT(esni))
 		case 4:
+			// A new challenge token for every validation: answers under
+			// an underscore label are service metadata.
+			acme[i%3] = blob(43)
 			exchange(web, fmt.Sprintf("_acme-challenge.host%d.fabrikam.net", i%3), testcap.AnswerTXT(acme[i%3]))
 		default:
 			exchange(web, fmt.Sprintf("%d.%d.0.192.origin.asn.cymru.com", i%250, i%7),
@@ -350,7 +360,7 @@ func TestDownstreamChannelFound(t *testing.T) {
 		f.Features.DistinctAnswers != 400 || f.Features.DistinctAnswerBytes != 96000 || f.Features.DataAnswers != 400 {
 		t.Fatalf("finding %s %s %s: %+v\n%q", f.Domain, f.Verdict, f.SeverityText, f.Features, f.Evidence)
 	}
-	want := "raised to high: its answers carried 93.8 KB of distinct encoded-looking data in 400 distinct answers: a downstream channel's volume"
+	want := "raised to high: its answers carried 93.8 KB of distinct encoded-looking data in 400 distinct records (93.8 KB on the busiest day): a downstream channel's volume"
 	if !slices.Contains(f.Evidence, want) {
 		t.Fatalf("evidence %q lacks %q", f.Evidence, want)
 	}

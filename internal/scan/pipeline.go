@@ -79,8 +79,9 @@ type batch struct {
 	tcp    []tcpSegment
 	frags  []tcpSegment // IP fragments, for reassembly in frame order
 	counts analyze.Counts
-	names  []byte  // arena for message names
-	lens   []uint8 // arena for label lengths
+	names  []byte              // arena for message names
+	lens   []uint8             // arena for label lengths
+	data   []engine.DataRecord // arena for data-carrying answer records
 }
 
 func newBatch() *batch {
@@ -99,6 +100,7 @@ func (b *batch) reset(seq, file int) {
 	b.frags = b.frags[:0]
 	b.names = b.names[:0]
 	b.lens = b.lens[:0]
+	b.data = b.data[:0]
 	b.counts = analyze.Counts{}
 }
 
@@ -127,6 +129,15 @@ func (b *batch) addMessage(frame uint64, res checks.Result, allowed bool, o *eng
 		m.obs.Labels = b.lens[s:len(b.lens):len(b.lens)]
 		if o.RegStart > 1 {
 			m.zone1, m.zone2 = zoneHashes(o.Name[:o.RegStart-1])
+		}
+		if len(o.DataRecords) > 0 {
+			// The analyzer's scratch is reused by the next message.
+			if cap(b.data)-len(b.data) < len(o.DataRecords) {
+				b.data = make([]engine.DataRecord, 0, max(cap(b.data), 4*engine.MaxDataRecords))
+			}
+			s = len(b.data)
+			b.data = append(b.data, o.DataRecords...)
+			m.obs.DataRecords = b.data[s:len(b.data):len(b.data)]
 		}
 	}
 	b.msgs = append(b.msgs, m)

@@ -62,6 +62,8 @@ type Converter struct {
 	// full: the message reached maxMessage; later answers are only sized.
 	full bool
 	tmp  []byte
+	// dataRecs backs the response's DataRecords.
+	dataRecs [engine.MaxDataRecords]engine.DataRecord
 }
 
 // NewConverter returns a Converter.
@@ -156,17 +158,21 @@ func (c *Converter) Observations(rec *Record, q, r *engine.Observation) (hasResp
 	c.start(rec.TransID, rflags, rec.Query != nil, rec.QType, qclass)
 	extra := 0
 	ancount := 0
+	// Answer content counts except under an underscore label (service
+	// metadata), as in the packet analysis.
+	metaData := !(len(r.Name) > 0 && r.Name[0] == '_')
 	for i, a := range rec.Answers {
 		var ttl float64
 		if i < len(rec.TTLs) {
 			ttl = rec.TTLs[i]
 		}
-		n, addr := c.answer(a, rec.QType, qclass, ttl)
-		if n > 0 {
+		n, typ, addr := c.answer(a, rec.QType, qclass, ttl)
+		if n > 0 && metaData {
 			// The RDATA just appended: its content, as the packet
 			// analysis reads it.
-			typ, _ := answerType(a, rec.QType)
-			r.DataAnswer += analyze.DataAnswer(typ, c.msg[len(c.msg)-n:], &r.DataAnswerHash)
+			if dn, h := analyze.DataAnswer(typ, c.msg[len(c.msg)-n:]); dn > 0 {
+				r.AddDataRecord(&c.dataRecs, dn, h)
+			}
 		}
 		if n < 0 {
 			// Beyond the message limit: only sized.
@@ -262,11 +268,12 @@ func (c *Converter) start(id, flags uint16, question bool, qtype, qclass uint16)
 
 // answer appends one answer record for Zeek's description a of it and
 // returns its RDATA length, negated when the record did not fit in the
-// message and was only sized, and the address of an A/AAAA answer.
-func (c *Converter) answer(a string, qtype, class uint16, ttlSec float64) (int, netip.Addr) {
+// message and was only sized, its type, and the address of an A/AAAA
+// answer.
+func (c *Converter) answer(a string, qtype, class uint16, ttlSec float64) (int, uint16, netip.Addr) {
 	typ, addr := answerType(a, qtype)
 	if c.full {
-		return -c.estimateRDATA(a, typ), addr
+		return -c.estimateRDATA(a, typ), typ, addr
 	}
 	ttl := uint32(0)
 	switch {
@@ -317,10 +324,10 @@ func (c *Converter) answer(a string, qtype, class uint16, ttlSec float64) (int, 
 		c.msg = c.msg[:start]
 		c.comp.truncate(start)
 		c.full = true
-		return -n, addr
+		return -n, typ, addr
 	}
 	c.msg[rdStart-2], c.msg[rdStart-1] = byte(n>>8), byte(n)
-	return n, addr
+	return n, typ, addr
 }
 
 // zero20 is SOA's five counters.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -369,36 +370,39 @@ func manyInfos(n int) []*info {
 }
 
 // TestConverterDataAnswers: TXT content that looks like encoded data
-// counts as the packet analysis counts it (the same bytes and hash as the
-// wire message it rebuilds); tags and prose do not.
+// counts as the packet analysis counts it (the same records, bytes and
+// hashes as the wire message it rebuilds); tags, prose and answers under
+// an underscore label do not.
 func TestConverterDataAnswers(t *testing.T) {
 	payload := strings.Repeat("Zm9vYmFyMTIz", 20)
 	c := NewConverter()
 	cfg := checks.Default()
 	a := analyze.New(analyze.Config{Checks: &cfg})
 	for _, tc := range []struct {
+		query   string
 		answers []string
 		n       int
 	}{
-		{[]string{fmt.Sprintf("TXT %d %s", len(payload), payload)}, 240},
-		{[]string{"TXT 11 hello world", fmt.Sprintf("TXT %d %s TXT 4 abcd", len(payload), payload)}, 240},
-		{[]string{"TXT 18 v=DKIM1; k=rsa; p=", "TXT 11 v=spf1 -all"}, 0},
-		{[]string{"192.0.2.1"}, 0},
+		{"p1.stage.example.net", []string{fmt.Sprintf("TXT %d %s", len(payload), payload)}, 240},
+		{"p1.stage.example.net", []string{"TXT 11 hello world", fmt.Sprintf("TXT %d %s TXT 4 abcd", len(payload), payload)}, 244},
+		{"p1.stage.example.net", []string{"TXT 18 v=DKIM1; k=rsa; p=", "TXT 11 v=spf1 -all"}, 0},
+		{"p1.stage.example.net", []string{"192.0.2.1"}, 0},
+		{"_acme-challenge.example.net", []string{fmt.Sprintf("TXT %d %s", len(payload), payload)}, 0},
 	} {
-		rec := Record{Query: []byte("p1.stage.example.net"), QType: 16, RCodeSet: true, Answers: tc.answers}
+		rec := Record{Query: []byte(tc.query), QType: 16, RCodeSet: true, Answers: tc.answers}
 		var q, r engine.Observation
 		if !c.Observations(&rec, &q, &r) {
 			t.Fatal("no response")
 		}
+		got := append([]engine.DataRecord(nil), r.DataRecords...)
 		var counts analyze.Counts
 		var wire engine.Observation
 		var allowed bool
 		if _, ok := a.Message(c.msg, &counts, &wire, &allowed); !ok {
 			t.Fatalf("%q: rebuilt message rejected", tc.answers)
 		}
-		if r.DataAnswer != tc.n || r.DataAnswer != wire.DataAnswer || r.DataAnswerHash != wire.DataAnswerHash || (tc.n == 0) != (r.DataAnswerHash == 0) {
-			t.Errorf("%q: %d bytes, hash %#x; the wire message %d, %#x; want %d", tc.answers, r.DataAnswer, r.DataAnswerHash,
-				wire.DataAnswer, wire.DataAnswerHash, tc.n)
+		if r.DataAnswer != tc.n || r.DataAnswer != wire.DataAnswer || !slices.Equal(got, wire.DataRecords) || (tc.n == 0) != (len(got) == 0) {
+			t.Errorf("%q: %d bytes %v; the wire message %d %v; want %d", tc.answers, r.DataAnswer, got, wire.DataAnswer, wire.DataRecords, tc.n)
 		}
 	}
 }

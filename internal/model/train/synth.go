@@ -539,6 +539,7 @@ func genTXTRecords(s *scenario, size int) {
 		tokens[i] = s.r.chars(b64Set, 43)
 	}
 	esni := s.r.b64Blob(98)
+	verification := "google-site-verification=" + s.r.chars(b64Set, 43)
 	for i := 0; i < size; i++ {
 		c := s.r.between(1, 40)
 		switch s.r.intn(4) {
@@ -555,7 +556,7 @@ func genTXTRecords(s *scenario, size int) {
 			}
 			s.exchange(c, "_esni.www."+corp, typeTXT, 0, txtRR(esni))
 		case 2:
-			s.exchange(c, corp, typeTXT, 0, txtRR("google-site-verification="+s.r.chars(b64Set, 43)), txtRR("MS=ms"+fmt.Sprint(s.r.between(10000000, 99999999))))
+			s.exchange(c, corp, typeTXT, 0, txtRR(verification), txtRR("MS=ms"+fmt.Sprint(s.r.between(10000000, 99999999))))
 		default:
 			ip := fmt.Sprintf("%d.%d.%d.%d", s.r.between(1, 254), s.r.between(0, 255), s.r.between(0, 255), s.r.between(1, 223))
 			s.exchange(c, ip+".origin.asn.cymru.com", typeTXT, 0, txtRR(fmt.Sprintf("%d | %s.0/24 | US | arin | 2009-0%d-1%d", s.r.between(1000, 65000), ip, s.r.between(1, 9), s.r.between(0, 9))))
