@@ -19,7 +19,7 @@ go build -o "$bin" ./cmd/dnsieve
   echo "internal/eval's TestAgreesWithScorePy). Ground truth: the labels applied to Wireshark's reading of"
   echo "each capture. \"First alert\" is the capture time from the tunnel's first packet to the engine's"
   echo "first tunnel verdict, and the lookups it had seen by then."
-  for corpus in testdata/corpus ../shared/corpus; do
+  for corpus in testdata/corpus testdata/downstream ../shared/corpus; do
     [ -f "$corpus/labels.json" ] || continue
     echo
     echo "## $corpus"

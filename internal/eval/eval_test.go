@@ -109,16 +109,24 @@ func TestAgreesWithScorePy(t *testing.T) {
 }
 
 // TestProjectCorpusQualityFloor evaluates the project's own recorded
-// corpus (real iodine and dns2tcp runs, benign traffic) and fails when the
-// quality drops below the floor recorded in testdata/corpus.
+// corpora (testdata/corpus: real iodine and dns2tcp runs, benign traffic;
+// testdata/downstream: payloads pulled through TXT and AAAA answers beside
+// ordinary lookups) and fails when the quality drops below the floor
+// recorded beside each.
 func TestProjectCorpusQualityFloor(t *testing.T) {
-	labels := filepath.Join("..", "..", "testdata", "corpus", "labels.json")
-	floor, err := LoadFloor(filepath.Join("..", "..", "testdata", "corpus", "quality-floor.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark is not installed: the ground truth of testdata/corpus is Wireshark's reading (apt-get install tshark)")
+	}
+	for _, corpus := range []string{"corpus", "downstream"} {
+		t.Run(corpus, func(t *testing.T) { checkCorpusFloor(t, filepath.Join("..", "..", "testdata", corpus)) })
+	}
+}
+
+func checkCorpusFloor(t *testing.T, dir string) {
+	labels := filepath.Join(dir, "labels.json")
+	floor, err := LoadFloor(filepath.Join(dir, "quality-floor.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	l, err := LoadLabels(labels)
 	if err != nil {
@@ -134,10 +142,14 @@ func TestProjectCorpusQualityFloor(t *testing.T) {
 	for _, bad := range s.Check(floor) {
 		t.Error(bad)
 	}
-	// Every tunnel capture's tool is named, and only that tool.
+	// Every tunnel capture's tool is named, and only that tool; a capture
+	// of no known tool names none.
 	for _, r := range s.Files {
-		if r.ExpectedVerdict == "tunnel" && (len(r.ToolsNamed) != 1 || r.ToolsNamed[0] != r.Tool) {
-			t.Errorf("%s: tools named %v, want exactly %s", r.File, r.ToolsNamed, r.Tool)
+		if r.ExpectedVerdict != "tunnel" {
+			continue
+		}
+		if r.Tool == "" && len(r.ToolsNamed) != 0 || r.Tool != "" && (len(r.ToolsNamed) != 1 || r.ToolsNamed[0] != r.Tool) {
+			t.Errorf("%s: tools named %v, want exactly %q", r.File, r.ToolsNamed, r.Tool)
 		}
 	}
 }

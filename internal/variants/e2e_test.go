@@ -88,17 +88,22 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // TestProjectCorpus is what CI runs: the variants of the project's own
-// labelled captures (testdata/corpus).
+// labelled captures (testdata/corpus and the downstream channels of
+// testdata/downstream).
 func TestProjectCorpus(t *testing.T) {
-	labels := filepath.Join("..", "..", "testdata", "corpus", "labels.json")
-	if _, err := os.Stat(labels); err != nil {
-		t.Skip("no testdata/corpus/labels.json")
-	}
 	if testing.Short() {
 		t.Skip("-short: the corpus evaluation takes a while")
 	}
 	needTshark(t)
-	checkCorpus(t, labels, false)
+	for _, corpus := range []string{"corpus", "downstream"} {
+		t.Run(corpus, func(t *testing.T) {
+			labels := filepath.Join("..", "..", "testdata", corpus, "labels.json")
+			if _, err := os.Stat(labels); err != nil {
+				t.Skipf("no testdata/%s/labels.json", corpus)
+			}
+			checkCorpus(t, labels, false)
+		})
+	}
 }
 
 // TestGenerateLabels checks the labels Generate writes and that eval can

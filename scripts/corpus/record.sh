@@ -37,7 +37,7 @@ TRANSFER_TIMEOUT=${TRANSFER_TIMEOUT:-45}
 ALL_RUNS="iodine-null iodine-private iodine-txt iodine-srv iodine-mx iodine-cname iodine-a
 iodine-cname-base32 iodine-cname-base64 iodine-cname-base128 iodine-txt-base32
 iodine-null-caps iodine-raw
-dns2tcp-txt dns2tcp-key benign mixed"
+dns2tcp-txt dns2tcp-key benign mixed stager-txt stager-aaaa"
 RUNS=${RUNS:-$ALL_RUNS}
 
 NS_C=dnsieve-client
@@ -58,6 +58,12 @@ TUNNEL_PASSWORD=corpus-password
 DNS2TCP_KEY=corpus-key
 SINK_PORT=5000
 ECHO_PORT=5001
+# Downstream-only stagers (DNSStager's layout: a payload served from the
+# records of numbered names, one chunk each), from zones nsd serves.
+STAGER_TXT_ZONE=cdn-assets-cache.net
+STAGER_AAAA_ZONE=img-static-cache.com
+STAGER_TXT_KB=${STAGER_TXT_KB:-48}
+STAGER_AAAA_KB=${STAGER_AAAA_KB:-8}
 
 log() { printf '%s [record] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -184,6 +190,7 @@ setup_nsd() {
 	NSD_IP=$NSD_IP IODINE_IP=$IODINE_IP DNS2TCP_IP=$DNS2TCP_IP IODINE_ZONE=$IODINE_ZONE \
 		DNS2TCP_ZONE=$DNS2TCP_ZONE "$HERE/gen-benign.sh" "$z" "$WORK/benign-queries.txt" \
 		"$((BENIGN_QUERIES + MIXED_QUERIES))" "$SEED"
+	stager_zones "$z"
 	{
 		cat <<EOF
 server:
@@ -210,6 +217,32 @@ EOF
 		done <"$z/zones.list"
 	} >"$z/nsd.conf"
 	bg nsd "$NS_S" nsd -d -c "$z/nsd.conf"
+}
+
+# stager_zones ZONEDIR: the stagers' zones, added to ZONEDIR/zones.list.
+# STAGER_TXT_ZONE: cdnN holds the Nth 200-character line of the base64 of a
+# random payload in one TXT string (DNSStager's TXT mode); STAGER_AAAA_ZONE:
+# imgN holds the Nth 16 bytes of a random payload as an IPv6 address
+# (DNSStager's IPv6 mode). Both have ordinary www and mx names too.
+stager_zones() {
+	local z=$1 zone i
+	for zone in "$STAGER_TXT_ZONE" "$STAGER_AAAA_ZONE"; do
+		{
+			printf '$ORIGIN %s.\n$TTL 300\n' "$zone"
+			printf '@ IN SOA ns1.%s. hostmaster.%s. 2024060101 3600 600 604800 300\n' "$zone" "$zone"
+			printf '@ IN NS ns1.%s.\nns1 IN A %s\nwww IN A 203.0.113.80\nmx IN A 203.0.113.25\n' "$zone" "$NSD_IP"
+		} >"$z/$zone.zone"
+	done
+	head -c "$((STAGER_TXT_KB * 1024))" /dev/urandom | base64 -w 200 |
+		awk '{ printf "cdn%d IN TXT \"%s\"\n", NR - 1, $0 }' >>"$z/$STAGER_TXT_ZONE.zone"
+	head -c "$((STAGER_AAAA_KB * 1024))" /dev/urandom | od -An -v -tx1 -w16 |
+		awk '{ a = ""; for (i = 1; i <= 16; i += 2) a = a (i > 1 ? ":" : "") $i $(i + 1); printf "img%d IN AAAA %s\n", NR - 1, a }' \
+			>>"$z/$STAGER_AAAA_ZONE.zone"
+	STAGER_TXT_NAMES=$(grep -c ' IN TXT ' "$z/$STAGER_TXT_ZONE.zone")
+	STAGER_AAAA_NAMES=$(grep -c ' IN AAAA ' "$z/$STAGER_AAAA_ZONE.zone")
+	# Before the stand-in root, which gen-benign.sh lists last.
+	sed -i '$d' "$z/zones.list"
+	printf '%s\n%s\n.\n' "$STAGER_TXT_ZONE" "$STAGER_AAAA_ZONE" >>"$z/zones.list"
 }
 
 setup_unbound() {
@@ -549,6 +582,32 @@ run_mixed() {
 		"$CLIENT_IP" "\"benign_clients\": \"${BENIGN_IPS[*]}\", \"queries\": $MIXED_QUERIES, \"tunnel_up\": $up, \"payload_bytes_received\": $got, \"seconds\": $secs"
 }
 
+# run_stager RUN TYPE ZONE PREFIX COUNT: ordinary lookups from the benign
+# clients while 10.53.1.2 fetches PREFIX0..PREFIX(COUNT-1).ZONE one after
+# the other, as a stager pulls its payload.
+run_stager() {
+	local run=$1 type=$2 zone=$3 prefix=$4 count=$5 t0 got
+	t0=$(date +%s)
+	log "run $run: $count $type lookups under $zone plus $((MIXED_QUERIES / 2)) benign lookups"
+	local list=$WORK/$run.names
+	seq 0 "$((count - 1))" | awk -v p="$prefix" -v z="$zone" -v t="$type" '{ print p $1 "." z, t }' >"$list"
+	start_capture "$run"
+	# The last half of the mixed run's lookups (benign_lookups reads to the
+	# end of the list: a pipe cut short would end it under set -e).
+	benign_lookups "$((BENIGN_QUERIES + MIXED_QUERIES - MIXED_QUERIES / 2 + 1))" "$((MIXED_QUERIES / 2))" 20 &
+	local bpid=$!
+	sleep 2
+	in_c dig -b "$CLIENT_IP" @"$RESOLVER_IP" +tries=1 +time=2 +nocookie +noall +answer -f "$list" >/dev/null 2>>"$LOGS/$run.dig.log" || true
+	wait "$bpid" || true
+	stop_capture
+	got=$(tshark -n -r "$OUT/$run.pcap" -Y "ip.dst==$CLIENT_IP && dns.flags.response==1 && dns.count.answers>0" 2>/dev/null | wc -l)
+	local secs=$(($(date +%s) - t0))
+	log "run $run: $got/$count answers, ${secs}s"
+	RESULT[$run]="answers=$got/$count secs=$secs"
+	add_label "$run" tunnel "" "[\"$zone\"]" false "dig -b $CLIENT_IP @$RESOLVER_IP +nocookie -f NAMES (${prefix}0..${prefix}$((count - 1)).$zone $type) ; benign: dig -b CLIENT @$RESOLVER_IP NAME TYPE" \
+		"$CLIENT_IP" "\"benign_clients\": \"${BENIGN_IPS[*]}\", \"names\": $count, \"answers_received\": $got, \"seconds\": $secs"
+}
+
 # ---------------------------------------------------------------- fixtures
 make_fixtures() {
 	local fx=$OUT/fixtures e f n budget out entries=()
@@ -611,6 +670,8 @@ for run in $RUNS; do
 	dns2tcp-key) run_dns2tcp "$run" KEY ;;
 	benign) run_benign ;;
 	mixed) run_mixed ;;
+	stager-txt) run_stager "$run" TXT "$STAGER_TXT_ZONE" cdn "$STAGER_TXT_NAMES" ;;
+	stager-aaaa) run_stager "$run" AAAA "$STAGER_AAAA_ZONE" img "$STAGER_AAAA_NAMES" ;;
 	*) die "unknown run $run" ;;
 	esac
 done
