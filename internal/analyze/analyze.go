@@ -262,9 +262,12 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 	// Most answers are owned by a pointer to the question's name, which
 	// was decoded already: its answer checks are run once.
 	oneQuestion := h.QDCount == 1 && questions == 1
-	// Answer content counts in responses, except under an underscore
-	// label (service metadata: ACME challenges, _esni; see rdata.go).
-	metaData := h.Response() && !(len(obs.Name) > 0 && obs.Name[0] == '_')
+	// Answer content counts in responses to ordinary questions (not zone
+	// transfers or ANY), except under an underscore label, the question's
+	// or the record's (service metadata: ACME challenges, _esni; see
+	// rdata.go).
+	dataAnswers := h.Response() && !(len(obs.Name) > 0 && obs.Name[0] == '_') &&
+		obs.QType != typeIXFR && obs.QType != typeAXFR && obs.QType != typeANY
 	var qAnswer checks.Result
 	qChecked := false
 	for left := h.ANCount; left > 0; left-- {
@@ -273,11 +276,6 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 			break
 		}
 		obs.AnswerData += len(rdata)
-		if metaData {
-			if n, h := DataAnswer(a.rr.Type, rdata); n > 0 {
-				obs.AddDataRecord(&a.dataRecs, n, h)
-			}
-		}
 		if !obs.Answer.IsValid() {
 			switch {
 			case a.rr.Type == dnswire.TypeA && len(rdata) == 4:
@@ -286,6 +284,7 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 				obs.Answer = netip.AddrFrom16([16]byte(rdata))
 			}
 		}
+		metaOwner := false
 		if own := a.rr.NameOffset; oneQuestion && !a.everyOwner && msg[own] == 0xC0 && msg[own+1] == dnswire.HeaderLen {
 			if !qChecked {
 				qAnswer, qChecked = a.nameResult(&a.q.Name, answerReasons), true
@@ -293,6 +292,12 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 			a.count(qAnswer, &res, c)
 		} else if _, err := dnswire.ReadName(msg, own, &a.target); err == nil {
 			a.checkName(&a.target, &res, c, answerReasons)
+			metaOwner = a.target.Labels() > 0 && len(a.target.Label(0)) > 0 && a.target.Label(0)[0] == '_'
+		}
+		if dataAnswers && !metaOwner && mayCarryData(a.rr.Type, rdata) {
+			if n, h := DataAnswer(a.rr.Type, rdata); n > 0 {
+				obs.AddDataRecord(&a.dataRecs, n, h)
+			}
 		}
 		skip := -1
 		switch a.rr.Type {

@@ -24,11 +24,18 @@ import (
 // brevo-code:) and "word_value" (ahrefs-site-verification_, ZOOM_verify_).
 // Those are not counted even when their value is a key or a token:
 // base64 and hex payloads hold neither ':' nor a '=' before their
-// padding. Answers to names under an underscore label (RFC 8552: ACME
-// challenges, _esni, _dnsaddr) are service metadata and are not counted
-// either (analyze.go). A channel that mimics a tag, spaces its text, or
-// encodes in letters only evades this feature; its names and answer sizes
-// are still seen.
+// padding (base64url text starts like "word_" about one time in 23, and
+// such a record is missed). Answers under an underscore label, the
+// question's or the record's own (RFC 8552: ACME challenges, _esni,
+// _dnsaddr), are service metadata, and zone transfers and ANY answers
+// are not judged (analyze.go).
+//
+// What evades this measure, on purpose or by cost: a channel that mimics
+// a tag, spaces its text, encodes in letters only or in words, or lives
+// under underscore names; AAAA payloads behind a routable prefix (two
+// bytes of each record given up); binary types not counted here
+// (OPENPGPKEY, TLSA, SSHFP, CERT, HTTPS parameters); A records. Its names,
+// record types and answer sizes are still measured.
 
 // minDataRun is the shortest run of base64/hex alphabet characters that
 // counts as encoded data in a TXT record: shorter tokens (versions,
@@ -44,9 +51,13 @@ const minDataDigits = 2
 // counts.
 const minBinaryData = 8
 
-// Record types counted besides TXT and AAAA, and the private-use range
-// (RFC 6895 section 3.1).
+// Record types counted besides TXT and AAAA, the private-use range
+// (RFC 6895 section 3.1), and the question types whose answers are not
+// judged (zone transfers, RFC 1995 and 5936; ANY).
 const (
+	typeIXFR      = 251
+	typeAXFR      = 252
+	typeANY       = 255
 	typeKEY       = 25
 	privateTypeLo = 65280
 	privateTypeHi = 65534
@@ -72,6 +83,19 @@ func DataAnswer(typ uint16, rdata []byte) (n int, hash uint64) {
 		return len(rdata), fnvAdd(fnvOffset, rdata)
 	}
 	return 0, 0
+}
+
+// mayCarryData reports whether DataAnswer can find data in a record: a
+// cheap test, inlined in the per-answer loop, that lets the addresses and
+// names most answers hold pass without a call.
+func mayCarryData(typ uint16, rdata []byte) bool {
+	switch typ {
+	case dnswire.TypeTXT, dnswire.TypeNULL, typeKEY:
+		return true
+	case dnswire.TypeAAAA:
+		return len(rdata) == 16 && impossibleIPv6(rdata[0])
+	}
+	return typ >= privateTypeLo && typ <= privateTypeHi
 }
 
 // txtData judges a TXT record's character-strings as one text, so that a
@@ -132,7 +156,7 @@ func (t *textScan) feed(s []byte) {
 			// Letters of other scripts are text when the string is
 			// valid UTF-8; random bytes almost never are.
 			if !utf8Checked {
-				utf8Checked, utf8OK = true, utf8.Valid(s)
+				utf8Checked, utf8OK = true, utf8.Valid(innerRunes(s))
 			}
 			if !utf8OK {
 				t.binary = true
@@ -177,6 +201,24 @@ func tagged(s []byte) bool {
 		}
 	}
 	return false
+}
+
+// innerRunes drops from s a character cut by a string boundary: up to
+// three continuation bytes at the start and an unfinished sequence at the
+// end (a record's 255-byte strings may split a character of prose).
+func innerRunes(s []byte) []byte {
+	for i := 0; i < 3 && len(s) > 0 && s[0]&0xc0 == 0x80; i++ {
+		s = s[1:]
+	}
+	for i := len(s) - 1; i >= 0 && i >= len(s)-3; i-- {
+		if s[i]&0xc0 != 0x80 { // the last sequence starts here
+			if s[i] >= 0xc0 && !utf8.FullRune(s[i:]) {
+				s = s[:i]
+			}
+			break
+		}
+	}
+	return s
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"bytes"
+	"cmp"
 	"hash/fnv"
 	"slices"
 	"strings"
@@ -61,6 +62,7 @@ func TestTXTData(t *testing.T) {
 		{[]string{"ZOOM_verify_a8Kq3Zp0Lm7Xw2Tr9Vb4Nc6Yd1"}, false},
 		{[]string{"Listed by CBL, see https://www.abuseat.org/lookup.cgi?ip=192.0.2.1"}, false},
 		{[]string{"Serveur de messagerie de l'équipe — réservé aux employés, voir https://example.fr/aide"}, false}, // UTF-8 prose
+		{[]string{"Serveur de messagerie de l'\xc3", "\xa9quipe — réservé aux employés"}, false},                    // a character cut in two
 		{[]string{"short"}, false},
 		{[]string{"thisisonelongconcatenatedwordwithoutanydigits"}, false},
 		{[]string{"1234"}, false},
@@ -137,35 +139,52 @@ func TestMessageDataAnswers(t *testing.T) {
 	want1 := []engine.DataRecord{{Hash: fnv64a(payload), Bytes: 240}}
 	want2 := []engine.DataRecord{{Hash: fnv64a(payload), Bytes: 240}, {Hash: fnv64a(other), Bytes: 204}}
 	want3 := []engine.DataRecord{want2[1], want2[0]}
-	if o1.DataAnswer != 240 || !slices.Equal(o1.DataRecords, want1) || o2.DataAnswer != 444 || !slices.Equal(o2.DataRecords, want2) ||
-		!slices.Equal(o3.DataRecords, want3) || o1.AnswerData != 241 {
-		t.Fatalf("observations %d %v, %d %v, %v (answer data %d)", o1.DataAnswer, o1.DataRecords, o2.DataAnswer, o2.DataRecords,
-			o3.DataRecords, o1.AnswerData)
+	if !slices.Equal(o1.DataRecords, want1) || !slices.Equal(o2.DataRecords, want2) || !slices.Equal(o3.DataRecords, want3) || o1.AnswerData != 241 {
+		t.Fatalf("observations %v, %v, %v (answer data %d)", o1.DataRecords, o2.DataRecords, o3.DataRecords, o1.AnswerData)
 	}
 	for _, msg := range [][]byte{
 		testcap.Response(4, "s1._domainkey.example.com", testcap.TypeTXT, 0,
 			testcap.AnswerTXT("v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA"+payload[:100])),
 		testcap.Query(5, "p1.stage.example.net", testcap.TypeTXT),
 		testcap.Response(6, "_acme-challenge.www.example.net", testcap.TypeTXT, 0, testcap.AnswerTXT(payload)),
+		// A zone transfer's records, and records under an underscore
+		// owner in an ordinary answer.
+		testcap.Response(7, "example.net", 252, 0, testcap.AnswerTXT(payload), testcap.AnswerTXT(other)),
+		testcap.Response(8, "example.net", testcap.TypeTXT, 0,
+			testcap.Answer{Name: "_acme-challenge.h1.example.net", Type: testcap.TypeTXT, TTL: 5, TXT: []string{payload}}),
 	} {
-		if o := observeMsg(t, a, msg); o.DataAnswer != 0 || o.DataRecords != nil {
-			t.Fatalf("%q: %d bytes, %v", o.Name, o.DataAnswer, o.DataRecords)
+		if o := observeMsg(t, a, msg); o.DataRecords != nil {
+			t.Fatalf("%q: %v", o.Name, o.DataRecords)
 		}
 	}
-	// More records than an observation lists fold into the last.
+	// The same record under an ordinary owner other than the question
+	// counts.
+	if o := observeMsg(t, a, testcap.Response(9, "example.net", testcap.TypeTXT, 0,
+		testcap.Answer{Name: "c1.example.net", Type: testcap.TypeTXT, TTL: 5, TXT: []string{payload}})); !slices.Equal(o.DataRecords, want1) {
+		t.Fatalf("other owner: %v", o.DataRecords)
+	}
+	// More records than an observation lists: the smallest hashes are
+	// kept, the others fold into the last entry.
 	var answers []testcap.Answer
+	var recs []engine.DataRecord
 	for i := range 20 {
 		answers = append(answers, testcap.AnswerTXT(payload[i:]))
+		recs = append(recs, engine.DataRecord{Hash: fnv64a(payload[i:]), Bytes: 240 - i})
 	}
-	o := observeMsg(t, a, testcap.Response(7, "p4.stage.example.net", testcap.TypeTXT, 0, answers...))
-	sum, bytesSum := uint64(0), 0
-	for i := engine.MaxDataRecords - 1; i < 20; i++ {
-		sum += fnv64a(payload[i:])
-		bytesSum += 240 - i
+	byHash := func(a, b engine.DataRecord) int { return cmp.Compare(a.Hash, b.Hash) }
+	slices.SortFunc(recs, byHash)
+	want := slices.Clone(recs[:engine.MaxDataRecords-1])
+	var fold engine.DataRecord
+	for _, r := range recs[engine.MaxDataRecords-1:] {
+		fold.Hash += r.Hash
+		fold.Bytes += r.Bytes
 	}
-	if len(o.DataRecords) != engine.MaxDataRecords || o.DataRecords[0].Bytes != 240 ||
-		o.DataRecords[engine.MaxDataRecords-1] != (engine.DataRecord{Hash: sum, Bytes: bytesSum}) {
-		t.Fatalf("%d records, first %v, last %v", len(o.DataRecords), o.DataRecords[0], o.DataRecords[len(o.DataRecords)-1])
+	want = append(want, fold)
+	o := observeMsg(t, a, testcap.Response(10, "p4.stage.example.net", testcap.TypeTXT, 0, answers...))
+	got := o.DataRecords
+	slices.SortFunc(got[:len(got)-1], byHash)
+	if !slices.Equal(got, want) {
+		t.Fatalf("records\n got %v\nwant %v", got, want)
 	}
 }
 
@@ -181,6 +200,20 @@ func FuzzDataAnswer(f *testing.F) {
 		n, h := DataAnswer(typ, rdata)
 		if n < 0 || n > len(rdata) || (n == 0) != (h == 0) {
 			t.Fatalf("%d data bytes of %d, hash %#x", n, len(rdata), h)
+		}
+		// Oracles: a TXT record counts whole (the bytes of its strings)
+		// or not at all; other types their whole RDATA or nothing.
+		whole := len(rdata)
+		if typ == testcap.TypeTXT {
+			whole = 0
+			for i := 0; i < len(rdata); {
+				l := min(int(rdata[i]), len(rdata)-i-1)
+				whole += l
+				i += 1 + l
+			}
+		}
+		if n != 0 && n != whole {
+			t.Fatalf("type %d: %d data bytes, want 0 or %d", typ, n, whole)
 		}
 		if !bytes.Equal(rdata, orig) {
 			t.Fatal("rdata modified")

@@ -377,7 +377,7 @@ func (t *coldTable) victim(keep uint32) int {
 // it, and reports whether it did. When it reports false, c is unchanged
 // and the domain must be promoted before o is observed.
 func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
-	if o.Flagged || o.OffPort || o.Response && o.DataAnswer != 0 || o.Match.Tool != fingerprint.Unknown || uint32(o.File) != c.file && c.queries+c.responses > 0 ||
+	if o.Flagged || o.OffPort || o.Response && len(o.DataRecords) != 0 || o.Match.Tool != fingerprint.Unknown || uint32(o.File) != c.file && c.queries+c.responses > 0 ||
 		o.File < 0 || uint64(o.File) > math.MaxUint32 {
 		return false
 	}

@@ -749,7 +749,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	// Only queries count for the windows: a capture may hold one
 	// direction or both.
 	d.window(e, o.Time, !o.Response)
-	if o.Response && o.DataAnswer > 0 {
+	if o.Response && len(o.DataRecords) > 0 {
 		d.dataAnswers(o)
 	}
 	if d.hist != nil && !o.Response {
@@ -829,18 +829,24 @@ func (d *domain) observe(e *Engine, o *Observation) {
 // dataAnswers counts a response whose answers carry encoded-looking data:
 // each record's content once, with its bytes on its day.
 func (d *domain) dataAnswers(o *Observation) {
-	d.dataResponses++
-	d.dataAnswerBytes += uint64(o.DataAnswer)
 	setBytes := d.answers.bytes()
-	fresh := false
-	for _, r := range o.DataRecords {
-		if r.Bytes <= 0 || !d.answers.add(r.Hash) {
+	fresh, counted := false, false
+	for _, r := range o.DataRecords[:min(len(o.DataRecords), MaxDataRecords)] {
+		if r.Bytes <= 0 || r.Bytes > maxMessageBytes {
+			continue // not from AddDataRecord: ignored
+		}
+		counted = true
+		d.dataAnswerBytes += uint64(r.Bytes)
+		if !d.answers.add(r.Hash) {
 			continue
 		}
 		fresh = true
 		d.distinctAnswers++
 		d.distinctAnswerBytes += uint64(r.Bytes)
 		d.dayAnswerBytes += uint64(r.Bytes)
+	}
+	if counted {
+		d.dataResponses++
 	}
 	d.peakDayAnswerBytes = max(d.peakDayAnswerBytes, d.dayAnswerBytes)
 	d.mem += d.answers.bytes() - setBytes
@@ -859,6 +865,9 @@ func (d *domain) dataAnswers(o *Observation) {
 		d.mem += len(o.Name) + memSample
 	}
 }
+
+// maxMessageBytes bounds a DNS message (and so the data of its records).
+const maxMessageBytes = 65535
 
 // maxAnswerSamples is how many of a domain's five samples names whose
 // answers carry data may take.

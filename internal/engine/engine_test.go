@@ -491,12 +491,7 @@ func (f *feeder) dataResponse(name string, at time.Time, recs ...DataRecord) {
 	srv, c := netip.MustParseAddr("192.0.2.53"), netip.MustParseAddr("10.3.3.3")
 	f.observe(name, at.UnixNano(), c, srv, tTXT, false, 0, 0, netip.Addr{}, fingerprint.Match{}, 0, false, false)
 	f.observe(name, at.Add(time.Millisecond).UnixNano(), c, srv, tTXT, true, 0, 300, netip.Addr{}, fingerprint.Match{}, 0, false, false,
-		func(o *Observation) {
-			for _, r := range recs {
-				o.DataAnswer += r.Bytes
-			}
-			o.DataRecords = recs
-		})
+		func(o *Observation) { o.DataRecords = recs })
 }
 
 // TestDataAnswersCountRecords: a record set a resolver returns in changing
@@ -520,11 +515,12 @@ func TestDataAnswersCountRecords(t *testing.T) {
 		t.Fatalf("a record set made a finding: %s %q", fd.SeverityText, fd.Evidence)
 	}
 
-	// 3 KB of new records a day for three days: 9 KB in all, never 4 KB
-	// in a day, no floor; then 5 KB in one day, medium.
+	// 3 KB of new records every other day for five days: 9 KB in all,
+	// never 4 KB in a day nor on average, no floor; then 5 KB in one day,
+	// medium.
 	g := newFeeder(Config{})
 	h := uint64(1)
-	for day := range 3 {
+	for day := 0; day <= 4; day += 2 {
 		for k := range 15 {
 			g.dataResponse(fmt.Sprintf("c%d.slow.example.org", h), t0.Add(time.Duration(day)*24*time.Hour+time.Duration(k)*time.Minute),
 				DataRecord{h * 0x9e3779b97f4a7c15, 200})
@@ -537,11 +533,35 @@ func TestDataAnswersCountRecords(t *testing.T) {
 		t.Fatalf("slow: %+v, floor %s", slow, sev)
 	}
 	for k := range 25 {
-		g.dataResponse(fmt.Sprintf("c%d.slow.example.org", h), t0.Add(4*24*time.Hour+time.Duration(k)*time.Minute), DataRecord{h * 0x9e3779b97f4a7c15, 200})
+		g.dataResponse(fmt.Sprintf("c%d.slow.example.org", h), t0.Add(5*24*time.Hour+time.Duration(k)*time.Minute), DataRecord{h * 0x9e3779b97f4a7c15, 200})
 		h++
 	}
 	ft := g.e.features(g.e.domains["example.org"])
 	if sev, _ := DownstreamFloor(&ft); ft.PeakDayAnswerBytes != 5000 || sev != SeverityMedium {
 		t.Fatalf("busy day: peak %d, floor %s", ft.PeakDayAnswerBytes, sev)
+	}
+
+	// 4.4 KB within an hour across midnight: 2.2 KB on each day, but the
+	// whole span's rate reaches the floor.
+	m := newFeeder(Config{})
+	midnight := time.Date(2026, 3, 4, 0, 0, 0, 0, time.UTC)
+	for k := range 22 {
+		m.dataResponse(fmt.Sprintf("m%d.night.example.org", k), midnight.Add(time.Duration(k-11)*2*time.Minute), DataRecord{uint64(k+1) * 0x9e3779b97f4a7c15, 200})
+	}
+	night := m.e.features(m.e.domains["example.org"])
+	if sev, _ := DownstreamFloor(&night); night.PeakDayAnswerBytes != 2200 || sev != SeverityMedium {
+		t.Fatalf("across midnight: peak %d, floor %s", night.PeakDayAnswerBytes, sev)
+	}
+
+	// One response full of large records is no channel.
+	one := newFeeder(Config{})
+	var big []DataRecord
+	for k := range MaxDataRecords {
+		big = append(big, DataRecord{uint64(k+1) * 0x9e3779b97f4a7c15, 2000})
+	}
+	one.dataResponse("example.net", t0, big...)
+	single := one.e.features(one.e.domains["example.net"])
+	if sev, _ := DownstreamFloor(&single); single.DistinctAnswerBytes != 32000 || sev != SeverityNone {
+		t.Fatalf("one response: %d bytes, floor %s", single.DistinctAnswerBytes, sev)
 	}
 }

@@ -77,7 +77,7 @@ func runFuzzBody(t *testing.T, data []byte) {
 				// ignore them): a few contents, repeated, up to 19
 				// records folded into the bound.
 				for k := range 1 + int(a%19) {
-					o.AddDataRecord(&buf, 1+int(b)+k, uint64((int(a)+k)%9)*0x9e3779b97f4a7c15)
+					o.AddDataRecord(&buf, 1+int(b)+k, uint64((int(a)*31+int(b)+k)%200)*0x9e3779b97f4a7c15)
 				}
 			}
 			e.Observe(&o)

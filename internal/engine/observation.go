@@ -36,13 +36,12 @@ type Observation struct {
 	AnswerData int
 	// EDNSData is the size of the EDNS OPT record's options.
 	EDNSData int
-	// DataAnswer is how many bytes of a response's answers look like
-	// encoded data (TXT strings of base64 or hex, NULL, KEY and
-	// private-use records, AAAA addresses no host can have); DataRecords
-	// lists those records one by one (at most MaxDataRecords: later ones
-	// fold into the last), so that a record seen before counts once
-	// whatever order a server returns a set in.
-	DataAnswer  int
+	// DataRecords lists the records of a response's answers whose
+	// content looks like encoded data (TXT strings of base64 or hex, NULL,
+	// KEY and private-use records, AAAA addresses no host can have), one
+	// by one, so that a record seen before counts once whatever order a
+	// server returns a set in. Fill it with AddDataRecord: it holds at
+	// most MaxDataRecords entries (the engine reads no more).
 	DataRecords []DataRecord
 	// Answer is the first A or AAAA address in the answer section.
 	Answer netip.Addr
@@ -57,6 +56,10 @@ type Observation struct {
 	// Estimated is true when Size and AnswerData are estimates (the input,
 	// such as a Zeek log, does not record message sizes).
 	Estimated bool
+
+	// folded is true once DataRecords' last entry is a fold of several
+	// records (AddDataRecord).
+	folded bool
 }
 
 // RawObservation is a non-DNS payload on a DNS port that a fingerprint
@@ -82,19 +85,44 @@ const MaxDataRecords = 16
 
 // AddDataRecord notes one answer record of n bytes of encoded-looking
 // content with hash h. buf is the caller's scratch space, which
-// DataRecords then uses; past MaxDataRecords records, later ones fold into
-// the last entry (bytes and hashes summed), so that a message's records
-// stay bounded.
+// DataRecords then uses. Up to MaxDataRecords records are listed one by
+// one; beyond, the list keeps the MaxDataRecords-1 records with the
+// smallest hashes and folds all others into its last entry (bytes and
+// hashes summed), so that what a set of records gives does not depend on
+// the order they came in.
 func (o *Observation) AddDataRecord(buf *[MaxDataRecords]DataRecord, n int, h uint64) {
-	o.DataAnswer += n
 	if o.DataRecords == nil {
-		o.DataRecords = buf[:0]
+		o.DataRecords, o.folded = buf[:0], false
 	}
-	if len(o.DataRecords) < cap(o.DataRecords) {
-		o.DataRecords = append(o.DataRecords, DataRecord{Hash: h, Bytes: n})
+	r := DataRecord{Hash: h, Bytes: n}
+	if len(o.DataRecords) < MaxDataRecords {
+		o.DataRecords = append(o.DataRecords, r)
 		return
 	}
-	last := &o.DataRecords[len(o.DataRecords)-1]
-	last.Hash += h
-	last.Bytes += n
+	fold := &o.DataRecords[MaxDataRecords-1]
+	if !o.folded {
+		// The last entry becomes the fold: its record is placed again.
+		o.folded = true
+		last := *fold
+		*fold = DataRecord{}
+		o.foldRecord(last)
+	}
+	o.foldRecord(r)
+}
+
+// foldRecord places r in a full list: the records kept one by one are
+// the smallest hashes seen, every other record is summed into the fold.
+func (o *Observation) foldRecord(r DataRecord) {
+	kept, fold := o.DataRecords[:MaxDataRecords-1], &o.DataRecords[MaxDataRecords-1]
+	big := 0
+	for i := range kept {
+		if kept[i].Hash > kept[big].Hash {
+			big = i
+		}
+	}
+	if r.Hash < kept[big].Hash {
+		r, kept[big] = kept[big], r
+	}
+	fold.Hash += r.Hash
+	fold.Bytes += r.Bytes
 }

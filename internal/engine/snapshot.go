@@ -3,7 +3,7 @@ package engine
 // Checkpoint and restore of the engine's state, and per-domain export and
 // import for moving state between engines.
 //
-// Format (version 4). A stream starts with a magic string and a version:
+// Format (version 5). A stream starts with a magic string and a version:
 //
 //	"DNSIEVE-ENGINE" uvarint(version)    whole-engine snapshot
 //	"DNSIEVE-DOMAIN" uvarint(version)    one domain (ExportDomain)
@@ -57,7 +57,7 @@ const (
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write and the only one the readers
 	// accept.
-	SnapshotVersion = 4
+	SnapshotVersion = 5
 )
 
 // Record tags.

@@ -342,26 +342,35 @@ func judge(f *Features) (float64, []rule) {
 // at this rate are direct evidence of data moving towards the client, as
 // a recognised protocol is of a tool: ordinary TXT answers are prose, tags
 // and keys that repeat, and a key that rotates hourly (an ESNI key, ~100
-// bytes) adds about 2.4 KB a day. The rate is that of the busiest day
-// (UTC, packet time), so that neither a long capture of slowly rotating
-// keys nor a quiet first week hides or inflates it.
+// bytes) adds about 2.4 KB a day. The rate is the larger of the busiest
+// day's (UTC, packet time) and the whole span's (at least a day), so that
+// neither a long capture of slowly rotating keys nor a quiet first week
+// inflates or hides it, and a fetch across midnight is not cut in two.
+// The data must come in ten responses at least: one answer full of
+// records, however large, is no channel.
 const (
-	downstreamMinAnswers  = 10
-	downstreamBytesPerDay = 4096
-	downstreamHighPerDay  = 64 << 10
+	downstreamMinAnswers   = 10
+	downstreamMinResponses = 10
+	downstreamBytesPerDay  = 4096
+	downstreamHighPerDay   = 64 << 10
+	secondsPerDay          = 86400
 )
 
 // DownstreamFloor returns the least severity a domain's answer content
 // earns on its own (SeverityNone when it earns none) and the words that
-// say why: medium from 4 KB of distinct encoded-looking answer data in a
-// day (and at least ten distinct answer records), high from 64 KB in a
+// say why: medium from 4 KB of distinct encoded-looking answer data a day
+// (in at least ten distinct records and ten responses), high from 64 KB a
 // day.
 func DownstreamFloor(f *Features) (Severity, string) {
-	if f.DistinctAnswers < downstreamMinAnswers || f.PeakDayAnswerBytes < downstreamBytesPerDay {
+	if f.DistinctAnswers < downstreamMinAnswers || f.DataAnswers < downstreamMinResponses {
+		return SeverityNone, ""
+	}
+	rate := max(float64(f.PeakDayAnswerBytes), float64(f.DistinctAnswerBytes)/max(1, f.Seconds/secondsPerDay))
+	if rate < downstreamBytesPerDay {
 		return SeverityNone, ""
 	}
 	sev := SeverityMedium
-	if f.PeakDayAnswerBytes >= downstreamHighPerDay {
+	if rate >= downstreamHighPerDay {
 		sev = SeverityHigh
 	}
 	return sev, fmt.Sprintf("its answers carried %s of distinct encoded-looking data in %s distinct records (%s on the busiest day): a downstream channel's volume",

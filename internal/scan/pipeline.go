@@ -133,7 +133,9 @@ func (b *batch) addMessage(frame uint64, res checks.Result, allowed bool, o *eng
 		if len(o.DataRecords) > 0 {
 			// The analyzer's scratch is reused by the next message.
 			if cap(b.data)-len(b.data) < len(o.DataRecords) {
-				b.data = make([]engine.DataRecord, 0, max(cap(b.data), 4*engine.MaxDataRecords))
+				// A new arena, twice the size: the batch keeps the last,
+				// so a busy batch stops allocating.
+				b.data = make([]engine.DataRecord, 0, max(2*cap(b.data), 4*engine.MaxDataRecords))
 			}
 			s = len(b.data)
 			b.data = append(b.data, o.DataRecords...)

@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"net/netip"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/dnsieve/dnsieve/bench/traffic"
 	"github.com/dnsieve/dnsieve/internal/analyze"
@@ -14,6 +19,7 @@ import (
 	"github.com/dnsieve/dnsieve/internal/config"
 	"github.com/dnsieve/dnsieve/internal/engine"
 	"github.com/dnsieve/dnsieve/internal/tcpstream"
+	"github.com/dnsieve/dnsieve/internal/testcap"
 )
 
 // TestSteadyStateAllocatesNothing runs a batch of realistic traffic (the
@@ -23,7 +29,11 @@ import (
 // a packet costs no allocation anywhere on the path.
 func TestSteadyStateAllocatesNothing(t *testing.T) {
 	var pcap bytes.Buffer
-	if err := traffic.Write(&pcap, traffic.New(traffic.Config{Seed: 7, Domains: 300}), batchRecords, "pcap", "none"); err != nil {
+	// The generator's traffic, then responses whose answers carry data
+	// (a stager's TXT chunks, four records each): every record goes into
+	// the batch's arena.
+	const stager = 512
+	if err := traffic.Write(&pcap, traffic.New(traffic.Config{Seed: 7, Domains: 300}), batchRecords-stager, "pcap", "none"); err != nil {
 		t.Fatal(err)
 	}
 	r, err := capture.NewReader(bytes.NewReader(pcap.Bytes()), "steady.pcap")
@@ -44,6 +54,18 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 			break
 		}
 		frames = append(frames, frame{rec, bytes.Clone(rec.Data)})
+	}
+	client, server := netip.MustParseAddrPort("192.0.2.10:40000"), netip.MustParseAddrPort("192.0.2.53:53")
+	last := frames[len(frames)-1].rec
+	for i := range stager {
+		var chunks []testcap.Answer
+		for k := range 4 {
+			chunks = append(chunks, testcap.AnswerTXT(fmt.Sprintf("%04d%d", i%64, k)+strings.Repeat("QmFzZTY0IGVuY29kZWQgcGF5bG9h", 5)))
+		}
+		rec := last
+		rec.Frame, rec.Time = last.Frame+uint64(i+1), last.Time+int64(i+1)*int64(time.Millisecond)
+		data := testcap.UDP(testcap.Ethernet, server, client, testcap.Response(uint16(i), fmt.Sprintf("p%d.stage.example.net", i%64), testcap.TypeTXT, 0, chunks...))
+		frames = append(frames, frame{rec, data})
 	}
 	if len(frames) != batchRecords {
 		t.Fatalf("%d frames", len(frames))
@@ -89,6 +111,9 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 	runtime.ReadMemStats(&m1)
 	after := eng.Stats()
 	perRun := (after.Messages - before.Messages) / 10
+	if f := eng.Findings(); !slices.ContainsFunc(f, func(f engine.Finding) bool { return f.RegisteredDomain == "example.net" && f.Features.DataAnswers > 0 }) {
+		t.Fatal("test too weak: the stager's answers were not counted")
+	}
 	if perRun < batchRecords*9/10 || after.Domains < 100 || after.Domains != before.Domains {
 		t.Fatalf("test too weak: %d messages per run, %d domains (%d before)", perRun, after.Domains, before.Domains)
 	}

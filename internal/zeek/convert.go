@@ -159,8 +159,9 @@ func (c *Converter) Observations(rec *Record, q, r *engine.Observation) (hasResp
 	extra := 0
 	ancount := 0
 	// Answer content counts except under an underscore label (service
-	// metadata), as in the packet analysis.
-	metaData := !(len(r.Name) > 0 && r.Name[0] == '_')
+	// metadata) and in zone transfers (IXFR 251, AXFR 252) and ANY (255),
+	// as in the packet analysis.
+	metaData := !(len(r.Name) > 0 && r.Name[0] == '_') && rec.QType != 251 && rec.QType != 252 && rec.QType != 255
 	for i, a := range rec.Answers {
 		var ttl float64
 		if i < len(rec.TTLs) {

@@ -225,7 +225,7 @@ EOF
 # imgN holds the Nth 16 bytes of a random payload as an IPv6 address
 # (DNSStager's IPv6 mode). Both have ordinary www and mx names too.
 stager_zones() {
-	local z=$1 zone i
+	local z=$1 zone
 	for zone in "$STAGER_TXT_ZONE" "$STAGER_AAAA_ZONE"; do
 		{
 			printf '$ORIGIN %s.\n$TTL 300\n' "$zone"
@@ -238,11 +238,9 @@ stager_zones() {
 	head -c "$((STAGER_AAAA_KB * 1024))" /dev/urandom | od -An -v -tx1 -w16 |
 		awk '{ a = ""; for (i = 1; i <= 16; i += 2) a = a (i > 1 ? ":" : "") $i $(i + 1); printf "img%d IN AAAA %s\n", NR - 1, a }' \
 			>>"$z/$STAGER_AAAA_ZONE.zone"
-	STAGER_TXT_NAMES=$(grep -c ' IN TXT ' "$z/$STAGER_TXT_ZONE.zone")
-	STAGER_AAAA_NAMES=$(grep -c ' IN AAAA ' "$z/$STAGER_AAAA_ZONE.zone")
-	# Before the stand-in root, which gen-benign.sh lists last.
-	sed -i '$d' "$z/zones.list"
-	printf '%s\n%s\n.\n' "$STAGER_TXT_ZONE" "$STAGER_AAAA_ZONE" >>"$z/zones.list"
+	STAGER_TXT_NAMES=$(grep -c ' IN TXT ' "$z/$STAGER_TXT_ZONE.zone" || true)
+	STAGER_AAAA_NAMES=$(grep -c ' IN AAAA ' "$z/$STAGER_AAAA_ZONE.zone" || true)
+	printf '%s\n%s\n' "$STAGER_TXT_ZONE" "$STAGER_AAAA_ZONE" >>"$z/zones.list"
 }
 
 setup_unbound() {
