@@ -388,8 +388,16 @@ func TestConverterDataAnswers(t *testing.T) {
 		{"p1.stage.example.net", []string{"TXT 18 v=DKIM1; k=rsa; p=", "TXT 11 v=spf1 -all"}, 0},
 		{"p1.stage.example.net", []string{"192.0.2.1"}, 0},
 		{"_acme-challenge.example.net", []string{fmt.Sprintf("TXT %d %s", len(payload), payload)}, 0},
+		// AAAA: a payload's 16 bytes outside every routable block count,
+		// an ordinary address does not.
+		{"img7.example.net", []string{"4883:e4f0:e8c0:0:0:4151:4150:5251"}, 16},
+		{"img7.example.net", []string{"2606:4700::6810:84e5"}, 0},
 	} {
-		rec := Record{Query: []byte(tc.query), QType: 16, RCodeSet: true, Answers: tc.answers}
+		qtype := uint16(16)
+		if !strings.HasPrefix(tc.answers[0], "TXT") && strings.Contains(tc.answers[0], ":") {
+			qtype = 28
+		}
+		rec := Record{Query: []byte(tc.query), QType: qtype, RCodeSet: true, Answers: tc.answers}
 		var q, r engine.Observation
 		if !c.Observations(&rec, &q, &r) {
 			t.Fatal("no response")
