@@ -853,13 +853,16 @@ func (d *domain) dataAnswers(o *Observation) {
 	if !fresh {
 		return
 	}
-	// The names whose answers carry new data mark the channel's zone, and
-	// the first are samples (leaving room for data-like names): a
-	// downstream channel's names may look ordinary.
+	// Until data-like names do, the names whose answers carry new data
+	// mark the channel's zone, and the first are samples (leaving room for
+	// data-like names): a downstream channel's names may look ordinary.
+	if d.dataNames > 0 {
+		return
+	}
 	if o.RegStart > 1 && o.RegStart <= len(o.Name) {
 		d.updateZone(o.Name[:o.RegStart-1])
 	}
-	if len(d.samples) < maxAnswerSamples && d.dataNames == 0 && len(o.Name) > 0 &&
+	if len(d.samples) < maxAnswerSamples && len(o.Name) > 0 &&
 		!slices.ContainsFunc(d.samples, func(x []byte) bool { return bytes.Equal(x, o.Name) }) {
 		d.samples = append(d.samples, append([]byte(nil), o.Name...))
 		d.mem += len(o.Name) + memSample
