@@ -110,16 +110,18 @@ func (b *batch) fits(n int) bool {
 }
 
 // addMessage stores a message, copying the observation's name and labels
-// into the batch's arenas. When an arena is full a new one is started; the
-// messages already stored keep pointing into the old one.
+// into the batch's arenas. When an arena is full a new one, twice the size,
+// is started (the batch keeps the last, so even hostile batches, such as
+// names of 127 labels or TCP segments packed with messages, stop
+// allocating); the messages already stored keep pointing into the old one.
 func (b *batch) addMessage(frame uint64, res checks.Result, allowed bool, o *engine.Observation) {
 	m := message{frame: frame, res: res, allowed: allowed, obs: *o}
 	if !allowed {
 		if cap(b.names)-len(b.names) < len(o.Name) {
-			b.names = make([]byte, 0, max(cap(b.names), 4*len(o.Name)))
+			b.names = make([]byte, 0, max(2*cap(b.names), 4*len(o.Name)))
 		}
 		if cap(b.lens)-len(b.lens) < len(o.Labels) {
-			b.lens = make([]uint8, 0, max(cap(b.lens), 4*len(o.Labels)))
+			b.lens = make([]uint8, 0, max(2*cap(b.lens), 4*len(o.Labels)))
 		}
 		s := len(b.names)
 		b.names = append(b.names, o.Name...)
@@ -133,8 +135,6 @@ func (b *batch) addMessage(frame uint64, res checks.Result, allowed bool, o *eng
 		if len(o.DataRecords) > 0 {
 			// The analyzer's scratch is reused by the next message.
 			if cap(b.data)-len(b.data) < len(o.DataRecords) {
-				// A new arena, twice the size: the batch keeps the last,
-				// so a busy batch stops allocating.
 				b.data = make([]engine.DataRecord, 0, max(2*cap(b.data), 4*engine.MaxDataRecords))
 			}
 			s = len(b.data)

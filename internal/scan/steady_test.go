@@ -16,6 +16,7 @@ import (
 	"github.com/dnsieve/dnsieve/bench/traffic"
 	"github.com/dnsieve/dnsieve/internal/analyze"
 	"github.com/dnsieve/dnsieve/internal/capture"
+	"github.com/dnsieve/dnsieve/internal/checks"
 	"github.com/dnsieve/dnsieve/internal/config"
 	"github.com/dnsieve/dnsieve/internal/engine"
 	"github.com/dnsieve/dnsieve/internal/tcpstream"
@@ -119,5 +120,42 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 	}
 	if n := m1.Mallocs - m0.Mallocs; n != 0 {
 		t.Fatalf("%d allocations in 10 batches of %d packets in the steady state", n, len(frames))
+	}
+}
+
+// TestBatchArenasStopGrowing: messages whose names, labels and data
+// records overflow a batch's first arenas (hostile names of 127 labels,
+// answers full of records) make the batch allocate only until its arenas
+// have grown; then it allocates nothing.
+func TestBatchArenasStopGrowing(t *testing.T) {
+	name := []byte(strings.Repeat("a.", 126) + "a")
+	labels := make([]uint8, 127)
+	for i := range labels {
+		labels[i] = 1
+	}
+	var buf [engine.MaxDataRecords]engine.DataRecord
+	o := engine.Observation{Response: true, Name: name, Labels: labels, RegStart: len(name) - 1}
+	for k := range engine.MaxDataRecords {
+		o.AddDataRecord(&buf, 100, uint64(k+1))
+	}
+	b := newBatch()
+	fill := func() {
+		b.reset(0, 0)
+		for i := range 2 * batchRecords {
+			b.addMessage(uint64(i), checks.Result{}, false, &o)
+		}
+	}
+	for range 3 {
+		fill()
+	}
+	if len(b.msgs) != 2*batchRecords {
+		t.Fatalf("%d messages", len(b.msgs))
+	}
+	last := b.msgs[len(b.msgs)-1].obs
+	if string(last.Name) != string(name) || len(last.Labels) != 127 || len(last.DataRecords) != engine.MaxDataRecords {
+		t.Fatalf("stored message %q %d labels %d records", last.Name, len(last.Labels), len(last.DataRecords))
+	}
+	if n := testing.AllocsPerRun(5, fill); n != 0 {
+		t.Fatalf("%v allocations per batch once the arenas have grown", n)
 	}
 }
