@@ -69,20 +69,15 @@ const (
 // rdata. Inputs that rebuild messages (Zeek logs) call it too.
 func DataAnswer(typ uint16, rdata []byte) (n int, hash uint64) {
 	switch {
+	case !mayCarryData(typ, rdata):
+		return 0, 0
 	case typ == dnswire.TypeTXT:
 		return txtData(rdata)
-	case typ == dnswire.TypeAAAA:
-		if len(rdata) != 16 || !impossibleIPv6(rdata[0]) {
-			return 0, 0
-		}
-		return len(rdata), fnvAdd(fnvOffset, rdata)
-	case typ == dnswire.TypeNULL || typ == typeKEY || typ >= privateTypeLo && typ <= privateTypeHi:
-		if len(rdata) < minBinaryData {
-			return 0, 0
-		}
-		return len(rdata), fnvAdd(fnvOffset, rdata)
+	case len(rdata) < minBinaryData:
+		return 0, 0
 	}
-	return 0, 0
+	// Binary content: NULL, KEY, private types, an impossible address.
+	return len(rdata), fnvAdd(fnvOffset, rdata)
 }
 
 // mayCarryData reports whether DataAnswer can find data in a record: a
@@ -105,7 +100,7 @@ func mayCarryData(typ uint16, rdata []byte) bool {
 // string is bare base64.
 func txtData(rdata []byte) (int, uint64) {
 	var sc textScan
-	n := 0
+	n, h := 0, uint64(fnvOffset)
 	for i, first := 0, true; i < len(rdata); first = false {
 		l := int(rdata[i])
 		i++
@@ -116,17 +111,10 @@ func txtData(rdata []byte) (int, uint64) {
 		}
 		sc.feed(s)
 		n += len(s)
+		h = fnvAdd(h, s)
 	}
 	if n < minBinaryData || !sc.binary && !sc.found {
 		return 0, 0
-	}
-	h := uint64(fnvOffset)
-	for i := 0; i < len(rdata); {
-		l := int(rdata[i])
-		i++
-		s := rdata[i:min(i+l, len(rdata))]
-		i += len(s)
-		h = fnvAdd(h, s)
 	}
 	return n, h
 }
