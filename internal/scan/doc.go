@@ -9,7 +9,8 @@
 // which live in their own packages.
 //
 // The state file (dnsieve-state.json) records every capture read to its
-// clean end by path, size, modification time and the SHA-256 of the file's
+// clean end by path, size, modification time and, in runs with
+// ignore_parsed_pcaps (the only user of it), the SHA-256 of the file's
 // bytes as stored. The hash is computed while the capture is read for the
 // scan (capture.WithSHA256), so a scan reads each file once; the file is
 // read again only when that digest is missing (then as before the change)

