@@ -1316,7 +1316,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[coldDomain](): {"key", "first", "last", "subs", "moreClients", "id", "nameOff", "queries", "responses", "sizes",
 			"answerData", "ednsData", "file", "ngramSum", "ngramN", "subBytes", "qtypes", "nxdomain", "otherError",
 			"mixedCase", "estimated", "clients", "clientKinds", "nameLen", "nSubs", "ipShaped", "maxLabel", "ref"},
-		reflect.TypeFor[coldTable](): {"seed", "slab", "n", "index", "names", "dead", "hand", "mem", "hot", "hotFree"},
+		reflect.TypeFor[coldTable](): {"seed", "slab", "n", "index", "shift", "names", "dead", "hand", "mem", "hot", "hotFree"},
 	}
 	for typ, names := range known {
 		var got []string
