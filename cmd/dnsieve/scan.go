@@ -68,7 +68,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fl.BoolVar(&f.recursive, "r", false, "short for --recursive")
 	fl.StringVar(&f.allowlist, "allowlist", "", "allowlist `FILE` (one domain a line, *.domain wildcards); enables the allowlist")
 	fl.BoolVar(&f.noAllowlist, "no-allowlist", false, "disable the allowlist even if the config enables it")
-	fl.BoolVar(&f.ignoreParsed, "ignore-parsed", false, "skip captures already processed into this output directory (ignore_parsed_pcaps)")
+	fl.BoolVar(&f.ignoreParsed, "ignore-parsed", false, "skip captures already processed into this output directory (ignore_parsed_pcaps): the same path, size and time, or the same bytes (SHA-256, taken only in runs with this setting)")
 	fl.BoolVar(&f.renameParsed, "rename-parsed", false, "rename each processed capture to NAME_parsed.EXT, as the old tool did")
 	fl.StringVar(&f.ports, "ports", "", "UDP/TCP `PORTS` decoded as DNS, comma-separated (default 53)")
 	fl.IntVar(&f.workers, "workers", 0, "decoding goroutines (default: number of CPUs)")
