@@ -24,9 +24,15 @@ const scanUsage = `Usage: dnsieve scan [flags] [PATH...]
 
 Reads every capture given (files and directories, in any mix) and writes to
 the output directory:
-  out.csv     one row per flagged packet: pcap_name|packet_number|probability|reason
-  stats.json  per-file and total counts
-  out.log     the run's log
+  report.html         the report: findings with their evidence, for a browser
+  findings.jsonl      every finding with its evidence, one JSON object a line
+  domains.csv         every finding, one row each
+  out.csv             one row per flagged packet: pcap_name|packet_number|probability|reason
+  stats.json          per-file and total counts
+  out.log             the run's log
+  dnsieve-state.json  the captures processed (for --ignore-parsed)
+When --ignore-parsed skips every input, the results of the run that
+processed them are left as they are.
 Captures are recognised by content (pcap or pcapng, optionally gzip or zstd
 compressed); in a directory, files named *.pcap, *.pcapng, *.cap (optionally
 .gz or .zst) are read. With no PATH, pcap_dir from the config is scanned.
@@ -159,6 +165,11 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, scan.ErrNoInput) {
 		fmt.Fprintln(stderr, "dnsieve scan:", err)
 		fl.Usage()
+		return 2
+	}
+	var bad *scan.ConfigError
+	if errors.As(err, &bad) {
+		fmt.Fprintln(stderr, "dnsieve scan:", err)
 		return 2
 	}
 	if err != nil {

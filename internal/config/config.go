@@ -2,6 +2,7 @@ package config
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -100,21 +101,39 @@ func Load(path string) (Config, []string, error) {
 }
 
 // Parse reads a config from r; name is used in errors and warnings.
+//
+// Comments follow Python's configparser with comment_prefixes and
+// inline_comment_prefixes both (";", "#"), as the old tool read its files:
+// a line whose first non-blank character is ';' or '#' is a comment, and on
+// a key or section line a ';' or '#' preceded by a space or tab starts a
+// comment that runs to the end of the line. A ';' or '#' right after any
+// other character is part of the text ("a#b.txt", "http://h/p#frag").
+// Values are trimmed, so "key =   ; note" sets key to "", as "key =" does.
+// Continuation lines (indented lines extending the previous value) are not
+// supported: such a line is read as a line of its own.
 func Parse(r io.Reader, name string) (Config, []string, error) {
 	c := Default()
 	var warnings []string
 	section := ""
 	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' || line[0] == ';' {
+	n := 1
+	for ; sc.Scan(); n++ {
+		line := stripComment(sc.Text())
+		if line == "" {
 			continue
 		}
 		if line[0] == '[' {
-			if !strings.HasSuffix(line, "]") {
+			end := strings.LastIndexByte(line, ']')
+			switch {
+			case end < 0:
 				return c, warnings, &Error{name, n, "unterminated section header"}
+			// Python's configparser would ignore text after "]"; it is kept an
+			// error here, as before, since it is mostly a comment without
+			// the space in front.
+			case end != len(line)-1:
+				return c, warnings, &Error{name, n, fmt.Sprintf("text after ']' in section header %q (a comment needs a space before ';' or '#')", line)}
 			}
-			section = strings.ToLower(strings.TrimSpace(line[1 : len(line)-1]))
+			section = strings.ToLower(strings.TrimSpace(line[1:end]))
 			if _, ok := known[section]; !ok {
 				warnings = append(warnings, fmt.Sprintf("%s:%d: unknown section [%s] ignored", name, n, section))
 			}
@@ -143,9 +162,27 @@ func Parse(r io.Reader, name string) (Config, []string, error) {
 		}
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return c, warnings, &Error{name, n, fmt.Sprintf("line longer than %d bytes", bufio.MaxScanTokenSize)}
+		}
 		return c, warnings, err
 	}
 	return c, warnings, nil
+}
+
+// stripComment returns line without its comment, trimmed of white space
+// (see Parse): the text before the first ';' or '#' that begins the line or
+// follows a space or tab. Both are ASCII, so a byte scan is safe on UTF-8.
+func stripComment(line string) string {
+	line = strings.TrimSpace(line)
+	for i := 0; i < len(line); i++ {
+		if c := line[i]; c == ';' || c == '#' {
+			if i == 0 || line[i-1] == ' ' || line[i-1] == '\t' {
+				return strings.TrimSpace(line[:i])
+			}
+		}
+	}
+	return line
 }
 
 type setter func(*Config, string) error

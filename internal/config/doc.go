@@ -5,6 +5,9 @@
 //
 // The syntax is the subset of Python's configparser that such files use:
 // "[section]" headers, "key = value" or "key: value", comments starting
-// with "#" or ";" on their own line, case-insensitive section and key names,
-// and configparser's booleans (1/yes/true/on, 0/no/false/off).
+// with "#" or ";" on their own line or, after a space or tab, at the end of
+// a key or section line (configparser's inline_comment_prefixes), trimmed
+// values, case-insensitive section and key names, and configparser's
+// booleans (1/yes/true/on, 0/no/false/off). Continuation lines are not
+// supported.
 package config

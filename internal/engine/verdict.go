@@ -534,13 +534,18 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		fd.Tools = []string{fd.Tool}
 	}
 	// Evidence: the headline first, then every rule that counted.
-	span := time.Duration(d.last - d.first).Round(time.Second)
+	span := time.Duration(d.last - d.first)
+	if span >= time.Second {
+		span = span.Round(time.Second)
+	} else {
+		span = span.Round(time.Millisecond) // "over 100ms", not "over 0s"
+	}
 	about := ""
 	if f.ClientsEstimated {
 		about = "about "
 	}
-	fd.Evidence = append(fd.Evidence, fmt.Sprintf("%s distinct subdomains in %d lookups over %s from %s%s client(s)",
-		comma(d.unique), f.Lookups, span, about, comma(uint64(f.Clients))))
+	fd.Evidence = append(fd.Evidence, fmt.Sprintf("%s distinct subdomains in %s lookups over %s from %s%s client(s)",
+		comma(d.unique), comma(uint64(f.Lookups)), span, about, comma(uint64(f.Clients))))
 	// The learned model's explanation first (what pushed the domain over
 	// the line), then the facts the rules saw, as context.
 	fd.Evidence = append(fd.Evidence, why...)
@@ -682,13 +687,14 @@ func comma(n uint64) string {
 	return b.String()
 }
 
-// bytesText writes a byte count for people.
+// bytesText writes a byte count for people, in binary units as the
+// reports do (KiB = 1024 bytes).
 func bytesText(b float64) string {
 	switch {
 	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MB", b/(1<<20))
+		return fmt.Sprintf("%.1f MiB", b/(1<<20))
 	case b >= 1<<10:
-		return fmt.Sprintf("%.1f KB", b/(1<<10))
+		return fmt.Sprintf("%.1f KiB", b/(1<<10))
 	}
 	return fmt.Sprintf("%.0f B", b)
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/dnsieve/dnsieve/internal/engine"
 )
@@ -215,9 +216,34 @@ func (m *Model) words(c *Contribution) string {
 	i := m.index(c.Feature)
 	f := m.feats[i]
 	if c.Effect >= 0 {
-		return fmt.Sprintf("%s is "+f.format+" (ordinary domains: about "+f.format+")", f.words, c.Value, m.BenignTypical[i])
+		return fmt.Sprintf("%s is %s (ordinary domains: about %s)", f.words, number(f.format, c.Value), number(f.format, m.BenignTypical[i]))
 	}
-	return fmt.Sprintf("%s is "+f.format+" (tunnels: about "+f.format+")", f.words, c.Value, m.TunnelTypical[i])
+	return fmt.Sprintf("%s is %s (tunnels: about %s)", f.words, number(f.format, c.Value), number(f.format, m.TunnelTypical[i]))
+}
+
+// number formats v with format; whole numbers ("%.0f") get thousands
+// separators, as every count in the reports does ("82,458").
+func number(format string, v float64) string {
+	s := fmt.Sprintf(format, v)
+	if format != "%.0f" {
+		return s
+	}
+	sign, digits := "", s
+	if strings.HasPrefix(s, "-") {
+		sign, digits = "-", s[1:]
+	}
+	if len(digits) <= 3 || strings.ContainsAny(digits, ".eE+InfNa") {
+		return s
+	}
+	var b strings.Builder
+	b.WriteString(sign)
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
 
 func (m *Model) index(name string) int {

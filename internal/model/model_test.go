@@ -279,3 +279,20 @@ func BenchmarkProbability(b *testing.B) {
 		m.Probability(&f)
 	}
 }
+
+// TestNumber checks the explanation numbers: whole numbers with thousands
+// separators, fractions as their format says.
+func TestNumber(t *testing.T) {
+	for _, c := range []struct {
+		format string
+		v      float64
+		want   string
+	}{
+		{"%.0f", 82458, "82,458"}, {"%.0f", 999, "999"}, {"%.0f", 1000, "1,000"}, {"%.0f", -1234567, "-1,234,567"},
+		{"%.0f", 0.4, "0"}, {"%.2f", 12345.678, "12345.68"}, {"%.1f", -3.75, "-3.8"},
+	} {
+		if got := number(c.format, c.v); got != c.want {
+			t.Errorf("number(%q, %v) = %q, want %q", c.format, c.v, got, c.want)
+		}
+	}
+}

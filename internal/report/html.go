@@ -65,15 +65,19 @@ type page struct {
 
 	High, Medium, Low int
 	Total             int
-	Files             int
-	Failed, Skipped   int
-	Packets           string
-	DNSMessages       string
-	Flagged           string
-	Elapsed           string
-	Rate              string
-	SpanLabel         string
-	SpanText          string
+	// QuietTitle and QuietDetail head a run without findings
+	// (quietHeadline); QuietWarn is true when that is not good news.
+	QuietTitle, QuietDetail string
+	QuietWarn               bool
+	Files                   int
+	Failed, Skipped         int
+	Packets                 string
+	DNSMessages             string
+	Flagged                 string
+	Elapsed                 string
+	Rate                    string
+	SpanLabel               string
+	SpanText                string
 
 	Captures []captureRow
 	Index    []indexRow
@@ -151,6 +155,11 @@ func buildPage(s *Input) *page {
 		p.Generated = s.Generated.UTC().Format("2006-01-02 15:04:05 UTC")
 	}
 	p.High, p.Medium, p.Low = severityCounts(s.Findings)
+	if p.Total == 0 {
+		var t tone
+		p.QuietTitle, p.QuietDetail, t = quietHeadline(s)
+		p.QuietWarn = t == toneWarn
+	}
 	t := &s.Totals
 	p.Files, p.Failed, p.Skipped = t.FilesScanned, t.FilesFailed, t.FilesSkipped
 	p.Packets, p.DNSMessages, p.Flagged = comma(t.TotalPackets), comma(t.TotalDNSMessages), comma(t.TotalMaliciousPackets)

@@ -63,6 +63,12 @@ type Input struct {
 	// MaxSections is the number of findings given a full section in
 	// report.html (0: DefaultMaxSections).
 	MaxSections int
+	// ChecksOnly is true when the behavioural engine was off: no domain
+	// was judged, so no finding means nothing.
+	ChecksOnly bool
+	// Kept is true when every input had been processed before and the
+	// output directory keeps the results of the run that processed them.
+	Kept bool
 }
 
 // sortedFindings returns the findings, most severe first, without

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	stdhtml "html"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +20,9 @@ func TestTerminalExact(t *testing.T) {
 	want := `
 2 findings:  1 high, 1 medium, 0 low
 
-  SEVERITY       DOMAIN                                        TOOL     CLIENTS  FIRST CLIENT  QUERIES         UP       DOWN  FIRST SEEN (UTC)     LAST SEEN
-  high tunnel    t.tunnel0.example.net                         iodine         1  10.0.0.1        6,267   89.9 KiB  645.6 KiB  2024-03-05 10:00:00  10:12:47
-  medium tunnel  aaaaaaaaaaaaaaa…bbbbbbbb.tunnel1.example.net  dnscat2        2  10.1.0.1        4,752  114.8 KiB  332.2 KiB  2024-03-05 10:01:00  10:13:47
+  SEVERITY       DOMAIN                                        TOOL     CLIENTS  TOP CLIENT  QUERIES         UP       DOWN  FIRST SEEN (UTC)     LAST SEEN
+  high tunnel    t.tunnel0.example.net                         iodine         1  10.0.0.1      6,267   89.9 KiB  645.6 KiB  2024-03-05 10:00:00  10:12:47
+  medium tunnel  aaaaaaaaaaaaaaa…bbbbbbbb.tunnel1.example.net  dnscat2        2  10.1.0.1      4,752  114.8 KiB  332.2 KiB  2024-03-05 10:01:00  10:13:47
 
 Scanned 4 files (1 with errors): 1,234,567 packets, 1,200,000 DNS messages in 2.5 s (493.8 k packets/s)
 4,321 packets listed in out.csv (tunnel traffic and per-name check hits)
@@ -410,5 +411,54 @@ func TestFeatureRows(t *testing.T) {
 		if strings.HasPrefix(r.Key, "Responses carrying") {
 			t.Error("data-answer row shown without data answers")
 		}
+	}
+}
+
+// TestQuietHeadline checks that a run without findings reads as a clean
+// bill of health only when every input was read and judged: not with the
+// engine off, not when nothing was read, not when inputs failed; on the
+// terminal and in report.html.
+func TestQuietHeadline(t *testing.T) {
+	for _, c := range []struct {
+		name                     string
+		scanned, failed, skipped int
+		checksOnly               bool
+		wantTitle, wantDetail    string
+		wantWarn                 bool
+	}{
+		{"clean", 4, 0, 0, false, "No DNS tunnel found", "No domain's traffic looked like a tunnel or exfiltration.", false},
+		{"clean with skipped", 4, 0, 2, false, "No DNS tunnel found", "No domain's traffic looked like a tunnel or exfiltration.", false},
+		{"some failed", 4, 1, 0, false, "No DNS tunnel found in what could be read", "1 input could not be read to the end: see out.log.", true},
+		{"checks only", 4, 0, 0, true, "Behavioural engine off (--checks-only)", "No domain was judged; 4,321 packets were flagged by the per-packet checks alone (out.csv).", true},
+		{"nothing found", 0, 0, 0, false, "No capture analysed", "No capture file was found in the inputs.", true},
+		{"all failed", 0, 2, 0, false, "No capture analysed", "2 inputs could not be read: see out.log.", true},
+		{"all skipped", 0, 0, 3, false, "No capture analysed", "3 captures skipped as already processed.", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in := genInput(0)
+			in.Totals.FilesScanned, in.Totals.FilesFailed, in.Totals.FilesSkipped = c.scanned, c.failed, c.skipped
+			in.ChecksOnly = c.checksOnly
+			title, detail, tn := quietHeadline(in)
+			if title != c.wantTitle || detail != c.wantDetail || (tn == toneWarn) != c.wantWarn {
+				t.Errorf("got %q, %q, warn %v", title, detail, tn == toneWarn)
+			}
+			var term bytes.Buffer
+			Terminal(&term, in, false)
+			if first := strings.SplitN(term.String(), "\n", 3)[1]; first != c.wantTitle+". "+c.wantDetail {
+				t.Errorf("terminal headline %q", first)
+			}
+			var page bytes.Buffer
+			if err := HTML(&page, in); err != nil {
+				t.Fatal(err)
+			}
+			h := page.String()
+			if !strings.Contains(h, "<h1>"+stdhtml.EscapeString(c.wantTitle)+"</h1>") || !strings.Contains(h, stdhtml.EscapeString(c.wantDetail)) ||
+				strings.Contains(h, `class="lede warn"`) != c.wantWarn {
+				t.Errorf("report.html does not head with %q / %q (warn %v)", c.wantTitle, c.wantDetail, c.wantWarn)
+			}
+			if c.wantWarn && strings.Contains(h, "No DNS tunnel found<") {
+				t.Error("report.html says no tunnel was found")
+			}
+		})
 	}
 }

@@ -46,8 +46,13 @@ func Terminal(w io.Writer, s *Input, color bool) {
 
 	b.WriteByte('\n')
 	if total == 0 {
-		b.WriteString(p.paint(ansiGreen, "No DNS tunnel found."))
-		b.WriteString(" No domain's traffic looked like a tunnel or exfiltration.\n")
+		title, detail, t := quietHeadline(s)
+		sgr := ansiGreen
+		if t == toneWarn {
+			sgr = ansiYellow
+		}
+		b.WriteString(p.paint(sgr, title+"."))
+		b.WriteString(" " + detail + "\n")
 	} else {
 		fmt.Fprintf(&b, "%s  %s\n", p.paint(ansiBold, fmt.Sprintf("%d finding%s:", total, plural(total))),
 			severityLine(p, high, medium, low))
@@ -81,7 +86,7 @@ type cell struct {
 
 func writeFindingTable(b *strings.Builder, p *painter, s *Input) {
 	head := []cell{{text: "SEVERITY"}, {text: "DOMAIN"}, {text: "TOOL"}, {text: "CLIENTS", right: true},
-		{text: "FIRST CLIENT"}, {text: "QUERIES", right: true}, {text: "UP", right: true}, {text: "DOWN", right: true},
+		{text: "TOP CLIENT"}, {text: "QUERIES", right: true}, {text: "UP", right: true}, {text: "DOWN", right: true},
 		{text: "FIRST SEEN (UTC)"}, {text: "LAST SEEN"}}
 	rows := [][]cell{head}
 	fs := sortedFindings(s.Findings)

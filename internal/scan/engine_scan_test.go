@@ -360,7 +360,7 @@ func TestDownstreamChannelFound(t *testing.T) {
 		f.Features.DistinctAnswers != 400 || f.Features.DistinctAnswerBytes != 96000 || f.Features.DataAnswers != 400 {
 		t.Fatalf("finding %s %s %s: %+v\n%q", f.Domain, f.Verdict, f.SeverityText, f.Features, f.Evidence)
 	}
-	want := "raised to high: its answers carried 93.8 KB of distinct encoded-looking data in 400 distinct records (93.8 KB on the busiest day): a downstream channel's volume"
+	want := "raised to high: its answers carried 93.8 KiB of distinct encoded-looking data in 400 distinct records (93.8 KiB on the busiest day): a downstream channel's volume"
 	if !slices.Contains(f.Evidence, want) {
 		t.Fatalf("evidence %q lacks %q", f.Evidence, want)
 	}

@@ -77,6 +77,9 @@ type Summary struct {
 	// LengthBackground is the histogram of distinct subdomain lengths over
 	// all domains (buckets of 16 bytes).
 	LengthBackground []uint64
+	// Kept is true when every input had been processed before and the
+	// results already in the output directory were left as they were.
+	Kept bool
 }
 
 // ExitCode is 0 when every input was read, 1 when some could not be.
@@ -86,6 +89,17 @@ func (s Summary) ExitCode() int {
 	}
 	return 0
 }
+
+// ConfigError is an error in the run's settings found before any capture
+// is read: the allowlist, the output directory. Callers report it as bad
+// configuration (exit status 2), not as a capture that could not be read.
+type ConfigError struct{ Err error }
+
+// Error returns the underlying error's text.
+func (e *ConfigError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the underlying error.
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // ErrNoInput is returned when there is nothing to scan.
 var ErrNoInput = errors.New("no input: give capture files or directories, or set pcap_dir in config.ini")
@@ -106,20 +120,20 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 	var allow *allowlist.List
 	if cfg.EnableAllowlist {
 		if cfg.Allowlist == "" {
-			return sum, errors.New("the allowlist is enabled but no whitelist file is set")
+			return sum, &ConfigError{errors.New("the allowlist is enabled but no whitelist file is set")}
 		}
 		var err error
 		if allow, err = allowlist.Load(cfg.Allowlist); err != nil {
-			return sum, fmt.Errorf("allowlist: %w", err)
+			return sum, &ConfigError{fmt.Errorf("allowlist: %w", err)}
 		}
 	}
 	if err := os.MkdirAll(cfg.OutputDir, 0o755); err != nil {
-		return sum, err
+		return sum, &ConfigError{fmt.Errorf("output directory: %w", err)}
 	}
 
 	logFile, err := os.Create(filepath.Join(cfg.OutputDir, LogName))
 	if err != nil {
-		return sum, err
+		return sum, &ConfigError{fmt.Errorf("output directory: %w", err)}
 	}
 	defer logFile.Close()
 	log := newLogger(logFile, opt.Stderr, opt.Quiet)
@@ -177,6 +191,19 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		}
 		jobs = append(jobs, job{p, abs, fi})
 		totalBytes += fi.Size()
+	}
+	if len(jobs) == 0 && sum.Skipped > 0 && sum.Failed == 0 {
+		// Every input was processed before (ignore_parsed_pcaps): the
+		// results of that run stay. A job re-run over the same directory
+		// must not replace its findings with empty ones.
+		if kept := earlierResults(cfg.OutputDir); len(kept) > 0 {
+			log.Info("nothing new to scan: the results already in the output directory are kept",
+				"skipped", sum.Skipped, "kept", strings.Join(kept, ", "))
+			sum.Kept = true
+			sum.Totals = output.Totals{FilesSkipped: sum.Skipped, Version: opt.Version}
+			log.Info("scan finished", "files", 0, "failed", 0, "skipped", sum.Skipped, "packets", 0, "flagged", 0)
+			return sum, nil
+		}
 	}
 
 	workers := opt.Workers
@@ -401,4 +428,16 @@ func renameParsed(path string) (string, error) {
 		return "", fmt.Errorf("%s already exists", dst)
 	}
 	return dst, os.Rename(path, dst)
+}
+
+// earlierResults returns the result files of an earlier run present in
+// dir (out.log is this run's own).
+func earlierResults(dir string) []string {
+	var kept []string
+	for _, name := range []string{CSVName, StatsName, FindingsName, DomainsName, ReportName} {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil && fi.Mode().IsRegular() {
+			kept = append(kept, name)
+		}
+	}
+	return kept
 }

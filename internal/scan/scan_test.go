@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dnsieve/dnsieve/internal/config"
+	"github.com/dnsieve/dnsieve/internal/report"
 	"github.com/dnsieve/dnsieve/internal/testcap"
 )
 
@@ -405,5 +406,63 @@ func TestWorkerCountDoesNotChangeResults(t *testing.T) {
 	}
 	if n := strings.Count(outs[0], "\r\n"); n != 1+200*9 {
 		t.Fatalf("%d rows", n)
+	}
+}
+
+// TestIgnoreParsedKeepsResults checks that a run whose every input was
+// processed before leaves the results of that run byte for byte (a cron
+// job re-running over the same directory must not replace findings with
+// empty ones), says so in out.log, and that a run with a new capture
+// writes its own results as usual.
+func TestIgnoreParsedKeepsResults(t *testing.T) {
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "one.pcap"), ethFrames(t), "pcap")
+	out := t.TempDir()
+	cfg := checksCfg()
+	cfg.OutputDir, cfg.IgnoreParsed = out, true
+	run := func() Summary {
+		t.Helper()
+		s, err := Run(context.Background(), Options{Config: cfg, Paths: []string{dir}, Version: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if s := run(); s.Files != 1 || s.Flagged == 0 {
+		t.Fatalf("first run %+v", s)
+	}
+	results := []string{CSVName, StatsName, FindingsName, DomainsName, ReportName}
+	before := map[string]string{}
+	for _, n := range results {
+		before[n] = readFile(t, filepath.Join(out, n))
+	}
+	s := run()
+	if s.Files != 0 || s.Skipped != 1 || !s.Kept || s.ExitCode() != 0 {
+		t.Fatalf("second run %+v", s)
+	}
+	for _, n := range results {
+		if got := readFile(t, filepath.Join(out, n)); got != before[n] {
+			t.Errorf("%s changed by a run that scanned nothing", n)
+		}
+	}
+	log := readFile(t, filepath.Join(out, LogName))
+	if !strings.Contains(log, "nothing new to scan: the results already in the output directory are kept") ||
+		!strings.Contains(log, "kept=\"out.csv, stats.json, findings.jsonl, domains.csv, report.html\"") ||
+		!strings.Contains(log, "scan finished") {
+		t.Errorf("out.log:\n%s", log)
+	}
+	var term bytes.Buffer
+	report.Terminal(&term, ReportInput(cfg, "test", &s), false)
+	if !strings.Contains(term.String(), "No capture analysed. 1 capture skipped as already processed; the results of the run that processed them are kept.") {
+		t.Errorf("terminal summary:\n%s", term.String())
+	}
+
+	// A new capture: this run's results replace the earlier ones.
+	testcap.WriteFile(t, filepath.Join(dir, "two.pcap"), ethFrames(t)[:1], "pcap")
+	if s := run(); s.Files != 1 || s.Skipped != 1 || s.Kept {
+		t.Fatalf("third run %+v", s)
+	}
+	if got := readFile(t, filepath.Join(out, StatsName)); got == before[StatsName] || !strings.Contains(got, `"two.pcap"`) {
+		t.Errorf("stats.json not rewritten:\n%s", got)
 	}
 }
