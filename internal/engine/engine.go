@@ -102,7 +102,12 @@ type clientState struct {
 	queries, responses uint64
 	unique             uint64 // distinct names this client was first to ask
 	uniqueBytes        uint64
-	first, last        int64
+	// channel counts the client's messages that carried the channel: a
+	// new data-like name, or an answer with new encoded-looking data.
+	// Clients of the registered domain that only looked up its ordinary
+	// names have none (Client.UsesChannel).
+	channel     uint64
+	first, last int64
 	// Welford running statistics of query inter-arrival times (seconds).
 	gaps    uint64
 	gapMean float64
@@ -750,7 +755,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	// direction or both.
 	d.window(e, o.Time, !o.Response)
 	if o.Response && len(o.DataRecords) > 0 {
-		d.dataAnswers(o)
+		d.dataAnswers(o, c)
 	}
 	if d.hist != nil && !o.Response {
 		d.hist.query(o.Time)
@@ -806,6 +811,9 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	}
 	if data {
 		d.dataNames++
+		if c != nil {
+			c.channel++
+		}
 		d.subLenSum += uint64(len(sub))
 		d.subLenSq += uint64(len(sub)) * uint64(len(sub))
 		if digestShaped(sub, labels) {
@@ -828,7 +836,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 
 // dataAnswers counts a response whose answers carry encoded-looking data:
 // each record's content once, with its bytes on its day.
-func (d *domain) dataAnswers(o *Observation) {
+func (d *domain) dataAnswers(o *Observation, c *clientState) {
 	setBytes := d.answers.bytes()
 	fresh, counted := false, false
 	for _, r := range o.DataRecords[:min(len(o.DataRecords), MaxDataRecords)] {
@@ -852,6 +860,9 @@ func (d *domain) dataAnswers(o *Observation) {
 	d.mem += d.answers.bytes() - setBytes
 	if !fresh {
 		return
+	}
+	if c != nil {
+		c.channel++
 	}
 	// Until data-like names do, the names whose answers carry new data
 	// mark the channel's zone, and the first are samples (leaving room for

@@ -3,7 +3,7 @@ package engine
 // Checkpoint and restore of the engine's state, and per-domain export and
 // import for moving state between engines.
 //
-// Format (version 5). A stream starts with a magic string and a version:
+// Format (version 6). A stream starts with a magic string and a version:
 //
 //	"DNSIEVE-ENGINE" uvarint(version)    whole-engine snapshot
 //	"DNSIEVE-DOMAIN" uvarint(version)    one domain (ExportDomain)
@@ -57,7 +57,7 @@ const (
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write and the only one the readers
 	// accept.
-	SnapshotVersion = 5
+	SnapshotVersion = 6
 )
 
 // Record tags.
@@ -364,6 +364,7 @@ func (s *snapWriter) domain(d *domain) {
 		p.u(c.responses)
 		p.u(c.unique)
 		p.u(c.uniqueBytes)
+		p.u(c.channel)
 		p.time(c.first, base)
 		p.time(c.last, base)
 		p.time(c.lastQ, base)
@@ -985,7 +986,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	for i := range nc {
 		a := r.addr("client address")
 		c := &clientState{}
-		c.queries, c.responses, c.unique, c.uniqueBytes = r.u(), r.u(), r.u(), r.u()
+		c.queries, c.responses, c.unique, c.uniqueBytes, c.channel = r.u(), r.u(), r.u(), r.u(), r.u()
 		c.first = r.time(base, "client first seen")
 		c.last = r.time(base, "client last seen")
 		c.lastQ = r.time(base, "client last query")
@@ -1002,7 +1003,8 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		if r.err != nil {
 			break
 		}
-		if !a.IsValid() || a.Zone() != "" || i > 0 && a.Compare(prevAddr) <= 0 || c.last < c.first {
+		if !a.IsValid() || a.Zone() != "" || i > 0 && a.Compare(prevAddr) <= 0 || c.last < c.first ||
+			c.channel > c.queries+c.responses || c.queries+c.responses < c.queries {
 			r.fail("client %v out of order, invalid, zoned or inconsistent", a)
 			break
 		}
@@ -1616,6 +1618,7 @@ func mergeClient(c, b *clientState) {
 	c.responses += b.responses
 	c.unique += b.unique
 	c.uniqueBytes += b.uniqueBytes
+	c.channel += b.channel
 	c.first, c.last = min(c.first, b.first), max(c.last, b.last)
 	c.lastQ = max(c.lastQ, b.lastQ)
 	if n := c.gaps + b.gaps; b.gaps > 0 && c.gaps > 0 {

@@ -602,7 +602,7 @@ func TestReadSnapshotRejectsDamage(t *testing.T) {
 	if err := target.e.ImportDomain(snap); !errors.Is(err, ErrSnapshotMagic) {
 		t.Fatalf("snapshot imported as a domain: %v", err)
 	}
-	for _, v := range []byte{4, 6} {
+	for _, v := range []byte{SnapshotVersion - 1, SnapshotVersion + 1} {
 		other := append([]byte(snapshotMagic), v)
 		other = append(other, snap[len(snapshotMagic)+1:]...)
 		if err := target.e.ReadSnapshot(bytes.NewReader(other)); !errors.Is(err, ErrSnapshotVersion) {
@@ -1305,7 +1305,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 			"zone", "haveZone", "samples", "alertSev", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "nextJudgeData", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw", "dayAnswerBytes", "peakDayAnswerBytes"},
-		reflect.TypeFor[clientState](): {"queries", "responses", "unique", "uniqueBytes", "first", "last", "gaps", "gapMean",
+		reflect.TypeFor[clientState](): {"queries", "responses", "unique", "uniqueBytes", "channel", "first", "last", "gaps", "gapMean",
 			"gapM2", "lastQ", "strong"},
 		reflect.TypeFor[history](): {"start", "width", "queries", "bytes", "lengths"},
 		reflect.TypeFor[nameSet](): {"slots", "n", "limit"},
@@ -1447,4 +1447,63 @@ func TestImportMergesDataAnswers(t *testing.T) {
 	if got := z.find(t, "example.org"); got == nil || got.Features.DistinctAnswers != 100 {
 		t.Fatalf("merged finding %+v", got)
 	}
+}
+
+// TestChannelClients checks that a finding tells the hosts that used the
+// channel from those that only looked up other names of the same
+// registered domain (www, mail), lists the users first, and that a
+// snapshot and a merge keep the distinction.
+func TestChannelClients(t *testing.T) {
+	f := newFeeder(Config{})
+	at := t0
+	f.lookup("www.cdn-sync.net", at, "10.0.0.10", tA, 0, 4)
+	f.lookup("mail.cdn-sync.net", at.Add(time.Second), "10.0.0.11", tA, 0, 4)
+	f.lookup("www.cdn-sync.net", at.Add(2*time.Second), "10.0.0.11", tA, 0, 4)
+	r := rand.New(rand.NewPCG(7, 7))
+	for i := range 200 {
+		data := make([]byte, 30)
+		for k := range data {
+			data[k] = byte(r.Uint32())
+		}
+		f.lookup(chunkName(data, "t.cdn-sync.net"), at.Add(3*time.Second+time.Duration(i)*100*time.Millisecond), "10.0.0.2", tNULL, 0, 120)
+	}
+	check := func(t *testing.T, e *Engine) {
+		t.Helper()
+		var fd *Finding
+		for _, x := range e.Findings() {
+			if x.RegisteredDomain == "cdn-sync.net" {
+				fd = &x
+			}
+		}
+		if fd == nil {
+			t.Fatal("no finding")
+		}
+		type row struct {
+			addr    string
+			uses    bool
+			channel uint64
+		}
+		var got []row
+		for _, c := range fd.Clients {
+			got = append(got, row{c.Addr, c.UsesChannel, c.ChannelMessages})
+		}
+		// The user first; the others in the order of their own names.
+		want := []row{{"10.0.0.2", true, 200}, {"10.0.0.10", false, 0}, {"10.0.0.11", false, 0}}
+		if len(got) == 3 && got[1].addr > got[2].addr {
+			got[1], got[2] = got[2], got[1]
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("clients %+v, want %+v", got, want)
+		}
+	}
+	check(t, f.e)
+	check(t, restore(t, Config{}, snapshotBytes(t, f.e)))
+	// Merged with an engine that saw the same domain's ordinary names
+	// only, the users stay users and the others stay others.
+	g := newFeeder(Config{})
+	g.lookup("www.cdn-sync.net", at.Add(time.Hour), "10.0.0.10", tA, 0, 4)
+	if err := g.e.ReadSnapshot(bytes.NewReader(snapshotBytes(t, f.e))); err != nil {
+		t.Fatal(err)
+	}
+	check(t, g.e)
 }

@@ -110,6 +110,16 @@ type Client struct {
 	GapCV       float64 `json:"query_gap_cv,omitempty"`
 	// Tool is the tool recognised in this client's messages, if any.
 	Tool string `json:"tool,omitempty"`
+	// ChannelMessages is how many of the client's messages at least
+	// carried the channel: a new data-like name, an answer with new
+	// encoded-looking data, or a recognised tool's protocol.
+	ChannelMessages uint64 `json:"channel_messages"`
+	// UsesChannel is true for a client with channel messages, or for
+	// every client when none has any (the verdict rests on volume alone,
+	// which no one client's messages tell apart). A client without is
+	// one that only looked up other, ordinary names of the same
+	// registered domain (www, mail): not a user of the channel.
+	UsesChannel bool `json:"uses_channel"`
 }
 
 // Finding is the engine's verdict on one domain.
@@ -578,7 +588,8 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		fd.Timeline = d.hist.timeline(d.last)
 		fd.Lengths = append([]uint32(nil), d.hist.lengths[:]...)
 	}
-	// Clients, most distinct names first.
+	// Clients: those that used the channel first, then by distinct names.
+	anyChannel := false
 	for a, c := range d.clients.all() {
 		cl := Client{Addr: a.String(), Queries: c.queries, Responses: c.responses, UniqueNames: c.unique,
 			FirstSeen: time.Unix(0, c.first).UTC().Format(time.RFC3339), LastSeen: time.Unix(0, c.last).UTC().Format(time.RFC3339)}
@@ -588,6 +599,13 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		if t, n := topTool(c.strong[:]); n > 0 {
 			cl.Tool = t.String()
 		}
+		var strong uint64
+		for _, n := range c.strong {
+			strong += uint64(n)
+		}
+		cl.ChannelMessages = max(c.channel, strong) // the two overlap: at least this many
+		cl.UsesChannel = cl.ChannelMessages > 0
+		anyChannel = anyChannel || cl.UsesChannel
 		if c.gaps >= 2 {
 			cl.MeanGap = math.Round(c.gapMean*1000) / 1000
 			if c.gapMean > 0 {
@@ -596,8 +614,19 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		}
 		fd.Clients = append(fd.Clients, cl)
 	}
+	if !anyChannel {
+		for i := range fd.Clients {
+			fd.Clients[i].UsesChannel = true
+		}
+	}
 	sort.Slice(fd.Clients, func(i, j int) bool {
 		a, b := fd.Clients[i], fd.Clients[j]
+		if a.UsesChannel != b.UsesChannel {
+			return a.UsesChannel
+		}
+		if a.ChannelMessages != b.ChannelMessages {
+			return a.ChannelMessages > b.ChannelMessages
+		}
 		if a.UniqueNames != b.UniqueNames {
 			return a.UniqueNames > b.UniqueNames
 		}

@@ -66,6 +66,8 @@ func genFinding(i int, clients int) engine.Finding {
 			UniqueNames: uint64(900 - c), BytesUp: uint64(15000 - c), Tool: tool,
 			FirstSeen: f.FirstSeen.Format(time.RFC3339), LastSeen: f.LastSeen.Format(time.RFC3339),
 			MeanGap: 0.25, GapCV: 0.4,
+			// The second client only looked up other names of the domain.
+			UsesChannel: c != 1, ChannelMessages: uint64(max(0, 900-c) * min(1, abs(c-1))),
 		})
 	}
 	for k := 0; k < 5; k++ {
@@ -105,4 +107,11 @@ func genInput(n int) *Input {
 		in.TopByUnique = append(in.TopByUnique, engine.Volume{Domain: fmt.Sprintf("wide%d.example.org", k), Queries: uint64(9000 - k*100), Responses: uint64(9000 - k*100), UniqueNames: uint64(5000 - k*100), Clients: 2})
 	}
 	return in
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }

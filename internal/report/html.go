@@ -134,6 +134,10 @@ type section struct {
 
 type clientRow struct {
 	Addr, Queries, Unique, Up, Tool, First, Last, Gap, CV string
+	// Channel says whether the client used the channel ("yes") or only
+	// looked up other names of the registered domain.
+	Channel string
+	Other   bool
 }
 
 type volumeRow struct {
@@ -321,7 +325,10 @@ func sectionOf(row indexRow, f *engine.Finding, background []uint64) section {
 		c := &f.Clients[i]
 		row := clientRow{Addr: long(c.Addr), Queries: comma(c.Queries), Unique: comma(c.UniqueNames),
 			Up: bytesText(float64(c.BytesUp)), Tool: orDash(safe(c.Tool)),
-			First: clientTime(c.FirstSeen), Last: clientTime(c.LastSeen), Gap: "-", CV: "-"}
+			First: clientTime(c.FirstSeen), Last: clientTime(c.LastSeen), Gap: "-", CV: "-", Channel: "yes"}
+		if !c.UsesChannel {
+			row.Channel, row.Other = "no: other names of the domain only", true
+		}
 		if c.MeanGap > 0 {
 			row.Gap = gapText(c.MeanGap)
 			row.CV = fmt.Sprintf("%.2f", c.GapCV)

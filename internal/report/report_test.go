@@ -22,7 +22,7 @@ func TestTerminalExact(t *testing.T) {
 
   SEVERITY       DOMAIN                                        TOOL     CLIENTS  TOP CLIENT  QUERIES         UP       DOWN  FIRST SEEN (UTC)     LAST SEEN
   high tunnel    t.tunnel0.example.net                         iodine         1  10.0.0.1      6,267   89.9 KiB  645.6 KiB  2024-03-05 10:00:00  10:12:47
-  medium tunnel  aaaaaaaaaaaaaaa…bbbbbbbb.tunnel1.example.net  dnscat2        2  10.1.0.1      4,752  114.8 KiB  332.2 KiB  2024-03-05 10:01:00  10:13:47
+  medium tunnel  aaaaaaaaaaaaaaa…bbbbbbbb.tunnel1.example.net  dnscat2   1 of 2  10.1.0.1      4,752  114.8 KiB  332.2 KiB  2024-03-05 10:01:00  10:13:47
 
 Scanned 4 files (1 with errors): 1,234,567 packets, 1,200,000 DNS messages in 2.5 s (493.8 k packets/s)
 4,321 packets listed in out.csv (tunnel traffic and per-name check hits)
@@ -460,5 +460,24 @@ func TestQuietHeadline(t *testing.T) {
 				t.Error("report.html says no tunnel was found")
 			}
 		})
+	}
+}
+
+// TestHTMLChannelColumn checks that report.html marks a client that did
+// not use the channel, and says what that means.
+func TestHTMLChannelColumn(t *testing.T) {
+	var page bytes.Buffer
+	if err := HTML(&page, genInput(2)); err != nil {
+		t.Fatal(err)
+	}
+	h := page.String()
+	for _, want := range []string{
+		`<tr><td class="mono">10.1.0.1</td><td>yes</td>`,
+		`<tr class="other"><td class="mono">10.1.0.2</td><td>no: other names of the domain only</td>`,
+		"it is listed for context, not implicated",
+	} {
+		if !strings.Contains(h, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
 	}
 }

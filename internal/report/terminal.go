@@ -99,7 +99,7 @@ func writeFindingTable(b *strings.Builder, p *painter, s *Input) {
 			{text: truncateEnd(safe(f.SeverityText+" "+f.Verdict), 24), sgr: severitySGR(f.Severity)},
 			{text: truncateDomain(safe(f.Domain), safe(f.RegisteredDomain), domainWidth)},
 			{text: truncateEnd(toolText(f), 16)},
-			{text: approx(f) + comma(clientCount(f)), right: true},
+			{text: clientsText(f), right: true},
 			{text: first},
 			{text: comma(f.Queries), right: true},
 			{text: bytesText(float64(f.BytesUp)), right: true},
@@ -233,4 +233,23 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// clientsText is the terminal's client count: "1 of 4" when some clients
+// of the registered domain did not use the channel (they only looked up
+// its other names), so that they are not counted as its users.
+func clientsText(f *engine.Finding) string {
+	all := approx(f) + comma(clientCount(f))
+	users, others := 0, 0
+	for i := range f.Clients {
+		if f.Clients[i].UsesChannel {
+			users++
+		} else {
+			others++
+		}
+	}
+	if users == 0 || others == 0 || f.OtherClients > 0 || f.Features.ClientsEstimated {
+		return all // not told apart (findings of older versions), all used it, or the rest are not known one by one
+	}
+	return comma(uint64(users)) + " of " + all
 }

@@ -437,3 +437,28 @@ func TestStagerAAAAFound(t *testing.T) {
 		t.Fatalf("%d rows:\n%.600s", rows, csv)
 	}
 }
+
+// TestSampleChannelClients scans the bundled sample: the iodine tunnel
+// under t.cdn-sync.net has one user, 10.53.1.2; three other hosts only
+// looked up www and mx names of cdn-sync.net. They are listed after it
+// as not using the channel, and domains.csv names the user alone.
+func TestSampleChannelClients(t *testing.T) {
+	sum, out := runScan(t, config.Default(), filepath.Join("..", "..", "testdata", "corpus", "sample.pcap"))
+	if len(sum.Findings) != 1 {
+		t.Fatalf("%d findings", len(sum.Findings))
+	}
+	f := sum.Findings[0]
+	var got []string
+	for _, c := range f.Clients {
+		got = append(got, fmt.Sprintf("%s %v", c.Addr, c.UsesChannel))
+	}
+	if len(got) != 4 || got[0] != "10.53.1.2 true" || !slices.Equal(slices.Sorted(slices.Values(got[1:])),
+		[]string{"10.53.1.10 false", "10.53.1.13 false", "10.53.1.15 false"}) {
+		t.Errorf("clients %q", got)
+	}
+	domains := readFile(t, filepath.Join(out, DomainsName))
+	want := fmt.Sprintf("\r\nt.cdn-sync.net|cdn-sync.net|tunnel|high|%.3f|iodine|10.53.1.2|", f.Score)
+	if !strings.Contains(domains, want) {
+		t.Errorf("domains.csv lacks %q:\n%.300s", want, domains)
+	}
+}

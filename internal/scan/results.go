@@ -170,11 +170,15 @@ func WriteFindings(dir string, findings []engine.Finding) error {
 		if err := enc.Encode(&f); err != nil {
 			return err
 		}
-		clients := make([]string, len(f.Clients))
-		for j, c := range f.Clients {
-			clients[j] = c.Addr
+		// The clients that used the channel: hosts that only looked up
+		// other names of the registered domain are in findings.jsonl.
+		clients := make([]string, 0, len(f.Clients))
+		for _, c := range f.Clients {
+			if c.UsesChannel {
+				clients = append(clients, c.Addr)
+			}
 		}
-		cw.WriteRow(f.Domain, f.RegisteredDomain, f.Verdict, f.SeverityText, strconv.FormatFloat(f.Score, 'f', 1, 64), f.Tool,
+		cw.WriteRow(f.Domain, f.RegisteredDomain, f.Verdict, f.SeverityText, strconv.FormatFloat(f.Score, 'f', 3, 64), f.Tool,
 			strings.Join(clients, " "), f.FirstSeen.Format(time.RFC3339Nano), f.LastSeen.Format(time.RFC3339Nano),
 			strconv.FormatUint(f.Queries, 10), strconv.FormatUint(f.UniqueNames, 10),
 			strconv.FormatUint(f.BytesUp, 10), strconv.FormatUint(f.BytesDown, 10),
