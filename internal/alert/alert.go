@@ -214,6 +214,10 @@ func (w *Writer) Finding(f engine.Finding) error {
 	defer w.mu.Unlock()
 	id := FindingID(&f)
 	prev, seen := w.seen[id]
+	if !seen && f.Alerted > engine.SeverityNone {
+		// Announced before this writer existed (a restored state).
+		prev, seen = f.Alerted, true
+	}
 	if seen && f.Severity <= prev {
 		return nil
 	}

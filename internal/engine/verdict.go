@@ -130,8 +130,13 @@ type Finding struct {
 	Verdict          string   `json:"verdict"` // "tunnel" or "suspicious"
 	Severity         Severity `json:"-"`
 	SeverityText     string   `json:"severity"`
-	Score            float64  `json:"score"`
-	Tool             string   `json:"tool"`
+	// Alerted is the highest severity announced for the domain before
+	// this finding: by OnAlert, by MarkAlerted, or by an earlier process
+	// whose state was restored (SeverityNone: never). An alert sink
+	// announces the finding only when Severity is above it.
+	Alerted Severity `json:"-"`
+	Score   float64  `json:"score"`
+	Tool    string   `json:"tool"`
 	// ToolRecognised is true when the tool's protocol was recognised
 	// (strong fingerprints), not only guessed.
 	ToolRecognised bool `json:"tool_recognised"`
@@ -454,12 +459,25 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 	if sev <= d.alertSev {
 		return
 	}
+	before := d.alertSev
 	d.alertSev = sev
 	if verdict == "tunnel" && d.firstAlert == 0 {
 		d.firstAlert, d.firstAlertLookups = t, f.Lookups
 	}
 	if e.OnAlert != nil {
-		e.OnAlert(e.finding(d, &f, score, rules, why, verdict, sev))
+		fd := e.finding(d, &f, score, rules, why, verdict, sev)
+		fd.Alerted = before
+		e.OnAlert(fd)
+	}
+}
+
+// MarkAlerted records that the finding of domain id was announced at
+// severity sev by other means than OnAlert (a final flush of every
+// finding), so that neither OnAlert nor a later process restoring this
+// state announces it again at that severity.
+func (e *Engine) MarkAlerted(id uint32, sev Severity) {
+	if d := e.byID[id]; d != nil && sev > d.alertSev {
+		d.alertSev = min(sev, SeverityHigh)
 	}
 }
 
@@ -476,7 +494,9 @@ func (e *Engine) Findings() []Finding {
 		if verdict == "" {
 			continue
 		}
-		out = append(out, e.finding(d, &f, score, rules, why, verdict, sev))
+		fd := e.finding(d, &f, score, rules, why, verdict, sev)
+		fd.Alerted = d.alertSev
+		out = append(out, fd)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := &out[i], &out[j]

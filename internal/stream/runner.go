@@ -319,13 +319,19 @@ func (r *Runner) Findings() []engine.Finding {
 }
 
 // Close writes findings.jsonl and domains.csv to the output directory,
-// alerts for every finding not yet alerted, and a final checkpoint
+// alerts for every finding not yet alerted at its severity, by this
+// process or by one whose state it restored, and a final checkpoint
 // (SIGTERM).
 func (r *Runner) Close() ([]engine.Finding, error) {
 	fs := r.Findings()
 	for i := range fs {
 		r.C.Findings[fs[i].Severity].Add(1)
-		r.onAlert(fs[i])
+		if fs[i].Severity > fs[i].Alerted {
+			r.onAlert(fs[i])
+			r.mu.Lock()
+			r.eng.MarkAlerted(fs[i].ID, fs[i].Severity)
+			r.mu.Unlock()
+		}
 	}
 	var errs []error
 	if dir := r.opt.Config.OutputDir; dir != "" {

@@ -105,13 +105,8 @@ func TestFramesRaiseAlertsAndMetrics(t *testing.T) {
 func TestMessagesCheckpointAndRestore(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "engine.bin")
 	r := newRunner(t, state, io.Discard)
-	qs, rs := tunnelMessages(120, 2)
 	base := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
-	for i := range qs {
-		at := base.Add(time.Duration(i) * time.Second)
-		r.Message(at, cli.Addr(), srv.Addr(), qs[i])
-		r.Message(at.Add(10*time.Millisecond), cli.Addr(), srv.Addr(), rs[i])
-	}
+	feedTunnel(r, base, 2)
 	first, err := r.Close()
 	if err != nil || len(first) != 1 {
 		t.Fatalf("first run: %v %+v", err, first)
@@ -133,9 +128,40 @@ func TestMessagesCheckpointAndRestore(t *testing.T) {
 		t.Fatalf("restored finding: queries %d (was %d), first seen %v (was %v)", second[0].Queries, first[0].Queries,
 			second[0].FirstSeen, first[0].FirstSeen)
 	}
-	var a map[string]any
-	if line, _, _ := strings.Cut(alerts.String(), "\n"); json.Unmarshal([]byte(line), &a) != nil {
-		t.Fatalf("alert after restore: %q", alerts.String())
+	// The finding was announced by the first process at this severity:
+	// the second does not announce it again (a restart must not repeat
+	// every alert to the SIEM).
+	if second[0].Severity != first[0].Severity || alerts.Len() != 0 {
+		t.Fatalf("after restore, severity %v (was %v), alerts %q", second[0].Severity, first[0].Severity, alerts.String())
+	}
+	// Nor does a third with nothing new.
+	var third bytes.Buffer
+	r3 := newRunner(t, state, &third)
+	if fs, err := r3.Close(); err != nil || len(fs) != 1 || third.Len() != 0 {
+		t.Fatalf("third run: %v, %d findings, alerts %q", err, len(fs), third.String())
+	}
+}
+
+// TestCloseAlertsOnce checks that a finding is announced by the process
+// that found it, and that the state records the announcement: a restart
+// over the same state announces nothing.
+func TestCloseAlertsOnce(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "engine.bin")
+	var alerts bytes.Buffer
+	r := newRunner(t, state, &alerts)
+	feedTunnel(r, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), 5)
+	fs, err := r.Close()
+	if err != nil || len(fs) != 1 {
+		t.Fatalf("%v %+v", err, fs)
+	}
+	lines := strings.Split(strings.TrimSpace(alerts.String()), "\n")
+	var last map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatalf("alerts %q", alerts.String())
+	}
+	var again bytes.Buffer
+	if fs, err := newRunner(t, state, &again).Close(); err != nil || len(fs) != 1 || again.Len() != 0 {
+		t.Fatalf("restart: %v, %d findings, alerts %q", err, len(fs), again.String())
 	}
 }
 
@@ -160,5 +186,15 @@ func TestReloadAppliesAllowlist(t *testing.T) {
 	cfg.Allowlist = filepath.Join(dir, "missing.txt")
 	if err := r.Reload(cfg); err == nil {
 		t.Fatal("a reload with a missing allowlist succeeded")
+	}
+}
+
+// feedTunnel gives r 120 lookups of a tunnel, one a second from base.
+func feedTunnel(r *Runner, base time.Time, seed uint64) {
+	qs, rs := tunnelMessages(120, seed)
+	for i := range qs {
+		at := base.Add(time.Duration(i) * time.Second)
+		r.Message(at, cli.Addr(), srv.Addr(), qs[i])
+		r.Message(at.Add(10*time.Millisecond), cli.Addr(), srv.Addr(), rs[i])
 	}
 }
