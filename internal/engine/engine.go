@@ -260,6 +260,12 @@ type Engine struct {
 	// ever used.
 	contacted map[netip.Addr]struct{}
 	others    uint64
+	// servers holds the addresses seen answering DNS (the server end of
+	// a message; bounded), so that a finding can tell a resolver relaying
+	// its clients' lookups from the hosts behind it; lastServers are the
+	// latest, checked first (most traffic goes to a few resolvers).
+	servers     map[netip.Addr]struct{}
+	lastServers [4]netip.Addr
 	// lengths is the histogram of distinct subdomain lengths over all
 	// domains: the background a finding's names are compared with.
 	lengths [lengthBuckets]uint64
@@ -326,6 +332,7 @@ func (e *Engine) Observe(o *Observation) uint32 {
 	if len(o.Name) == 0 {
 		return 0
 	}
+	e.noteServer(o.Server)
 	reg := o.Name[o.RegStart:]
 	var direct Observation
 	if notUnderTLD(reg) && o.Server.IsValid() {
@@ -384,6 +391,37 @@ const maxRawOwners = 1 << 16
 
 // maxContacted bounds the set of addresses seen in non-DNS traffic.
 const maxContacted = 1 << 20
+
+// maxServers bounds the set of addresses seen answering DNS.
+const maxServers = 1 << 16
+
+// noteServer remembers that a answered (or was asked) DNS as a server.
+func (e *Engine) noteServer(a netip.Addr) {
+	for _, s := range e.lastServers {
+		if s == a {
+			return
+		}
+	}
+	if !a.IsValid() {
+		return
+	}
+	copy(e.lastServers[1:], e.lastServers[:len(e.lastServers)-1])
+	e.lastServers[0] = a
+	if _, ok := e.servers[a]; ok || len(e.servers) >= maxServers {
+		return
+	}
+	if e.servers == nil {
+		e.servers = map[netip.Addr]struct{}{}
+	}
+	e.servers[a] = struct{}{}
+	e.mem += memContacted
+}
+
+// isServer reports whether a was seen as the server end of DNS messages.
+func (e *Engine) isServer(a netip.Addr) bool {
+	_, ok := e.servers[a]
+	return ok
+}
 
 // Contacted records addresses seen in non-DNS traffic (both ends of UDP
 // and TCP packets that are not DNS).

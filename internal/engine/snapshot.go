@@ -23,7 +23,8 @@ package engine
 // A snapshot holds, in this order: one 'H' record (the engine layout: array
 // sizes the format depends on; the writer's Config, for information only;
 // nextID, Stats, the engine-wide counters and the numbers of records that
-// follow), 'C' records (contacted addresses, sorted, at most 65536 each), 'O'
+// follow), 'C' records (contacted addresses, sorted, at most 65536 each), 'S'
+// records (addresses seen answering DNS, likewise), 'O'
 // records (rawOwner pairs sorted by address), one 'D' record per domain from
 // the most to the least recently seen, 'K' records (cold domains, see
 // cold.go, in slab order, at most 4096 each) and an 'E' record with the
@@ -64,6 +65,7 @@ const (
 const (
 	recHeader       = 'H'
 	recContacted    = 'C'
+	recServers      = 'S'
 	recOwners       = 'O'
 	recDomain       = 'D'
 	recEnd          = 'E'
@@ -200,7 +202,8 @@ func layout(w *enc) {
 
 // WriteSnapshot writes the engine's whole state to w: every domain in LRU
 // order with everything its verdict depends on, the engine-wide counters,
-// the length histogram, the contacted addresses, the raw-mode owners, the
+// the length histogram, the contacted addresses, the addresses seen
+// answering DNS, the raw-mode owners, the
 // next domain ID and the Stats. It does not change the engine (pending
 // text is written as it is, not compressed), and equal states give equal
 // bytes. The format is described at the top of snapshot.go.
@@ -222,6 +225,7 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 	}
 	sparse(p, e.lengths[:])
 	p.u(uint64(len(e.contacted)))
+	p.u(uint64(len(e.servers)))
 	p.u(uint64(len(e.rawOwner)))
 	p.u(uint64(len(e.domains)))
 	p.u(uint64(e.cold.n))
@@ -231,6 +235,9 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 	}
 
 	if err := s.addrRecords(maps.Keys(e.contacted), recContacted, nil); err != nil {
+		return err
+	}
+	if err := s.addrRecords(maps.Keys(e.servers), recServers, nil); err != nil {
 		return err
 	}
 	if err := s.addrRecords(maps.Keys(e.rawOwner), recOwners, func(a netip.Addr) { p.u(uint64(e.rawOwner[a])) }); err != nil {
@@ -702,6 +709,7 @@ type engineState struct {
 	stats      Stats
 	rawOwner   map[netip.Addr]uint32
 	contacted  map[netip.Addr]struct{}
+	servers    map[netip.Addr]struct{}
 	others     uint64
 	lengths    [lengthBuckets]uint64
 
@@ -727,6 +735,7 @@ func (e *Engine) ReadSnapshot(r io.Reader) error {
 	e.nextID, e.mem, e.stats = s.nextID, s.mem, s.stats
 	e.cold = s.cold
 	e.rawOwner, e.contacted, e.others, e.lengths = s.rawOwner, s.contacted, s.others, s.lengths
+	e.servers, e.lastServers = s.servers, [len(e.lastServers)]netip.Addr{}
 	return nil
 }
 
@@ -751,6 +760,7 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 	s.others = r.u()
 	readSparse(r, s.lengths[:], "length histogram")
 	nContacted := int(r.max(maxContacted, "contacted addresses"))
+	nServers := int(r.max(maxServers, "server addresses"))
 	nOwners := int(r.max(maxOwners, "raw owners"))
 	nDomains := r.u()
 	nCold := r.u()
@@ -762,28 +772,11 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 		return nil, err
 	}
 
-	if nContacted > 0 {
-		s.contacted = make(map[netip.Addr]struct{}, min(nContacted, 1024))
+	if s.contacted, err = readAddrSet(rr, recContacted, nContacted, "contacted"); err != nil {
+		return nil, err
 	}
-	for len(s.contacted) < nContacted {
-		r, err := rr.expect(recContacted)
-		if err != nil {
-			return nil, err
-		}
-		n := r.count(min(chunkAddrs, nContacted-len(s.contacted)), 1, "contacted addresses")
-		if n == 0 && r.err == nil {
-			r.fail("empty contacted record")
-		}
-		for range n {
-			a := r.addr("contacted address")
-			if _, dup := s.contacted[a]; r.err == nil && (dup || !a.IsValid()) {
-				r.fail("contacted address %v repeated or invalid", a)
-			}
-			s.contacted[a] = struct{}{}
-		}
-		if err := r.done("contacted addresses"); err != nil {
-			return nil, err
-		}
+	if s.servers, err = readAddrSet(rr, recServers, nServers, "server"); err != nil {
+		return nil, err
 	}
 
 	for len(s.rawOwner) < nOwners {
@@ -811,7 +804,7 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 	hint := int(min(nDomains, 256)) // a false count must not allocate
 	s.domains = make(map[string]*domain, hint)
 	s.byID = make(map[uint32]*domain, hint)
-	s.mem = memContacted * int64(len(s.contacted))
+	s.mem = memContacted * int64(len(s.contacted)+len(s.servers))
 	evicting := false
 	var gone map[string]uint32 // evicted while reading, for the uniqueness checks
 	var goneIDs map[uint32]bool
@@ -1330,7 +1323,8 @@ func (e *Engine) RemoveDomain(registered string) bool {
 //     severity.
 //
 // Engine-wide state is not part of a domain and does not move: contacted
-// addresses (AnswersUsed), the length histogram and Stats.
+// addresses (AnswersUsed), the addresses seen answering DNS
+// (Client.Resolver), the length histogram and Stats.
 func (e *Engine) ImportDomain(b []byte) error {
 	rr := newRecReader(bytes.NewReader(b))
 	if err := rr.start(domainMagic); err != nil {
@@ -1917,4 +1911,34 @@ func mergeAnswers(d, b *domain) {
 	overlap = min(overlap, b.distinctAnswers)
 	d.distinctAnswers += b.distinctAnswers - overlap
 	d.distinctAnswerBytes += b.distinctAnswerBytes - part(b.distinctAnswerBytes, overlap, b.distinctAnswers)
+}
+
+// readAddrSet reads the n addresses of tag records (contacted addresses,
+// servers): each valid and given once. A set of none is nil.
+func readAddrSet(rr *recReader, tag byte, n int, what string) (map[netip.Addr]struct{}, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	set := make(map[netip.Addr]struct{}, min(n, 1024))
+	for len(set) < n {
+		r, err := rr.expect(tag)
+		if err != nil {
+			return nil, err
+		}
+		k := r.count(min(chunkAddrs, n-len(set)), 1, what+" addresses")
+		if k == 0 && r.err == nil {
+			r.fail("empty %s record", what)
+		}
+		for range k {
+			a := r.addr(what + " address")
+			if _, dup := set[a]; r.err == nil && (dup || !a.IsValid()) {
+				r.fail("%s address %v repeated or invalid", what, a)
+			}
+			set[a] = struct{}{}
+		}
+		if err := r.done(what + " addresses"); err != nil {
+			return nil, err
+		}
+	}
+	return set, nil
 }

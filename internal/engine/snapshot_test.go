@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dnsieve/dnsieve/internal/fingerprint"
+	"github.com/dnsieve/dnsieve/internal/regdomain"
 )
 
 // mixOpts selects the parts of the traffic mix.
@@ -442,7 +443,7 @@ func TestMemoryEstimateRecomputed(t *testing.T) {
 			}
 			sum += int64(d.mem)
 		}
-		sum += memContacted * int64(len(f.e.contacted))
+		sum += memContacted * int64(len(f.e.contacted)+len(f.e.servers))
 		var cold int64
 		for i := 0; i < f.e.cold.n; i++ {
 			cold += int64(coldRecordBytes + len(f.e.cold.name(f.e.cold.at(i))))
@@ -1310,7 +1311,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[history](): {"start", "width", "queries", "bytes", "lengths"},
 		reflect.TypeFor[nameSet](): {"slots", "n", "limit"},
 		reflect.TypeFor[Engine](): {"OnAlert", "cfg", "domains", "byID", "head", "tail", "nextID", "mem", "stats",
-			"cold", "zw", "counts", "model", "rawOwner", "key", "contacted", "others", "lengths"},
+			"cold", "zw", "counts", "model", "rawOwner", "key", "contacted", "others", "servers", "lastServers", "lengths"},
 		reflect.TypeFor[Stats](): {"Domains", "ColdDomains", "MemoryBytes", "Evictions", "Promotions", "Renumbered", "Untracked", "EvictedActive", "Messages", "RawMessages",
 			"CompressedRuns"},
 		reflect.TypeFor[coldDomain](): {"key", "first", "last", "subs", "moreClients", "id", "nameOff", "queries", "responses", "sizes",
@@ -1498,12 +1499,65 @@ func TestChannelClients(t *testing.T) {
 	}
 	check(t, f.e)
 	check(t, restore(t, Config{}, snapshotBytes(t, f.e)))
-	// Merged with an engine that saw the same domain's ordinary names
+	// Merged into an engine that saw the same domain's ordinary names
 	// only, the users stay users and the others stay others.
 	g := newFeeder(Config{})
 	g.lookup("www.cdn-sync.net", at.Add(time.Hour), "10.0.0.10", tA, 0, 4)
-	if err := g.e.ReadSnapshot(bytes.NewReader(snapshotBytes(t, f.e))); err != nil {
+	exp, ok := f.e.ExportDomain("cdn-sync.net")
+	if !ok {
+		t.Fatal("no domain to export")
+	}
+	if err := g.e.ImportDomain(exp); err != nil {
 		t.Fatal(err)
 	}
 	check(t, g.e)
+}
+
+// TestResolverClient checks that in a capture seeing both legs of each
+// lookup (host to resolver, resolver to the tunnel's server), the
+// resolver is marked as one and listed after the host it relays, and
+// that a snapshot keeps the mark.
+func TestResolverClient(t *testing.T) {
+	e := New(Config{})
+	split := regdomain.New(0)
+	host, resolver, auth := netip.MustParseAddr("10.0.0.2"), netip.MustParseAddr("10.0.0.53"), netip.MustParseAddr("198.51.100.7")
+	r := rand.New(rand.NewPCG(3, 3))
+	for i := range 200 {
+		data := make([]byte, 30)
+		for k := range data {
+			data[k] = byte(r.Uint32())
+		}
+		name := chunkName(data, "t.relay-test.net")
+		var lens []uint8
+		for _, l := range strings.Split(name, ".") {
+			lens = append(lens, uint8(len(l)))
+		}
+		lower, start := split.Split([]byte(name), lens)
+		at := t0.Add(time.Duration(i) * time.Second).UnixNano()
+		for leg, ends := range [][2]netip.Addr{{host, resolver}, {resolver, auth}} {
+			q := Observation{Time: at + int64(leg), Client: ends[0], Server: ends[1], QType: tTXT, Name: lower, Labels: lens, RegStart: start, Size: 80}
+			e.Observe(&q)
+			q.Response, q.Time = true, q.Time+int64(time.Millisecond)
+			e.Observe(&q)
+		}
+	}
+	check := func(e *Engine) {
+		t.Helper()
+		fs := e.Findings()
+		if len(fs) != 1 {
+			t.Fatalf("%d findings", len(fs))
+		}
+		var got []string
+		for _, c := range fs[0].Clients {
+			got = append(got, fmt.Sprintf("%s uses=%v resolver=%v", c.Addr, c.UsesChannel, c.Resolver))
+		}
+		// The resolver was never the first to send a channel name: the
+		// host's query reached the capture before the relayed one.
+		want := []string{"10.0.0.2 uses=true resolver=false", "10.0.0.53 uses=false resolver=true"}
+		if !slices.Equal(got, want) {
+			t.Errorf("clients %q, want %q", got, want)
+		}
+	}
+	check(e)
+	check(restore(t, Config{}, snapshotBytes(t, e)))
 }

@@ -120,6 +120,10 @@ type Client struct {
 	// one that only looked up other, ordinary names of the same
 	// registered domain (www, mail): not a user of the channel.
 	UsesChannel bool `json:"uses_channel"`
+	// Resolver is true when the address was also seen answering DNS: a
+	// resolver or forwarder relaying its own clients' lookups (a capture
+	// that sees both legs). The hosts behind it are the ones to look at.
+	Resolver bool `json:"resolver,omitempty"`
 }
 
 // Finding is the engine's verdict on one domain.
@@ -575,7 +579,7 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		about = "about "
 	}
 	fd.Evidence = append(fd.Evidence, fmt.Sprintf("%s distinct subdomains in %s lookups over %s from %s%s client(s)",
-		comma(d.unique), comma(uint64(f.Lookups)), span, about, comma(uint64(f.Clients))))
+		comma(d.unique), comma(max(f.Lookups, d.unique)), span, about, comma(uint64(f.Clients))))
 	// The learned model's explanation first (what pushed the domain over
 	// the line), then the facts the rules saw, as context.
 	fd.Evidence = append(fd.Evidence, why...)
@@ -625,6 +629,7 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		}
 		cl.ChannelMessages = max(c.channel, strong) // the two overlap: at least this many
 		cl.UsesChannel = cl.ChannelMessages > 0
+		cl.Resolver = e.isServer(a)
 		anyChannel = anyChannel || cl.UsesChannel
 		if c.gaps >= 2 {
 			cl.MeanGap = math.Round(c.gapMean*1000) / 1000
@@ -643,6 +648,9 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		a, b := fd.Clients[i], fd.Clients[j]
 		if a.UsesChannel != b.UsesChannel {
 			return a.UsesChannel
+		}
+		if a.Resolver != b.Resolver {
+			return b.Resolver // the hosts before the resolvers relaying them
 		}
 		if a.ChannelMessages != b.ChannelMessages {
 			return a.ChannelMessages > b.ChannelMessages

@@ -157,7 +157,7 @@ func timelineChart(tl []engine.Bucket) *chart {
 	top2 := top1 + panelHeight + 38
 	c.Texts = append(c.Texts,
 		label{X: chartLeft, Y: top1 - 10, Anchor: "start", Class: "ct", Text: "Queries per " + wt},
-		label{X: chartLeft, Y: top2 - 10, Anchor: "start", Class: "ct", Text: "Bytes of new names per " + wt})
+		label{X: chartLeft, Y: top2 - 10, Anchor: "start", Class: "ct", Text: "Bytes of new names per " + wt + " (as sent, before compression)"})
 	qTop := c.panel(top1, plotW, maxQ, 1, shortCount)
 	bTop := c.panel(top2, plotW, maxB, byteUnit(maxB), shortBytes)
 	for i, b := range tl {

@@ -326,7 +326,10 @@ func sectionOf(row indexRow, f *engine.Finding, background []uint64) section {
 		row := clientRow{Addr: long(c.Addr), Queries: comma(c.Queries), Unique: comma(c.UniqueNames),
 			Up: bytesText(float64(c.BytesUp)), Tool: orDash(safe(c.Tool)),
 			First: clientTime(c.FirstSeen), Last: clientTime(c.LastSeen), Gap: "-", CV: "-", Channel: "yes"}
-		if !c.UsesChannel {
+		switch {
+		case c.Resolver:
+			row.Channel, row.Other = "resolver: relays its clients' lookups", !c.UsesChannel
+		case !c.UsesChannel:
 			row.Channel, row.Other = "no: other names of the domain only", true
 		}
 		if c.MeanGap > 0 {

@@ -157,7 +157,7 @@ func TestTimelineChart(t *testing.T) {
 	if c.Rects[0].Y+c.Rects[0].H != 24+panelHeight {
 		t.Errorf("query bar does not stand on the axis: %+v", c.Rects[0])
 	}
-	if c.Texts[0].Text != "Queries per 1 s" || c.Texts[1].Text != "Bytes of new names per 1 s" {
+	if c.Texts[0].Text != "Queries per 1 s" || c.Texts[1].Text != "Bytes of new names per 1 s (as sent, before compression)" {
 		t.Errorf("titles %q, %q", c.Texts[0].Text, c.Texts[1].Text)
 	}
 	if timelineChart(nil) != nil {
