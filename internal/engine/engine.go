@@ -206,7 +206,13 @@ type domain struct {
 	// Incremental judgement (alerts): the highest severity reached so
 	// far, when and after how many lookups the first tunnel verdict came,
 	// and the distinct-name count at which to judge again.
-	alertSev          Severity
+	alertSev Severity
+	// firstData is the time of the first data-like name (0: none yet)
+	// and queriesBeforeData the queries before it: the timeline, made
+	// only once a domain has candidateUnique names, places its earlier
+	// queries by them (newHistory).
+	firstData         int64
+	queriesBeforeData uint64
 	firstAlert        int64
 	firstAlertLookups uint64
 	nextJudge         uint64
@@ -822,7 +828,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	d.uniqueBytes += uint64(len(sub))
 	e.lengths[lengthBucket(len(sub))]++
 	if d.hist == nil && d.unique >= candidateUnique {
-		d.hist = newHistory(d.first, d.queries)
+		d.hist = d.newHistory()
 		d.mem += historyBytes
 	}
 	if d.hist != nil {
@@ -848,6 +854,12 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		}
 	}
 	if data {
+		if d.dataNames == 0 {
+			d.firstData, d.queriesBeforeData = o.Time, d.queries
+			if !o.Response {
+				d.queriesBeforeData-- // this query is the first of the data
+			}
+		}
 		d.dataNames++
 		if c != nil {
 			c.channel++

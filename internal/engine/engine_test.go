@@ -5,6 +5,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -563,5 +564,55 @@ func TestDataAnswersCountRecords(t *testing.T) {
 	single := one.e.features(one.e.domains["example.net"])
 	if sev, _ := DownstreamFloor(&single); single.DistinctAnswerBytes != 32000 || sev != SeverityNone {
 		t.Fatalf("one response: %d bytes, floor %s", single.DistinctAnswerBytes, sev)
+	}
+}
+
+// TestHistoryBeforeCandidate checks that the timeline and length chart,
+// made when a domain reaches candidateUnique names, place what came
+// before: the ordinary lookups at the domain's first-seen time, the
+// channel's first queries at its start, and the lengths of the names the
+// full state saw.
+func TestHistoryBeforeCandidate(t *testing.T) {
+	f := newFeeder(Config{})
+	f.lookup("www.early-test.net", t0, "10.0.0.10", tA, 0, 4)
+	f.lookup("mail.early-test.net", t0.Add(time.Second), "10.0.0.11", tA, 0, 4)
+	f.lookup("www.early-test.net", t0.Add(2*time.Second), "10.0.0.11", tA, 0, 4)
+	r := rand.New(rand.NewPCG(9, 9))
+	start := t0.Add(20 * time.Second)
+	for i := range 40 {
+		data := make([]byte, 30)
+		for k := range data {
+			data[k] = byte(r.Uint32())
+		}
+		f.lookup(chunkName(data, "t.early-test.net"), start.Add(time.Duration(i)*time.Second), "10.0.0.2", tTXT, 0, 120)
+	}
+	fd := f.find(t, "early-test.net")
+	if fd == nil {
+		t.Fatal("no finding")
+	}
+	var lengths uint32
+	for _, n := range fd.Lengths {
+		lengths += n
+	}
+	// Every name the full state saw; www and mail came while the domain
+	// was a compact record, which keeps no names.
+	if fd.UniqueNames != 42 || lengths != 40 {
+		t.Errorf("%d distinct names, %d in the length chart", fd.UniqueNames, lengths)
+	}
+	// Buckets of one second from t0: the three ordinary queries at the
+	// first-seen time; the tunnel's first eight, made before the timeline
+	// existed, at its start (second 20); then one a second, as sent.
+	perSecond := map[int]uint32{}
+	for _, b := range fd.Timeline {
+		if b.Queries > 0 {
+			perSecond[int(b.Start.Sub(t0)/time.Second)] += b.Queries
+		}
+	}
+	want := map[int]uint32{0: 3, 20: 8}
+	for i := 8; i < 40; i++ {
+		want[20+i] = 1
+	}
+	if !maps.Equal(perSecond, want) {
+		t.Errorf("queries by second %v, want %v", perSecond, want)
 	}
 }

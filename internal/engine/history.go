@@ -1,6 +1,9 @@
 package engine
 
-import "time"
+import (
+	"bytes"
+	"time"
+)
 
 // candidateUnique is the number of distinct names from which a domain
 // keeps a timeline and a length histogram (few domains reach it, so
@@ -25,9 +28,27 @@ type history struct {
 	lengths [lengthBuckets]uint32
 }
 
-func newHistory(start int64, queriesSoFar uint64) *history {
-	h := &history{start: start, width: int64(time.Second)}
-	h.queries[0] = uint32(min(queriesSoFar, 1<<31))
+// newHistory starts d's history from d.first, when d reaches
+// candidateUnique distinct names: what came before is placed as well as
+// the domain's counters tell. Queries before its first data-like name go
+// to its first-seen time, those since to that name's time (the channel's
+// start, which is not the domain's when its ordinary names came first).
+// The lengths of the earlier distinct names come from the names still
+// waiting for compression (all of them, unless very long ones were
+// compressed already); their bytes go to the channel's start too.
+func (d *domain) newHistory() *history {
+	h := &history{start: d.first, width: int64(time.Second)}
+	before, at := d.queries, d.first
+	if d.dataNames > 0 {
+		before, at = min(d.queriesBeforeData, d.queries), d.firstData
+	}
+	h.queries[h.slot(d.first)] += uint32(min(before, 1<<31))
+	h.queries[h.slot(at)] += uint32(min(d.queries-before, 1<<31))
+	for name := range bytes.SplitSeq(d.pending, []byte{'\n'}) {
+		if len(name) > 0 {
+			h.unique(at, len(name))
+		}
+	}
 	return h
 }
 

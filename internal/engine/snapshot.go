@@ -404,6 +404,8 @@ func (s *snapWriter) domain(d *domain) {
 	p.u(uint64(d.judgedStrong))
 	p.u(d.judgedRaw)
 	p.u(d.nextJudgeData)
+	p.time(d.firstData, base)
+	p.u(d.queriesBeforeData)
 
 	p.bool(d.hist != nil)
 	if h := d.hist; h != nil {
@@ -1058,6 +1060,11 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	d.judgedStrong = r.u32("judged strong count")
 	d.judgedRaw = r.u()
 	d.nextJudgeData = r.u()
+	d.firstData = r.time(base, "first data-like name")
+	d.queriesBeforeData = r.u()
+	if r.err == nil && (d.queriesBeforeData > d.queries || d.firstData != 0 && (d.firstData < d.first || d.firstData > d.last)) {
+		r.fail("%s: first data-like name at %d after %d queries inconsistent with the domain", d.name, d.firstData, d.queriesBeforeData)
+	}
 
 	if r.bool("history flag") {
 		h := &history{}
@@ -1567,6 +1574,10 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	}
 	d.nextJudge = min(d.nextJudge, b.nextJudge)
 	d.nextJudgeData = min(d.nextJudgeData, b.nextJudgeData)
+	if b.firstData != 0 && (d.firstData == 0 || b.firstData < d.firstData) {
+		d.firstData = b.firstData
+	}
+	d.queriesBeforeData = min(d.queriesBeforeData+b.queriesBeforeData, d.queries) // an upper bound
 	d.judgedStrong = add32(d.judgedStrong, b.judgedStrong)
 	d.judgedRaw += b.judgedRaw
 

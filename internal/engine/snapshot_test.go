@@ -1203,8 +1203,8 @@ func TestMergeClientGapStatistics(t *testing.T) {
 
 func TestMergeHistory(t *testing.T) {
 	sec := int64(time.Second)
-	a := newHistory(100*sec, 3)
-	b := newHistory(150*sec, 0)
+	a := (&domain{first: 100 * sec, queries: 3}).newHistory()
+	b := (&domain{first: 150 * sec}).newHistory()
 	var qa, qb uint32 = 3, 0
 	for i := int64(0); i < 400; i++ {
 		a.query(100*sec + i*sec)
@@ -1303,7 +1303,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
 			"answerData", "sizes", "dataResponses", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
-			"zone", "haveZone", "samples", "alertSev", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
+			"zone", "haveZone", "samples", "alertSev", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "nextJudgeData", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw", "dayAnswerBytes", "peakDayAnswerBytes"},
 		reflect.TypeFor[clientState](): {"queries", "responses", "unique", "uniqueBytes", "channel", "first", "last", "gaps", "gapMean",
