@@ -74,6 +74,10 @@ type Totals struct {
 	FilesScanned          int     `json:"files_scanned"`
 	FilesFailed           int     `json:"files_failed"`
 	FilesSkipped          int     `json:"files_skipped"`
+	// InputErrors are the inputs that could not be read at all (a
+	// missing path, a directory that cannot be listed): they have no
+	// per-file entry. They count in TotalErrors and FilesFailed.
+	InputErrors []string `json:"input_errors,omitempty"`
 	// Findings counts the engine's findings by severity.
 	Findings map[string]int `json:"findings"`
 	// Engine holds the behavioural engine's counters (domains, memory,

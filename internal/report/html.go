@@ -261,7 +261,7 @@ func indexOf(i int, f *engine.Finding) indexRow {
 	}
 	return indexRow{
 		ID: fmt.Sprintf("f-%d", i+1), Sev: sev, SevText: sev, Verdict: truncateEnd(safe(f.Verdict), 16),
-		Domain: long(f.Domain), Tool: truncateEnd(toolText(f), 32), Score: fmt.Sprintf("%.1f", f.Score),
+		Domain: long(f.Domain), Tool: truncateEnd(toolText(f), 32), Score: scoreText(f.Score),
 		Clients: clients, Queries: comma(f.Queries),
 		Up: bytesText(float64(f.BytesUp)), Down: bytesText(float64(f.BytesDown)),
 		First: timeText(f.FirstSeen), Last: spanEnd(f.FirstSeen, f.LastSeen),

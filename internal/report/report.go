@@ -313,3 +313,12 @@ func activitySpan(fs []engine.Finding) (first, last time.Time) {
 	}
 	return first, last
 }
+
+// scoreText writes a finding's score: a model's probability to three
+// decimals (0.829, not 0.8), rule points to one.
+func scoreText(s float64) string {
+	if s >= 0 && s <= 1 {
+		return strconv.FormatFloat(s, 'f', 3, 64)
+	}
+	return strconv.FormatFloat(s, 'f', 1, 64)
+}

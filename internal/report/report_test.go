@@ -481,3 +481,11 @@ func TestHTMLChannelColumn(t *testing.T) {
 		}
 	}
 }
+
+func TestScoreText(t *testing.T) {
+	for in, want := range map[float64]string{0.829: "0.829", 0.9994: "0.999", 1: "1.000", 0: "0.000", 7: "7.0", 12.25: "12.2"} {
+		if got := scoreText(in); got != want {
+			t.Errorf("scoreText(%v) = %q, want %q", in, got, want)
+		}
+	}
+}

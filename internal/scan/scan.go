@@ -145,8 +145,10 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 	}
 
 	files, walkErrs := capture.Walk(paths, cfg.Recursive)
+	var inputErrs []string
 	for _, e := range walkErrs {
 		log.Error("input not readable", "error", e)
+		inputErrs = append(inputErrs, e.Error())
 		sum.Failed++
 	}
 
@@ -170,6 +172,7 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		fi, err := os.Stat(p)
 		if err != nil {
 			log.Error("input not readable", "file", p, "error", err)
+			inputErrs = append(inputErrs, err.Error())
 			sum.Failed++
 			continue
 		}
@@ -323,6 +326,8 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 	tot.FilesScanned = sum.Files
 	tot.FilesFailed = sum.Failed
 	tot.FilesSkipped = sum.Skipped
+	tot.InputErrors = inputErrs
+	tot.TotalErrors += uint64(len(inputErrs))
 	tot.Version = opt.Version
 	tot.Findings = map[string]int{"high": 0, "medium": 0, "low": 0}
 	for _, f := range findings {

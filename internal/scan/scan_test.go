@@ -466,3 +466,29 @@ func TestIgnoreParsedKeepsResults(t *testing.T) {
 		t.Errorf("stats.json not rewritten:\n%s", got)
 	}
 }
+
+// TestMissingInputInStats checks that an input that cannot be read at all
+// is named in stats.json and counted as an error, beside the captures
+// that were read.
+func TestMissingInputInStats(t *testing.T) {
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "one.pcap"), ethFrames(t), "pcap")
+	missing := filepath.Join(dir, "nope.pcap")
+	sum, out := runScan(t, checksCfg(), filepath.Join(dir, "one.pcap"), missing)
+	if sum.Files != 1 || sum.Failed != 1 || sum.ExitCode() != 1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	var st struct {
+		TotalErrors  uint64   `json:"total_errors"`
+		FilesFailed  int      `json:"files_failed"`
+		InputErrors  []string `json:"input_errors"`
+		FilesScanned int      `json:"files_scanned"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(out, StatsName))), &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.TotalErrors != 1 || st.FilesFailed != 1 || st.FilesScanned != 1 || len(st.InputErrors) != 1 ||
+		!strings.Contains(st.InputErrors[0], missing) {
+		t.Errorf("stats.json %+v", st)
+	}
+}
