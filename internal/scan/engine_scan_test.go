@@ -457,7 +457,7 @@ func TestSampleChannelClients(t *testing.T) {
 		t.Errorf("clients %q", got)
 	}
 	domains := readFile(t, filepath.Join(out, DomainsName))
-	want := fmt.Sprintf("\r\nt.cdn-sync.net|cdn-sync.net|tunnel|high|%.3f|iodine|10.53.1.2|", f.Score)
+	want := fmt.Sprintf("\r\nt.cdn-sync.net|cdn-sync.net|tunnel|high|%.3f|iodine|iodine|10.53.1.2|", f.Score)
 	if !strings.Contains(domains, want) {
 		t.Errorf("domains.csv lacks %q:\n%.300s", want, domains)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"github.com/dnsieve/dnsieve/internal/analyze"
 	"io"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -492,6 +493,7 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 			rec.level, rec.reasons = e.msg.res.Level, e.msg.res.Reasons
 		case e.raw != nil:
 			rec.domain = fs.engine.ObserveRaw(&e.raw.obs)
+			rec.tool = strongTool(e.raw.obs.Match)
 		case e.msg.allowed:
 			continue
 		case e.msg.quoted:
@@ -508,6 +510,7 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 			rec.level, rec.reasons = e.msg.res.Level, e.msg.res.Reasons
 			rec.domain = fs.engine.Observe(&e.msg.obs)
 			rec.zone1, rec.zone2 = e.msg.zone1, e.msg.zone2
+			rec.tool = strongTool(e.msg.obs.Match)
 		}
 		if err := fs.spool.add(rec); err != nil {
 			return err
@@ -546,4 +549,12 @@ func serverPort(p *packet.Packet, response bool) uint16 {
 		return p.SrcPort
 	}
 	return p.DstPort
+}
+
+// strongTool is the tool a fingerprint match names with certainty, or 0.
+func strongTool(m fingerprint.Match) uint8 {
+	if m.Strength != fingerprint.Strong || m.Tool > math.MaxUint8 {
+		return 0
+	}
+	return uint8(m.Tool)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/dnsieve/dnsieve/internal/checks"
 	"github.com/dnsieve/dnsieve/internal/config"
 	"github.com/dnsieve/dnsieve/internal/engine"
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
 	"github.com/dnsieve/dnsieve/internal/output"
 	"github.com/dnsieve/dnsieve/internal/report"
 )
@@ -26,6 +27,11 @@ type scannedFile struct {
 type domainRow struct {
 	level  checks.Level
 	reason string
+	// several is true when the domain's finding names more than one
+	// tool: a packet whose own protocol was recognised names its tool,
+	// zoneText how the reason names the zone.
+	several  bool
+	zoneText string
 	// zone limits the rows to the names under the tunnel's own zone
 	// (labels below the registered domain; "" for all its names), so that
 	// ordinary names of the same registered domain are not reported as
@@ -56,7 +62,7 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 				tools = strings.Join(f.Tools, ", ")
 			}
 			r := domainRow{level: checks.High, reason: "tunnel domain " + zone + " (" + tools + ")",
-				zone: strings.TrimSuffix(strings.TrimSuffix(f.Domain, f.RegisteredDomain), ".")}
+				zone: strings.TrimSuffix(strings.TrimSuffix(f.Domain, f.RegisteredDomain), "."), several: len(f.Tools) > 1, zoneText: zone}
 			if f.ToolRecognised {
 				r.level = checks.Certain
 			}
@@ -103,6 +109,9 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 		}
 		level, reason := r.level, reasons[r.reasons&31]
 		if d, ok := rows[r.domain]; ok && r.domain != 0 && underZone(r, d.zone) {
+			if d.several && r.tool != 0 {
+				d.reason = "tunnel domain " + d.zoneText + " (" + fingerprint.Tool(r.tool).String() + ")"
+			}
 			switch {
 			case d.level >= checks.High:
 				if level > d.level {
@@ -156,7 +165,7 @@ func WriteFindings(dir string, findings []engine.Finding) error {
 	}
 	defer cf.Abort()
 	cw := output.NewCSVWriter(cf)
-	cw.WriteRow("domain", "registered_domain", "verdict", "severity", "score", "tool", "clients", "first_seen", "last_seen",
+	cw.WriteRow("domain", "registered_domain", "verdict", "severity", "score", "tool", "tools", "clients", "first_seen", "last_seen",
 		"queries", "unique_names", "bytes_up", "bytes_down", "pcaps", "evidence")
 	enc := json.NewEncoder(jf)
 	enc.SetEscapeHTML(true)
@@ -178,7 +187,7 @@ func WriteFindings(dir string, findings []engine.Finding) error {
 				clients = append(clients, c.Addr)
 			}
 		}
-		cw.WriteRow(f.Domain, f.RegisteredDomain, f.Verdict, f.SeverityText, strconv.FormatFloat(f.Score, 'f', 3, 64), f.Tool,
+		cw.WriteRow(f.Domain, f.RegisteredDomain, f.Verdict, f.SeverityText, strconv.FormatFloat(f.Score, 'f', 3, 64), f.Tool, strings.Join(f.Tools, " "),
 			strings.Join(clients, " "), f.FirstSeen.Format(time.RFC3339Nano), f.LastSeen.Format(time.RFC3339Nano),
 			strconv.FormatUint(f.Queries, 10), strconv.FormatUint(f.UniqueNames, 10),
 			strconv.FormatUint(f.BytesUp, 10), strconv.FormatUint(f.BytesDown, 10),

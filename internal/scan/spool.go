@@ -21,9 +21,13 @@ type spoolRec struct {
 	// subdomain (0 when it has fewer), so that a tunnel's rows can be
 	// limited to the names under its zone.
 	zone1, zone2 uint32
+	// tool is the tool whose protocol the message showed (a strong
+	// fingerprint; 0: none), so that a row of a domain used by several
+	// tools names the one of its packet.
+	tool uint8
 }
 
-const spoolRecSize = 22
+const spoolRecSize = 23
 
 // spool keeps the records of every DNS packet of the run in order,
 // spilling to a temporary file past a memory budget, so that out.csv can
@@ -78,6 +82,7 @@ func (s *spool) spill() error {
 		e[13] = byte(r.reasons)
 		binary.LittleEndian.PutUint32(e[14:], r.zone1)
 		binary.LittleEndian.PutUint32(e[18:], r.zone2)
+		e[22] = r.tool
 	}
 	if _, err := s.w.Write(b); err != nil {
 		return err
@@ -104,7 +109,7 @@ func (s *spool) each(f func(i int, r spoolRec) error) error {
 			}
 			rec := spoolRec{frame: binary.LittleEndian.Uint64(b[0:]), domain: binary.LittleEndian.Uint32(b[8:]),
 				level: checks.Level(b[12]), reasons: checks.Reason(b[13]),
-				zone1: binary.LittleEndian.Uint32(b[14:]), zone2: binary.LittleEndian.Uint32(b[18:])}
+				zone1: binary.LittleEndian.Uint32(b[14:]), zone2: binary.LittleEndian.Uint32(b[18:]), tool: b[22]}
 			if err := f(i, rec); err != nil {
 				return err
 			}

@@ -1,9 +1,13 @@
 package scan
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/dnsieve/dnsieve/internal/checks"
+	"github.com/dnsieve/dnsieve/internal/engine"
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
+	"github.com/dnsieve/dnsieve/internal/output"
 )
 
 // TestSpoolSpillsAndReadsBackInOrder: records kept past the memory budget
@@ -58,6 +62,37 @@ func TestUnderZone(t *testing.T) {
 	for _, c := range cases {
 		if got := underZone(rec(c.sub), c.zone); got != c.want {
 			t.Errorf("underZone(%q, %q) = %v", c.sub, c.zone, got)
+		}
+	}
+}
+
+// TestCSVNamesEachPacketsTool checks out.csv's rows for a domain two tools
+// used: a packet whose protocol was recognised names its own tool, the
+// others name both; through the spill file as in memory.
+func TestCSVNamesEachPacketsTool(t *testing.T) {
+	for _, spillAt := range []int{1, 1 << 10} {
+		dir := t.TempDir()
+		sp := newSpool(dir, spillAt)
+		for i, tool := range []fingerprint.Tool{fingerprint.Iodine, fingerprint.Unknown, fingerprint.Dnscat2} {
+			if err := sp.add(spoolRec{frame: uint64(i + 1), domain: 7, tool: uint8(tool)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := &output.FileStats{}
+		findings := []engine.Finding{{ID: 7, Domain: "shared.example", RegisteredDomain: "shared.example", Verdict: "tunnel",
+			Tool: "iodine", Tools: []string{"iodine", "dnscat2"}, ToolRecognised: true}}
+		path := filepath.Join(dir, CSVName)
+		n, err := writeCSV(path, sp, []scannedFile{{name: "x.pcap", stats: st, from: 0, to: 3}}, findings, false)
+		sp.close()
+		if err != nil || n != 3 {
+			t.Fatalf("%d rows, %v", n, err)
+		}
+		want := "pcap_name|packet_number|probability|reason\r\n" +
+			"x.pcap|1|100%|tunnel domain shared.example (iodine)\r\n" +
+			"x.pcap|2|100%|tunnel domain shared.example (iodine, dnscat2)\r\n" +
+			"x.pcap|3|100%|tunnel domain shared.example (dnscat2)\r\n"
+		if got := readFile(t, path); got != want {
+			t.Errorf("spill at %d:\n%s\nwant\n%s", spillAt, got, want)
 		}
 	}
 }
