@@ -265,7 +265,8 @@ func (d *domain) tool() (fingerprint.Tool, uint32, uint32) {
 }
 
 // rule is one piece of evidence: points it adds to the score when it
-// holds, and the words that explain it.
+// holds, and the words that explain it ("": the evidence says it
+// elsewhere).
 type rule struct {
 	points float64
 	text   string
@@ -297,7 +298,8 @@ func judge(f *Features) (float64, []rule) {
 		add(1, "%s of information in distinct names (compressed)", bytesText(f.InfoBytes))
 	}
 	if f.Unique >= 100 && f.UniqueRatio >= 0.3 {
-		add(1, "%s distinct subdomains (%.0f%% of lookups)", comma(f.Unique), 100*f.UniqueRatio)
+		// The evidence's headline says it: counted, not restated.
+		rs = append(rs, rule{points: 1})
 	}
 	if f.DataNames >= 5 {
 		switch {
@@ -584,7 +586,7 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 	// the line), then the facts the rules saw, as context.
 	fd.Evidence = append(fd.Evidence, why...)
 	for _, r := range rules {
-		if r.points > 0 {
+		if r.points > 0 && r.text != "" {
 			fd.Evidence = append(fd.Evidence, r.text)
 		}
 	}
