@@ -193,8 +193,11 @@ func timelineChart(tl []engine.Bucket) *chart {
 		c.Lines = append(c.Lines, line{X1: x, Y1: base, X2: x, Y2: base + 4, Class: "axis"})
 		t := start.Add(time.Duration(i) * width)
 		anchor := "middle"
-		if i == 0 {
+		switch {
+		case i == 0:
 			anchor = "start"
+		case x >= chartLeft+plotW-30: // the last tick's label ends at the edge, not past it
+			anchor = "end"
 		}
 		c.Texts = append(c.Texts, label{X: x, Y: base + 16, Anchor: anchor, Text: t.Format(layout)})
 	}

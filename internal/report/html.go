@@ -298,7 +298,7 @@ func sectionOf(row indexRow, f *engine.Finding, background []uint64) section {
 		{"Distinct names", comma(f.UniqueNames)},
 		{"Data out (estimated)", bytesText(float64(f.BytesUp)) + " in names"},
 		{"Data in (estimated)", bytesText(float64(f.BytesDown)) + " in answers"},
-		{"Clients", approx(f) + comma(clientCount(f))},
+		{"Clients", clientsFact(f)},
 		{"Captures", orDash(strings.Join(pcaps, ", "))},
 	}
 	for i, e := range f.Evidence {
@@ -427,4 +427,14 @@ func volumes(vs []engine.Volume) []volumeRow {
 			Unique: comma(v.UniqueNames), Clients: comma(uint64(max(v.Clients, 0)))})
 	}
 	return out
+}
+
+// clientsFact is the finding's client count, with how many used the
+// channel when some only looked up other names of the registered domain.
+func clientsFact(f *engine.Finding) string {
+	all := approx(f) + comma(clientCount(f))
+	if text := clientsText(f); text != all {
+		return all + " (" + strings.TrimSuffix(text, " of "+all) + " using the channel)"
+	}
+	return all
 }

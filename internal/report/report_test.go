@@ -475,6 +475,7 @@ func TestHTMLChannelColumn(t *testing.T) {
 		`<tr><td class="mono">10.1.0.1</td><td>yes</td>`,
 		`<tr class="other"><td class="mono">10.1.0.2</td><td>no: other names of the domain only</td>`,
 		"it is listed for context, not implicated",
+		"2 (1 using the channel)",
 	} {
 		if !strings.Contains(h, want) {
 			t.Errorf("report.html lacks %q", want)
