@@ -104,14 +104,22 @@ type Error struct {
 	Offset int64  // byte offset of the damaged record or block
 	Frame  uint64 // number of the last good frame, as Reader.Frames (0 if none)
 	Err    error  // what is wrong; matches ErrTruncated, ErrCorrupt, ErrNotCapture or a read error
+	// Compression is "gzip" or "zstd" when Offset counts decompressed
+	// bytes, so that it is not read as a position in the file.
+	Compression string
 }
 
 // Error formats as "x.pcap: byte 123456 (after frame 41): truncated packet
-// record: unexpected EOF".
+// record: unexpected EOF", or "x.pcap.gz: decompressed byte 123456 ..."
+// for a compressed file.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Path)
-	b.WriteString(": byte ")
+	if e.Compression != "" {
+		b.WriteString(": decompressed byte ")
+	} else {
+		b.WriteString(": byte ")
+	}
 	b.WriteString(strconv.FormatInt(e.Offset, 10))
 	if e.Frame > 0 {
 		b.WriteString(" (after frame ")
@@ -313,7 +321,7 @@ func (r *Reader) notCapture(first []byte) error {
 
 // fail builds the *Error for damage at offset off.
 func (r *Reader) fail(off int64, err error) *Error {
-	return &Error{Path: r.name, Offset: off, Frame: r.frame, Err: err}
+	return &Error{Path: r.name, Offset: off, Frame: r.frame, Err: err, Compression: r.compression}
 }
 
 // short reports that fewer bytes than needed for what were available at off:
@@ -388,7 +396,7 @@ func (r *Reader) Frames() uint64 { return r.frame }
 func (r *Reader) Close() error {
 	r.closeDecoders()
 	if r.err == nil {
-		r.err = &Error{Path: r.name, Offset: r.src.pos, Frame: r.frame, Err: os.ErrClosed}
+		r.err = &Error{Path: r.name, Offset: r.src.pos, Frame: r.frame, Err: os.ErrClosed, Compression: r.compression}
 	}
 	if r.file != nil {
 		err := r.file.Close()

@@ -531,8 +531,8 @@ func TestNotCapture(t *testing.T) {
 		{"empty.pcap", nil, "empty.pcap: byte 0: not a pcap or pcapng capture (empty)"},
 		{"short.pcap", []byte{0xd4, 0xc3}, "short.pcap: byte 0: not a pcap or pcapng capture (first bytes d4 c3)"},
 		{"elf.cap", []byte("\x7fELF\x02\x01\x01"), "elf.cap: byte 0: not a pcap or pcapng capture (first bytes 7f 45 4c 46)"},
-		{"html.pcap.gz", gzipBytes(t, []byte("<html>")), "html.pcap.gz: byte 0: not a pcap or pcapng capture (gzip-compressed, first bytes 3c 68 74 6d)"},
-		{"nothing.zst", zstdBytes(t, nil), "nothing.zst: byte 0: not a pcap or pcapng capture (zstd-compressed, empty)"},
+		{"html.pcap.gz", gzipBytes(t, []byte("<html>")), "html.pcap.gz: decompressed byte 0: not a pcap or pcapng capture (gzip-compressed, first bytes 3c 68 74 6d)"},
+		{"nothing.zst", zstdBytes(t, nil), "nothing.zst: decompressed byte 0: not a pcap or pcapng capture (zstd-compressed, empty)"},
 		{"modified.pcap", []byte{0x34, 0xcd, 0xb2, 0xa1, 0, 0, 0, 0}, "modified.pcap: byte 0: not a pcap or pcapng capture (first bytes 34 cd b2 a1)"},
 	} {
 		r, err := NewReader(bytes.NewReader(tc.data), tc.name)
@@ -553,6 +553,10 @@ func TestErrorString(t *testing.T) {
 	}
 	if !errors.Is(e, ErrTruncated) || !errors.Is(e, io.ErrUnexpectedEOF) || errors.Is(e, ErrCorrupt) {
 		t.Fatal("Is")
+	}
+	gz := &Error{Path: "x.pcap.gz", Offset: 947, Frame: 7, Err: &truncError{what: "packet record"}, Compression: "gzip"}
+	if got, want := gz.Error(), "x.pcap.gz: decompressed byte 947 (after frame 7): truncated packet record: unexpected EOF"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 	// A real truncated file produces exactly that shape.
 	b := newPCAP(false, false, 1)
