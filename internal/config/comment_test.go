@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,7 +165,7 @@ func TestCommentWarnings(t *testing.T) {
 	_, warn, err := Parse(strings.NewReader("[extra]   ; x\n[checks]\nmax_lable_length = 3 ; typo\n"), "w.ini")
 	want := []string{
 		"w.ini:1: unknown section [extra] ignored",
-		`w.ini:3: unknown key "max_lable_length" in [checks] ignored`,
+		`w.ini:3: unknown key "max_lable_length" in [checks] ignored (did you mean max_label_length?)`,
 	}
 	if err != nil || !reflect.DeepEqual(warn, want) {
 		t.Fatalf("err %v warnings %q, want %q", err, warn, want)
@@ -324,4 +325,26 @@ func FuzzInlineComment(f *testing.F) {
 			t.Fatalf("%q: value %q is not a prefix of %q: comment text leaked", line, c.Allowlist, v)
 		}
 	})
+}
+
+// TestDidYouMean checks the suggestions for unknown keys and sections:
+// the closest known name within two edits, none beyond.
+func TestDidYouMean(t *testing.T) {
+	_, warn, err := Parse(strings.NewReader("[files settings]\nignore_parsed_pcap = true\nzzz = 1\n[whitelist setting]\n"), "t.ini")
+	want := []string{
+		`t.ini:2: unknown key "ignore_parsed_pcap" in [files settings] ignored (did you mean ignore_parsed_pcaps?)`,
+		`t.ini:3: unknown key "zzz" in [files settings] ignored`,
+		`t.ini:4: unknown section [whitelist setting] ignored (did you mean [whitelist settings]?)`,
+	}
+	if err != nil || !slices.Equal(warn, want) {
+		t.Errorf("err %v warnings %q, want %q", err, warn, want)
+	}
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"kitten", "sitting", 3}, {"abc", "abc", 0}, {"ab", "ba", 2}, {"", "ab", 2}, {"a", "abcdef", 3}} {
+		if got := editDistance(c.a, c.b, 3); got != c.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
 }

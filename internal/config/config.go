@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -135,7 +137,8 @@ func Parse(r io.Reader, name string) (Config, []string, error) {
 			}
 			section = strings.ToLower(strings.TrimSpace(line[1:end]))
 			if _, ok := known[section]; !ok {
-				warnings = append(warnings, fmt.Sprintf("%s:%d: unknown section [%s] ignored", name, n, section))
+				warnings = append(warnings, fmt.Sprintf("%s:%d: unknown section [%s] ignored%s", name, n, section,
+					didYouMean(section, maps.Keys(known), "[", "]")))
 			}
 			continue
 		}
@@ -154,7 +157,8 @@ func Parse(r io.Reader, name string) (Config, []string, error) {
 		}
 		set, ok := keys[key]
 		if !ok {
-			warnings = append(warnings, fmt.Sprintf("%s:%d: unknown key %q in [%s] ignored", name, n, key, section))
+			warnings = append(warnings, fmt.Sprintf("%s:%d: unknown key %q in [%s] ignored%s", name, n, key, section,
+				didYouMean(key, maps.Keys(keys), "", "")))
 			continue
 		}
 		if err := set(&c, val); err != nil {
@@ -317,4 +321,45 @@ func ParsePorts(v string) ([]uint16, error) {
 		return nil, fmt.Errorf("no ports in %q", v)
 	}
 	return ports, nil
+}
+
+// didYouMean returns " (did you mean NAME?)" for the known name closest to
+// got, within two edits (a typo), or "" when none is that close.
+func didYouMean(got string, known iter.Seq[string], open, close string) string {
+	best, bestD := "", 3
+	for k := range known {
+		if d := editDistance(got, k, 3); d < bestD || d == bestD && d < 3 && k < best {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return " (did you mean " + open + best + close + "?)"
+}
+
+// editDistance is the Levenshtein distance between a and b, or limit when
+// it is at least limit (names are short; the bound keeps hostile input
+// cheap).
+func editDistance(a, b string, limit int) int {
+	if d := len(a) - len(b); d >= limit || -d >= limit || len(a) > 64 || len(b) > 64 {
+		return limit
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return min(prev[len(b)], limit)
 }
