@@ -31,18 +31,16 @@ func runDnstap(args []string, stdout, stderr io.Writer) int {
 	var f streamFlags
 	fl := flag.NewFlagSet("dnstap", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	f.register(fl)
+	f.register(fl, continuous)
 	unix := fl.String("unix", "", "listen on the Unix socket `PATH` (mode 0660)")
 	tcp := fl.String("tcp", "", "listen on TCP `ADDR` (host:port)")
-	types := fl.String("types", "client", "which messages to analyse: client, resolver or all")
+	types := fl.String("types", "client", "which messages to analyse: `TYPES` client, resolver or all")
 	setUsage(fl, dnstapUsage, "\nExample:\n  dnsieve dnstap --unix /run/dnsieve/dnstap.sock -o /var/lib/dnsieve --alerts syslog\n")
-	if code, done := parseFlags(fl, args, stdout); done {
+	if code, done := parseFlags(fl, args, stdout, stderr); done {
 		return code
 	}
 	if (*unix == "") == (*tcp == "") || fl.NArg() > 0 {
-		fmt.Fprintln(stderr, "dnsieve dnstap: give exactly one of --unix PATH and --tcp ADDR")
-		fl.Usage()
-		return 2
+		return usageError(fl, stderr, "give exactly one of --unix PATH and --tcp ADDR")
 	}
 	var want func(string) bool
 	switch *types {

@@ -24,7 +24,10 @@ named, benign domains flagged, and the time to the first alert.
 
 labels.json: {"files": [{"file": "a.pcap", "expected_verdict": "tunnel",
 "tool": "iodine", "tunnel_domains": ["t1.example.com"]}, ...]}; optional
-"tunnel_regex" and "raw_tunnel" as in ../shared/corpus/labels.json.
+"tunnel_regex" (a regular expression matching tunnel query names) and
+"raw_tunnel" (true: DNS-port packets without a readable query name are
+tunnel traffic). testdata/corpus/labels.json in the source tree is an
+example.
 
 Exit status: 0 done (and the quality floor held), 1 below the floor or a
 capture failed, 2 bad usage.
@@ -44,14 +47,12 @@ func runEval(args []string, stdout, stderr io.Writer) int {
 	keep := fl.String("keep", "", "keep each capture's scan output under `DIR`")
 	modelFlag := fl.String("model", "", "how verdicts are decided: `MODEL` builtin, rules, or a model file")
 	quiet := fl.Bool("quiet", false, "no progress lines")
-	setUsage(fl, evalUsage, "\nExamples:\n  dnsieve eval --labels testdata/corpus/labels.json\n  dnsieve eval --labels ../shared/corpus/labels.json --json > quality.json\n  dnsieve eval --labels testdata/corpus/labels.json --min testdata/corpus/quality-floor.json\n")
-	if code, done := parseFlags(fl, args, stdout); done {
+	setUsage(fl, evalUsage, "\nExamples:\n  dnsieve eval --labels testdata/corpus/labels.json\n  dnsieve eval --labels testdata/corpus/labels.json --json > quality.json\n  dnsieve eval --labels testdata/corpus/labels.json --min testdata/corpus/quality-floor.json\n")
+	if code, done := parseFlags(fl, args, stdout, stderr); done {
 		return code
 	}
 	if *labels == "" || fl.NArg() > 0 {
-		fmt.Fprintln(stderr, "dnsieve eval: --labels FILE is required, and nothing else")
-		fl.Usage()
-		return 2
+		return usageError(fl, stderr, "--labels FILE is required, and nothing else")
 	}
 	cfg, err := loadConfig(*configFile, stderr)
 	if err != nil {

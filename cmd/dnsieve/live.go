@@ -39,21 +39,19 @@ func runLive(args []string, stdout, stderr io.Writer) int {
 	var ifaces multiFlag
 	fl := flag.NewFlagSet("live", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	f.register(fl)
+	f.register(fl, continuous)
 	fl.Var(&ifaces, "i", "capture on interface `IFACE` (repeat for several; \"any\" alone for all)")
-	fl.Var(&ifaces, "interface", "same as -i")
+	fl.Var(&ifaces, "interface", "same as -i `IFACE`")
 	filter := fl.String("filter", "", "capture filter `EXPR`, e.g. \"port 53 or 5353\", \"udp port 53\", \"ip6 and tcp port 853\" (default: port 53, or the config's dns_ports)")
 	user := fl.String("user", "", "after opening the sockets, switch to this `USER` (name or uid)")
 	group := fl.String("group", "", "and this `GROUP` (default: the user's primary group)")
 	promisc := fl.Bool("promisc", false, "put the interfaces in promiscuous mode (a mirror port)")
 	setUsage(fl, liveUsage, "\nExamples:\n  dnsieve live -i eth1 --promisc -o /var/lib/dnsieve --alerts file:/var/log/dnsieve/alerts.jsonl\n  dnsieve live -i eth0 -i eth1 --user nobody --metrics 127.0.0.1:9530\n")
-	if code, done := parseFlags(fl, args, stdout); done {
+	if code, done := parseFlags(fl, args, stdout, stderr); done {
 		return code
 	}
 	if len(ifaces) == 0 || fl.NArg() > 0 {
-		fmt.Fprintln(stderr, "dnsieve live: give at least one -i IFACE, and nothing else")
-		fl.Usage()
-		return 2
+		return usageError(fl, stderr, "give at least one -i IFACE, and nothing else")
 	}
 	var src *afpacket.Source
 	return runStream(&f, stdout, stderr, func(cfg config.Config, log *slog.Logger) (*streamSource, error) {

@@ -4,7 +4,8 @@
 //
 //	dnsieve scan [-o DIR] [--quiet] [--config FILE] PATH...
 //
-// Run "dnsieve help" or "dnsieve scan --help" for every flag.
+// Run "dnsieve help" for the commands, and "dnsieve help scan" (the same as
+// "dnsieve scan --help") for every flag of one.
 package main
 
 import (
@@ -38,8 +39,18 @@ func commands() []command {
 		{"zeek", "analyse Zeek dns.log files", runZeek},
 		{"train", "train the behaviour model from labelled captures and validate it", runTrain},
 		{"variants", "derive evasion variants of labelled tunnel captures (hostile corpus)", runVariants},
-		{"version", "print the version", func([]string, io.Writer, io.Writer) int { fmt.Println("dnsieve", version); return 0 }},
+		{"version", "print the version", runVersion},
 	}
+}
+
+// lookup returns the subcommand called name.
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
 }
 
 func usage(w io.Writer) {
@@ -54,7 +65,7 @@ Commands:
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
-Run "dnsieve <command> --help" for a command's flags.
+Run "dnsieve help <command>" or "dnsieve <command> --help" for a command's flags.
 
 Example:
   dnsieve scan -o results captures/
@@ -71,21 +82,59 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
-	case "-h", "--help", "-help", "help":
+	case "help":
+		return runHelp(args[1:], stdout, stderr)
+	case "-h", "--help", "-help":
 		usage(stdout)
 		return 0
 	case "-version", "--version":
 		fmt.Fprintln(stdout, "dnsieve", version)
 		return 0
 	}
-	for _, c := range commands() {
-		if c.name == args[0] {
-			return c.run(args[1:], stdout, stderr)
-		}
+	if c, ok := lookup(args[0]); ok {
+		return c.run(args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "dnsieve: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// runHelp is "dnsieve help [COMMAND]": the overview, or the command's own
+// help exactly as "dnsieve COMMAND --help" prints it.
+func runHelp(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0 || len(args) == 1 && args[0] == "help":
+		usage(stdout)
+		return 0
+	case len(args) > 1:
+		fmt.Fprintln(stderr, "dnsieve help: give one command, e.g. dnsieve help scan")
+		return 2
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(stderr, "dnsieve help: unknown command %q\nRun 'dnsieve help' for the list of commands.\n", args[0])
+		return 2
+	}
+	return c.run([]string{"--help"}, stdout, stderr)
+}
+
+const versionUsage = `Usage: dnsieve version
+
+Prints the version (the same as "dnsieve --version").
+`
+
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("version", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	setUsage(fl, versionUsage, "")
+	if code, done := parseFlags(fl, args, stdout, stderr); done {
+		return code
+	}
+	if fl.NArg() > 0 {
+		return usageError(fl, stderr, fmt.Sprint("unexpected arguments: ", fl.Args()))
+	}
+	fmt.Fprintln(stdout, "dnsieve", version)
+	return 0
 }
 
 // setMemoryLimit gives the Go runtime a soft memory limit derived from the
@@ -103,7 +152,8 @@ func setMemoryLimit(cfg config.Config) {
 	debug.SetMemoryLimit(mem + 80<<20)
 }
 
-// setUsage makes fl's usage print text, the flags, then examples.
+// setUsage makes fl's usage, the full help, print text, the flags (if
+// any), then examples.
 func setUsage(fl *flag.FlagSet, text, examples string) {
 	fl.Usage = func() {
 		fmt.Fprint(fl.Output(), text)
@@ -112,23 +162,49 @@ func setUsage(fl *flag.FlagSet, text, examples string) {
 	}
 }
 
-// parseFlags parses a command's flags. done means the command must return
-// code at once: 0 after printing the help asked for, 2 on bad flags (the
-// flag package has said what is wrong).
-func parseFlags(fl *flag.FlagSet, args []string, stdout io.Writer) (code int, done bool) {
-	if wantsHelp(args) {
+// parseFlags parses a command's flags, which end at the first positional
+// argument. done means the command must return code at once: 0 after
+// printing the help asked for, 2 on bad flags (after saying what is wrong
+// and where the help is).
+func parseFlags(fl *flag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	return parseWith(fl, args, stdout, stderr, fl.Parse)
+}
+
+// parseWith is parseFlags with the parsing done by parse. The help asked
+// for is printed once, on standard output; a bad flag gets one line
+// saying what is wrong and one saying how to get the help, on stderr,
+// not the whole help (the flag package prints the usage on any error, so
+// it is silenced while parsing).
+func parseWith(fl *flag.FlagSet, args []string, stdout, stderr io.Writer, parse func([]string) error) (code int, done bool) {
+	help := func() (int, bool) {
 		fl.SetOutput(stdout)
 		fl.Usage()
+		fl.SetOutput(stderr)
 		return 0, true
 	}
-	err := fl.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0, true
+	if wantsHelp(args) {
+		return help()
 	}
-	if err != nil {
-		return 2, true
+	full := fl.Usage
+	fl.Usage = func() {}
+	fl.SetOutput(io.Discard)
+	err := parse(args)
+	fl.Usage = full
+	fl.SetOutput(stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp): // e.g. -help=true
+		return help()
+	case err != nil:
+		return usageError(fl, stderr, err.Error()), true
 	}
 	return 0, false
+}
+
+// usageError says what is wrong with a command's arguments and where its
+// help is, and returns exit status 2.
+func usageError(fl *flag.FlagSet, stderr io.Writer, msg string) int {
+	fmt.Fprintf(stderr, "dnsieve %s: %s\nRun 'dnsieve %s --help' for usage.\n", fl.Name(), msg, fl.Name())
+	return 2
 }
 
 // wantsHelp reports whether the arguments ask for help (before any "--"),

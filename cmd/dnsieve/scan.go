@@ -66,7 +66,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	fl.StringVar(&f.output, "output", "", "write results to `DIR` (default: output_dir from the config, else ./output)")
-	fl.StringVar(&f.output, "o", "", "short for --output")
+	fl.StringVar(&f.output, "o", "", "short for --output `DIR`")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress display or informational messages (warnings and errors still print)")
 	fl.BoolVar(&f.quiet, "q", false, "short for --quiet")
 	fl.StringVar(&f.configFile, "config", "", "read the configuration from `FILE` (default: ./config.ini when present)")
@@ -77,7 +77,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fl.BoolVar(&f.ignoreParsed, "ignore-parsed", false, "skip captures already processed into this output directory (ignore_parsed_pcaps): the same path, size and time, or the same bytes (SHA-256, taken only in runs with this setting)")
 	fl.BoolVar(&f.renameParsed, "rename-parsed", false, "rename each processed capture to NAME_parsed.EXT, as the old tool did")
 	fl.StringVar(&f.ports, "ports", "", "UDP/TCP `PORTS` decoded as DNS, comma-separated (default 53)")
-	fl.IntVar(&f.workers, "workers", 0, "decoding goroutines (default: number of CPUs)")
+	fl.IntVar(&f.workers, "workers", 0, "run `N` decoding goroutines (default: number of CPUs)")
 	fl.Func("max-label-length", "flag labels longer than `N` bytes (default 40; 0 disables)", intFlag(&f.maxLabel))
 	fl.Func("max-entropy", "flag names whose Shannon entropy exceeds `BITS` per byte (default 4.5; 0 disables)", func(v string) error {
 		x, err := strconv.ParseFloat(v, 64)
@@ -93,27 +93,17 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE`")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile to `FILE` once every capture is scanned (the engine's state at its largest)")
 	fl.StringVar(&f.model, "model", "", "how verdicts are decided: `MODEL` builtin (the learned model, default), rules (hand-set points) or a model file from dnsieve train")
-	fl.Usage = func() {
-		fmt.Fprint(fl.Output(), scanUsage)
-		fl.PrintDefaults()
-		fmt.Fprint(fl.Output(), scanExamples)
-	}
-	if wantsHelp(args) {
-		fl.SetOutput(stdout)
-		fl.Usage()
-		return 0
-	}
-	paths, err := parseInterspersed(fl, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fl.SetOutput(stdout)
-		fl.Usage()
-		return 0
-	}
-	if err != nil {
-		return 2
+	setUsage(fl, scanUsage, scanExamples)
+	var paths []string
+	if code, done := parseWith(fl, args, stdout, stderr, func(args []string) (err error) {
+		paths, err = parseInterspersed(fl, args)
+		return err
+	}); done {
+		return code
 	}
 
-	cfg, err := loadConfig(f.configFile, stderr)
+	var warnings []string
+	cfg, err := loadConfigWarnings(f.configFile, stderr, &warnings)
 	if err != nil {
 		fmt.Fprintln(stderr, "dnsieve scan:", err)
 		return 2
@@ -152,6 +142,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		Terminal: terminal,
 		Quiet:    f.quiet,
 		Version:  version,
+		Warnings: warnings,
 		HeapProfile: func() {
 			if f.memProfile == "" {
 				return
@@ -163,9 +154,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		},
 	})
 	if errors.Is(err, scan.ErrNoInput) {
-		fmt.Fprintln(stderr, "dnsieve scan:", err)
-		fl.Usage()
-		return 2
+		return usageError(fl, stderr, err.Error())
 	}
 	var bad *scan.ConfigError
 	if errors.As(err, &bad) {
@@ -226,6 +215,13 @@ func intFlag(p *int) func(string) error {
 // loadConfig reads the config file named by --config, or ./config.ini
 // when it exists, or the defaults.
 func loadConfig(path string, stderr io.Writer) (config.Config, error) {
+	return loadConfigWarnings(path, stderr, nil)
+}
+
+// loadConfigWarnings is loadConfig that also appends the file's warnings
+// (unknown keys and sections) to *kept, when kept is not nil, for the
+// run's log.
+func loadConfigWarnings(path string, stderr io.Writer, kept *[]string) (config.Config, error) {
 	if path == "" {
 		if _, err := os.Stat(config.FileName); err != nil {
 			return config.Default(), nil
@@ -235,6 +231,9 @@ func loadConfig(path string, stderr io.Writer) (config.Config, error) {
 	cfg, warnings, err := config.Load(path)
 	for _, w := range warnings {
 		fmt.Fprintln(stderr, "dnsieve: warning:", w)
+	}
+	if kept != nil {
+		*kept = append(*kept, warnings...)
 	}
 	return cfg, err
 }

@@ -18,25 +18,76 @@ import (
 	"github.com/dnsieve/dnsieve/internal/stream"
 )
 
+// defaultMetrics is where a continuous command serves its metrics unless
+// told otherwise.
+const defaultMetrics = "127.0.0.1:9530"
+
+// runKind says whether a command runs until stopped or ends by itself,
+// which decides whether it serves metrics by default.
+type runKind int
+
+const (
+	// continuous commands (live, dnstap) run until stopped: metrics are
+	// served on defaultMetrics unless --metrics says otherwise.
+	continuous runKind = iota
+	// oneShot commands (zeek) read finished input and exit: no metrics
+	// unless --metrics gives an address.
+	oneShot
+	// onceFlag commands (watch) are continuous, or one-shot with --once.
+	onceFlag
+)
+
 // streamFlags are the flags every continuous command shares.
 type streamFlags struct {
 	output, configFile, alerts, metrics, state, model string
 	noState, quiet                                    bool
 	checkpoint                                        time.Duration
+
+	kind       runKind
+	metricsSet bool // --metrics was given
+	once       bool // an onceFlag command was told to stop when done
 }
 
-func (f *streamFlags) register(fl *flag.FlagSet) {
+func (f *streamFlags) register(fl *flag.FlagSet, kind runKind) {
+	f.kind = kind
 	fl.StringVar(&f.output, "output", "", "write findings.jsonl, domains.csv and the engine state to `DIR` (default: output_dir from the config, else ./output)")
-	fl.StringVar(&f.output, "o", "", "short for --output")
+	fl.StringVar(&f.output, "o", "", "short for --output `DIR`")
 	fl.StringVar(&f.configFile, "config", "", "read the configuration from `FILE` (default: ./config.ini when present); SIGHUP re-reads it")
 	fl.StringVar(&f.alerts, "alerts", "stdout", "where alerts go: `SPEC` stdout, file:PATH[,MB,KEEP] (rotated), syslog[:TAG] (local daemon), syslog+udp:HOST:PORT[,TAG], syslog+tcp:HOST:PORT[,TAG] or syslog+unix:PATH[,TAG]")
-	fl.StringVar(&f.metrics, "metrics", "127.0.0.1:9530", "serve Prometheus /metrics and /healthz on `ADDR` (\"off\" disables)")
+	metricsHelp := "serve Prometheus /metrics and /healthz on `ADDR` (\"off\" disables; default " + defaultMetrics + ")"
+	switch kind {
+	case oneShot:
+		metricsHelp = "serve Prometheus /metrics and /healthz on `ADDR` while the run lasts (default: off, as the run ends by itself)"
+	case onceFlag:
+		metricsHelp = "serve Prometheus /metrics and /healthz on `ADDR` (\"off\" disables; default " + defaultMetrics + ", or off with --once)"
+	}
+	fl.Func("metrics", metricsHelp, func(v string) error {
+		f.metrics, f.metricsSet = v, true
+		return nil
+	})
 	fl.StringVar(&f.state, "state", "", "checkpoint the engine to `FILE` and restore it at start (default: DIR/engine-state.bin)")
 	fl.BoolVar(&f.noState, "no-state", false, "neither restore nor checkpoint the engine")
-	fl.DurationVar(&f.checkpoint, "checkpoint", 5*time.Minute, "checkpoint interval")
+	fl.DurationVar(&f.checkpoint, "checkpoint", 5*time.Minute, "checkpoint the engine every `DURATION`")
 	fl.StringVar(&f.model, "model", "", "how verdicts are decided: `MODEL` builtin (default), rules, or a model file from dnsieve train")
 	fl.BoolVar(&f.quiet, "quiet", false, "log warnings and errors only")
 	fl.BoolVar(&f.quiet, "q", false, "short for --quiet")
+}
+
+// metricsAddr is the address to serve metrics on, "" for none: the one
+// given by --metrics, else defaultMetrics for a run that lasts until it is
+// stopped and none for a one-shot run (zeek, watch --once), which would
+// only hold the port.
+func (f *streamFlags) metricsAddr() string {
+	if f.metricsSet {
+		if f.metrics == "off" {
+			return ""
+		}
+		return f.metrics
+	}
+	if f.kind == oneShot || f.kind == onceFlag && f.once {
+		return ""
+	}
+	return defaultMetrics
 }
 
 // config loads the configuration and lays the flags over it.
@@ -113,8 +164,8 @@ func runStream(f *streamFlags, stdout, stderr io.Writer, open func(cfg config.Co
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if f.metrics != "" && f.metrics != "off" {
-		addr, err := stream.Serve(ctx, f.metrics, r.Registry(src.drops))
+	if m := f.metricsAddr(); m != "" {
+		addr, err := stream.Serve(ctx, m, r.Registry(src.drops))
 		if err != nil {
 			fmt.Fprintln(stderr, "dnsieve: metrics:", err)
 			return 1

@@ -38,19 +38,18 @@ func runTrain(args []string, stdout, stderr io.Writer) int {
 	var labels, validate multiFlag
 	fl.Var(&labels, "labels", "labels `FILE` to train from (repeatable; default testdata/corpus/labels.json with --synthetic)")
 	synthetic := fl.Bool("synthetic", false, "add the synthetic set (always on without --labels)")
-	seed := fl.Int64("seed", train.DefaultSeed, "seed of the synthetic set")
-	lambda := fl.Float64("lambda", train.DefaultConfig().Lambda, "L2 penalty")
+	seed := fl.Int64("seed", train.DefaultSeed, "seed `N` of the synthetic set")
+	lambda := fl.Float64("lambda", train.DefaultConfig().Lambda, "L2 penalty `LAMBDA`")
 	out := fl.String("o", "", "write the model to `FILE` (only when accepted)")
 	report := fl.String("report", "", "write the Markdown report to `FILE` (docs/MODEL.md)")
 	fl.Var(&validate, "validate", "also evaluate on the captures of labels `FILE` (repeatable; never trained on)")
 	quiet := fl.Bool("quiet", false, "no progress lines")
-	setUsage(fl, trainUsage, "\nExamples:\n  dnsieve train\n  dnsieve train -o internal/model/default_model.json --report docs/MODEL.md --validate ../shared/corpus/labels.json\n  dnsieve train --labels mine/labels.json --synthetic -o model.json\n")
-	if code, done := parseFlags(fl, args, stdout); done {
+	setUsage(fl, trainUsage, "\nExamples:\n  dnsieve train\n  dnsieve train -o internal/model/default_model.json --report docs/MODEL.md --validate held-out/labels.json\n  dnsieve train --labels mine/labels.json --synthetic -o model.json\n")
+	if code, done := parseFlags(fl, args, stdout, stderr); done {
 		return code
 	}
 	if fl.NArg() > 0 {
-		fmt.Fprintln(stderr, "dnsieve train: unexpected arguments:", fl.Args())
-		return 2
+		return usageError(fl, stderr, fmt.Sprint("unexpected arguments: ", fl.Args()))
 	}
 	opt := train.Options{Labels: labels, Synthetic: *synthetic, Validate: validate, Config: train.DefaultConfig()}
 	opt.Config.Seed, opt.Config.Lambda = *seed, *lambda

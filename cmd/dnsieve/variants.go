@@ -50,19 +50,17 @@ func runVariants(args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&out, "output", "", "output `DIR` (same as -o)")
 	kinds := fl.String("kinds", "all", "comma-separated variant `KINDS`")
 	seed := fl.Uint64("seed", variants.DefaultOptions.Seed, "random `SEED`")
-	idle := fl.Duration("tcp-idle", 30*time.Second, "tcp-split: close a connection idle this long (0: never)")
+	idle := fl.Duration("tcp-idle", 30*time.Second, "tcp-split: close a connection idle for `DURATION` (0: never)")
 	check := fl.Bool("check", false, "evaluate originals and variants and compare them (needs tshark)")
 	asJSON := fl.Bool("json", false, "with --check: print the comparison as JSON")
 	configFile := fl.String("config", "", "with --check: detector configuration `FILE` (default: ./config.ini when present)")
 	quiet := fl.Bool("quiet", false, "no progress lines")
 	setUsage(fl, variantsUsage, "\nExamples:\n  dnsieve variants --labels testdata/corpus/labels.json -o /tmp/hostile\n  dnsieve eval --labels /tmp/hostile/labels.json\n  dnsieve variants --labels testdata/corpus/labels.json -o /tmp/hostile --kinds fragmented,case --seed 7 --check\n")
-	if code, done := parseFlags(fl, args, stdout); done {
+	if code, done := parseFlags(fl, args, stdout, stderr); done {
 		return code
 	}
 	if *labels == "" || out == "" || fl.NArg() > 0 {
-		fmt.Fprintln(stderr, "dnsieve variants: --labels FILE and -o DIR are required, and nothing else")
-		fl.Usage()
-		return 2
+		return usageError(fl, stderr, "--labels FILE and -o DIR are required, and nothing else")
 	}
 	ks, err := variants.ParseKinds(*kinds)
 	if err != nil {

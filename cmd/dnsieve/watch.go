@@ -35,20 +35,19 @@ func runWatch(args []string, stdout, stderr io.Writer) int {
 	var f streamFlags
 	fl := flag.NewFlagSet("watch", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	f.register(fl)
-	settle := fl.Duration("settle", 10*time.Second, "a file unchanged this long is taken as closed")
-	poll := fl.Duration("poll", time.Second, "how often DIR is listed")
+	f.register(fl, onceFlag)
+	settle := fl.Duration("settle", 10*time.Second, "a file unchanged for `DURATION` is taken as closed")
+	poll := fl.Duration("poll", time.Second, "list DIR every `DURATION`")
 	recursive := fl.Bool("recursive", false, "also watch subdirectories")
 	once := fl.Bool("once", false, "process what is closed now and exit (for tests and cron)")
 	setUsage(fl, watchUsage, "\nExample:\n  tcpdump -i eth0 -G 300 -w '/var/spool/dns/dns-%Y%m%d%H%M%S.pcap' port 53 &\n  dnsieve watch -o /var/lib/dnsieve --alerts file:/var/log/dnsieve/alerts.jsonl /var/spool/dns\n")
-	if code, done := parseFlags(fl, args, stdout); done {
+	if code, done := parseFlags(fl, args, stdout, stderr); done {
 		return code
 	}
 	if fl.NArg() != 1 {
-		fmt.Fprintln(stderr, "dnsieve watch: give exactly one directory")
-		fl.Usage()
-		return 2
+		return usageError(fl, stderr, "give exactly one directory")
 	}
+	f.once = *once
 	dir := fl.Arg(0)
 	return runStream(&f, stdout, stderr, func(cfg config.Config, log *slog.Logger) (*streamSource, error) {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {

@@ -34,16 +34,13 @@ func runZeek(args []string, stdout, stderr io.Writer) int {
 	var f streamFlags
 	fl := flag.NewFlagSet("zeek", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	f.register(fl)
-	fl.Set("metrics", "off") // a batch command: no metrics endpoint unless asked
+	f.register(fl, oneShot)
 	setUsage(fl, zeekUsage, "\nExamples:\n  dnsieve zeek -o results /opt/zeek/logs/2024-05-01\n  dnsieve zeek --alerts file:alerts.jsonl dns.log current/dns.log\n")
-	if code, done := parseFlags(fl, args, stdout); done {
+	if code, done := parseFlags(fl, args, stdout, stderr); done {
 		return code
 	}
 	if fl.NArg() == 0 {
-		fmt.Fprintln(stderr, "dnsieve zeek: give dns.log files or directories")
-		fl.Usage()
-		return 2
+		return usageError(fl, stderr, "give dns.log files or directories")
 	}
 	var files []string
 	for _, p := range fl.Args() {

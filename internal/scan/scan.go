@@ -51,6 +51,9 @@ type Options struct {
 	ProgressEvery time.Duration
 	// Version is written to stats.json.
 	Version string
+	// Warnings are said before the run (the config file's unknown keys):
+	// they are written to out.log too.
+	Warnings []string
 	// HeapProfile, when set, is called once every capture has been
 	// scanned, while the engine still holds its state (the run's largest
 	// heap), to write a heap profile.
@@ -140,6 +143,13 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 
 	start := time.Now()
 	log.Info("scan started", "version", opt.Version, "output_dir", cfg.OutputDir, "inputs", strings.Join(paths, " "))
+	if len(opt.Warnings) > 0 {
+		// Already on stderr: to the file alone.
+		fileLog := newLogger(logFile, nil, false)
+		for _, w := range opt.Warnings {
+			fileLog.Warn("configuration", "warning", w)
+		}
+	}
 	if allow != nil {
 		log.Info("allowlist loaded", "file", cfg.Allowlist, "entries", allow.Len())
 	}

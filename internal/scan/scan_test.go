@@ -492,3 +492,25 @@ func TestMissingInputInStats(t *testing.T) {
 		t.Errorf("stats.json %+v", st)
 	}
 }
+
+// TestWarningsInLog checks that the warnings given before the run (the
+// config file's unknown keys) are in out.log, and not said again on
+// stderr, where the caller already wrote them.
+func TestWarningsInLog(t *testing.T) {
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "one.pcap"), ethFrames(t)[:1], "pcap")
+	cfg := checksCfg()
+	cfg.OutputDir = t.TempDir()
+	var stderr bytes.Buffer
+	w := `config.ini:3: unknown key "ignore_parsed_pcap" in [files settings] ignored (did you mean ignore_parsed_pcaps?)`
+	if _, err := Run(context.Background(), Options{Config: cfg, Paths: []string{dir}, Stderr: &stderr, Warnings: []string{w}}); err != nil {
+		t.Fatal(err)
+	}
+	log := readFile(t, filepath.Join(cfg.OutputDir, LogName))
+	if !strings.Contains(log, `level=WARN msg=configuration warning="config.ini:3: unknown key \"ignore_parsed_pcap\"`) {
+		t.Errorf("out.log:\n%s", log)
+	}
+	if strings.Contains(stderr.String(), "ignore_parsed_pcap") {
+		t.Errorf("said twice on stderr:\n%s", stderr.String())
+	}
+}
