@@ -798,8 +798,12 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	// Only queries count for the windows: a capture may hold one
 	// direction or both.
 	d.window(e, o.Time, !o.Response)
+	freshData := false
 	if o.Response && len(o.DataRecords) > 0 {
-		d.dataAnswers(o, c)
+		freshData = d.dataAnswers(o)
+	}
+	if freshData && c != nil {
+		c.channel++
 	}
 	if d.hist != nil && !o.Response {
 		d.hist.query(o.Time)
@@ -861,7 +865,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 			}
 		}
 		d.dataNames++
-		if c != nil {
+		if c != nil && !freshData { // one message counts once
 			c.channel++
 		}
 		d.subLenSum += uint64(len(sub))
@@ -885,8 +889,9 @@ func (d *domain) observe(e *Engine, o *Observation) {
 }
 
 // dataAnswers counts a response whose answers carry encoded-looking data:
-// each record's content once, with its bytes on its day.
-func (d *domain) dataAnswers(o *Observation, c *clientState) {
+// each record's content once, with its bytes on its day. It reports
+// whether a record was new.
+func (d *domain) dataAnswers(o *Observation) bool {
 	setBytes := d.answers.bytes()
 	fresh, counted := false, false
 	for _, r := range o.DataRecords[:min(len(o.DataRecords), MaxDataRecords)] {
@@ -909,16 +914,13 @@ func (d *domain) dataAnswers(o *Observation, c *clientState) {
 	d.peakDayAnswerBytes = max(d.peakDayAnswerBytes, d.dayAnswerBytes)
 	d.mem += d.answers.bytes() - setBytes
 	if !fresh {
-		return
-	}
-	if c != nil {
-		c.channel++
+		return false
 	}
 	// Until data-like names do, the names whose answers carry new data
 	// mark the channel's zone, and the first are samples (leaving room for
 	// data-like names): a downstream channel's names may look ordinary.
 	if d.dataNames > 0 {
-		return
+		return true
 	}
 	if o.RegStart > 1 && o.RegStart <= len(o.Name) {
 		d.updateZone(o.Name[:o.RegStart-1])
@@ -928,6 +930,7 @@ func (d *domain) dataAnswers(o *Observation, c *clientState) {
 		d.samples = append(d.samples, append([]byte(nil), o.Name...))
 		d.mem += len(o.Name) + memSample
 	}
+	return true
 }
 
 // maxMessageBytes bounds a DNS message (and so the data of its records).
