@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/dnsieve/dnsieve/internal/analyze"
 	"io"
-	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -14,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/dnsieve/dnsieve/internal/analyze"
 	"github.com/dnsieve/dnsieve/internal/capture"
 	"github.com/dnsieve/dnsieve/internal/checks"
 	"github.com/dnsieve/dnsieve/internal/engine"
@@ -553,7 +552,7 @@ func serverPort(p *packet.Packet, response bool) uint16 {
 
 // strongTool is the tool a fingerprint match names with certainty, or 0.
 func strongTool(m fingerprint.Match) uint8 {
-	if m.Strength != fingerprint.Strong || m.Tool > math.MaxUint8 {
+	if m.Strength != fingerprint.Strong {
 		return 0
 	}
 	return uint8(m.Tool)
