@@ -31,8 +31,8 @@ the output directory:
   stats.json          per-file and total counts
   out.log             the run's log
   dnsieve-state.json  the captures processed (for --ignore-parsed)
-When --ignore-parsed skips every input, the results of the run that
-processed them are left as they are.
+When --ignore-parsed skips every input, the results already in the output
+directory are left as they are.
 Captures are recognised by content (pcap or pcapng, optionally gzip or zstd
 compressed); in a directory, files named *.pcap, *.pcapng, *.cap (optionally
 .gz or .zst) are read. With no PATH, pcap_dir from the config is scanned.

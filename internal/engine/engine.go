@@ -207,6 +207,9 @@ type domain struct {
 	// far, when and after how many lookups the first tunnel verdict came,
 	// and the distinct-name count at which to judge again.
 	alertSev Severity
+	// announced is the highest severity an alert sink accepted for the
+	// domain (MarkAlerted): what a restart must not announce again.
+	announced Severity
 	// firstData is the time of the first data-like name (0: none yet)
 	// and queriesBeforeData the queries before it: the timeline, made
 	// only once a domain has candidateUnique names, places its earlier
@@ -266,11 +269,11 @@ type Engine struct {
 	// ever used.
 	contacted map[netip.Addr]struct{}
 	others    uint64
-	// servers holds the addresses seen answering DNS (the server end of
-	// a message; bounded), so that a finding can tell a resolver relaying
-	// its clients' lookups from the hosts behind it; lastServers are the
-	// latest, checked first (most traffic goes to a few resolvers).
-	servers     map[netip.Addr]struct{}
+	// servers counts the DNS responses each address sent (bounded, up
+	// to resolverResponses), so that a finding can tell a resolver
+	// relaying its clients' lookups from the hosts behind it;
+	// lastServers are the latest resolvers, checked first.
+	servers     map[netip.Addr]uint32
 	lastServers [4]netip.Addr
 	// lengths is the histogram of distinct subdomain lengths over all
 	// domains: the background a finding's names are compared with.
@@ -338,7 +341,9 @@ func (e *Engine) Observe(o *Observation) uint32 {
 	if len(o.Name) == 0 {
 		return 0
 	}
-	e.noteServer(o.Server)
+	if o.Response {
+		e.noteServer(o.Server)
+	}
 	reg := o.Name[o.RegStart:]
 	var direct Observation
 	if notUnderTLD(reg) && o.Server.IsValid() {
@@ -398,10 +403,17 @@ const maxRawOwners = 1 << 16
 // maxContacted bounds the set of addresses seen in non-DNS traffic.
 const maxContacted = 1 << 20
 
-// maxServers bounds the set of addresses seen answering DNS.
-const maxServers = 1 << 16
+// maxServers bounds the addresses whose DNS responses are counted: a
+// fixed overhead of a few hundred KiB, outside the memory cap.
+const maxServers = 1 << 12
 
-// noteServer remembers that a answered (or was asked) DNS as a server.
+// resolverResponses is how many DNS responses an address must send to be
+// taken for a resolver: more than a host forging a few to pass for one.
+const resolverResponses = 32
+
+// noteServer counts a DNS response sent by a. The resolvers (addresses
+// past resolverResponses) are kept in lastServers too, so that the
+// steady state costs a comparison, not a map access.
 func (e *Engine) noteServer(a netip.Addr) {
 	for _, s := range e.lastServers {
 		if s == a {
@@ -411,22 +423,35 @@ func (e *Engine) noteServer(a netip.Addr) {
 	if !a.IsValid() {
 		return
 	}
-	copy(e.lastServers[1:], e.lastServers[:len(e.lastServers)-1])
-	e.lastServers[0] = a
-	if _, ok := e.servers[a]; ok || len(e.servers) >= maxServers {
+	n, ok := e.servers[a]
+	if !ok && len(e.servers) >= maxServers {
 		return
 	}
 	if e.servers == nil {
-		e.servers = map[netip.Addr]struct{}{}
+		e.servers = map[netip.Addr]uint32{}
 	}
-	e.servers[a] = struct{}{}
-	e.mem += memContacted
+	if n < resolverResponses {
+		n++
+		e.servers[a] = n
+	}
+	if n >= resolverResponses {
+		copy(e.lastServers[1:], e.lastServers[:len(e.lastServers)-1])
+		e.lastServers[0] = a
+	}
 }
 
-// isServer reports whether a was seen as the server end of DNS messages.
-func (e *Engine) isServer(a netip.Addr) bool {
-	_, ok := e.servers[a]
-	return ok
+// isServer reports whether a sent enough DNS responses to be a resolver.
+func (e *Engine) isServer(a netip.Addr) bool { return e.servers[a] >= resolverResponses }
+
+// hasLongLabel reports whether a label is at least 16 bytes long, as a
+// data-like name's is.
+func hasLongLabel(lens []uint8) bool {
+	for _, l := range lens {
+		if l >= 16 {
+			return true
+		}
+	}
+	return false
 }
 
 // Contacted records addresses seen in non-DNS traffic (both ends of UDP
@@ -815,6 +840,12 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	sub := o.Name[:o.RegStart-1]
 	setBytes := d.names.bytes()
 	if !d.names.add(hashName(sub)) {
+		// A name seen before: a second host fetching the same staged
+		// data, or a resolver relaying it, uses the channel too when the
+		// name has a label as long as data-like ones.
+		if c != nil && !freshData && d.dataNames > 0 && hasLongLabel(o.Labels[:subLabelCount(o.Labels, o.RegStart)]) {
+			c.channel++
+		}
 		return
 	}
 	d.mem += d.names.bytes() - setBytes

@@ -24,7 +24,7 @@ package engine
 // sizes the format depends on; the writer's Config, for information only;
 // nextID, Stats, the engine-wide counters and the numbers of records that
 // follow), 'C' records (contacted addresses, sorted, at most 65536 each), 'S'
-// records (addresses seen answering DNS, likewise), 'O'
+// records (the addresses taken for resolvers, likewise), 'O'
 // records (rawOwner pairs sorted by address), one 'D' record per domain from
 // the most to the least recently seen, 'K' records (cold domains, see
 // cold.go, in slab order, at most 4096 each) and an 'E' record with the
@@ -225,7 +225,7 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 	}
 	sparse(p, e.lengths[:])
 	p.u(uint64(len(e.contacted)))
-	p.u(uint64(len(e.servers)))
+	p.u(uint64(countSeq(e.resolvers())))
 	p.u(uint64(len(e.rawOwner)))
 	p.u(uint64(len(e.domains)))
 	p.u(uint64(e.cold.n))
@@ -237,7 +237,7 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 	if err := s.addrRecords(maps.Keys(e.contacted), recContacted, nil); err != nil {
 		return err
 	}
-	if err := s.addrRecords(maps.Keys(e.servers), recServers, nil); err != nil {
+	if err := s.addrRecords(e.resolvers(), recServers, nil); err != nil {
 		return err
 	}
 	if err := s.addrRecords(maps.Keys(e.rawOwner), recOwners, func(a netip.Addr) { p.u(uint64(e.rawOwner[a])) }); err != nil {
@@ -398,6 +398,7 @@ func (s *snapWriter) domain(d *domain) {
 	}
 
 	p.u(uint64(d.alertSev))
+	p.u(uint64(d.announced))
 	p.time(d.firstAlert, base)
 	p.u(d.firstAlertLookups)
 	p.u(d.nextJudge)
@@ -711,7 +712,7 @@ type engineState struct {
 	stats      Stats
 	rawOwner   map[netip.Addr]uint32
 	contacted  map[netip.Addr]struct{}
-	servers    map[netip.Addr]struct{}
+	servers    map[netip.Addr]uint32
 	others     uint64
 	lengths    [lengthBuckets]uint64
 
@@ -762,7 +763,7 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 	s.others = r.u()
 	readSparse(r, s.lengths[:], "length histogram")
 	nContacted := int(r.max(maxContacted, "contacted addresses"))
-	nServers := int(r.max(maxServers, "server addresses"))
+	nServers := int(r.max(maxServers, "resolver addresses"))
 	nOwners := int(r.max(maxOwners, "raw owners"))
 	nDomains := r.u()
 	nCold := r.u()
@@ -777,8 +778,15 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 	if s.contacted, err = readAddrSet(rr, recContacted, nContacted, "contacted"); err != nil {
 		return nil, err
 	}
-	if s.servers, err = readAddrSet(rr, recServers, nServers, "server"); err != nil {
+	servers, err := readAddrSet(rr, recServers, nServers, "server")
+	if err != nil {
 		return nil, err
+	}
+	for a := range servers {
+		if s.servers == nil {
+			s.servers = make(map[netip.Addr]uint32, len(servers))
+		}
+		s.servers[a] = resolverResponses
 	}
 
 	for len(s.rawOwner) < nOwners {
@@ -806,7 +814,7 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 	hint := int(min(nDomains, 256)) // a false count must not allocate
 	s.domains = make(map[string]*domain, hint)
 	s.byID = make(map[uint32]*domain, hint)
-	s.mem = memContacted * int64(len(s.contacted)+len(s.servers))
+	s.mem = memContacted * int64(len(s.contacted))
 	evicting := false
 	var gone map[string]uint32 // evicted while reading, for the uniqueness checks
 	var goneIDs map[uint32]bool
@@ -1055,6 +1063,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	}
 
 	d.alertSev = Severity(r.max(uint64(SeverityHigh), "alert severity"))
+	d.announced = Severity(r.max(uint64(d.alertSev), "announced severity"))
 	d.firstAlert = r.time(base, "first alert")
 	d.firstAlertLookups, d.nextJudge = r.u(), r.u()
 	d.judgedStrong = r.u32("judged strong count")
@@ -1569,6 +1578,7 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	}
 
 	d.alertSev = max(d.alertSev, b.alertSev)
+	d.announced = max(d.announced, b.announced)
 	if b.firstAlert != 0 && (d.firstAlert == 0 || b.firstAlert < d.firstAlert) {
 		d.firstAlert, d.firstAlertLookups = b.firstAlert, b.firstAlertLookups
 	}
@@ -1577,7 +1587,9 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	if b.firstData != 0 && (d.firstData == 0 || b.firstData < d.firstData) {
 		d.firstData = b.firstData
 	}
-	d.queriesBeforeData = min(d.queriesBeforeData+b.queriesBeforeData, d.queries) // an upper bound
+	// Each side's queries before its own first data-like name: an
+	// estimate (for the timeline only), low when one side had none.
+	d.queriesBeforeData = min(d.queriesBeforeData+b.queriesBeforeData, d.queries)
 	d.judgedStrong = add32(d.judgedStrong, b.judgedStrong)
 	d.judgedRaw += b.judgedRaw
 
@@ -1952,4 +1964,25 @@ func readAddrSet(rr *recReader, tag byte, n int, what string) (map[netip.Addr]st
 		}
 	}
 	return set, nil
+}
+
+// resolvers yields the addresses taken for resolvers (isServer): the
+// ones a snapshot keeps.
+func (e *Engine) resolvers() iter.Seq[netip.Addr] {
+	return func(yield func(netip.Addr) bool) {
+		for a, n := range e.servers {
+			if n >= resolverResponses && !yield(a) {
+				return
+			}
+		}
+	}
+}
+
+// countSeq counts what seq yields.
+func countSeq[T any](seq iter.Seq[T]) int {
+	n := 0
+	for range seq {
+		n++
+	}
+	return n
 }

@@ -443,7 +443,7 @@ func TestMemoryEstimateRecomputed(t *testing.T) {
 			}
 			sum += int64(d.mem)
 		}
-		sum += memContacted * int64(len(f.e.contacted)+len(f.e.servers))
+		sum += memContacted * int64(len(f.e.contacted))
 		var cold int64
 		for i := 0; i < f.e.cold.n; i++ {
 			cold += int64(coldRecordBytes + len(f.e.cold.name(f.e.cold.at(i))))
@@ -1303,7 +1303,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
 			"answerData", "sizes", "dataResponses", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
-			"zone", "haveZone", "samples", "alertSev", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
+			"zone", "haveZone", "samples", "alertSev", "announced", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "nextJudgeData", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw", "dayAnswerBytes", "peakDayAnswerBytes"},
 		reflect.TypeFor[clientState](): {"queries", "responses", "unique", "uniqueBytes", "channel", "first", "last", "gaps", "gapMean",
@@ -1489,7 +1489,7 @@ func TestChannelClients(t *testing.T) {
 			got = append(got, row{c.Addr, c.UsesChannel, c.ChannelMessages})
 		}
 		// The user first; the others in the order of their own names.
-		want := []row{{"10.0.0.2", true, 200}, {"10.0.0.10", false, 0}, {"10.0.0.11", false, 0}}
+		want := []row{{"10.0.0.2", true, 400}, {"10.0.0.10", false, 0}, {"10.0.0.11", false, 0}} // queries and responses
 		if len(got) == 3 && got[1].addr > got[2].addr {
 			got[1], got[2] = got[2], got[1]
 		}
@@ -1551,13 +1551,77 @@ func TestResolverClient(t *testing.T) {
 		for _, c := range fs[0].Clients {
 			got = append(got, fmt.Sprintf("%s uses=%v resolver=%v", c.Addr, c.UsesChannel, c.Resolver))
 		}
-		// The resolver was never the first to send a channel name: the
-		// host's query reached the capture before the relayed one.
-		want := []string{"10.0.0.2 uses=true resolver=false", "10.0.0.53 uses=false resolver=true"}
+		// The resolver relays the channel's names (never first: the
+		// host's query reached the capture before the relayed one).
+		want := []string{"10.0.0.2 uses=true resolver=false", "10.0.0.53 uses=true resolver=true"}
 		if !slices.Equal(got, want) {
 			t.Errorf("clients %q, want %q", got, want)
 		}
 	}
 	check(e)
 	check(restore(t, Config{}, snapshotBytes(t, e)))
+}
+
+// TestSecondHostSameNames checks that a second host fetching the same
+// staged data (the same names) is a user of the channel too, though none
+// of its names was new.
+func TestSecondHostSameNames(t *testing.T) {
+	f := newFeeder(Config{})
+	r := rand.New(rand.NewPCG(1, 2))
+	var names []string
+	for range 200 {
+		data := make([]byte, 30)
+		for k := range data {
+			data[k] = byte(r.Uint32())
+		}
+		names = append(names, chunkName(data, "s.stage-test.net"))
+	}
+	for i, n := range names {
+		f.lookup(n, t0.Add(time.Duration(i)*time.Second), "10.0.0.2", tTXT, 0, 120)
+	}
+	for i, n := range names {
+		f.lookup(n, t0.Add(time.Hour+time.Duration(i)*time.Second), "10.0.0.3", tTXT, 0, 120)
+	}
+	fd := f.find(t, "stage-test.net")
+	if fd == nil || len(fd.Clients) != 2 {
+		t.Fatalf("finding %+v", fd)
+	}
+	for _, c := range fd.Clients {
+		if !c.UsesChannel || c.ChannelMessages < 200 {
+			t.Errorf("%s: uses %v, %d channel messages", c.Addr, c.UsesChannel, c.ChannelMessages)
+		}
+	}
+}
+
+// TestResolverMarkNeedsResponses checks that a host is not taken for a
+// resolver on a few responses sent from its address (forged to hide it
+// behind "the hosts behind it"), nor on queries sent to it, and that the
+// addresses counted stay within their bound and outside the memory cap.
+func TestResolverMarkNeedsResponses(t *testing.T) {
+	f := newFeeder(Config{MaxMemory: 64 << 10})
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 200 {
+		data := make([]byte, 30)
+		for k := range data {
+			data[k] = byte(r.Uint32())
+		}
+		f.lookup(chunkName(data, "t.mark-test.net"), t0.Add(time.Duration(i)*time.Second), "10.0.0.2", tTXT, 0, 120)
+	}
+	host := netip.MustParseAddr("10.0.0.2")
+	for i := range resolverResponses - 1 {
+		f.observe("x.example.org", t0.UnixNano()+int64(i), netip.MustParseAddr("10.9.9.9"), host, 1, true, 0, 0, netip.Addr{}, fingerprint.Match{}, 0, false, false)
+		f.observe("y.example.org", t0.UnixNano()+int64(i), netip.MustParseAddr("10.9.9.9"), host, 1, false, 0, 0, netip.Addr{}, fingerprint.Match{}, 0, false, false)
+	}
+	fd := f.find(t, "mark-test.net")
+	if fd == nil || fd.Clients[0].Addr != "10.0.0.2" || fd.Clients[0].Resolver {
+		t.Fatalf("finding %+v", fd)
+	}
+	before := f.e.memory()
+	for i := range 3 * maxServers {
+		srv := netip.AddrFrom4([4]byte{198, 18, byte(i >> 8), byte(i)})
+		f.observe("www.example.com", t0.UnixNano()+int64(i), netip.MustParseAddr("10.0.0.1"), srv, 1, true, 0, 0, netip.Addr{}, fingerprint.Match{}, 0, false, false)
+	}
+	if len(f.e.servers) > maxServers || f.e.memory() > max(before, f.e.cfg.MaxMemory) {
+		t.Errorf("%d servers counted, memory %d (cap %d)", len(f.e.servers), f.e.memory(), f.e.cfg.MaxMemory)
+	}
 }

@@ -134,10 +134,10 @@ type Finding struct {
 	Verdict          string   `json:"verdict"` // "tunnel" or "suspicious"
 	Severity         Severity `json:"-"`
 	SeverityText     string   `json:"severity"`
-	// Alerted is the highest severity announced for the domain before
-	// this finding: by OnAlert, by MarkAlerted, or by an earlier process
-	// whose state was restored (SeverityNone: never). An alert sink
-	// announces the finding only when Severity is above it.
+	// Alerted is the highest severity an alert sink accepted for the
+	// domain before this finding (MarkAlerted, by this process or by one
+	// whose state was restored; SeverityNone: never). A sink announces
+	// the finding only when Severity is above it.
 	Alerted Severity `json:"-"`
 	Score   float64  `json:"score"`
 	Tool    string   `json:"tool"`
@@ -465,25 +465,26 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 	if sev <= d.alertSev {
 		return
 	}
-	before := d.alertSev
 	d.alertSev = sev
 	if verdict == "tunnel" && d.firstAlert == 0 {
 		d.firstAlert, d.firstAlertLookups = t, f.Lookups
 	}
 	if e.OnAlert != nil {
 		fd := e.finding(d, &f, score, rules, why, verdict, sev)
-		fd.Alerted = before
+		fd.Alerted = d.announced
 		e.OnAlert(fd)
 	}
 }
 
-// MarkAlerted records that the finding of domain id was announced at
-// severity sev by other means than OnAlert (a final flush of every
-// finding), so that neither OnAlert nor a later process restoring this
-// state announces it again at that severity.
+// MarkAlerted records that an alert sink accepted the finding of domain
+// id at severity sev (from OnAlert or a final flush), so that a later
+// flush, or a process restoring this state, does not announce it again at
+// that severity. An alert that was not written is not marked: it is
+// tried again.
 func (e *Engine) MarkAlerted(id uint32, sev Severity) {
-	if d := e.byID[id]; d != nil && sev > d.alertSev {
-		d.alertSev = min(sev, SeverityHigh)
+	if d := e.byID[id]; d != nil && sev > d.announced {
+		d.announced = min(sev, SeverityHigh)
+		d.alertSev = max(d.alertSev, d.announced)
 	}
 }
 
@@ -501,7 +502,7 @@ func (e *Engine) Findings() []Finding {
 			continue
 		}
 		fd := e.finding(d, &f, score, rules, why, verdict, sev)
-		fd.Alerted = d.alertSev
+		fd.Alerted = d.announced
 		out = append(out, fd)
 	}
 	sort.Slice(out, func(i, j int) bool {

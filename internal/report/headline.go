@@ -25,7 +25,7 @@ func quietHeadline(s *Input) (title, detail string, t tone) {
 		case tot.FilesSkipped > 0:
 			detail = fmt.Sprintf("%d capture%s skipped as already processed.", tot.FilesSkipped, plural(tot.FilesSkipped))
 			if s.Kept {
-				detail = fmt.Sprintf("%d capture%s skipped as already processed; the results of the run that processed them are kept.",
+				detail = fmt.Sprintf("%d capture%s skipped as already processed; the results already in the output directory are kept.",
 					tot.FilesSkipped, plural(tot.FilesSkipped))
 			}
 		}

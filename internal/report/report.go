@@ -67,7 +67,7 @@ type Input struct {
 	// was judged, so no finding means nothing.
 	ChecksOnly bool
 	// Kept is true when every input had been processed before and the
-	// output directory keeps the results of the run that processed them.
+	// results already in the output directory were left as they were.
 	Kept bool
 }
 

@@ -453,7 +453,7 @@ func TestIgnoreParsedKeepsResults(t *testing.T) {
 	}
 	var term bytes.Buffer
 	report.Terminal(&term, ReportInput(cfg, "test", &s), false)
-	if !strings.Contains(term.String(), "No capture analysed. 1 capture skipped as already processed; the results of the run that processed them are kept.") {
+	if !strings.Contains(term.String(), "No capture analysed. 1 capture skipped as already processed; the results already in the output directory are kept.") {
 		t.Errorf("terminal summary:\n%s", term.String())
 	}
 

@@ -134,6 +134,11 @@ func (r *Runner) Reload(cfg config.Config) error {
 	return nil
 }
 
+// onAlert writes an alert for f and, once the sink accepted it, marks it
+// announced in the engine (persisted by checkpoints), so that it is not
+// announced again, by this process or after a restart; an alert that
+// could not be written is tried again at the next rise or at Close. The
+// caller holds r.mu (OnAlert runs inside the engine's Observe).
 func (r *Runner) onAlert(f engine.Finding) {
 	r.C.Alerts[f.Severity].Add(1)
 	if r.opt.Alerts == nil {
@@ -141,7 +146,9 @@ func (r *Runner) onAlert(f engine.Finding) {
 	}
 	if err := r.opt.Alerts.Finding(f); err != nil {
 		r.log.Error("writing an alert", "error", err)
+		return
 	}
+	r.eng.MarkAlerted(f.ID, f.Severity)
 }
 
 // Frame analyses one captured frame (live capture, watched files).
@@ -323,16 +330,15 @@ func (r *Runner) Findings() []engine.Finding {
 // process or by one whose state it restored, and a final checkpoint
 // (SIGTERM).
 func (r *Runner) Close() ([]engine.Finding, error) {
-	fs := r.Findings()
+	r.mu.Lock()
+	fs := r.eng.Findings()
 	for i := range fs {
 		r.C.Findings[fs[i].Severity].Add(1)
 		if fs[i].Severity > fs[i].Alerted {
 			r.onAlert(fs[i])
-			r.mu.Lock()
-			r.eng.MarkAlerted(fs[i].ID, fs[i].Severity)
-			r.mu.Unlock()
 		}
 	}
+	r.mu.Unlock()
 	var errs []error
 	if dir := r.opt.Config.OutputDir; dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {

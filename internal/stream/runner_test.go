@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base32"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -196,5 +197,54 @@ func feedTunnel(r *Runner, base time.Time, seed uint64) {
 		at := base.Add(time.Duration(i) * time.Second)
 		r.Message(at, cli.Addr(), srv.Addr(), qs[i])
 		r.Message(at.Add(10*time.Millisecond), cli.Addr(), srv.Addr(), rs[i])
+	}
+}
+
+// flakySink is an alert sink that can be down.
+type flakySink struct {
+	down         bool
+	lines, fails int
+}
+
+func (s *flakySink) WriteLine([]byte) error {
+	if s.down {
+		s.fails++
+		return errors.New("sink down")
+	}
+	s.lines++
+	return nil
+}
+
+func (s *flakySink) Close() error { return nil }
+
+// TestFailedAlertRetried checks that an alert the sink refused while the
+// traffic flowed is not taken as announced: Close writes it, once the
+// sink is back, and a restart over the saved state announces nothing
+// more.
+func TestFailedAlertRetried(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "engine.bin")
+	cfg := config.Default()
+	cfg.OutputDir = filepath.Join(t.TempDir(), "out")
+	sink := &flakySink{down: true}
+	r, err := New(Options{Config: cfg, Alerts: alert.NewWriter(sink, "test"), StateFile: state, Input: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	feedTunnel(r, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), 5)
+	if sink.fails == 0 || sink.lines != 0 {
+		t.Fatalf("while down: %d refused, %d written", sink.fails, sink.lines)
+	}
+	sink.down = false
+	fs, err := r.Close()
+	if err != nil || len(fs) != 1 || sink.lines != 1 {
+		t.Fatalf("Close: %v, %d findings, %d alerts written", err, len(fs), sink.lines)
+	}
+	again := &flakySink{}
+	r2, err := New(Options{Config: cfg, Alerts: alert.NewWriter(again, "test"), StateFile: state, Input: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r2.Close(); err != nil || again.lines != 0 {
+		t.Fatalf("restart: %v, %d alerts written", err, again.lines)
 	}
 }

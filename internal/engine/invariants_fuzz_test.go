@@ -1,0 +1,136 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"testing"
+
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
+)
+
+// FuzzInvariants drives two engines with hostile sequences that
+// FuzzObserve does not: the clock going backwards, hosts that are also
+// servers, domains moved back and forth between the engines, MarkAlerted
+// with any severity. After every step the per-client and per-domain
+// counters must satisfy what snapshot validation requires, and each
+// engine must read its own snapshot back.
+func FuzzInvariants(f *testing.F) {
+	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"))
+	f.Add(bytes.Repeat([]byte{0x11, 0x92, 0x33, 0xf4}, 64))
+	f.Add(bytes.Repeat([]byte{0xff, 0x00, 0x7f, 0x80, 0x01}, 100))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 4096 {
+			return
+		}
+		e := New(Config{MaxMemory: 1 << 20, MaxNamesPerDomain: 64, MaxClientsPerDomain: 3})
+		other := New(Config{MaxMemory: 1 << 20, MaxNamesPerDomain: 64, MaxClientsPerDomain: 3})
+		src := newFeeder(Config{}).split
+		next := func() byte {
+			if len(data) == 0 {
+				return 0
+			}
+			b := data[0]
+			data = data[1:]
+			return b
+		}
+		at := int64(1_700_000_000) * 1e9
+		for step := 0; len(data) > 0; step++ {
+			op, a, b := next(), next(), next()
+			if a&0x80 != 0 {
+				at -= int64(a&0x7f) * 1e8 // backwards
+			} else {
+				at += int64(a) * 1e8
+			}
+			dom := fmt.Sprintf("d%d.%s", b%6, []string{"com", "co.uk", "example", "x1"}[b%4])
+			var host string
+			switch a % 4 {
+			case 0:
+				host = "www"
+			case 1:
+				host = fmt.Sprintf("h%d", op%7)
+			case 2:
+				host = fmt.Sprintf("%x%x%x", op, a, b)
+			default:
+				host = fmt.Sprintf("mzxw6ytboi4dcmrtgq2tmnzygaydcm%02x", op)
+			}
+			name := host + "." + dom
+			switch op % 8 {
+			case 0, 1, 2, 3, 4:
+				var lens []uint8
+				start := 0
+				for i := 0; i <= len(name); i++ {
+					if i == len(name) || name[i] == '.' {
+						lens = append(lens, uint8(i-start))
+						start = i + 1
+					}
+				}
+				lower, reg := src.Split([]byte(name), lens)
+				o := Observation{Time: at, File: int(op>>6) % 2, Client: netip.AddrFrom4([4]byte{10, 0, 0, a % 5}),
+					Server: netip.AddrFrom4([4]byte{10, 0, 0, b % 7}), Response: op&8 != 0, QType: []uint16{1, 28, 16, 10, 65}[a%5],
+					RCode: b % 4, Name: lower, Labels: lens, RegStart: reg, Size: int(a), AnswerData: int(b),
+					Flagged: op&0x10 != 0, MixedCase: op&0x20 != 0, EDNSData: int(op & 3)}
+				if op&0x40 != 0 {
+					o.Match = fingerprint.Match{Tool: fingerprint.Tool(1 + b%4), Strength: fingerprint.Strength(a % 3)}
+				}
+				var buf [MaxDataRecords]DataRecord
+				if op&0x80 != 0 {
+					for k := range 1 + int(a%19) {
+						o.AddDataRecord(&buf, 1+int(b)+k, uint64((int(a)*31+int(b)+k)%200)*0x9e3779b97f4a7c15)
+					}
+				}
+				if b&1 == 0 {
+					e.Observe(&o)
+				} else {
+					other.Observe(&o)
+				}
+			case 5:
+				for _, fd := range e.Findings() {
+					e.MarkAlerted(fd.ID, fd.Severity+Severity(a%3))
+				}
+			case 6:
+				if x, ok := other.ExportDomain(dom); ok {
+					if err := e.ImportDomain(x); err != nil {
+						t.Logf("step %d: import of %s: %v", step, dom, err)
+					}
+				}
+				if x, ok := e.ExportDomain(dom); ok {
+					if err := other.ImportDomain(x); err != nil {
+						t.Logf("step %d: import of %s: %v", step, dom, err)
+					}
+				}
+			case 7:
+				for _, en := range []*Engine{e, other} {
+					var buf bytes.Buffer
+					if err := en.WriteSnapshot(&buf); err != nil {
+						t.Fatal(err)
+					}
+					g := New(en.cfg)
+					if err := g.ReadSnapshot(bytes.NewReader(buf.Bytes())); err != nil {
+						t.Fatalf("step %d: own snapshot rejected: %v", step, err)
+					}
+				}
+			}
+			for _, en := range []*Engine{e, other} {
+				for _, d := range en.domains {
+					for _, c := range d.clients.all() {
+						if c.channel > c.queries+c.responses {
+							t.Fatalf("step %d: channel %d > %d+%d", step, c.channel, c.queries, c.responses)
+						}
+					}
+					if d.announced > d.alertSev || d.alertSev > SeverityHigh {
+						t.Fatalf("step %d: %s announced %v, alert severity %v", step, d.name, d.announced, d.alertSev)
+					}
+					if d.queriesBeforeData > d.queries || d.firstData != 0 && (d.firstData < d.first || d.firstData > d.last) {
+						t.Fatalf("step %d: %s firstData %d qbd %d q %d [%d,%d]", step, d.name, d.firstData, d.queriesBeforeData, d.queries, d.first, d.last)
+					}
+				}
+			}
+		}
+		var buf bytes.Buffer
+		e.WriteSnapshot(&buf)
+		if err := New(e.cfg).ReadSnapshot(bytes.NewReader(buf.Bytes())); err != nil {
+			t.Fatalf("final own snapshot rejected: %v", err)
+		}
+	})
+}
