@@ -94,14 +94,7 @@ func TestColdTableAgainstMap(t *testing.T) {
 
 // coldObs is a query or response for one name from one client.
 func coldObs(f *feeder, name string, at int64, client string, qtype uint16, response bool) Observation {
-	var lens []uint8
-	start := 0
-	for i := 0; i <= len(name); i++ {
-		if i == len(name) || name[i] == '.' {
-			lens = append(lens, uint8(i-start))
-			start = i + 1
-		}
-	}
+	lens := labelLens(name)
 	lower, reg := f.split.Split([]byte(name), lens)
 	return Observation{Time: at, Client: netip.MustParseAddr(client), Server: netip.MustParseAddr("192.0.2.53"),
 		Response: response, QType: qtype, Name: lower, Labels: lens, RegStart: reg, Size: 40, AnswerData: 16}

@@ -35,12 +35,18 @@ type feeder struct {
 
 func newFeeder(cfg Config) *feeder { return &feeder{e: New(cfg), split: regdomain.New(0)} }
 
-// lookup feeds a query and its response.
-func (f *feeder) lookup(name string, at time.Time, client string, qtype uint16, rcode uint8, answerBytes int) uint32 {
+// labelLens returns the lengths of name's labels.
+func labelLens(name string) []uint8 {
 	var lens []uint8
 	for _, l := range strings.Split(name, ".") {
 		lens = append(lens, uint8(len(l)))
 	}
+	return lens
+}
+
+// lookup feeds a query and its response.
+func (f *feeder) lookup(name string, at time.Time, client string, qtype uint16, rcode uint8, answerBytes int) uint32 {
+	lens := labelLens(name)
 	lower, start := f.split.Split([]byte(name), lens)
 	c := netip.MustParseAddr(client)
 	s := netip.MustParseAddr("192.0.2.53")

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dnsieve/dnsieve/internal/fingerprint"
+	"github.com/dnsieve/dnsieve/internal/regdomain"
 )
 
 // FuzzObserve drives one engine with a hostile sequence of observations,
@@ -28,58 +29,16 @@ func runFuzzBody(t *testing.T, data []byte) {
 	}
 	e := New(Config{MaxMemory: 64 << 10, MaxNamesPerDomain: 64, MaxClientsPerDomain: 3})
 	src := newFeeder(Config{}).split
-	next := func() byte {
-		if len(data) == 0 {
-			return 0
-		}
-		b := data[0]
-		data = data[1:]
-		return b
-	}
+	in := fuzzInput(data)
 	at := int64(1_700_000_000) * 1e9
-	for step := 0; len(data) > 0; step++ {
-		op, a, b := next(), next(), next()
+	for step := 0; len(in) > 0; step++ {
+		op, a, b := in.next(), in.next(), in.next()
 		at += int64(a) * 1e8
 		dom := fmt.Sprintf("d%d.%s", b%24, []string{"com", "co.uk", "example", "x1"}[b%4])
-		var host string
-		switch a % 4 {
-		case 0:
-			host = "www"
-		case 1:
-			host = fmt.Sprintf("h%d", op%7)
-		case 2:
-			host = fmt.Sprintf("%x%x%x", op, a, b)
-		default:
-			host = "mzxw6ytboi4dcmrtgq2tmnzygaydcmrtgq2tm"
-		}
-		name := host + "." + dom
 		switch op % 8 {
 		case 0, 1, 2, 3, 4:
-			var lens []uint8
-			start := 0
-			for i := 0; i <= len(name); i++ {
-				if i == len(name) || name[i] == '.' {
-					lens = append(lens, uint8(i-start))
-					start = i + 1
-				}
-			}
-			lower, reg := src.Split([]byte(name), lens)
-			o := Observation{Time: at, File: int(op>>6) % 2, Client: netip.AddrFrom4([4]byte{10, 0, 0, a % 5}),
-				Server: netip.AddrFrom4([4]byte{192, 0, 2, 53}), Response: op&8 != 0, QType: []uint16{1, 28, 16, 10, 65}[a%5],
-				RCode: b % 4, Name: lower, Labels: lens, RegStart: reg, Size: int(a), AnswerData: int(b),
-				Flagged: op&0x10 != 0, MixedCase: op&0x20 != 0, EDNSData: int(op & 3)}
-			if op&0x40 != 0 {
-				o.Match = fingerprint.Match{Tool: fingerprint.Tool(1 + b%4), Strength: fingerprint.Strength(a % 3)}
-			}
 			var buf [MaxDataRecords]DataRecord
-			if op&0x80 != 0 {
-				// Answers carrying data (queries too: the engine must
-				// ignore them): a few contents, repeated, up to 19
-				// records folded into the bound.
-				for k := range 1 + int(a%19) {
-					o.AddDataRecord(&buf, 1+int(b)+k, uint64((int(a)*31+int(b)+k)%200)*0x9e3779b97f4a7c15)
-				}
-			}
+			o := fuzzObservation(src, op, a, b, at, dom, "mzxw6ytboi4dcmrtgq2tmnzygaydcmrtgq2tm", netip.AddrFrom4([4]byte{192, 0, 2, 53}), &buf)
 			e.Observe(&o)
 		case 5:
 			e.ObserveRaw(&RawObservation{Time: at, Client: netip.AddrFrom4([4]byte{10, 0, 0, a % 5}),
@@ -165,4 +124,54 @@ func checkBookkeeping(t *testing.T, e *Engine, step int) {
 	if len(e.byID) != len(e.domains) {
 		t.Fatalf("step %d: byID %d, domains %d", step, len(e.byID), len(e.domains))
 	}
+}
+
+// fuzzInput hands out a fuzz input a byte at a time (0 past its end).
+type fuzzInput []byte
+
+func (in *fuzzInput) next() byte {
+	if len(*in) == 0 {
+		return 0
+	}
+	b := (*in)[0]
+	*in = (*in)[1:]
+	return b
+}
+
+// fuzzObservation is the observation of one fuzz step (op, a, b): a name
+// under dom (www, a host, a hex label or the given data-like label), from
+// one of five clients to server, query or response, with a fingerprint
+// match and data records when op's bits ask for them (buf holds those).
+func fuzzObservation(split *regdomain.Splitter, op, a, b byte, at int64, dom, dataLabel string, server netip.Addr,
+	buf *[MaxDataRecords]DataRecord) Observation {
+	var host string
+	switch a % 4 {
+	case 0:
+		host = "www"
+	case 1:
+		host = fmt.Sprintf("h%d", op%7)
+	case 2:
+		host = fmt.Sprintf("%x%x%x", op, a, b)
+	default:
+		host = dataLabel
+	}
+	name := host + "." + dom
+	lens := labelLens(name)
+	lower, reg := split.Split([]byte(name), lens)
+	o := Observation{Time: at, File: int(op>>6) % 2, Client: netip.AddrFrom4([4]byte{10, 0, 0, a % 5}),
+		Server: server, Response: op&8 != 0, QType: []uint16{1, 28, 16, 10, 65}[a%5],
+		RCode: b % 4, Name: lower, Labels: lens, RegStart: reg, Size: int(a), AnswerData: int(b),
+		Flagged: op&0x10 != 0, MixedCase: op&0x20 != 0, EDNSData: int(op & 3)}
+	if op&0x40 != 0 {
+		o.Match = fingerprint.Match{Tool: fingerprint.Tool(1 + b%4), Strength: fingerprint.Strength(a % 3)}
+	}
+	if op&0x80 != 0 {
+		// Answers carrying data (queries too: the engine must ignore
+		// them): a few contents, repeated, up to 19 records folded into
+		// the bound.
+		for k := range 1 + int(a%19) {
+			o.AddDataRecord(buf, 1+int(b)+k, uint64((int(a)*31+int(b)+k)%200)*0x9e3779b97f4a7c15)
+		}
+	}
+	return o
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"testing"
-
-	"github.com/dnsieve/dnsieve/internal/fingerprint"
 )
 
 // FuzzInvariants drives two engines with hostile sequences that
@@ -26,59 +24,23 @@ func FuzzInvariants(f *testing.F) {
 		e := New(Config{MaxMemory: 1 << 20, MaxNamesPerDomain: 64, MaxClientsPerDomain: 3})
 		other := New(Config{MaxMemory: 1 << 20, MaxNamesPerDomain: 64, MaxClientsPerDomain: 3})
 		src := newFeeder(Config{}).split
-		next := func() byte {
-			if len(data) == 0 {
-				return 0
-			}
-			b := data[0]
-			data = data[1:]
-			return b
-		}
+		in := fuzzInput(data)
 		at := int64(1_700_000_000) * 1e9
-		for step := 0; len(data) > 0; step++ {
-			op, a, b := next(), next(), next()
+		for step := 0; len(in) > 0; step++ {
+			op, a, b := in.next(), in.next(), in.next()
 			if a&0x80 != 0 {
 				at -= int64(a&0x7f) * 1e8 // backwards
 			} else {
 				at += int64(a) * 1e8
 			}
 			dom := fmt.Sprintf("d%d.%s", b%6, []string{"com", "co.uk", "example", "x1"}[b%4])
-			var host string
-			switch a % 4 {
-			case 0:
-				host = "www"
-			case 1:
-				host = fmt.Sprintf("h%d", op%7)
-			case 2:
-				host = fmt.Sprintf("%x%x%x", op, a, b)
-			default:
-				host = fmt.Sprintf("mzxw6ytboi4dcmrtgq2tmnzygaydcm%02x", op)
-			}
-			name := host + "." + dom
 			switch op % 8 {
 			case 0, 1, 2, 3, 4:
-				var lens []uint8
-				start := 0
-				for i := 0; i <= len(name); i++ {
-					if i == len(name) || name[i] == '.' {
-						lens = append(lens, uint8(i-start))
-						start = i + 1
-					}
-				}
-				lower, reg := src.Split([]byte(name), lens)
-				o := Observation{Time: at, File: int(op>>6) % 2, Client: netip.AddrFrom4([4]byte{10, 0, 0, a % 5}),
-					Server: netip.AddrFrom4([4]byte{10, 0, 0, b % 7}), Response: op&8 != 0, QType: []uint16{1, 28, 16, 10, 65}[a%5],
-					RCode: b % 4, Name: lower, Labels: lens, RegStart: reg, Size: int(a), AnswerData: int(b),
-					Flagged: op&0x10 != 0, MixedCase: op&0x20 != 0, EDNSData: int(op & 3)}
-				if op&0x40 != 0 {
-					o.Match = fingerprint.Match{Tool: fingerprint.Tool(1 + b%4), Strength: fingerprint.Strength(a % 3)}
-				}
+				// Servers from the clients' own pool: hosts that are
+				// also servers.
 				var buf [MaxDataRecords]DataRecord
-				if op&0x80 != 0 {
-					for k := range 1 + int(a%19) {
-						o.AddDataRecord(&buf, 1+int(b)+k, uint64((int(a)*31+int(b)+k)%200)*0x9e3779b97f4a7c15)
-					}
-				}
+				o := fuzzObservation(src, op, a, b, at, dom, fmt.Sprintf("mzxw6ytboi4dcmrtgq2tmnzygaydcm%02x", op),
+					netip.AddrFrom4([4]byte{10, 0, 0, b % 7}), &buf)
 				if b&1 == 0 {
 					e.Observe(&o)
 				} else {

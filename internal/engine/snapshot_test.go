@@ -36,10 +36,7 @@ var allMix = mixOpts{raw: true, contacted: true, churn: true}
 // observe feeds one message with the fields lookup does not set.
 func (f *feeder) observe(name string, at int64, client, server netip.Addr, qtype uint16, response bool, rcode uint8,
 	answerBytes int, answer netip.Addr, m fingerprint.Match, file int, mixed, flagged bool, mods ...func(*Observation)) {
-	var lens []uint8
-	for _, l := range strings.Split(name, ".") {
-		lens = append(lens, uint8(len(l)))
-	}
+	lens := labelLens(name)
 	lower, start := f.split.Split([]byte(name), lens)
 	o := Observation{Time: at, File: file, Client: client, Server: server, Response: response, QType: qtype, RCode: rcode,
 		Name: lower, Labels: lens, RegStart: start, MixedCase: mixed, Size: 30 + len(name), AnswerData: answerBytes,
@@ -1528,10 +1525,7 @@ func TestResolverClient(t *testing.T) {
 			data[k] = byte(r.Uint32())
 		}
 		name := chunkName(data, "t.relay-test.net")
-		var lens []uint8
-		for _, l := range strings.Split(name, ".") {
-			lens = append(lens, uint8(len(l)))
-		}
+		lens := labelLens(name)
 		lower, start := split.Split([]byte(name), lens)
 		at := t0.Add(time.Duration(i) * time.Second).UnixNano()
 		for leg, ends := range [][2]netip.Addr{{host, resolver}, {resolver, auth}} {
