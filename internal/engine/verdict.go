@@ -646,6 +646,9 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		for i := range fd.Clients {
 			fd.Clients[i].UsesChannel = true
 		}
+	} else if users := countUsers(fd.Clients); users < len(fd.Clients) && fd.OtherClients == 0 && !f.ClientsEstimated {
+		// The headline's client count says how many used the channel.
+		fd.Evidence[0] += fmt.Sprintf(", %d of them using the channel", users)
 	}
 	sort.Slice(fd.Clients, func(i, j int) bool {
 		a, b := fd.Clients[i], fd.Clients[j]
@@ -768,4 +771,15 @@ func (e *Engine) DomainID(registered string) uint32 {
 		return e.cold.at(i).id
 	}
 	return 0
+}
+
+// countUsers counts the clients that used the channel.
+func countUsers(cs []Client) int {
+	n := 0
+	for i := range cs {
+		if cs[i].UsesChannel {
+			n++
+		}
+	}
+	return n
 }

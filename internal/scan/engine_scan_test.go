@@ -456,6 +456,9 @@ func TestSampleChannelClients(t *testing.T) {
 		[]string{"10.53.1.10 false", "10.53.1.13 false", "10.53.1.15 false"}) {
 		t.Errorf("clients %q", got)
 	}
+	if !strings.HasSuffix(f.Evidence[0], "from 4 client(s), 1 of them using the channel") {
+		t.Errorf("headline %q", f.Evidence[0])
+	}
 	domains := readFile(t, filepath.Join(out, DomainsName))
 	want := fmt.Sprintf("\r\nt.cdn-sync.net|cdn-sync.net|tunnel|high|%.3f|iodine|iodine|10.53.1.2|", f.Score)
 	if !strings.Contains(domains, want) {
