@@ -16,9 +16,7 @@ import (
 // index finds every domain of both tiers and nothing else, the memory
 // estimates add up and stay under the cap, IDs are unique.
 func FuzzObserve(f *testing.F) {
-	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"))
-	f.Add(bytes.Repeat([]byte{0x11, 0x92, 0x33, 0xf4}, 64))
-	f.Add(bytes.Repeat([]byte{0xff, 0x00, 0x7f, 0x80, 0x01}, 100))
+	addStepSeeds(f)
 	f.Fuzz(runFuzzBody)
 }
 
@@ -124,6 +122,14 @@ func checkBookkeeping(t *testing.T, e *Engine, step int) {
 	if len(e.byID) != len(e.domains) {
 		t.Fatalf("step %d: byID %d, domains %d", step, len(e.byID), len(e.domains))
 	}
+}
+
+// addStepSeeds adds the seed inputs of the step-driven engine fuzz
+// targets.
+func addStepSeeds(f *testing.F) {
+	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"))
+	f.Add(bytes.Repeat([]byte{0x11, 0x92, 0x33, 0xf4}, 64))
+	f.Add(bytes.Repeat([]byte{0xff, 0x00, 0x7f, 0x80, 0x01}, 100))
 }
 
 // fuzzInput hands out a fuzz input a byte at a time (0 past its end).

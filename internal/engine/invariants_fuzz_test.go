@@ -14,9 +14,7 @@ import (
 // counters must satisfy what snapshot validation requires, and each
 // engine must read its own snapshot back.
 func FuzzInvariants(f *testing.F) {
-	f.Add([]byte("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"))
-	f.Add(bytes.Repeat([]byte{0x11, 0x92, 0x33, 0xf4}, 64))
-	f.Add(bytes.Repeat([]byte{0xff, 0x00, 0x7f, 0x80, 0x01}, 100))
+	addStepSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > 4096 {
 			return
