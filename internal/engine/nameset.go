@@ -26,22 +26,32 @@ func (s *nameSet) add(h uint64) bool {
 	if s.slots == nil {
 		s.slots = make([]uint64, 8)
 	}
+	i, found := s.find(h)
+	if found {
+		return false
+	}
+	if (s.n+1)*4 > len(s.slots)*3 {
+		if len(s.slots)*2 > s.limit {
+			return true // full: counted, not stored
+		}
+		s.grow()
+		return s.add(h)
+	}
+	s.slots[i] = h
+	s.n++
+	return true
+}
+
+// find returns the slot holding h (non-zero), or the empty slot where its
+// probe ends; slots must not be empty.
+func (s *nameSet) find(h uint64) (i uint64, found bool) {
 	mask := uint64(len(s.slots) - 1)
-	for i := slotOf(h) & mask; ; i = (i + 1) & mask {
+	for i = slotOf(h) & mask; ; i = (i + 1) & mask {
 		switch s.slots[i] {
 		case h:
-			return false
+			return i, true
 		case 0:
-			if (s.n+1)*4 > len(s.slots)*3 {
-				if len(s.slots)*2 > s.limit {
-					return true // full: counted, not stored
-				}
-				s.grow()
-				return s.add(h)
-			}
-			s.slots[i] = h
-			s.n++
-			return true
+			return i, false
 		}
 	}
 }
@@ -70,15 +80,8 @@ func (s *nameSet) has(h uint64) bool {
 	if len(s.slots) == 0 {
 		return false
 	}
-	mask := uint64(len(s.slots) - 1)
-	for i := slotOf(h) & mask; ; i = (i + 1) & mask {
-		switch s.slots[i] {
-		case h:
-			return true
-		case 0:
-			return false
-		}
-	}
+	_, found := s.find(h)
+	return found
 }
 
 // setSeed keys slotOf; it is drawn once per process.

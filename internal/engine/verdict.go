@@ -470,9 +470,7 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 		d.firstAlert, d.firstAlertLookups = t, f.Lookups
 	}
 	if e.OnAlert != nil {
-		fd := e.finding(d, &f, score, rules, why, verdict, sev)
-		fd.Alerted = d.announced
-		e.OnAlert(fd)
+		e.OnAlert(e.finding(d, &f, score, rules, why, verdict, sev))
 	}
 }
 
@@ -501,9 +499,7 @@ func (e *Engine) Findings() []Finding {
 		if verdict == "" {
 			continue
 		}
-		fd := e.finding(d, &f, score, rules, why, verdict, sev)
-		fd.Alerted = d.announced
-		out = append(out, fd)
+		out = append(out, e.finding(d, &f, score, rules, why, verdict, sev))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		a, b := &out[i], &out[j]
@@ -551,7 +547,7 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		Score: math.Round(score*1000) / 1000, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique,
 		FirstSeen: time.Unix(0, d.first).UTC(), LastSeen: time.Unix(0, d.last).UTC(),
 		BytesUp: uint64(f.InfoBytes), BytesDown: d.answerData + d.rawB, Files: d.files, Features: *f,
-		OtherClients: uint64(f.Clients - d.clients.len()),
+		OtherClients: uint64(f.Clients - d.clients.len()), Alerted: d.announced,
 	}
 	fd.Domain = d.name
 	if len(d.zone) > 0 {
@@ -616,7 +612,7 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		fd.Lengths = append([]uint32(nil), d.hist.lengths[:]...)
 	}
 	// Clients: those that used the channel first, then by distinct names.
-	anyChannel := false
+	users := 0
 	for a, c := range d.clients.all() {
 		cl := Client{Addr: a.String(), Queries: c.queries, Responses: c.responses, UniqueNames: c.unique,
 			FirstSeen: time.Unix(0, c.first).UTC().Format(time.RFC3339), LastSeen: time.Unix(0, c.last).UTC().Format(time.RFC3339)}
@@ -633,7 +629,9 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		cl.ChannelMessages = max(c.channel, strong) // the two overlap: at least this many
 		cl.UsesChannel = cl.ChannelMessages > 0
 		cl.Resolver = e.isServer(a)
-		anyChannel = anyChannel || cl.UsesChannel
+		if cl.UsesChannel {
+			users++
+		}
 		if c.gaps >= 2 {
 			cl.MeanGap = math.Round(c.gapMean*1000) / 1000
 			if c.gapMean > 0 {
@@ -642,11 +640,11 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		}
 		fd.Clients = append(fd.Clients, cl)
 	}
-	if !anyChannel {
+	if users == 0 {
 		for i := range fd.Clients {
 			fd.Clients[i].UsesChannel = true
 		}
-	} else if users := countUsers(fd.Clients); users < len(fd.Clients) && fd.OtherClients == 0 && !f.ClientsEstimated {
+	} else if users < len(fd.Clients) && fd.OtherClients == 0 && !f.ClientsEstimated {
 		// The headline's client count says how many used the channel.
 		fd.Evidence[0] += fmt.Sprintf(", %d of them using the channel", users)
 	}
@@ -771,15 +769,4 @@ func (e *Engine) DomainID(registered string) uint32 {
 		return e.cold.at(i).id
 	}
 	return 0
-}
-
-// countUsers counts the clients that used the channel.
-func countUsers(cs []Client) int {
-	n := 0
-	for i := range cs {
-		if cs[i].UsesChannel {
-			n++
-		}
-	}
-	return n
 }

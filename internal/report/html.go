@@ -433,8 +433,8 @@ func volumes(vs []engine.Volume) []volumeRow {
 // channel when some only looked up other names of the registered domain.
 func clientsFact(f *engine.Finding) string {
 	all := approx(f) + comma(clientCount(f))
-	if text := clientsText(f); text != all {
-		return all + " (" + strings.TrimSuffix(text, " of "+all) + " using the channel)"
+	if users, ok := channelUsers(f); ok {
+		return fmt.Sprintf("%s (%s using the channel)", all, comma(uint64(users)))
 	}
 	return all
 }

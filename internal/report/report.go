@@ -314,6 +314,21 @@ func activitySpan(fs []engine.Finding) (first, last time.Time) {
 	return first, last
 }
 
+// channelUsers returns how many of a finding's clients used the channel,
+// and whether that is worth saying: some clients did not (they only
+// looked up other names of the registered domain), and every client is
+// known one by one. Findings of versions that did not tell users apart
+// mark none.
+func channelUsers(f *engine.Finding) (users int, ok bool) {
+	for i := range f.Clients {
+		if f.Clients[i].UsesChannel {
+			users++
+		}
+	}
+	ok = users > 0 && users < len(f.Clients) && f.OtherClients == 0 && !f.Features.ClientsEstimated
+	return users, ok
+}
+
 // scoreText writes a finding's score: a model's probability to three
 // decimals (0.829, not 0.8), rule points to one.
 func scoreText(s float64) string {

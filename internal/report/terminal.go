@@ -240,16 +240,8 @@ func plural(n int) string {
 // its other names), so that they are not counted as its users.
 func clientsText(f *engine.Finding) string {
 	all := approx(f) + comma(clientCount(f))
-	users, others := 0, 0
-	for i := range f.Clients {
-		if f.Clients[i].UsesChannel {
-			users++
-		} else {
-			others++
-		}
+	if users, ok := channelUsers(f); ok {
+		return comma(uint64(users)) + " of " + all
 	}
-	if users == 0 || others == 0 || f.OtherClients > 0 || f.Features.ClientsEstimated {
-		return all // not told apart (findings of older versions), all used it, or the rest are not known one by one
-	}
-	return comma(uint64(users)) + " of " + all
+	return all
 }

@@ -27,11 +27,9 @@ type scannedFile struct {
 type domainRow struct {
 	level  checks.Level
 	reason string
-	// several is true when the domain's finding names more than one
-	// tool: a packet whose own protocol was recognised names its tool,
-	// zoneText how the reason names the zone.
-	several  bool
-	zoneText string
+	// byTool, for a finding that names more than one tool, holds the
+	// reason of a packet whose own protocol was recognised, by tool.
+	byTool map[uint8]string
 	// zone limits the rows to the names under the tunnel's own zone
 	// (labels below the registered domain; "" for all its names), so that
 	// ordinary names of the same registered domain are not reported as
@@ -62,7 +60,15 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 				tools = strings.Join(f.Tools, ", ")
 			}
 			r := domainRow{level: checks.High, reason: "tunnel domain " + zone + " (" + tools + ")",
-				zone: strings.TrimSuffix(strings.TrimSuffix(f.Domain, f.RegisteredDomain), "."), several: len(f.Tools) > 1, zoneText: zone}
+				zone: strings.TrimSuffix(strings.TrimSuffix(f.Domain, f.RegisteredDomain), ".")}
+			if len(f.Tools) > 1 {
+				r.byTool = map[uint8]string{}
+				for _, name := range f.Tools {
+					if t, ok := fingerprint.ParseTool(name); ok {
+						r.byTool[uint8(t)] = "tunnel domain " + zone + " (" + name + ")"
+					}
+				}
+			}
 			if f.ToolRecognised {
 				r.level = checks.Certain
 			}
@@ -109,8 +115,8 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 		}
 		level, reason := r.level, reasons[r.reasons&31]
 		if d, ok := rows[r.domain]; ok && r.domain != 0 && underZone(r, d.zone) {
-			if d.several && r.tool != 0 {
-				d.reason = "tunnel domain " + d.zoneText + " (" + fingerprint.Tool(r.tool).String() + ")"
+			if text, ok := d.byTool[r.tool]; ok {
+				d.reason = text
 			}
 			switch {
 			case d.level >= checks.High:
