@@ -154,6 +154,11 @@ func TestHelp(t *testing.T) {
 	}{
 		{[]string{"help", "nosuch"}, "dnsieve help: unknown command \"nosuch\"\nRun 'dnsieve help' for the list of commands.\n"},
 		{[]string{"help", "scan", "eval"}, "dnsieve help: give one command, e.g. dnsieve help scan\n"},
+		{[]string{"help", "sacn"}, "dnsieve help: unknown command \"sacn\" (did you mean scan?)\nRun 'dnsieve help' for the list of commands.\n"},
+		{[]string{"sacn", "x.pcap"}, "dnsieve: unknown command \"sacn\" (did you mean scan?)\nRun 'dnsieve help' for the list of commands.\n"},
+		{[]string{"lvie"}, "dnsieve: unknown command \"lvie\" (did you mean live?)\nRun 'dnsieve help' for the list of commands.\n"},
+		{[]string{"nosuch.pcap"}, "dnsieve: unknown command \"nosuch.pcap\"\nRun 'dnsieve help' for the list of commands.\n"},
+		{[]string{"main.go"}, "dnsieve: unknown command \"main.go\" (to analyse it: dnsieve scan main.go)\nRun 'dnsieve help' for the list of commands.\n"},
 	} {
 		code, out, errs := runCLI(c.args...)
 		if code != 2 || out != "" || errs != c.want {

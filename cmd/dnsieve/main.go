@@ -94,9 +94,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if c, ok := lookup(args[0]); ok {
 		return c.run(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "dnsieve: unknown command %q\n\n", args[0])
-	usage(stderr)
+	fmt.Fprintf(stderr, "dnsieve: unknown command %q%s\nRun 'dnsieve help' for the list of commands.\n", args[0], suggestCommand(args[0]))
 	return 2
+}
+
+// suggestCommand returns " (did you mean NAME?)" for the subcommand within
+// two edits of name, a scan command line when name is an existing file or
+// folder, or "".
+func suggestCommand(name string) string {
+	best := config.Nearest(name, func(yield func(string) bool) {
+		for _, c := range commands() {
+			if !yield(c.name) {
+				return
+			}
+		}
+	})
+	if best == "" {
+		if _, err := os.Stat(name); err == nil {
+			return " (to analyse it: dnsieve scan " + name + ")"
+		}
+		return ""
+	}
+	return " (did you mean " + best + "?)"
 }
 
 // runHelp is "dnsieve help [COMMAND]": the overview, or the command's own
@@ -112,7 +131,7 @@ func runHelp(args []string, stdout, stderr io.Writer) int {
 	}
 	c, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(stderr, "dnsieve help: unknown command %q\nRun 'dnsieve help' for the list of commands.\n", args[0])
+		fmt.Fprintf(stderr, "dnsieve help: unknown command %q%s\nRun 'dnsieve help' for the list of commands.\n", args[0], suggestCommand(args[0]))
 		return 2
 	}
 	return c.run([]string{"--help"}, stdout, stderr)

@@ -55,7 +55,7 @@ Examples:
 // scanFlags are the flags of `dnsieve scan`.
 type scanFlags struct {
 	output, configFile, allowlist, ports, cpuProfile, memProfile, model string
-	quiet, recursive, noAllowlist, ignoreParsed                         bool
+	quiet, verbose, recursive, noAllowlist, ignoreParsed                bool
 	renameParsed, noProgress, checksOnly                                bool
 	workers, maxLabel, minHex                                           int
 	maxEntropy                                                          float64
@@ -69,6 +69,8 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&f.output, "o", "", "short for --output `DIR`")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress display or informational messages (warnings and errors still print)")
 	fl.BoolVar(&f.quiet, "q", false, "short for --quiet")
+	fl.BoolVar(&f.verbose, "verbose", false, "print informational log lines (each capture, each finding) beside the progress bar; without a terminal they always print")
+	fl.BoolVar(&f.verbose, "v", false, "short for --verbose")
 	fl.StringVar(&f.configFile, "config", "", "read the configuration from `FILE` (default: ./config.ini when present)")
 	fl.BoolVar(&f.recursive, "recursive", false, "descend into subdirectories of input directories")
 	fl.BoolVar(&f.recursive, "r", false, "short for --recursive")
@@ -140,6 +142,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		Workers:  f.workers,
 		Stderr:   stderr,
 		Terminal: terminal,
+		Verbose:  f.verbose,
 		Quiet:    f.quiet,
 		Version:  version,
 		Warnings: warnings,

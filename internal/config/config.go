@@ -326,16 +326,23 @@ func ParsePorts(v string) ([]uint16, error) {
 // didYouMean returns " (did you mean NAME?)" for the known name closest to
 // got, within two edits (a typo), or "" when none is that close.
 func didYouMean(got string, known iter.Seq[string], open, close string) string {
+	best := Nearest(got, known)
+	if best == "" {
+		return ""
+	}
+	return " (did you mean " + open + best + close + "?)"
+}
+
+// Nearest returns the known name closest to got within two edits (a typo;
+// ties go to the alphabetically first), or "" when none is that close.
+func Nearest(got string, known iter.Seq[string]) string {
 	best, bestD := "", 3
 	for k := range known {
 		if d := editDistance(got, k, 3); d < bestD || d == bestD && d < 3 && k < best {
 			best, bestD = k, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return " (did you mean " + open + best + close + "?)"
+	return best
 }
 
 // editDistance is the Levenshtein distance between a and b, or limit when

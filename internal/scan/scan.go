@@ -47,6 +47,10 @@ type Options struct {
 	// Quiet suppresses progress and informational log lines on Stderr
 	// (warnings and errors still appear; out.log has everything).
 	Quiet bool
+	// Verbose prints informational log lines on Stderr even with a
+	// progress bar (Terminal), which otherwise shows warnings and errors
+	// only. Quiet wins.
+	Verbose bool
 	// ProgressEvery is the interval of progress log lines (default 10 s).
 	ProgressEvery time.Duration
 	// Version is written to stats.json.
@@ -139,7 +143,7 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		return sum, &ConfigError{fmt.Errorf("output directory: %w", err)}
 	}
 	defer logFile.Close()
-	log := newLogger(logFile, opt.Stderr, opt.Quiet)
+	log := newLogger(logFile, opt.Stderr, !opt.Quiet && (opt.Verbose || !opt.Terminal))
 
 	start := time.Now()
 	log.Info("scan started", "version", opt.Version, "output_dir", cfg.OutputDir, "inputs", strings.Join(paths, " "))

@@ -514,3 +514,45 @@ func TestWarningsInLog(t *testing.T) {
 		t.Errorf("said twice on stderr:\n%s", stderr.String())
 	}
 }
+
+// TestStderrLogLevels checks which log lines reach stderr: with a progress
+// bar only warnings and errors unless Verbose, without one every
+// informational line unless Quiet; out.log always has them all.
+func TestStderrLogLevels(t *testing.T) {
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "one.pcap"), ethFrames(t)[:1], "pcap")
+	missing := filepath.Join(dir, "missing.pcap")
+	for _, c := range []struct {
+		name                     string
+		terminal, verbose, quiet bool
+		info                     bool
+	}{
+		{"terminal", true, false, false, false},
+		{"terminal verbose", true, true, false, true},
+		{"pipe", false, false, false, true},
+		{"pipe quiet", false, false, true, false},
+		{"terminal verbose quiet", true, true, true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := checksCfg()
+			cfg.OutputDir = t.TempDir()
+			var stderr bytes.Buffer
+			opt := Options{Config: cfg, Paths: []string{dir, missing}, Stderr: &stderr,
+				Terminal: c.terminal, Verbose: c.verbose, Quiet: c.quiet}
+			if _, err := Run(context.Background(), opt); err != nil {
+				t.Fatal(err)
+			}
+			got := stderr.String()
+			if info := strings.Contains(got, `level=INFO msg="capture scanned"`); info != c.info {
+				t.Errorf("informational lines on stderr: %v, want %v:\n%s", info, c.info, got)
+			}
+			if !strings.Contains(got, `level=ERROR msg="input not readable"`) {
+				t.Errorf("the error is missing on stderr:\n%s", got)
+			}
+			log := readFile(t, filepath.Join(cfg.OutputDir, LogName))
+			if !strings.Contains(log, `level=INFO msg="capture scanned"`) || !strings.Contains(log, `level=ERROR msg="input not readable"`) {
+				t.Errorf("out.log:\n%s", log)
+			}
+		})
+	}
+}
