@@ -41,11 +41,15 @@ type Features struct {
 	// domain had more clients than it tracks one by one.
 	ClientsEstimated bool    `json:"clients_estimated,omitempty"`
 	Seconds          float64 `json:"seconds"`
-	PeakWinQueries   uint64  `json:"peak_window_queries"`
-	PeakWinUnique    uint64  `json:"peak_window_unique"`
-	RawPackets       uint64  `json:"raw_packets"`
-	OffPort          uint64  `json:"off_port_messages"`
-	EDNSBytes        float64 `json:"edns_option_bytes_per_message"`
+	// PeakWinQueries is the most queries in one window (Config.Window);
+	// PeakWinUnique the most new names in one window, which may be
+	// another window and counts names first seen in a response too, so
+	// it can exceed PeakWinQueries.
+	PeakWinQueries uint64  `json:"peak_window_queries"`
+	PeakWinUnique  uint64  `json:"peak_window_unique"`
+	RawPackets     uint64  `json:"raw_packets"`
+	OffPort        uint64  `json:"off_port_messages"`
+	EDNSBytes      float64 `json:"edns_option_bytes_per_message"`
 	// DataAnswers counts responses whose answers carry content that looks
 	// like encoded data (TXT strings of base64 or hex, NULL, KEY and
 	// private-use records, AAAA addresses no host can have),

@@ -394,7 +394,7 @@ func featureRows(f *engine.Features) []keyValue {
 		{"Answer bytes per response", fmt.Sprintf("%.0f", f.AnswerBytes)},
 		{"Messages failing the per-name checks", pct(f.FlaggedShare)},
 		{"Names mixing upper and lower case", pct(f.MixedCaseShare)},
-		{"Busiest window: queries / distinct names", comma(f.PeakWinQueries) + " / " + comma(f.PeakWinUnique)},
+		{"Most queries in a window; most new names in a window", comma(f.PeakWinQueries) + "; " + comma(f.PeakWinUnique)},
 		{"Active for", durationText(time.Duration(f.Seconds * float64(time.Second)))},
 	}
 	switch f.AnswersUsed {
