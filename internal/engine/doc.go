@@ -16,4 +16,7 @@
 // show something (cold.go). A full domain tracks its clients one by one
 // (clienttable.go) up to Config.MaxClientsPerDomain, and estimates how many
 // there are beyond that with a one-word HyperLogLog (clientsketch.go).
+// The addresses seen in non-DNS traffic, which tell whether a domain's
+// answers were used, are an exact set up to 65,536 and then a Bloom filter
+// of a fixed 4 MiB that always takes the newest (contacted.go).
 package engine

@@ -264,10 +264,10 @@ type Engine struct {
 	// handshake, to attribute raw-mode packets.
 	rawOwner map[netip.Addr]uint32
 	key      []byte // scratch for direct-to-server keys
-	// contacted holds the addresses seen in non-DNS traffic (bounded),
-	// and others counts those packets: whether a domain's answers were
-	// ever used.
-	contacted map[netip.Addr]struct{}
+	// contacted holds the addresses seen in non-DNS traffic (bounded,
+	// contacted.go), and others counts those packets: whether a domain's
+	// answers were ever used.
+	contacted contactSet
 	others    uint64
 	// servers counts the DNS responses each address sent (bounded, up
 	// to resolverResponses), so that a finding can tell a resolver
@@ -319,6 +319,7 @@ func New(cfg Config) *Engine {
 		rawOwner: map[netip.Addr]uint32{}}
 	e.zw, _ = flate.NewWriter(&e.counts, flate.DefaultCompression)
 	e.cold.seed = maphash.MakeSeed()
+	e.contacted.genBits = contactGenBits(cfg.MaxMemory)
 	return e
 }
 
@@ -400,9 +401,6 @@ func (e *Engine) Observe(o *Observation) uint32 {
 // maxRawOwners bounds the addresses remembered from iodine handshakes.
 const maxRawOwners = 1 << 16
 
-// maxContacted bounds the set of addresses seen in non-DNS traffic.
-const maxContacted = 1 << 20
-
 // maxServers bounds the addresses whose DNS responses are counted: a
 // fixed overhead of a few hundred KiB, outside the memory cap.
 const maxServers = 1 << 12
@@ -461,17 +459,8 @@ func (e *Engine) Contacted(addrs []netip.Addr) {
 		return
 	}
 	e.others += uint64(len(addrs) / 2)
-	if e.contacted == nil {
-		e.contacted = map[netip.Addr]struct{}{}
-	}
 	for _, a := range addrs {
-		if len(e.contacted) >= maxContacted {
-			return
-		}
-		if _, ok := e.contacted[a]; !ok {
-			e.contacted[a] = struct{}{}
-			e.mem += memContacted
-		}
+		e.mem += e.contacted.add(a)
 	}
 }
 

@@ -3,7 +3,7 @@ package engine
 // Checkpoint and restore of the engine's state, and per-domain export and
 // import for moving state between engines.
 //
-// Format (version 6). A stream starts with a magic string and a version:
+// Format (version 7). A stream starts with a magic string and a version:
 //
 //	"DNSIEVE-ENGINE" uvarint(version)    whole-engine snapshot
 //	"DNSIEVE-DOMAIN" uvarint(version)    one domain (ExportDomain)
@@ -22,8 +22,10 @@ package engine
 //
 // A snapshot holds, in this order: one 'H' record (the engine layout: array
 // sizes the format depends on; the writer's Config, for information only;
-// nextID, Stats, the engine-wide counters and the numbers of records that
-// follow), 'C' records (contacted addresses, sorted, at most 65536 each), 'S'
+// nextID, Stats, the engine-wide counters, the contacted set's mode and the
+// numbers of records that follow), 'C' records (contacted addresses, sorted,
+// at most 65536 each) or, once that set has become a filter (contacted.go),
+// two 'B' records (its generations' 64-bit words, sparse), 'S'
 // records (the addresses taken for resolvers, likewise), 'O'
 // records (rawOwner pairs sorted by address), one 'D' record per domain from
 // the most to the least recently seen, 'K' records (cold domains, see
@@ -56,9 +58,13 @@ const (
 	snapshotMagic = "DNSIEVE-ENGINE"
 	domainMagic   = "DNSIEVE-DOMAIN"
 	// SnapshotVersion is the version of the snapshot format that
-	// WriteSnapshot and ExportDomain write and the only one the readers
-	// accept.
-	SnapshotVersion = 6
+	// WriteSnapshot and ExportDomain write.
+	SnapshotVersion = 7
+	// OldestSnapshotVersion is the oldest version the readers accept:
+	// version 6 differs only in holding at most 2^20 contacted addresses
+	// and no contact filter, so a state saved by the previous release
+	// reads back.
+	OldestSnapshotVersion = 6
 )
 
 // Record tags.
@@ -71,6 +77,7 @@ const (
 	recEnd          = 'E'
 	recDomainHeader = 'X'
 	recCold         = 'K'
+	recContactBits  = 'B'
 )
 
 // Bounds a snapshot must respect; they are generous for real state and
@@ -171,9 +178,9 @@ type snapWriter struct {
 	addrs  []netip.Addr
 }
 
-func (s *snapWriter) start(magic string) {
+func (s *snapWriter) start(magic string, version uint64) {
 	s.w.WriteString(magic)
-	s.hdr = binary.AppendUvarint(s.hdr[:0], SnapshotVersion)
+	s.hdr = binary.AppendUvarint(s.hdr[:0], version)
 	s.w.Write(s.hdr)
 }
 
@@ -207,9 +214,17 @@ func layout(w *enc) {
 // next domain ID and the Stats. It does not change the engine (pending
 // text is written as it is, not compressed), and equal states give equal
 // bytes. The format is described at the top of snapshot.go.
-func (e *Engine) WriteSnapshot(w io.Writer) error {
+func (e *Engine) WriteSnapshot(w io.Writer) error { return e.writeSnapshot(w, SnapshotVersion) }
+
+// writeSnapshot writes a snapshot in format version (the previous version,
+// 6, only for the tests of reading it, and only with an exact contacted
+// set).
+func (e *Engine) writeSnapshot(w io.Writer, version uint64) error {
+	if version < SnapshotVersion && e.contacted.filtered() {
+		return fmt.Errorf("engine snapshot: version %d cannot hold a contact filter", version)
+	}
 	s := &snapWriter{w: bufio.NewWriterSize(w, 64<<10)}
-	s.start(snapshotMagic)
+	s.start(snapshotMagic, version)
 
 	p := &s.p
 	layout(p)
@@ -224,7 +239,18 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 		p.u(v)
 	}
 	sparse(p, e.lengths[:])
-	p.u(uint64(len(e.contacted)))
+	p.u(uint64(e.contacted.count()))
+	filtered := e.contacted.filtered()
+	if version >= 7 {
+		p.bool(filtered)
+		if filtered {
+			p.u(uint64(e.contacted.bitsPerGen()))
+		} else {
+			p.u(0)
+		}
+		p.u(uint64(e.contacted.cur))
+		p.u(uint64(e.contacted.fill))
+	}
 	p.u(uint64(countSeq(e.resolvers())))
 	p.u(uint64(len(e.rawOwner)))
 	p.u(uint64(len(e.domains)))
@@ -234,8 +260,16 @@ func (e *Engine) WriteSnapshot(w io.Writer) error {
 		return err
 	}
 
-	if err := s.addrRecords(maps.Keys(e.contacted), recContacted, nil); err != nil {
+	if err := s.addrRecords(e.contacted.addresses(), recContacted, nil); err != nil {
 		return err
+	}
+	if filtered {
+		for _, g := range e.contacted.gens {
+			sparse(p, g)
+			if err := s.record(recContactBits); err != nil {
+				return err
+			}
+		}
 	}
 	if err := s.addrRecords(e.resolvers(), recServers, nil); err != nil {
 		return err
@@ -570,6 +604,27 @@ func readSparse[T uint32 | uint64](r *dec, a []T, what string) {
 	}
 }
 
+// readSparseFold reads what sparse wrote for an array of n entries into a,
+// whose length divides n, OR-ing entry i into a[i % len(a)]: a power-of-two
+// Bloom filter folded onto a smaller power of two.
+func readSparseFold(r *dec, a []uint64, n int, what string) {
+	k := r.count(n, 2, what)
+	next := 0
+	for range k {
+		i := uint64(next) + r.max(uint64(n), what)
+		v := r.u()
+		if r.err != nil {
+			return
+		}
+		if i >= uint64(n) || v == 0 {
+			r.fail("%s: entry %d of %d is out of place", what, i, n)
+			return
+		}
+		a[i%uint64(len(a))] |= v
+		next = int(i) + 1
+	}
+}
+
 // done requires the payload to be used up.
 func (r *dec) done(what string) error {
 	if r.err == nil && len(r.b) != 0 {
@@ -586,10 +641,11 @@ type byteReader interface {
 
 // recReader reads framed records.
 type recReader struct {
-	r   byteReader
-	buf bytes.Buffer
-	n   int // records read
-	hdr []byte
+	r       byteReader
+	buf     bytes.Buffer
+	n       int // records read
+	hdr     []byte
+	version uint64 // the stream's format version (start)
 }
 
 func newRecReader(r io.Reader) *recReader {
@@ -634,9 +690,10 @@ func (rr *recReader) start(magic string) error {
 		}
 		return fmt.Errorf("%w: version: %v", ErrSnapshotCorrupt, err)
 	}
-	if v != SnapshotVersion {
-		return fmt.Errorf("%w: %d (this build reads version %d)", ErrSnapshotVersion, v, SnapshotVersion)
+	if v < OldestSnapshotVersion || v > SnapshotVersion {
+		return fmt.Errorf("%w: %d (this build reads versions %d to %d)", ErrSnapshotVersion, v, OldestSnapshotVersion, SnapshotVersion)
 	}
+	rr.version = v
 	return nil
 }
 
@@ -711,7 +768,7 @@ type engineState struct {
 	mem        int64
 	stats      Stats
 	rawOwner   map[netip.Addr]uint32
-	contacted  map[netip.Addr]struct{}
+	contacted  contactSet
 	servers    map[netip.Addr]uint32
 	others     uint64
 	lengths    [lengthBuckets]uint64
@@ -762,7 +819,24 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 	s.stats.Renumbered, s.stats.Untracked = r.u(), r.u()
 	s.others = r.u()
 	readSparse(r, s.lengths[:], "length histogram")
-	nContacted := int(r.max(maxContacted, "contacted addresses"))
+	var nContacted int
+	filtered := false
+	var filterBits uint64
+	s.contacted.genBits = e.contacted.genBits
+	if rr.version < 7 {
+		nContacted = int(r.max(1<<20, "contacted addresses")) // version 6's bound
+	} else {
+		nContacted = int(r.max(maxExactContacts, "contacted addresses"))
+		filtered = r.bool("contacted mode")
+		filterBits = r.max(maxContactGenBits, "contact filter size")
+		s.contacted.cur = int(r.max(1, "contact filter generation"))
+		s.contacted.fill = int(r.max(filterBits/contactBitsPerAddr, "contact filter fill"))
+		pow2 := filterBits >= minContactGenBits && filterBits&(filterBits-1) == 0
+		if r.err == nil && (filtered && (nContacted != 0 || !pow2) || !filtered && (filterBits != 0 || s.contacted.cur != 0 || s.contacted.fill != 0)) {
+			r.fail("contacted set: %d addresses, filter %v of %d bits, generation %d, fill %d",
+				nContacted, filtered, filterBits, s.contacted.cur, s.contacted.fill)
+		}
+	}
 	nServers := int(r.max(maxServers, "resolver addresses"))
 	nOwners := int(r.max(maxOwners, "raw owners"))
 	nDomains := r.u()
@@ -775,8 +849,29 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 		return nil, err
 	}
 
-	if s.contacted, err = readAddrSet(rr, recContacted, nContacted, "contacted"); err != nil {
+	if s.contacted.exact, err = readAddrSet(rr, recContacted, nContacted, "contacted"); err != nil {
 		return nil, err
+	}
+	if memContacted*int64(len(s.contacted.exact)) > s.contacted.filterBytes() {
+		// More than this engine holds exactly (version 6 held up to
+		// 2^20; a larger cap holds more): filter them.
+		s.contacted.toFilter()
+	}
+	if filtered {
+		// A filter larger than this engine's folds onto its size.
+		words := int(min(filterBits, uint64(s.contacted.genBits)) / 64)
+		for g := range s.contacted.gens {
+			r, err := rr.expect(recContactBits)
+			if err != nil {
+				return nil, err
+			}
+			s.contacted.gens[g] = make([]uint64, words)
+			readSparseFold(r, s.contacted.gens[g], int(filterBits/64), "contact filter")
+			if err := r.done("the contact filter"); err != nil {
+				return nil, err
+			}
+		}
+		s.contacted.fill = min(s.contacted.fill, s.contacted.generation())
 	}
 	servers, err := readAddrSet(rr, recServers, nServers, "server")
 	if err != nil {
@@ -814,7 +909,7 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 	hint := int(min(nDomains, 256)) // a false count must not allocate
 	s.domains = make(map[string]*domain, hint)
 	s.byID = make(map[uint32]*domain, hint)
-	s.mem = memContacted * int64(len(s.contacted))
+	s.mem = s.contacted.mem()
 	evicting := false
 	var gone map[string]uint32 // evicted while reading, for the uniqueness checks
 	var goneIDs map[uint32]bool
@@ -1239,7 +1334,7 @@ func (e *Engine) ExportDomain(registered string) ([]byte, bool) {
 	}
 	var buf bytes.Buffer
 	s := &snapWriter{w: bufio.NewWriter(&buf)}
-	s.start(domainMagic)
+	s.start(domainMagic, SnapshotVersion)
 	layout(&s.p)
 	for a, id := range e.rawOwner {
 		if id == d.id {

@@ -277,13 +277,11 @@ func diffEngines(a, b *Engine, withIDs, withMem bool) string {
 	if withIDs && sa != sb {
 		return fmt.Sprintf("stats %+v vs %+v", sa, sb)
 	}
-	if withIDs && (a.others != b.others || a.lengths != b.lengths || len(a.contacted) != len(b.contacted)) {
+	if withIDs && (a.others != b.others || a.lengths != b.lengths) {
 		return "engine-wide counters differ"
 	}
-	for k := range a.contacted {
-		if _, ok := b.contacted[k]; !ok && withIDs {
-			return "contacted differ"
-		}
+	if withIDs && !sameContacts(&a.contacted, &b.contacted) {
+		return "contacted differ"
 	}
 	return ""
 }
@@ -418,7 +416,7 @@ func TestSnapshotOfEmptyEngine(t *testing.T) {
 	if err := b.e.ReadSnapshot(bytes.NewReader(snap)); err != nil {
 		t.Fatal(err)
 	}
-	if st := b.e.Stats(); st != (Stats{}) || len(b.e.rawOwner) != 0 || b.e.contacted != nil || b.e.head != nil || b.e.tail != nil {
+	if st := b.e.Stats(); st != (Stats{}) || len(b.e.rawOwner) != 0 || b.e.contacted.count() != 0 || b.e.contacted.filtered() || b.e.head != nil || b.e.tail != nil {
 		t.Fatalf("not empty: %+v", st)
 	}
 	feedMix(b, 0, 100, allMix) // and usable
@@ -440,7 +438,7 @@ func TestMemoryEstimateRecomputed(t *testing.T) {
 			}
 			sum += int64(d.mem)
 		}
-		sum += memContacted * int64(len(f.e.contacted))
+		sum += f.e.contacted.mem()
 		var cold int64
 		for i := 0; i < f.e.cold.n; i++ {
 			cold += int64(coldRecordBytes + len(f.e.cold.name(f.e.cold.at(i))))
@@ -600,7 +598,7 @@ func TestReadSnapshotRejectsDamage(t *testing.T) {
 	if err := target.e.ImportDomain(snap); !errors.Is(err, ErrSnapshotMagic) {
 		t.Fatalf("snapshot imported as a domain: %v", err)
 	}
-	for _, v := range []byte{SnapshotVersion - 1, SnapshotVersion + 1} {
+	for _, v := range []byte{OldestSnapshotVersion - 1, SnapshotVersion + 1} {
 		other := append([]byte(snapshotMagic), v)
 		other = append(other, snap[len(snapshotMagic)+1:]...)
 		if err := target.e.ReadSnapshot(bytes.NewReader(other)); !errors.Is(err, ErrSnapshotVersion) {
@@ -726,6 +724,11 @@ func FuzzReadSnapshot(f *testing.F) {
 	feedMix(seed, 0, 12, allMix)
 	f.Add(snapshotBytes(f, seed.e), false)
 	f.Add(snapshotBytes(f, New(Config{})), false)
+	filtered := New(Config{MaxMemory: 64 << 10}) // a filter of 2 KiB after 32 addresses
+	for n := range uint32(40) {
+		filtered.Contacted([]netip.Addr{addrN(n)})
+	}
+	f.Add(snapshotBytes(f, filtered), false)
 	for _, name := range []string{"example-tunnel.com", "iodine-test.org", "site3.example"} {
 		exp, _ := seed.e.ExportDomain(name)
 		f.Add(exp, false)

@@ -244,7 +244,7 @@ func (e *Engine) features(d *domain) Features {
 	if e.others >= minOtherTraffic && d.nResolved > 0 {
 		f.AnswersUsed = 0
 		for _, a := range d.resolved[:d.nResolved] {
-			if _, ok := e.contacted[a]; ok {
+			if e.contacted.has(a) {
 				f.AnswersUsed = 1
 				break
 			}

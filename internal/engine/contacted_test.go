@@ -1,0 +1,263 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// sameContacts reports whether two contact sets hold the same state.
+func sameContacts(a, b *contactSet) bool {
+	return maps.Equal(a.exact, b.exact) && a.cur == b.cur && a.fill == b.fill &&
+		slices.Equal(a.gens[0], b.gens[0]) && slices.Equal(a.gens[1], b.gens[1])
+}
+
+// addrN returns the n-th of a run of distinct addresses: IPv4 for even n,
+// IPv6 for odd n.
+func addrN(n uint32) netip.Addr {
+	if n%2 == 0 {
+		var b [4]byte
+		binary.BigEndian.PutUint32(b[:], 0x0a000000+n/2)
+		return netip.AddrFrom4(b)
+	}
+	var b [16]byte
+	b[0], b[1] = 0x20, 0x01
+	binary.BigEndian.PutUint32(b[12:], n)
+	return netip.AddrFrom16(b)
+}
+
+// TestContactSetExactThenFilter: the set is exact up to exactContacts,
+// then a filter of fixed memory that still holds every address, and past
+// two generations forgets the oldest ones while the newest stay.
+func TestContactSetExactThenFilter(t *testing.T) {
+	s := contactSet{genBits: contactGenBits(DefaultMaxMemory)}
+	const exactContacts, contactFilterBytes, contactGeneration = 1 << 16, 4 << 20, 1 << 19
+	if s.genBits != 1<<24 || s.filterBytes() != contactFilterBytes || s.generation() != contactGeneration {
+		t.Fatalf("at the default cap: %d bits a generation, %d bytes, %d addresses a generation", s.genBits, s.filterBytes(), s.generation())
+	}
+	var mem int64
+	for n := range uint32(exactContacts) {
+		mem += s.add(addrN(n))
+	}
+	if s.filtered() || s.count() != exactContacts || mem != exactContacts*memContacted || s.mem() != mem {
+		t.Fatalf("exact: filtered %v, %d held, mem %d (%d)", s.filtered(), s.count(), mem, s.mem())
+	}
+	if d := s.add(addrN(0)); d != 0 {
+		t.Fatalf("a repeated address costs %d", d)
+	}
+	v4 := netip.MustParseAddr("10.0.0.1")
+	if !s.has(v4) || s.has(netip.AddrFrom16(v4.As16())) {
+		t.Fatal("an IPv4 address and its IPv4-mapped IPv6 form are not told apart")
+	}
+
+	mem += s.add(addrN(exactContacts))
+	if !s.filtered() || s.count() != 0 || mem != contactFilterBytes || s.mem() != mem || s.fill != exactContacts+1 {
+		t.Fatalf("filter: filtered %v, %d held exactly, mem %d (%d), fill %d", s.filtered(), s.count(), mem, s.mem(), s.fill)
+	}
+	for n := range uint32(exactContacts + 1) {
+		if !s.has(addrN(n)) {
+			t.Fatalf("address %d lost when the set became a filter", n)
+		}
+	}
+
+	// Three generations of new addresses: memory stays, the newest two
+	// generations' addresses are all held (no false negatives).
+	total := uint32(exactContacts + 1 + 3*contactGeneration)
+	for n := uint32(exactContacts + 1); n < total; n++ {
+		if d := s.add(addrN(n)); d != 0 {
+			t.Fatalf("address %d changed the memory by %d", n, d)
+		}
+	}
+	if s.mem() != contactFilterBytes {
+		t.Fatalf("mem %d", s.mem())
+	}
+	for n := total - contactGeneration - 1; n < total; n++ {
+		if !s.has(addrN(n)) {
+			t.Fatalf("recent address %d forgotten", n)
+		}
+	}
+	// The oldest ones are gone (bar false positives), and addresses never
+	// added are rarely reported.
+	old, fp := 0, 0
+	for n := range uint32(100000) {
+		if s.has(addrN(n)) {
+			old++
+		}
+		if s.has(addrN(total + n)) {
+			fp++
+		}
+	}
+	if old > 100 || fp > 100 {
+		t.Errorf("of 100,000: %d oldest addresses still reported, %d never-added ones", old, fp)
+	}
+}
+
+// TestContactSetRefresh: an address seen again is copied into the current
+// generation, so steady contacts survive any number of rotations.
+func TestContactSetRefresh(t *testing.T) {
+	s := contactSet{genBits: 1 << 16}
+	const contactGeneration = 1 << 11
+	keep := netip.MustParseAddr("192.0.2.7")
+	n := uint32(0)
+	for range 4 * contactGeneration / 1000 {
+		s.add(keep)
+		for range 1000 {
+			s.add(addrN(n))
+			n++
+		}
+	}
+	if !s.filtered() || !s.has(keep) {
+		t.Fatalf("filtered %v, steady address held %v", s.filtered(), s.has(keep))
+	}
+}
+
+// TestContactFilterSnapshot: a filtered set survives a snapshot round trip
+// exactly, and a restored engine answers the same.
+func TestContactFilterSnapshot(t *testing.T) {
+	f := newFeeder(Config{})
+	feedMix(f, 0, 500, allMix)
+	const exactContacts = 1 << 16
+	addrs := make([]netip.Addr, 0, 2*exactContacts)
+	for n := range uint32(2 * exactContacts) {
+		addrs = append(addrs, addrN(n))
+	}
+	f.e.Contacted(addrs)
+	if !f.e.contacted.filtered() {
+		t.Fatal("not filtered")
+	}
+	snap := snapshotBytes(t, f.e)
+	g := newFeeder(Config{})
+	if err := g.e.ReadSnapshot(bytes.NewReader(snap)); err != nil {
+		t.Fatal(err)
+	}
+	if !sameContacts(&f.e.contacted, &g.e.contacted) || g.e.Stats().MemoryBytes != f.e.Stats().MemoryBytes {
+		t.Fatalf("restored set differs, or memory %d vs %d", g.e.Stats().MemoryBytes, f.e.Stats().MemoryBytes)
+	}
+	if again := snapshotBytes(t, g.e); !bytes.Equal(again, snap) {
+		t.Fatal("the restored engine writes other bytes")
+	}
+
+	target := newFeeder(Config{})
+	for i := range 64 {
+		n := len(snap) * i / 64
+		if err := target.e.ReadSnapshot(bytes.NewReader(snap[:n])); !errors.Is(err, ErrSnapshotTruncated) {
+			t.Fatalf("cut at %d of %d: %v", n, len(snap), err)
+		}
+	}
+	// A header that declares exact addresses and a filter at once.
+	f.e.contacted.exact = map[netip.Addr]struct{}{addrN(1): {}}
+	err := target.e.ReadSnapshot(bytes.NewReader(snapshotBytes(t, f.e)))
+	if !errors.Is(err, ErrSnapshotCorrupt) || !strings.Contains(err.Error(), "contacted set: 1 addresses, filter true") {
+		t.Fatalf("both modes at once: %v", err)
+	}
+	if target.e.contacted.filtered() || target.e.contacted.count() != 0 {
+		t.Fatal("a failed read changed the engine")
+	}
+}
+
+// TestReadVersion6Snapshot: a snapshot in the previous format (no contact
+// filter) reads back into the same state, and one with more addresses
+// than the exact set holds (version 6 allowed 2^20) becomes a filter
+// holding them all.
+func TestReadVersion6Snapshot(t *testing.T) {
+	f := newFeeder(Config{})
+	feedMix(f, 0, 500, allMix)
+	var old bytes.Buffer
+	if err := f.e.writeSnapshot(&old, 6); err != nil {
+		t.Fatal(err)
+	}
+	if old.Bytes()[len(snapshotMagic)] != 6 {
+		t.Fatal("not written as version 6")
+	}
+	g := newFeeder(Config{})
+	if err := g.e.ReadSnapshot(bytes.NewReader(old.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(snapshotBytes(t, g.e), snapshotBytes(t, f.e)) {
+		t.Fatal("a version 6 snapshot reads back into another state")
+	}
+
+	// Version 6 with 100,000 exact addresses.
+	for n := range uint32(100000) {
+		f.e.contacted.exact[addrN(n)] = struct{}{}
+	}
+	old.Reset()
+	if err := f.e.writeSnapshot(&old, 6); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.e.ReadSnapshot(bytes.NewReader(old.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if !g.e.contacted.filtered() || g.e.contacted.fill != len(f.e.contacted.exact) {
+		t.Fatalf("filtered %v, fill %d", g.e.contacted.filtered(), g.e.contacted.fill)
+	}
+	for a := range f.e.contacted.exact {
+		if !g.e.contacted.has(a) {
+			t.Fatalf("%v lost", a)
+		}
+	}
+	f.e.contacted.toFilter()
+	if err := f.e.writeSnapshot(&old, 6); err == nil {
+		t.Fatal("a filter written as version 6")
+	}
+}
+
+// TestContactGenBits: the filter takes a 32nd of the cap, rounded down to
+// a power of two, within its bounds.
+func TestContactGenBits(t *testing.T) {
+	for _, c := range []struct {
+		cap  int64
+		bits int
+	}{
+		{0, minContactGenBits},
+		{1 << 10, minContactGenBits},
+		{1 << 20, 1 << 17},          // 32 KiB
+		{3 << 20, 1 << 18},          // 96 KiB rounds down to 64 KiB
+		{DefaultMaxMemory, 1 << 24}, // 5 MiB rounds down to 4 MiB
+		{1 << 40, maxContactGenBits},
+	} {
+		if got := contactGenBits(c.cap); got != c.bits {
+			t.Errorf("cap %d: %d bits, want %d", c.cap, got, c.bits)
+		}
+	}
+}
+
+// TestContactFilterFolds: a filter restored into an engine with a smaller
+// cap folds onto that engine's size and still holds every address; one
+// restored into a larger cap keeps its own size.
+func TestContactFilterFolds(t *testing.T) {
+	big := New(Config{})
+	addrs := make([]netip.Addr, 0, 200000)
+	for n := range uint32(200000) {
+		addrs = append(addrs, addrN(n))
+	}
+	big.Contacted(addrs)
+	snap := snapshotBytes(t, big)
+
+	small := New(Config{MaxMemory: 1 << 20})
+	if err := small.ReadSnapshot(bytes.NewReader(snap)); err != nil {
+		t.Fatal(err)
+	}
+	c := &small.contacted
+	if !c.filtered() || c.bitsPerGen() != 1<<17 || c.mem() != 32<<10 || small.Stats().MemoryBytes > 1<<20 || c.fill != c.generation() {
+		t.Fatalf("folded: %d bits a generation, %d bytes, engine %d bytes, fill %d", c.bitsPerGen(), c.mem(), small.Stats().MemoryBytes, c.fill)
+	}
+	for _, a := range addrs {
+		if !c.has(a) {
+			t.Fatalf("%v lost in the fold", a)
+		}
+	}
+
+	back := New(Config{})
+	if err := back.ReadSnapshot(bytes.NewReader(snapshotBytes(t, small))); err != nil {
+		t.Fatal(err)
+	}
+	if back.contacted.bitsPerGen() != 1<<17 || !sameContacts(&back.contacted, c) {
+		t.Fatalf("restored into a larger cap: %d bits a generation", back.contacted.bitsPerGen())
+	}
+}
