@@ -840,6 +840,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	d.mem += d.names.bytes() - setBytes
 	d.unique++
 	d.winUnique++
+	d.peakUniq = max(d.peakUniq, d.winUnique)
 	if c != nil {
 		c.unique++
 		c.uniqueBytes += uint64(len(sub))
@@ -975,9 +976,6 @@ func (d *domain) window(e *Engine, t int64, query bool) {
 	}
 	if d.winQueries > d.peakQueries {
 		d.peakQueries = d.winQueries
-	}
-	if d.winUnique+1 > d.peakUniq {
-		d.peakUniq = d.winUnique + 1
 	}
 }
 

@@ -481,8 +481,9 @@ func TestFeaturesExact(t *testing.T) {
 	if got != want {
 		t.Fatalf("features\n got %+v\nwant %+v", got, want)
 	}
-	if fs.InfoBytes <= 0 || fs.InfoBytes > 20*20 || fs.NgramBits >= -3 || fs.PeakWinQueries != 40 {
-		t.Fatalf("info %v ngram %v peak window %d", fs.InfoBytes, fs.NgramBits, fs.PeakWinQueries)
+	// All 40 queries and the 20 names fall in one window.
+	if fs.InfoBytes <= 0 || fs.InfoBytes > 20*20 || fs.NgramBits >= -3 || fs.PeakWinQueries != 40 || fs.PeakWinUnique != 20 {
+		t.Fatalf("info %v ngram %v peak window %d queries %d names", fs.InfoBytes, fs.NgramBits, fs.PeakWinQueries, fs.PeakWinUnique)
 	}
 	// The client's query gaps: exactly every 10 s, no spread (beaconing).
 	d := f.e.domains["feat.example"]

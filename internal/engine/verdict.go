@@ -43,8 +43,7 @@ type Features struct {
 	Seconds          float64 `json:"seconds"`
 	// PeakWinQueries is the most queries in one window (Config.Window);
 	// PeakWinUnique the most new names in one window, which may be
-	// another window and counts names first seen in a response too, so
-	// it can exceed PeakWinQueries.
+	// another window, and counts a name first seen in a response too.
 	PeakWinQueries uint64  `json:"peak_window_queries"`
 	PeakWinUnique  uint64  `json:"peak_window_unique"`
 	RawPackets     uint64  `json:"raw_packets"`
