@@ -159,6 +159,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"lvie"}, "dnsieve: unknown command \"lvie\" (did you mean live?)\nRun 'dnsieve help' for the list of commands.\n"},
 		{[]string{"nosuch.pcap"}, "dnsieve: unknown command \"nosuch.pcap\"\nRun 'dnsieve help' for the list of commands.\n"},
 		{[]string{"main.go"}, "dnsieve: unknown command \"main.go\" (to analyse it: dnsieve scan main.go)\nRun 'dnsieve help' for the list of commands.\n"},
+		{[]string{".."}, "dnsieve: unknown command \"..\" (to analyse it: dnsieve scan ..)\nRun 'dnsieve help' for the list of commands.\n"},
 	} {
 		code, out, errs := runCLI(c.args...)
 		if code != 2 || out != "" || errs != c.want {
@@ -378,5 +379,21 @@ func TestOneShotRunsServeNoMetrics(t *testing.T) {
 				t.Fatalf("served on the default address:\n%s", errs)
 			}
 		})
+	}
+}
+
+// TestShellQuote checks the scan command line suggested for a path.
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"capture.pcap":        "capture.pcap",
+		"/tmp/a-b_c/x+1.pcap": "/tmp/a-b_c/x+1.pcap",
+		"my capture.pcap":     "'my capture.pcap'",
+		"it's.pcap":           `'it'\''s.pcap'`,
+		"$(rm -rf x)":         "'$(rm -rf x)'",
+		"":                    "''",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
 
 	"github.com/dnsieve/dnsieve/internal/config"
 	"github.com/dnsieve/dnsieve/internal/engine"
@@ -98,10 +99,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// suggestCommand returns " (did you mean NAME?)" for the subcommand within
-// two edits of name, a scan command line when name is an existing file or
-// folder, or "".
+// suggestCommand returns a scan command line when name is an existing
+// file or folder, " (did you mean NAME?)" for the subcommand within two
+// edits of name, or "".
 func suggestCommand(name string) string {
+	if _, err := os.Stat(name); err == nil {
+		return " (to analyse it: dnsieve scan " + shellQuote(name) + ")"
+	}
 	best := config.Nearest(name, func(yield func(string) bool) {
 		for _, c := range commands() {
 			if !yield(c.name) {
@@ -110,12 +114,25 @@ func suggestCommand(name string) string {
 		}
 	})
 	if best == "" {
-		if _, err := os.Stat(name); err == nil {
-			return " (to analyse it: dnsieve scan " + name + ")"
-		}
 		return ""
 	}
 	return " (did you mean " + best + "?)"
+}
+
+// shellQuote returns s as a POSIX shell word: as it is when it holds only
+// characters the shell takes literally, otherwise in single quotes.
+func shellQuote(s string) string {
+	plain := s != ""
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("._/-+,:@%=", c)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // runHelp is "dnsieve help [COMMAND]": the overview, or the command's own

@@ -69,7 +69,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&f.output, "o", "", "short for --output `DIR`")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress display or informational messages (warnings and errors still print)")
 	fl.BoolVar(&f.quiet, "q", false, "short for --quiet")
-	fl.BoolVar(&f.verbose, "verbose", false, "print informational log lines (each capture, each finding) beside the progress bar; without a terminal they always print")
+	fl.BoolVar(&f.verbose, "verbose", false, "print informational log lines (each capture, each finding) beside the progress bar; without a terminal they always print (unless --quiet)")
 	fl.BoolVar(&f.verbose, "v", false, "short for --verbose")
 	fl.StringVar(&f.configFile, "config", "", "read the configuration from `FILE` (default: ./config.ini when present)")
 	fl.BoolVar(&f.recursive, "recursive", false, "descend into subdirectories of input directories")

@@ -98,21 +98,28 @@ func TestContactSetExactThenFilter(t *testing.T) {
 }
 
 // TestContactSetRefresh: an address seen again is copied into the current
-// generation, so steady contacts survive any number of rotations.
+// generation, so a steady contact survives any number of rotations, while
+// one seen once is forgotten after two generations of newer ones.
 func TestContactSetRefresh(t *testing.T) {
-	s := contactSet{genBits: 1 << 16}
-	const contactGeneration = 1 << 11
-	keep := netip.MustParseAddr("192.0.2.7")
+	s := contactSet{genBits: 1 << 16} // 2,048 addresses a generation
+	keep, once := netip.MustParseAddr("192.0.2.7"), netip.MustParseAddr("192.0.2.8")
+	s.add(once)
 	n := uint32(0)
-	for range 4 * contactGeneration / 1000 {
+	for batch := range 4 * 2048 / 500 {
 		s.add(keep)
-		for range 1000 {
+		for range 500 {
 			s.add(addrN(n))
 			n++
 		}
+		if !s.filtered() && batch > 1 {
+			t.Fatalf("batch %d: not filtered", batch)
+		}
+		if !s.has(keep) {
+			t.Fatalf("batch %d: steady address forgotten", batch)
+		}
 	}
-	if !s.filtered() || !s.has(keep) {
-		t.Fatalf("filtered %v, steady address held %v", s.filtered(), s.has(keep))
+	if s.has(once) {
+		t.Fatal("an address seen once is still held after two generations")
 	}
 }
 
@@ -227,37 +234,91 @@ func TestContactGenBits(t *testing.T) {
 	}
 }
 
-// TestContactFilterFolds: a filter restored into an engine with a smaller
-// cap folds onto that engine's size and still holds every address; one
-// restored into a larger cap keeps its own size.
-func TestContactFilterFolds(t *testing.T) {
-	big := New(Config{})
-	addrs := make([]netip.Addr, 0, 200000)
-	for n := range uint32(200000) {
-		addrs = append(addrs, addrN(n))
+// fpRate returns the share of n addresses never added that s reports.
+func fpRate(s *contactSet, n uint32) float64 {
+	fp := 0
+	for k := range n {
+		if s.has(addrN(1<<28 + k)) {
+			fp++
+		}
 	}
-	big.Contacted(addrs)
-	snap := snapshotBytes(t, big)
+	return float64(fp) / float64(n)
+}
 
-	small := New(Config{MaxMemory: 1 << 20})
-	if err := small.ReadSnapshot(bytes.NewReader(snap)); err != nil {
+// restoredInto writes e's snapshot and reads it into a new engine with
+// config cfg.
+func restoredInto(t *testing.T, e *Engine, cfg Config) *Engine {
+	t.Helper()
+	r := New(cfg)
+	if err := r.ReadSnapshot(bytes.NewReader(snapshotBytes(t, e))); err != nil {
 		t.Fatal(err)
 	}
-	c := &small.contacted
-	if !c.filtered() || c.bitsPerGen() != 1<<17 || c.mem() != 32<<10 || small.Stats().MemoryBytes > 1<<20 || c.fill != c.generation() {
-		t.Fatalf("folded: %d bits a generation, %d bytes, engine %d bytes, fill %d", c.bitsPerGen(), c.mem(), small.Stats().MemoryBytes, c.fill)
+	return r
+}
+
+// TestContactFilterResized: a filter restored into an engine with a
+// smaller cap folds onto that engine's size, and one restored into a
+// larger cap is tiled up to it; either way every address is still held,
+// and a filter that was not full stays usable.
+func TestContactFilterResized(t *testing.T) {
+	feed := func(cfg Config, n uint32) (*Engine, []netip.Addr) {
+		e := New(cfg)
+		addrs := make([]netip.Addr, 0, n)
+		for k := range n {
+			addrs = append(addrs, addrN(k))
+		}
+		e.Contacted(addrs)
+		return e, addrs
 	}
-	for _, a := range addrs {
-		if !c.has(a) {
-			t.Fatalf("%v lost in the fold", a)
+	holdsAll := func(what string, c *contactSet, addrs []netip.Addr) {
+		t.Helper()
+		for _, a := range addrs {
+			if !c.has(a) {
+				t.Fatalf("%s: %v lost", what, a)
+			}
 		}
 	}
 
-	back := New(Config{})
-	if err := back.ReadSnapshot(bytes.NewReader(snapshotBytes(t, small))); err != nil {
-		t.Fatal(err)
+	// 5,000 addresses in 2^20-bit generations (an 8 MiB cap) fold onto
+	// 2^17 bits (1 MiB): a generation's worth (4,096) and a little more.
+	src, addrs := feed(Config{MaxMemory: 8 << 20}, 5000)
+	if !src.contacted.filtered() || src.contacted.bitsPerGen() != 1<<20 {
+		t.Fatalf("source: filtered %v, %d bits", src.contacted.filtered(), src.contacted.bitsPerGen())
 	}
-	if back.contacted.bitsPerGen() != 1<<17 || !sameContacts(&back.contacted, c) {
-		t.Fatalf("restored into a larger cap: %d bits a generation", back.contacted.bitsPerGen())
+	small := restoredInto(t, src, Config{MaxMemory: 1 << 20})
+	c := &small.contacted
+	if c.bitsPerGen() != 1<<17 || c.mem() != 32<<10 || c.fill != 4096 || small.Stats().MemoryBytes > 1<<20 {
+		t.Fatalf("folded: %d bits a generation, %d bytes, fill %d, engine %d bytes", c.bitsPerGen(), c.mem(), c.fill, small.Stats().MemoryBytes)
+	}
+	holdsAll("folded", c, addrs)
+	if fp := fpRate(c, 100000); fp > 0.002 {
+		t.Errorf("folded: %.4f of never-added addresses reported", fp)
+	}
+
+	// Tiled back up to 2^24 bits (the default cap): as dense as before.
+	big := restoredInto(t, small, Config{})
+	c = &big.contacted
+	if c.bitsPerGen() != 1<<24 || c.fill != min(4096*128, c.generation()) {
+		t.Fatalf("tiled: %d bits a generation, fill %d", c.bitsPerGen(), c.fill)
+	}
+	holdsAll("tiled", c, addrs)
+	if fp := fpRate(c, 100000); fp > 0.002 {
+		t.Errorf("tiled: %.4f of never-added addresses reported", fp)
+	}
+
+	// A full filter folded 128 times saturates: every address, added or
+	// not, reads as contacted (the harmless direction) until rotations
+	// clear it.
+	full, addrs := feed(Config{}, 200000)
+	sat := restoredInto(t, full, Config{MaxMemory: 1 << 20})
+	holdsAll("saturated", &sat.contacted, addrs)
+	if fp := fpRate(&sat.contacted, 10000); fp < 0.5 {
+		t.Errorf("saturated filter reports only %.2f of never-added addresses", fp)
+	}
+	for k := range uint32(2*sat.contacted.generation() + 1) {
+		sat.Contacted([]netip.Addr{addrN(1<<29 + k)})
+	}
+	if fp := fpRate(&sat.contacted, 10000); fp > 0.01 {
+		t.Errorf("after two rotations: %.4f of never-added addresses reported", fp)
 	}
 }

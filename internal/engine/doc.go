@@ -17,6 +17,7 @@
 // (clienttable.go) up to Config.MaxClientsPerDomain, and estimates how many
 // there are beyond that with a one-word HyperLogLog (clientsketch.go).
 // The addresses seen in non-DNS traffic, which tell whether a domain's
-// answers were used, are an exact set up to 65,536 and then a Bloom filter
-// of a fixed 4 MiB that always takes the newest (contacted.go).
+// answers were used, are an exact set and then a Bloom filter that always
+// takes the newest, within a 32nd of the memory cap (at most 4 MiB;
+// contacted.go).
 package engine

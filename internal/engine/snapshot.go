@@ -858,18 +858,33 @@ func (e *Engine) readSnapshot(rr *recReader) (*engineState, error) {
 		s.contacted.toFilter()
 	}
 	if filtered {
-		// A filter larger than this engine's folds onto its size.
-		words := int(min(filterBits, uint64(s.contacted.genBits)) / 64)
+		// The filter takes this engine's size: a larger one folds onto it
+		// (as full as it was, in fewer bits: a full filter saturates,
+		// answering "contacted" until the next rotations clear it), a
+		// smaller one is tiled up to it (as dense as it was, so its fill
+		// counts for proportionally more addresses).
+		declared, ours := int(filterBits/64), s.contacted.genBits/64
 		for g := range s.contacted.gens {
 			r, err := rr.expect(recContactBits)
 			if err != nil {
 				return nil, err
 			}
-			s.contacted.gens[g] = make([]uint64, words)
-			readSparseFold(r, s.contacted.gens[g], int(filterBits/64), "contact filter")
+			words := make([]uint64, min(declared, ours))
+			readSparseFold(r, words, declared, "contact filter")
 			if err := r.done("the contact filter"); err != nil {
 				return nil, err
 			}
+			if len(words) < ours {
+				tiled := make([]uint64, ours)
+				for i := range tiled {
+					tiled[i] = words[i%len(words)]
+				}
+				words = tiled
+			}
+			s.contacted.gens[g] = words
+		}
+		if declared < ours {
+			s.contacted.fill *= ours / declared
 		}
 		s.contacted.fill = min(s.contacted.fill, s.contacted.generation())
 	}

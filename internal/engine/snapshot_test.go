@@ -729,6 +729,11 @@ func FuzzReadSnapshot(f *testing.F) {
 		filtered.Contacted([]netip.Addr{addrN(n)})
 	}
 	f.Add(snapshotBytes(f, filtered), false)
+	folded := New(Config{MaxMemory: 8 << 20}) // 2^20 bits a generation: folds onto the fuzzed engine's 2^17
+	for n := range uint32(4100) {
+		folded.Contacted([]netip.Addr{addrN(n)})
+	}
+	f.Add(snapshotBytes(f, folded), false)
 	for _, name := range []string{"example-tunnel.com", "iodine-test.org", "site3.example"} {
 		exp, _ := seed.e.ExportDomain(name)
 		f.Add(exp, false)
