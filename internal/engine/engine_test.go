@@ -623,3 +623,31 @@ func TestHistoryBeforeCandidate(t *testing.T) {
 		t.Errorf("queries by second %v, want %v", perSecond, want)
 	}
 }
+
+// stubScorer returns a fixed judgement.
+type stubScorer struct{ j Judgement }
+
+func (s stubScorer) Verdict(*Features) Judgement { return s.j }
+
+// TestExplainedRulesLeftOut: a rule whose feature the Scorer's
+// explanation words is not restated in the evidence; the others are.
+func TestExplainedRulesLeftOut(t *testing.T) {
+	for _, explained := range [][]string{nil, {"max_label_length", "rare_type_share"}} {
+		j := Judgement{Verdict: "tunnel", Severity: SeverityHigh, Score: 0.99, Evidence: []string{"the model says so"}, Explained: explained}
+		f := newFeeder(Config{Scorer: stubScorer{j}})
+		for n := range 30 {
+			name := fmt.Sprintf("%s.%s.stub.example", strings.Repeat("x", 40)+fmt.Sprintf("%010d", n), b32.EncodeToString([]byte{byte(n)}))
+			f.lookup(name, t0.Add(time.Duration(n)*time.Second), "10.1.1.1", tNULL, 0, 100)
+		}
+		fd := f.find(t, "stub.example")
+		if fd == nil {
+			t.Fatal("no finding")
+		}
+		ev := strings.Join(fd.Evidence, "\n")
+		labels, rare := strings.Contains(ev, "labels up to 50 bytes"), strings.Contains(ev, "of queries ask for NULL, KEY or private-use records")
+		if want := explained == nil; labels != want || rare != want || !strings.Contains(ev, "the model says so") ||
+			!strings.Contains(ev, "answers carry 100 bytes on average") {
+			t.Errorf("explained %q: evidence\n%s", explained, ev)
+		}
+	}
+}

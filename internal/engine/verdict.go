@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -74,7 +75,21 @@ type Features struct {
 // learned model implements it). The engine keeps its rules for their
 // evidence texts and uses the Scorer's verdict, severity and explanation.
 type Scorer interface {
-	Verdict(f *Features) (verdict string, sev Severity, score float64, evidence []string)
+	Verdict(f *Features) Judgement
+}
+
+// Judgement is a Scorer's decision on a domain.
+type Judgement struct {
+	// Verdict is "tunnel", "suspicious" or "" (nothing to report).
+	Verdict  string
+	Severity Severity
+	Score    float64
+	// Evidence explains the decision in words.
+	Evidence []string
+	// Explained names the features (package model's feature names, such
+	// as "max_label_length") that Evidence already words, so that the
+	// engine does not restate them with its own rules' texts.
+	Explained []string
 }
 
 // minOtherTraffic is how many non-DNS packets a capture needs before the
@@ -268,11 +283,33 @@ func (d *domain) tool() (fingerprint.Tool, uint32, uint32) {
 }
 
 // rule is one piece of evidence: points it adds to the score when it
-// holds, and the words that explain it ("": the evidence says it
-// elsewhere).
+// holds, the words that explain it ("": the evidence says it elsewhere),
+// and the model feature it restates, if any (model.FeatureNames), so that
+// it is left out when the Scorer's explanation words that feature.
 type rule struct {
-	points float64
-	text   string
+	points  float64
+	text    string
+	feature string
+}
+
+// Model features the rules restate (see rule.feature).
+const (
+	featInfoBytes     = "info_bytes"
+	featNgramBits     = "ngram_bits"
+	featMeanSubLen    = "mean_subdomain_length"
+	featMaxLabel      = "max_label_length"
+	featRareTypeShare = "rare_type_share"
+	featDataTypeShare = "data_type_share"
+	featAnswerBytes   = "answer_bytes"
+	featFlaggedShare  = "flagged_share"
+)
+
+// RuleFeatures lists the model features the engine's rules restate: the
+// names a Scorer's Judgement.Explained uses to leave them out (package
+// model's tests check that it knows each).
+func RuleFeatures() []string {
+	return []string{featInfoBytes, featNgramBits, featMeanSubLen, featMaxLabel, featRareTypeShare,
+		featDataTypeShare, featAnswerBytes, featFlaggedShare}
 }
 
 // judge scores features. The points are hand-set from protocol facts and
@@ -281,9 +318,11 @@ type rule struct {
 // evaluation corpora (EVALUATION.md); learned scoring may replace them.
 func judge(f *Features) (float64, []rule) {
 	var rs []rule
-	add := func(p float64, format string, args ...any) {
-		rs = append(rs, rule{p, fmt.Sprintf(format, args...)})
+	// restate adds a rule that words model feature feature.
+	restate := func(feature string, p float64, format string, args ...any) {
+		rs = append(rs, rule{p, fmt.Sprintf(format, args...), feature})
 	}
+	add := func(p float64, format string, args ...any) { restate("", p, format, args...) }
 	if f.ToolStrong >= 3 {
 		add(6, "%s protocol recognised in %s messages", f.Tool, comma(uint64(f.ToolStrong)))
 	} else if f.ToolStrong > 0 {
@@ -294,11 +333,11 @@ func judge(f *Features) (float64, []rule) {
 	}
 	switch {
 	case f.InfoBytes >= 4096:
-		add(3, "%s of information in distinct names (compressed)", bytesText(f.InfoBytes))
+		restate(featInfoBytes, 3, "%s of information in distinct names (compressed)", bytesText(f.InfoBytes))
 	case f.InfoBytes >= 1024:
-		add(2, "%s of information in distinct names (compressed)", bytesText(f.InfoBytes))
+		restate(featInfoBytes, 2, "%s of information in distinct names (compressed)", bytesText(f.InfoBytes))
 	case f.InfoBytes >= 256:
-		add(1, "%s of information in distinct names (compressed)", bytesText(f.InfoBytes))
+		restate(featInfoBytes, 1, "%s of information in distinct names (compressed)", bytesText(f.InfoBytes))
 	}
 	if f.Unique >= 100 && f.UniqueRatio >= 0.3 {
 		// The evidence's headline says it: counted, not restated.
@@ -307,24 +346,24 @@ func judge(f *Features) (float64, []rule) {
 	if f.DataNames >= 5 {
 		switch {
 		case f.NgramBits <= -5.5:
-			add(2, "subdomains look like encoded data (%.1f bits/char against ordinary host names)", f.NgramBits)
+			restate(featNgramBits, 2, "subdomains look like encoded data (%.1f bits/char against ordinary host names)", f.NgramBits)
 		case f.NgramBits <= -4.8:
-			add(1, "subdomains look unlike ordinary host names (%.1f bits/char)", f.NgramBits)
+			restate(featNgramBits, 1, "subdomains look unlike ordinary host names (%.1f bits/char)", f.NgramBits)
 		}
 	}
 	if f.MeanSubLen >= 24 && f.DataNames >= 5 {
-		add(1, "long subdomains (mean %.0f bytes)", f.MeanSubLen)
+		restate(featMeanSubLen, 1, "long subdomains (mean %.0f bytes)", f.MeanSubLen)
 	}
 	if f.MaxLabel >= 48 {
-		add(1, "labels up to %d bytes", f.MaxLabel)
+		restate(featMaxLabel, 1, "labels up to %d bytes", f.MaxLabel)
 	}
 	if f.RareTypeShare >= 0.2 && f.Queries >= 10 {
-		add(3, "%.0f%% of queries ask for NULL, KEY or private-use records", 100*f.RareTypeShare)
+		restate(featRareTypeShare, 3, "%.0f%% of queries ask for NULL, KEY or private-use records", 100*f.RareTypeShare)
 	} else if f.DataTypeShare >= 0.5 && f.Queries >= 10 {
-		add(1, "%.0f%% of queries ask for TXT, CNAME, MX or SRV records", 100*f.DataTypeShare)
+		restate(featDataTypeShare, 1, "%.0f%% of queries ask for TXT, CNAME, MX or SRV records", 100*f.DataTypeShare)
 	}
 	if f.AnswerBytes >= 60 && f.Responses >= 10 {
-		add(1, "answers carry %.0f bytes on average", f.AnswerBytes)
+		restate(featAnswerBytes, 1, "answers carry %.0f bytes on average", f.AnswerBytes)
 	}
 	// A downstream channel: distinct answers full of encoded data (its
 	// volume also sets a floor, DownstreamFloor). One DKIM key or
@@ -333,7 +372,7 @@ func judge(f *Features) (float64, []rule) {
 		add(2, "%s distinct answers carry %s of encoded-looking data (TXT, NULL, private-use or impossible AAAA records)", comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)))
 	}
 	if f.FlaggedShare >= 0.2 && f.Lookups >= 10 {
-		add(1, "%.0f%% of messages fail the per-name checks", 100*f.FlaggedShare)
+		restate(featFlaggedShare, 1, "%.0f%% of messages fail the per-name checks", 100*f.FlaggedShare)
 	}
 	// Ordinary EDNS options are a cookie or a client subnet (tens of
 	// bytes); padding (RFC 7830) belongs to encrypted transports.
@@ -435,11 +474,15 @@ func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float6
 	if e.cfg.Scorer != nil {
 		// The rules' texts are only written for a verdict, so judging
 		// ordinary domains allocates nothing.
-		verdict, sev, score, why = e.cfg.Scorer.Verdict(f)
-		if verdict != "" {
+		j := e.cfg.Scorer.Verdict(f)
+		if j.Verdict != "" {
 			_, rules = judge(f)
+			// A rule that restates what the explanation says goes.
+			rules = slices.DeleteFunc(rules, func(r rule) bool {
+				return r.feature != "" && slices.Contains(j.Explained, r.feature)
+			})
 		}
-		return verdict, sev, score, rules, why
+		return j.Verdict, j.Severity, j.Score, rules, j.Evidence
 	}
 	score, rules = judge(f)
 	verdict, sev = verdictOf(score, f)

@@ -285,6 +285,9 @@ type Decision struct {
 	// Evidence explains the decision: the model's headline, the features
 	// that pushed it over the line, then the strongest ones against.
 	Evidence []string
+	// Explained names the features Evidence words (for the engine, which
+	// then leaves out its own rules' texts about them).
+	Explained []string
 }
 
 // Enough reports whether a domain has enough breadth to be judged at all
@@ -332,7 +335,10 @@ func (m *Model) Judge(f *engine.Features) Decision {
 	if d.Downstream != "" {
 		d.Evidence = append(d.Evidence, fmt.Sprintf("raised to %s: %s", d.Severity, d.Downstream))
 	}
-	d.Evidence = append(d.Evidence, Explain(cs, 4, 2)...)
+	for _, c := range explained(cs, 4, 2) {
+		d.Evidence = append(d.Evidence, c.words)
+		d.Explained = append(d.Explained, c.Feature)
+	}
 	return d
 }
 
@@ -341,11 +347,26 @@ func (m *Model) Judge(f *engine.Features) Decision {
 // -0.5), the latter prefixed "against: ".
 func Explain(cs []Contribution, pro, con int) []string {
 	var out []string
+	for _, c := range explained(cs, pro, con) {
+		out = append(out, c.words)
+	}
+	return out
+}
+
+// wordedContribution is a contribution Explain words, and its line.
+type wordedContribution struct {
+	*Contribution
+	words string
+}
+
+// explained returns the contributions Explain words, with their lines.
+func explained(cs []Contribution, pro, con int) []wordedContribution {
+	var out []wordedContribution
 	for i := 0; i < len(cs) && i < pro && cs[i].Effect > 0.25; i++ {
-		out = append(out, cs[i].Words)
+		out = append(out, wordedContribution{&cs[i], cs[i].Words})
 	}
 	for i, n := len(cs)-1, 0; i >= 0 && n < con && cs[i].Effect < -0.5; i, n = i-1, n+1 {
-		out = append(out, "against: "+cs[i].Words)
+		out = append(out, wordedContribution{&cs[i], "against: " + cs[i].Words})
 	}
 	return out
 }
@@ -424,8 +445,8 @@ func New(m Model) (*Model, error) {
 
 // Verdict is Judge in the shape of an engine scorer: the verdict
 // ("tunnel", "suspicious" or ""), its severity, the probability as the
-// score, and the evidence lines.
-func (m *Model) Verdict(f *engine.Features) (verdict string, sev engine.Severity, score float64, evidence []string) {
+// score, the evidence lines and the features they word.
+func (m *Model) Verdict(f *engine.Features) engine.Judgement {
 	d := m.Judge(f)
-	return d.Verdict, d.Severity, d.P, d.Evidence
+	return engine.Judgement{Verdict: d.Verdict, Severity: d.Severity, Score: d.P, Evidence: d.Evidence, Explained: d.Explained}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -220,8 +221,19 @@ func TestJudge(t *testing.T) {
 	if len(d.Evidence) < 2 || !strings.HasPrefix(d.Evidence[0], "behaviour model: ") {
 		t.Errorf("evidence: %q", d.Evidence)
 	}
-	if v, sev, p, ev := m.Verdict(&f); v != d.Verdict || sev != d.Severity || p != d.P || len(ev) != len(d.Evidence) {
-		t.Errorf("Verdict disagrees with Judge: %v %v %v", v, sev, p)
+	if j := m.Verdict(&f); j.Verdict != d.Verdict || j.Severity != d.Severity || j.Score != d.P ||
+		!slices.Equal(j.Evidence, d.Evidence) || !slices.Equal(j.Explained, d.Explained) {
+		t.Errorf("Verdict disagrees with Judge: %+v", j)
+	}
+	// Every feature line after the headline names its feature, in order.
+	if n := len(d.Explained); n == 0 || n != len(d.Evidence)-1 {
+		t.Errorf("explained %q for evidence %q", d.Explained, d.Evidence)
+	}
+	for i, name := range d.Explained {
+		c, ok := lookup(name)
+		if !ok || !strings.Contains(d.Evidence[i+1], c.words) {
+			t.Errorf("evidence line %q is not about %s", d.Evidence[i+1], name)
+		}
 	}
 	// Below the gate: no verdict at all.
 	small := tunnelish()
