@@ -2,8 +2,10 @@ package scan
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -22,9 +24,15 @@ func startProgress(opt Options, log *slog.Logger, p *progress, totalBytes int64,
 		every = 10 * time.Second
 	}
 	var bar *progressbar.ProgressBar
+	bw, _ := opt.Stderr.(*barWriter)
 	if opt.Terminal {
+		w := opt.Stderr
+		if bw != nil {
+			w = bw.bar()
+			bw.active.Store(true)
+		}
 		bar = progressbar.NewOptions64(totalBytes,
-			progressbar.OptionSetWriter(opt.Stderr),
+			progressbar.OptionSetWriter(w),
 			progressbar.OptionShowBytes(true),
 			progressbar.OptionSetWidth(30),
 			progressbar.OptionThrottle(100*time.Millisecond),
@@ -47,6 +55,9 @@ func startProgress(opt Options, log *slog.Logger, p *progress, totalBytes int64,
 			case <-stop:
 				if bar != nil {
 					bar.Finish()
+				}
+				if bw != nil {
+					bw.active.Store(false)
 				}
 				return
 			case <-t.C:
@@ -72,4 +83,42 @@ func startProgress(opt Options, log *slog.Logger, p *progress, totalBytes int64,
 		close(stop)
 		wg.Wait()
 	}
+}
+
+// barWriter is stderr on a terminal that may be showing the progress bar.
+// Writes are serialised, and while the bar is shown each write that is
+// not the bar's own (a log line) first clears the bar's line, so that the
+// line does not land in the middle of the bar; the bar redraws itself at
+// its next tick.
+type barWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	active atomic.Bool
+}
+
+// clearLine returns the cursor to the start of the line and erases it
+// (ANSI EL).
+const clearLine = "\r\x1b[K"
+
+func (b *barWriter) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.active.Load() {
+		if _, err := io.WriteString(b.w, clearLine); err != nil {
+			return 0, err
+		}
+	}
+	return b.w.Write(p)
+}
+
+// bar returns the writer the progress bar draws with: serialised with the
+// log lines, never cleared.
+func (b *barWriter) bar() io.Writer { return barSide{b} }
+
+type barSide struct{ b *barWriter }
+
+func (s barSide) Write(p []byte) (int, error) {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	return s.b.w.Write(p)
 }

@@ -143,6 +143,10 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		return sum, &ConfigError{fmt.Errorf("output directory: %w", err)}
 	}
 	defer logFile.Close()
+	if opt.Terminal && opt.Stderr != nil {
+		// Log lines and the progress bar share the terminal's line.
+		opt.Stderr = &barWriter{w: opt.Stderr}
+	}
 	log := newLogger(logFile, opt.Stderr, !opt.Quiet && (opt.Verbose || !opt.Terminal))
 
 	start := time.Now()

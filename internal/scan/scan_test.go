@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -554,5 +556,38 @@ func TestStderrLogLevels(t *testing.T) {
 				t.Errorf("out.log:\n%s", log)
 			}
 		})
+	}
+}
+
+// TestLogLinesClearTheBar: on a terminal, a log line written while the
+// progress bar is shown first clears the bar's line; before the bar and
+// after it, lines are written as they are.
+func TestLogLinesClearTheBar(t *testing.T) {
+	var out bytes.Buffer
+	bw := &barWriter{w: &out}
+	io.WriteString(bw, "before\n")
+	bw.active.Store(true)
+	io.WriteString(bw.bar(), "\rscanning 10%")
+	io.WriteString(bw, "level=ERROR msg=x\n")
+	io.WriteString(bw.bar(), "\rscanning 20%")
+	bw.active.Store(false)
+	io.WriteString(bw, "after\n")
+	if got, want := out.String(), "before\n\rscanning 10%\r\x1b[Klevel=ERROR msg=x\n\rscanning 20%after\n"; got != want {
+		t.Errorf("terminal got %q, want %q", got, want)
+	}
+
+	// A scan on a terminal: the error about a broken capture, logged while
+	// the bar is up, starts by clearing the line.
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "a.pcap"), ethFrames(t)[:1], "pcap")
+	os.WriteFile(filepath.Join(dir, "b.pcap"), []byte("not a capture at all"), 0o644)
+	cfg := checksCfg()
+	cfg.OutputDir = t.TempDir()
+	var stderr bytes.Buffer
+	if _, err := Run(context.Background(), Options{Config: cfg, Paths: []string{dir}, Stderr: &stderr, Terminal: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`\r\x1b\[Ktime=\S+ level=ERROR msg="capture not readable"`).MatchString(stderr.String()) {
+		t.Errorf("stderr:\n%q", stderr.String())
 	}
 }
