@@ -577,7 +577,7 @@ func TestLogLinesClearTheBar(t *testing.T) {
 	}
 
 	// A scan on a terminal: the error about a broken capture, logged while
-	// the bar is up, starts by clearing the line.
+	// the bar is up, starts by clearing the line, and has no time.
 	dir := t.TempDir()
 	testcap.WriteFile(t, filepath.Join(dir, "a.pcap"), ethFrames(t)[:1], "pcap")
 	os.WriteFile(filepath.Join(dir, "b.pcap"), []byte("not a capture at all"), 0o644)
@@ -587,7 +587,10 @@ func TestLogLinesClearTheBar(t *testing.T) {
 	if _, err := Run(context.Background(), Options{Config: cfg, Paths: []string{dir}, Stderr: &stderr, Terminal: true}); err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`\r\x1b\[Ktime=\S+ level=ERROR msg="capture not readable"`).MatchString(stderr.String()) {
+	if !regexp.MustCompile(`\r\x1b\[Klevel=ERROR msg="capture not readable"`).MatchString(stderr.String()) {
 		t.Errorf("stderr:\n%q", stderr.String())
+	}
+	if log := readFile(t, filepath.Join(cfg.OutputDir, LogName)); !regexp.MustCompile(`(?m)^time=\S+ level=ERROR msg="capture not readable"`).MatchString(log) {
+		t.Errorf("out.log:\n%s", log)
 	}
 }
