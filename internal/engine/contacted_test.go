@@ -245,17 +245,6 @@ func fpRate(s *contactSet, n uint32) float64 {
 	return float64(fp) / float64(n)
 }
 
-// restoredInto writes e's snapshot and reads it into a new engine with
-// config cfg.
-func restoredInto(t *testing.T, e *Engine, cfg Config) *Engine {
-	t.Helper()
-	r := New(cfg)
-	if err := r.ReadSnapshot(bytes.NewReader(snapshotBytes(t, e))); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 // TestContactFilterResized: a filter restored into an engine with a
 // smaller cap folds onto that engine's size, and one restored into a
 // larger cap is tiled up to it; either way every address is still held,
@@ -285,7 +274,7 @@ func TestContactFilterResized(t *testing.T) {
 	if !src.contacted.filtered() || src.contacted.bitsPerGen() != 1<<20 {
 		t.Fatalf("source: filtered %v, %d bits", src.contacted.filtered(), src.contacted.bitsPerGen())
 	}
-	small := restoredInto(t, src, Config{MaxMemory: 1 << 20})
+	small := restore(t, Config{MaxMemory: 1 << 20}, snapshotBytes(t, src))
 	c := &small.contacted
 	if c.bitsPerGen() != 1<<17 || c.mem() != 32<<10 || c.fill != 4096 || small.Stats().MemoryBytes > 1<<20 {
 		t.Fatalf("folded: %d bits a generation, %d bytes, fill %d, engine %d bytes", c.bitsPerGen(), c.mem(), c.fill, small.Stats().MemoryBytes)
@@ -296,7 +285,7 @@ func TestContactFilterResized(t *testing.T) {
 	}
 
 	// Tiled back up to 2^24 bits (the default cap): as dense as before.
-	big := restoredInto(t, small, Config{})
+	big := restore(t, Config{}, snapshotBytes(t, small))
 	c = &big.contacted
 	if c.bitsPerGen() != 1<<24 || c.fill != min(4096*128, c.generation()) {
 		t.Fatalf("tiled: %d bits a generation, fill %d", c.bitsPerGen(), c.fill)
@@ -310,7 +299,7 @@ func TestContactFilterResized(t *testing.T) {
 	// not, reads as contacted (the harmless direction) until rotations
 	// clear it.
 	full, addrs := feed(Config{}, 200000)
-	sat := restoredInto(t, full, Config{MaxMemory: 1 << 20})
+	sat := restore(t, Config{MaxMemory: 1 << 20}, snapshotBytes(t, full))
 	holdsAll("saturated", &sat.contacted, addrs)
 	if fp := fpRate(&sat.contacted, 10000); fp < 0.5 {
 		t.Errorf("saturated filter reports only %.2f of never-added addresses", fp)

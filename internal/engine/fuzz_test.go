@@ -52,15 +52,7 @@ func runFuzzBody(t *testing.T, data []byte) {
 				}
 			}
 		case 7:
-			var buf bytes.Buffer
-			if err := e.WriteSnapshot(&buf); err != nil {
-				t.Fatal(err)
-			}
-			g := New(e.cfg)
-			if err := g.ReadSnapshot(bytes.NewReader(buf.Bytes())); err != nil {
-				t.Fatalf("step %d: own snapshot rejected: %v", step, err)
-			}
-			e = g
+			e = restore(t, e.cfg, snapshotBytes(t, e)) // its own snapshot reads back
 		}
 		checkBookkeeping(t, e, step)
 	}

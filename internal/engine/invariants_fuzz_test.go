@@ -61,14 +61,7 @@ func FuzzInvariants(f *testing.F) {
 				}
 			case 7:
 				for _, en := range []*Engine{e, other} {
-					var buf bytes.Buffer
-					if err := en.WriteSnapshot(&buf); err != nil {
-						t.Fatal(err)
-					}
-					g := New(en.cfg)
-					if err := g.ReadSnapshot(bytes.NewReader(buf.Bytes())); err != nil {
-						t.Fatalf("step %d: own snapshot rejected: %v", step, err)
-					}
+					restore(t, en.cfg, snapshotBytes(t, en)) // its own snapshot reads back
 				}
 			}
 			for _, en := range []*Engine{e, other} {
