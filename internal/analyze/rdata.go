@@ -13,8 +13,9 @@ import (
 // types, AAAA records whose addresses no host can have (DNSStager serves a
 // payload 16 bytes per AAAA answer to names cdn0, cdn1, ...; A records
 // carry 4 bytes each but any IPv4 address is a possible one, so they are
-// not counted). Names alone never show it; the content of those answers
-// does.
+// not counted here: the engine sees such a stager by its sweep of
+// numbered names and the spread of its addresses, engine/counter.go).
+// Names alone never show it; the content of those answers does.
 //
 // Ordinary TXT answers are prose ("Listed; see https://..."), addresses
 // and tags (SPF, DMARC), or records that start with a tag: "tag=value"
@@ -34,8 +35,9 @@ import (
 // a tag, spaces its text, encodes in letters only or in words, or lives
 // under underscore names; AAAA payloads behind a routable prefix (two
 // bytes of each record given up); binary types not counted here
-// (OPENPGPKEY, TLSA, SSHFP, CERT, HTTPS parameters); A records. Its names,
-// record types and answer sizes are still measured.
+// (OPENPGPKEY, TLSA, SSHFP, CERT, HTTPS parameters); A records (left to
+// engine/counter.go). Its names, record types and answer sizes are still
+// measured.
 
 // minDataRun is the shortest run of base64/hex alphabet characters that
 // counts as encoded data in a TXT record: shorter tokens (versions,

@@ -5,8 +5,10 @@
 // ordinary names do not take, with the record types and answer sizes of a
 // data channel, is a tunnel, and so is one whose answers carry distinct
 // encoded data at a channel's volume (a downstream channel's names may
-// show nothing; DownstreamFloor); the tool that made it is named from
-// protocol facts (package fingerprint).
+// show nothing; DownstreamFloor), and so is one whose sweep of numbered
+// names is answered with IPv4 addresses spread over the byte range, a
+// payload served four bytes per A record (counter.go, StagerFloor); the
+// tool that made it is named from protocol facts (package fingerprint).
 //
 // The engine sees messages in capture order, from one goroutine. Its state
 // is keyed by registered domain, so that it can be sharded or moved; its

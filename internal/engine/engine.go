@@ -174,6 +174,10 @@ type domain struct {
 
 	resolved  [4]netip.Addr // first distinct addresses its answers gave
 	nResolved int
+	// v4Octets holds the first octets of its IPv4 answers and counter
+	// its family of numbered names (counter.go).
+	v4Octets octetSet
+	counter  counterFamily
 
 	clients clientTable
 	// allClients is a sketch of every client address seen, tracked or
@@ -780,9 +784,14 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if o.Response {
 		d.responses++
 		d.answerData += uint64(o.AnswerData)
-		if o.Answer.IsValid() && d.nResolved < len(d.resolved) && !slices.Contains(d.resolved[:d.nResolved], o.Answer) {
-			d.resolved[d.nResolved] = o.Answer
-			d.nResolved++
+		if o.Answer.IsValid() {
+			if o.Answer.Is4() {
+				d.v4Octets.add(o.Answer.As4()[0])
+			}
+			if d.nResolved < len(d.resolved) && !slices.Contains(d.resolved[:d.nResolved], o.Answer) {
+				d.resolved[d.nResolved] = o.Answer
+				d.nResolved++
+			}
 		}
 		switch o.RCode {
 		case 0:
@@ -849,6 +858,12 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if ipShaped(sub, labels) {
 		d.ipShaped++
 		return
+	}
+	if len(labels) == 0 {
+		return
+	}
+	if key, n, ok := counterName(sub, int(labels[0])); ok {
+		d.counter.add(key, n)
 	}
 	d.uniqueBytes += uint64(len(sub))
 	e.lengths[lengthBucket(len(sub))]++

@@ -3,7 +3,7 @@ package engine
 // Checkpoint and restore of the engine's state, and per-domain export and
 // import for moving state between engines.
 //
-// Format (version 7). A stream starts with a magic string and a version:
+// Format (version 8). A stream starts with a magic string and a version:
 //
 //	"DNSIEVE-ENGINE" uvarint(version)    whole-engine snapshot
 //	"DNSIEVE-DOMAIN" uvarint(version)    one domain (ExportDomain)
@@ -59,11 +59,12 @@ const (
 	domainMagic   = "DNSIEVE-DOMAIN"
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write.
-	SnapshotVersion = 7
+	SnapshotVersion = 8
 	// OldestSnapshotVersion is the oldest version the readers accept:
-	// version 6 differs only in holding at most 2^20 contacted addresses
-	// and no contact filter, so a state saved by the previous release
-	// reads back.
+	// version 7 differs only in its domains having no numbered family and
+	// answer octets (counter.go; read as none), version 6 also in holding
+	// at most 2^20 contacted addresses and no contact filter, so a state
+	// saved by an earlier release reads back.
 	OldestSnapshotVersion = 6
 )
 
@@ -171,14 +172,16 @@ func sparse[T uint32 | uint64](w *enc, a []T) {
 // snapWriter frames records onto a buffered writer; its slices are reused
 // from record to record.
 type snapWriter struct {
-	w      *bufio.Writer
-	p      enc
-	hdr    []byte
-	hashes []uint64
-	addrs  []netip.Addr
+	w       *bufio.Writer
+	version uint64 // the format version being written (start)
+	p       enc
+	hdr     []byte
+	hashes  []uint64
+	addrs   []netip.Addr
 }
 
 func (s *snapWriter) start(magic string, version uint64) {
+	s.version = version
 	s.w.WriteString(magic)
 	s.hdr = binary.AppendUvarint(s.hdr[:0], version)
 	s.w.Write(s.hdr)
@@ -220,7 +223,7 @@ func (e *Engine) WriteSnapshot(w io.Writer) error { return e.writeSnapshot(w, Sn
 // 6, only for the tests of reading it, and only with an exact contacted
 // set).
 func (e *Engine) writeSnapshot(w io.Writer, version uint64) error {
-	if version < SnapshotVersion && e.contacted.filtered() {
+	if version < 7 && e.contacted.filtered() {
 		return fmt.Errorf("engine snapshot: version %d cannot hold a contact filter", version)
 	}
 	s := &snapWriter{w: bufio.NewWriterSize(w, 64<<10)}
@@ -460,6 +463,15 @@ func (s *snapWriter) domain(d *domain) {
 	p.u(d.peakDayRaw)
 	p.u(d.dayAnswerBytes)
 	p.u(d.peakDayAnswerBytes)
+	if s.version >= 8 {
+		p.u(d.counter.key)
+		p.u(uint64(d.counter.names))
+		p.u(uint64(d.counter.lo))
+		p.u(uint64(d.counter.hi))
+		for _, w := range d.v4Octets {
+			p.u(w)
+		}
+	}
 }
 
 // ---------------------------------------------------------------------
@@ -467,8 +479,9 @@ func (s *snapWriter) domain(d *domain) {
 
 // dec reads a payload; the first error sticks and later reads return zero.
 type dec struct {
-	b   []byte
-	err error
+	b       []byte
+	err     error
+	version uint64 // the stream's format version
 }
 
 func (r *dec) fail(format string, args ...any) {
@@ -731,7 +744,7 @@ func (rr *recReader) next() (byte, *dec, error) {
 		return 0, nil, fmt.Errorf("%w: %s (tag %q, %d bytes): checksum mismatch", ErrSnapshotCorrupt, where, tag, n)
 	}
 	rr.n++
-	return tag, &dec{b: rr.buf.Bytes()}, nil
+	return tag, &dec{b: rr.buf.Bytes(), version: rr.version}, nil
 }
 
 // recordName names the nth record in errors.
@@ -1210,6 +1223,17 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	if r.err == nil && (d.winQueries > d.peakQueries || d.winUnique > d.peakUniq || d.dayRaw > d.peakDayRaw) {
 		r.fail("%s: window counts above their peaks", d.name)
 	}
+	if r.version >= 8 {
+		c := &d.counter
+		c.key = r.u()
+		c.names, c.lo, c.hi = r.u32("numbered names"), r.u32("lowest number"), r.u32("highest number")
+		for i := range d.v4Octets {
+			d.v4Octets[i] = r.u()
+		}
+		if r.err == nil && ((c.key == 0) != (c.names == 0) || c.lo > c.hi || c.names == 0 && c.hi != 0) {
+			r.fail("%s: numbered family inconsistent (key %#x, %d names, numbers %d to %d)", d.name, c.key, c.names, c.lo, c.hi)
+		}
+	}
 	return d, hashes
 }
 
@@ -1604,6 +1628,10 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	d.estimated += b.estimated
 	d.ednsData += b.ednsData
 	mergeAnswers(d, b)
+	d.counter.merge(b.counter)
+	for i, w := range b.v4Octets {
+		d.v4Octets[i] |= w
+	}
 	if b.offPort > 0 && (d.offPort == 0 || b.last >= d.last) {
 		d.offPortNum = b.offPortNum // the later side's last port
 	}

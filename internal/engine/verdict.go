@@ -62,6 +62,14 @@ type Features struct {
 	DistinctAnswers     uint64 `json:"distinct_data_answers"`
 	DistinctAnswerBytes uint64 `json:"distinct_data_answer_bytes"`
 	PeakDayAnswerBytes  uint64 `json:"peak_day_data_answer_bytes"`
+	// NumberedNames counts the distinct names of the domain's family of
+	// numbered names (prefix0, prefix1, ...: counter.go), NumberedSpan
+	// the numbers in that family's range; AnswerFirstOctets is how many
+	// different first octets its IPv4 answers had. Together they show a
+	// payload served four bytes per A record (StagerFloor).
+	NumberedNames     uint64 `json:"numbered_names"`
+	NumberedSpan      uint64 `json:"numbered_span"`
+	AnswerFirstOctets int    `json:"answer_first_octets"`
 	// AnswersUsed is 1 when an address the domain resolved to appears in
 	// the capture's other traffic, 0 when it never does although there is
 	// other traffic, -1 when it cannot be told.
@@ -208,6 +216,8 @@ func (e *Engine) features(d *domain) Features {
 		DataAnswers: d.dataResponses, DataAnswerBytes: d.dataAnswerBytes,
 		DistinctAnswers: d.distinctAnswers, DistinctAnswerBytes: d.distinctAnswerBytes,
 		PeakDayAnswerBytes: d.peakDayAnswerBytes,
+		NumberedNames:      uint64(d.counter.names), NumberedSpan: d.counter.span(),
+		AnswerFirstOctets: d.v4Octets.len(),
 	}
 	f.Clients, f.ClientsEstimated = d.clientCount()
 	f.Lookups = max(d.queries, d.responses)
@@ -371,6 +381,11 @@ func judge(f *Features) (float64, []rule) {
 	if f.DistinctAnswers >= downstreamMinAnswers && f.DistinctAnswerBytes >= 2048 {
 		add(2, "%s distinct answers carry %s of encoded-looking data (TXT, NULL, private-use or impossible AAAA records)", comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)))
 	}
+	// A payload served four bytes per A record to a sweep of numbered
+	// names (counter.go): the floor's own words.
+	if sev, why := StagerFloor(f); sev > SeverityNone {
+		add(2, "%s", why)
+	}
 	if f.FlaggedShare >= 0.2 && f.Lookups >= 10 {
 		restate(featFlaggedShare, 1, "%.0f%% of messages fail the per-name checks", 100*f.FlaggedShare)
 	}
@@ -419,12 +434,24 @@ const (
 	secondsPerDay          = 86400
 )
 
-// DownstreamFloor returns the least severity a domain's answer content
-// earns on its own (SeverityNone when it earns none) and the words that
-// say why: medium from 4 KB of distinct encoded-looking answer data a day
-// (in at least ten distinct records and ten responses), high from 64 KB a
-// day.
+// DownstreamFloor returns the least severity a domain's answers earn on
+// their own (SeverityNone when they earn none) and the words that say
+// why: the stronger of their encoded-looking content (answerFloor) and a
+// sweep of numbered names answered with spread IPv4 addresses
+// (StagerFloor).
 func DownstreamFloor(f *Features) (Severity, string) {
+	sev, why := answerFloor(f)
+	if s, w := StagerFloor(f); s > sev {
+		sev, why = s, w
+	}
+	return sev, why
+}
+
+// answerFloor returns the least severity a domain's answer content earns
+// on its own and the words that say why: medium from 4 KB of distinct
+// encoded-looking answer data a day (in at least ten distinct records and
+// ten responses), high from 64 KB a day.
+func answerFloor(f *Features) (Severity, string) {
 	if f.DistinctAnswers < downstreamMinAnswers || f.DataAnswers < downstreamMinResponses {
 		return SeverityNone, ""
 	}
@@ -478,8 +505,11 @@ func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float6
 		if j.Verdict != "" {
 			_, rules = judge(f)
 			// A rule that restates what the explanation says goes.
+			// So does one whose words the explanation already holds (a
+			// floor's reason, which the Scorer quotes).
 			rules = slices.DeleteFunc(rules, func(r rule) bool {
-				return r.feature != "" && slices.Contains(j.Explained, r.feature)
+				return r.feature != "" && slices.Contains(j.Explained, r.feature) ||
+					r.text != "" && slices.ContainsFunc(j.Evidence, func(ev string) bool { return strings.HasSuffix(ev, r.text) })
 			})
 		}
 		return j.Verdict, j.Severity, j.Score, rules, j.Evidence
@@ -493,12 +523,14 @@ func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float6
 // raised (and its time recorded) as soon as the evidence suffices: when
 // its distinct names have grown by an eighth since the last judgement, or
 // a tool's protocol or raw tunnel packets were first recognised. Only
-// domains with data-like names or recognised protocols are judged, so
-// ordinary traffic costs nothing here.
+// domains with data-like names or answers, recognised protocols or a
+// sweep of numbered names are judged, so ordinary traffic costs nothing
+// here.
 func (e *Engine) maybeJudge(d *domain, t int64) {
 	_, strong, _ := d.tool()
 	due := d.unique >= d.nextJudge && d.unique >= candidateUnique && d.dataNames >= 5 ||
 		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= candidateUnique ||
+		d.unique >= d.nextJudge && d.counter.names >= stagerMinNames && d.v4Octets.len() >= stagerMinOctets ||
 		strong != d.judgedStrong && (strong == 1 || strong == 3) || d.raw > 0 && d.judgedRaw == 0
 	if !due || d.alertSev == SeverityHigh {
 		return

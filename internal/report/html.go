@@ -407,6 +407,10 @@ func featureRows(f *engine.Features) []keyValue {
 		rows = append(rows, keyValue{"Responses carrying encoded-looking data (TXT, NULL, private types, impossible AAAA)",
 			fmt.Sprintf("%s: %s distinct, %s", comma(f.DataAnswers), comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)))})
 	}
+	if f.NumberedNames >= 10 {
+		rows = append(rows, keyValue{"Numbered names (one family), numbers in their range; first octets of its IPv4 answers",
+			fmt.Sprintf("%s, %s; %d", comma(f.NumberedNames), comma(f.NumberedSpan), f.AnswerFirstOctets)})
+	}
 	if f.RawPackets > 0 {
 		rows = append(rows, keyValue{"Non-DNS packets on the DNS port", comma(f.RawPackets)})
 	}

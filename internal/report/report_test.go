@@ -383,6 +383,7 @@ func TestFeatureRows(t *testing.T) {
 	f.AnswersUsed = 0
 	f.RawPackets = 12
 	f.DataAnswers, f.DistinctAnswers, f.DistinctAnswerBytes = 1500, 1200, 300*1024
+	f.NumberedNames, f.NumberedSpan, f.AnswerFirstOctets = 1500, 1600, 211
 	rows := featureRows(&f)
 	got := map[string]string{}
 	for _, r := range rows {
@@ -397,6 +398,7 @@ func TestFeatureRows(t *testing.T) {
 		"Responses carrying encoded-looking data (TXT, NULL, private types, impossible AAAA)": "1,500: 1,200 distinct, 300.0 KiB",
 		"Tool fingerprint (iodine): proof / resemblance":                                      "1,200 / 0 messages",
 		"Active for": "12m 47s",
+		"Numbered names (one family), numbers in their range; first octets of its IPv4 answers": "1,500, 1,600; 211",
 	} {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
@@ -404,7 +406,11 @@ func TestFeatureRows(t *testing.T) {
 	}
 	f.AnswersUsed = -1
 	f.DataAnswers = 0
+	f.NumberedNames = 9
 	for _, r := range featureRows(&f) {
+		if strings.HasPrefix(r.Key, "Numbered") {
+			t.Error("numbered-names row shown for a handful of names")
+		}
 		if strings.HasPrefix(r.Key, "Addresses") {
 			t.Error("answers-used row shown when it cannot be told")
 		}

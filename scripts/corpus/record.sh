@@ -37,7 +37,7 @@ TRANSFER_TIMEOUT=${TRANSFER_TIMEOUT:-45}
 ALL_RUNS="iodine-null iodine-private iodine-txt iodine-srv iodine-mx iodine-cname iodine-a
 iodine-cname-base32 iodine-cname-base64 iodine-cname-base128 iodine-txt-base32
 iodine-null-caps iodine-raw
-dns2tcp-txt dns2tcp-key benign mixed stager-txt stager-aaaa"
+dns2tcp-txt dns2tcp-key benign mixed stager-txt stager-aaaa stager-a"
 RUNS=${RUNS:-$ALL_RUNS}
 
 NS_C=dnsieve-client
@@ -62,8 +62,10 @@ ECHO_PORT=5001
 # records of numbered names, one chunk each), from zones nsd serves.
 STAGER_TXT_ZONE=cdn-assets-cache.net
 STAGER_AAAA_ZONE=img-static-cache.com
+STAGER_A_ZONE=fonts-edge-cache.net
 STAGER_TXT_KB=${STAGER_TXT_KB:-48}
 STAGER_AAAA_KB=${STAGER_AAAA_KB:-8}
+STAGER_A_KB=${STAGER_A_KB:-2}
 
 log() { printf '%s [record] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -223,10 +225,12 @@ EOF
 # STAGER_TXT_ZONE: cdnN holds the Nth 200-character line of the base64 of a
 # random payload in one TXT string (DNSStager's TXT mode); STAGER_AAAA_ZONE:
 # imgN holds the Nth 16 bytes of a random payload as an IPv6 address
-# (DNSStager's IPv6 mode). Both have ordinary www and mx names too.
+# (DNSStager's IPv6 mode); STAGER_A_ZONE: fN holds the Nth 4 bytes of a
+# random payload as an IPv4 address (the same layout over A records). All
+# have ordinary www and mx names too.
 stager_zones() {
 	local z=$1 zone
-	for zone in "$STAGER_TXT_ZONE" "$STAGER_AAAA_ZONE"; do
+	for zone in "$STAGER_TXT_ZONE" "$STAGER_AAAA_ZONE" "$STAGER_A_ZONE"; do
 		{
 			printf '$ORIGIN %s.\n$TTL 300\n' "$zone"
 			printf '@ IN SOA ns1.%s. hostmaster.%s. 2024060101 3600 600 604800 300\n' "$zone" "$zone"
@@ -238,9 +242,12 @@ stager_zones() {
 	head -c "$((STAGER_AAAA_KB * 1024))" /dev/urandom | od -An -v -tx1 -w16 |
 		awk '{ a = ""; for (i = 1; i <= 16; i += 2) a = a (i > 1 ? ":" : "") $i $(i + 1); printf "img%d IN AAAA %s\n", NR - 1, a }' \
 			>>"$z/$STAGER_AAAA_ZONE.zone"
+	head -c "$((STAGER_A_KB * 1024))" /dev/urandom | od -An -v -tu1 -w4 |
+		awk '{ printf "f%d IN A %d.%d.%d.%d\n", NR - 1, $1, $2, $3, $4 }' >>"$z/$STAGER_A_ZONE.zone"
 	STAGER_TXT_NAMES=$(grep -c ' IN TXT ' "$z/$STAGER_TXT_ZONE.zone" || true)
 	STAGER_AAAA_NAMES=$(grep -c ' IN AAAA ' "$z/$STAGER_AAAA_ZONE.zone" || true)
-	printf '%s\n%s\n' "$STAGER_TXT_ZONE" "$STAGER_AAAA_ZONE" >>"$z/zones.list"
+	STAGER_A_NAMES=$(grep -c '^f[0-9]* IN A ' "$z/$STAGER_A_ZONE.zone" || true)
+	printf '%s\n%s\n%s\n' "$STAGER_TXT_ZONE" "$STAGER_AAAA_ZONE" "$STAGER_A_ZONE" >>"$z/zones.list"
 }
 
 setup_unbound() {
@@ -670,6 +677,7 @@ for run in $RUNS; do
 	mixed) run_mixed ;;
 	stager-txt) run_stager "$run" TXT "$STAGER_TXT_ZONE" cdn "$STAGER_TXT_NAMES" ;;
 	stager-aaaa) run_stager "$run" AAAA "$STAGER_AAAA_ZONE" img "$STAGER_AAAA_NAMES" ;;
+	stager-a) run_stager "$run" A "$STAGER_A_ZONE" f "$STAGER_A_NAMES" ;;
 	*) die "unknown run $run" ;;
 	esac
 done
