@@ -77,16 +77,26 @@ func counterName(sub []byte, first int) (key uint64, n uint32, ok bool) {
 	return h | 1, n, true // never 0, the empty family
 }
 
-// add counts a new distinct name of family key with number n.
-func (f *counterFamily) add(key uint64, n uint32) {
+// add counts a new distinct name of family key with number n and reports
+// whether the family took it.
+func (f *counterFamily) add(key uint64, n uint32) bool {
 	if key != f.key {
 		if f.names >= counterSwitch {
-			return
+			return false
 		}
 		*f = counterFamily{key: key, lo: n, hi: n}
 	}
 	f.names++
 	f.lo, f.hi = min(f.lo, n), max(f.hi, n)
+	return true
+}
+
+// sampleAt reports whether the family's name just taken should be a
+// sample name of its domain: the one that makes it stay (counterSwitch)
+// and the one that brings it to the floor (stagerMinNames), so that a
+// stager's finding shows its names although none looks like data.
+func (f *counterFamily) sampleAt() bool {
+	return f.names == counterSwitch || f.names == stagerMinNames
 }
 
 // span is how many numbers the family's range holds.

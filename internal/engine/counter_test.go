@@ -190,8 +190,13 @@ func TestNumberedStager(t *testing.T) {
 	if fd.Verdict != "tunnel" || fd.Features.NumberedNames != 297 || fd.Features.NumberedSpan != 300 || fd.Features.AnswerFirstOctets != 180 {
 		t.Fatalf("verdict %q, features %+v", fd.Verdict, fd.Features)
 	}
-	if !strings.Contains(strings.Join(fd.Evidence, "\n"), "a payload served four bytes per A record") {
-		t.Errorf("evidence does not say why:\n%s", strings.Join(fd.Evidence, "\n"))
+	if !strings.Contains(strings.Join(fd.Evidence, "\n"), "a payload served four bytes per A record") || len(fd.Samples) != 2 {
+		t.Errorf("evidence does not say why, or samples %q:\n%s", fd.Samples, strings.Join(fd.Evidence, "\n"))
+	}
+	for _, s := range fd.Samples {
+		if !strings.HasPrefix(s, "cdn") || !strings.HasSuffix(s, ".stage-cache.net") {
+			t.Errorf("sample %q is not one of the stager's names", s)
+		}
 	}
 	if len(alerts) == 0 || alerts[0].RegisteredDomain != "stage-cache.net" || alerts[0].Verdict != "tunnel" {
 		t.Fatalf("no alert while the stager ran: %d alerts", len(alerts))

@@ -862,8 +862,10 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if len(labels) == 0 {
 		return
 	}
-	if key, n, ok := counterName(sub, int(labels[0])); ok {
-		d.counter.add(key, n)
+	if key, n, ok := counterName(sub, int(labels[0])); ok && d.counter.add(key, n) && d.counter.sampleAt() &&
+		d.dataNames == 0 && len(d.samples) < maxAnswerSamples {
+		d.samples = append(d.samples, append([]byte(nil), o.Name...))
+		d.mem += len(o.Name) + memSample
 	}
 	d.uniqueBytes += uint64(len(sub))
 	e.lengths[lengthBucket(len(sub))]++
