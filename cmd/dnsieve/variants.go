@@ -30,6 +30,8 @@ Kinds:
   off-port    DNS moved from port 53 to 5353 or a random high port per client
   slow        timeline stretched x60
   spread      clients spread over 50 addresses of their /16, round robin
+  encapsulated  every IP frame wrapped as mirrored traffic arrives: VXLAN
+              (4789, 8472), Geneve, GRE with ERSPAN II, IP-in-IP
 
 The same seed gives byte-identical files. With --check, the originals and
 the variants are evaluated and compared: exit 1 when a variant loses its

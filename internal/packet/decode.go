@@ -97,6 +97,12 @@ func Decode(linkType uint16, frame []byte, p *Packet) error {
 		return decodeIPv6(frame, p)
 	case LinkTypeNull, LinkTypeLoop:
 		return decodeLoopback(frame, p)
+	case LinkTypePPP, LinkTypePPPHDLC:
+		return decodePPP(frame, p)
+	case LinkTypeIEEE80211:
+		return decode80211(frame, p)
+	case LinkTypeRadiotap:
+		return decodeRadiotap(frame, p)
 	}
 	return ErrUnsupportedLinkType
 }
@@ -133,6 +139,10 @@ func decodeEtherType(etherType uint16, data []byte, p *Packet) error {
 			return decodeIPv4(data, p)
 		case etherTypeIPv6:
 			return decodeIPv6(data, p)
+		case etherTypeMPLS, etherTypeMPLSM:
+			return decodeMPLS(data, p)
+		case etherTypePPPoE:
+			return decodePPPoE(data, p)
 		case etherTypeVLAN, etherTypeQinQ, etherTypeQinQv1:
 			// TCI(2) then the inner EtherType(2).
 			if len(data) < 4 {
@@ -343,6 +353,11 @@ func decodeTransport(proto uint8, data []byte, p *Packet, pending error) error {
 		default:
 			p.Payload = data[8:ulen]
 		}
+		if p.DstPort == portVXLAN || p.DstPort == portVXLANLinux || p.DstPort == portGeneve {
+			if ok, err := decodeUDPEncapsulation(p.DstPort, p.Payload, p); ok {
+				return err
+			}
+		}
 		return pending
 	case ProtoTCP:
 		if len(data) < 20 {
@@ -358,6 +373,9 @@ func decodeTransport(proto uint8, data []byte, p *Packet, pending error) error {
 		fillTCP(data, p)
 		p.Payload = data[off:]
 		return pending
+	}
+	if ok, err := decodeIPEncapsulation(proto, data, p); ok {
+		return err
 	}
 	p.Payload = data
 	return ErrNotTransport

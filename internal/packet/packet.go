@@ -59,4 +59,9 @@ type Packet struct {
 	// Frag describes IP fragmentation; Frag.IsFragment means the transport
 	// fields above are only set for a first fragment.
 	Frag Fragment
+	// Encapsulated counts the IP-level encapsulations Decode removed to
+	// reach this packet (IP-in-IP, GRE and ERSPAN, VXLAN, Geneve; see
+	// encap.go): 0 for a packet sent as it is. Every field above is the
+	// innermost packet's.
+	Encapsulated uint8
 }

@@ -163,6 +163,9 @@ type expect struct {
 	// control byte and OUI; Decode only RFC 1042 / 802.1H SNAP) or took
 	// its private EtherType 0xFFFF as "raw IP".
 	laxLink bool
+	// encap is how many IP layers gopacket went through before the
+	// innermost UDP/TCP header: the encapsulations it removed.
+	encap uint8
 }
 
 // gopacketDecoder maps a link type to the gopacket decoder for it.
@@ -192,25 +195,31 @@ func tcpFlagsByte(t *layers.TCP) uint8 {
 	return f
 }
 
-// oracle decodes frame with gopacket. The transport header is decoded again
-// from the bytes the layer below handed over, so that a failure in an
-// application layer (gopacket decodes DNS too) does not hide a good UDP/TCP
-// header, and a failing UDP/TCP decode is not mistaken for a good one.
+// oracle decodes frame with gopacket, down to the innermost UDP or TCP
+// header (through VXLAN, Geneve, GRE, IP-in-IP, as gopacket follows them).
+// Each transport header is decoded again from the bytes the layer below
+// handed over, so that a failure in an application layer (gopacket decodes
+// DNS too) does not hide a good UDP/TCP header, and a failing UDP/TCP
+// decode is not mistaken for a good one.
 func oracle(linkType uint16, frame []byte) expect {
 	var e expect
 	pkt := gopacket.NewPacket(frame, gopacketDecoder(linkType), gopacket.DecodeOptions{NoCopy: true})
 	e.truncated = pkt.Metadata().Truncated
 	var below gopacket.Layer
+	var src, dst netip.Addr
+	ips := 0
 	for _, l := range pkt.Layers() {
 		switch l := l.(type) {
 		case *layers.IPv4:
-			e.src, _ = netip.AddrFromSlice(l.SrcIP)
-			e.dst, _ = netip.AddrFromSlice(l.DstIP)
+			src, _ = netip.AddrFromSlice(l.SrcIP)
+			dst, _ = netip.AddrFromSlice(l.DstIP)
+			ips++
 			e.networkLayerSeen = true
 			e.versionMismatch = e.versionMismatch || l.Version != 4
 		case *layers.IPv6:
-			e.src, _ = netip.AddrFromSlice(l.SrcIP)
-			e.dst, _ = netip.AddrFromSlice(l.DstIP)
+			src, _ = netip.AddrFromSlice(l.SrcIP)
+			dst, _ = netip.AddrFromSlice(l.DstIP)
+			ips++
 			e.networkLayerSeen = true
 			e.versionMismatch = e.versionMismatch || l.Version != 6
 		case *layers.SNAP:
@@ -231,10 +240,11 @@ func oracle(linkType uint16, frame []byte) expect {
 			}
 			e.truncated = e.truncated || fb.truncated
 			e.transportOK = true
+			e.src, e.dst, e.encap = src, dst, uint8(max(ips-1, 0))
 			e.proto = ProtoUDP
 			e.sport, e.dport = uint16(u.SrcPort), uint16(u.DstPort)
 			e.payload = u.Payload
-			return e
+			e.seq, e.flags = 0, 0
 		case *layers.TCP:
 			var tc layers.TCP
 			var fb feedback
@@ -243,14 +253,17 @@ func oracle(linkType uint16, frame []byte) expect {
 			}
 			e.truncated = e.truncated || fb.truncated
 			e.transportOK = true
+			e.src, e.dst, e.encap = src, dst, uint8(max(ips-1, 0))
 			e.proto = ProtoTCP
 			e.sport, e.dport = uint16(tc.SrcPort), uint16(tc.DstPort)
 			e.payload = tc.Payload
 			e.seq = tc.Seq
 			e.flags = tcpFlagsByte(&tc)
-			return e
 		}
 		below = l
+	}
+	if !e.transportOK {
+		e.src, e.dst = src, dst
 	}
 	return e
 }
@@ -273,6 +286,9 @@ func compare(t testing.TB, name string, p *Packet, e expect) {
 	if p.TCPSeq != e.seq || p.TCPFlags != e.flags {
 		t.Errorf("%s: tcp seq/flags %#x/%#x, gopacket %#x/%#x", name, p.TCPSeq, p.TCPFlags, e.seq, e.flags)
 	}
+	if p.Encapsulated != e.encap {
+		t.Errorf("%s: %d encapsulations removed, gopacket %d", name, p.Encapsulated, e.encap)
+	}
 }
 
 // ---- tests ----------------------------------------------------------------
@@ -284,6 +300,8 @@ type frameCase struct {
 	// oracleLinkType/oracleFrame replace the input for gopacket when it
 	// cannot decode the real one (0x9100 tags).
 	oracleFrame []byte
+	// encap is the number of encapsulations Decode must remove.
+	encap uint8
 }
 
 func goodFrames(t testing.TB) []frameCase {
@@ -300,7 +318,7 @@ func goodFrames(t testing.TB) []frameCase {
 	oracle9100 := append([]byte(nil), tagged9100...)
 	binary.BigEndian.PutUint16(oracle9100[12:], 0x8100)
 
-	return []frameCase{
+	return append([]frameCase{
 		{name: "eth/ipv4/udp", linkType: LinkTypeEthernet, frame: serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolUDP), udp(5353, 53), gopacket.Payload(dnsQ))},
 		{name: "eth/ipv4/udp-short-padded", linkType: LinkTypeEthernet, frame: serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolUDP), udp(1, 2), gopacket.Payload("x"))},
 		{name: "eth/ipv4+options/udp", linkType: LinkTypeEthernet, frame: serialize(t, eth(layers.EthernetTypeIPv4), opts, udp(5353, 53), gopacket.Payload(dnsQ))},
@@ -338,7 +356,7 @@ func goodFrames(t testing.TB) []frameCase {
 		{name: "loop-be/ipv6-30", linkType: LinkTypeLoop, frame: cat(nullHeader(30, binary.BigEndian), udpIPv6)},
 		{name: "loopback-serialized", linkType: LinkTypeNull, frame: serialize(t, &layers.Loopback{Family: layers.ProtocolFamilyIPv4}, ipv4(layers.IPProtocolUDP), udp(5353, 53), gopacket.Payload(dnsQ))},
 		{name: "eth/ipv4/udp-with-fcs-trailer", linkType: LinkTypeEthernet, frame: cat(serialize(t, eth(layers.EthernetTypeIPv4), ipv4(layers.IPProtocolUDP), udp(5353, 53), gopacket.Payload(dnsQ)), []byte{0xde, 0xad, 0xbe, 0xef})},
-	}
+	}, encapFrames(t)...)
 }
 
 func TestDecodeAgainstGopacket(t *testing.T) {
@@ -357,6 +375,9 @@ func TestDecodeAgainstGopacket(t *testing.T) {
 				t.Fatalf("gopacket did not decode the test frame cleanly: %+v", e)
 			}
 			compare(t, c.name, &p, e)
+			if p.Encapsulated != c.encap {
+				t.Errorf("%d encapsulations removed, want %d", p.Encapsulated, c.encap)
+			}
 			if p.Frag.IsFragment {
 				t.Errorf("not a fragment, got %+v", p.Frag)
 			}
@@ -582,7 +603,7 @@ func TestBadFrames(t *testing.T) {
 		want error
 	}{
 		{"unknown link type", 9999, v4, ErrUnsupportedLinkType},
-		{"ppp link type", 9, v4, ErrUnsupportedLinkType},
+		{"unknown link type (USER0)", 147, v4, ErrUnsupportedLinkType},
 		{"empty ethernet", LinkTypeEthernet, nil, ErrTruncatedLink},
 		{"13-byte ethernet", LinkTypeEthernet, ethHdr(0x0800)[:13], ErrTruncatedLink},
 		{"ethernet header only", LinkTypeEthernet, ethHdr(0x0800), ErrTruncatedIPv4},

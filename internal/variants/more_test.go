@@ -111,7 +111,8 @@ func FuzzFlipCase(f *testing.F) {
 
 // FuzzApply: every kind on arbitrary frames of every handled link type
 // never panics, keeps one frame per frame for the one-to-one kinds, and
-// never yields a frame longer than a fragment-free rebuild could make.
+// never yields a frame longer than a fragment-free rebuild (or a wrapping)
+// could make.
 func FuzzApply(f *testing.F) {
 	big := testcap.Response(9, "x.example.com", testcap.TypeTXT, 0, testcap.AnswerTXT(strings.Repeat("z", 240)))
 	f.Add(testcap.UDP(testcap.Ethernet, resolver, tunnelClient, big), uint16(1), uint64(1))
@@ -125,13 +126,17 @@ func FuzzApply(f *testing.F) {
 				t.Fatal(err)
 			}
 			switch k {
-			case Case, OffPort, Slow, Spread:
+			case Case, OffPort, Slow, Spread, Encapsulated:
 				if len(out) != len(in) {
 					t.Fatalf("%s: %d frames from %d", k, len(out), len(in))
 				}
 			}
+			limit := len(data) + 8 + 20 + 8
+			if k == Encapsulated {
+				limit = len(data) + maxWrapOverhead
+			}
 			for _, o := range out {
-				if o.OrigLen < len(o.Data) || len(o.Data) > len(data)+8+20+8 && k != TCPSplit {
+				if o.OrigLen < len(o.Data) || len(o.Data) > limit && k != TCPSplit {
 					t.Fatalf("%s: frame of %d bytes (orig %d) from %d", k, len(o.Data), o.OrigLen, len(data))
 				}
 			}

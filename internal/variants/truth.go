@@ -24,15 +24,19 @@ const TruthSuffix = ".truth.tsv"
 //   - off-port: tshark dissects DNS only on its registered ports (5353 as
 //     mDNS, random high ports not at all). Frames map one to one and only
 //     their ports changed, so the truth is the original's (its truth file,
-//     or tshark's reading of it).
+//     or tshark's reading of it);
+//   - encapsulated: tshark does not take Linux's VXLAN port (8472) for
+//     VXLAN. Frames map one to one and only their wrapping changed: the
+//     original's truth again.
 //
 // Other kinds need no file: tshark reads them as it reads the original.
 // It reports whether a file was written; without tshark (and, for
-// off-port, without a truth file beside the original) nothing is written.
+// off-port and encapsulated, without a truth file beside the original)
+// nothing is written.
 func writeTruth(kind Kind, src, dst, cacheDir string) (bool, error) {
 	var t eval.Truth
 	switch kind {
-	case OffPort:
+	case OffPort, Encapsulated:
 		var err error
 		if _, serr := os.Stat(src + TruthSuffix); serr != nil {
 			if _, lerr := exec.LookPath("tshark"); lerr != nil {

@@ -24,10 +24,14 @@ const (
 	Slow Kind = "slow"
 	// Spread spreads the clients over many addresses of their /16.
 	Spread Kind = "spread"
+	// Encapsulated wraps every IP frame as traffic mirrored from an
+	// overlay or a switch arrives: VXLAN, Geneve, GRE with ERSPAN,
+	// IP-in-IP.
+	Encapsulated Kind = "encapsulated"
 )
 
 // Kinds lists every kind, in the order variants are written.
-var Kinds = []Kind{Fragmented, Case, TCPSplit, OffPort, Slow, Spread}
+var Kinds = []Kind{Fragmented, Case, TCPSplit, OffPort, Slow, Spread, Encapsulated}
 
 // ParseKinds parses a comma-separated list of kinds ("" or "all": every kind).
 func ParseKinds(s string) ([]Kind, error) {
@@ -170,6 +174,8 @@ func Apply(kind Kind, frames []Frame, name string, opt Options) ([]Frame, error)
 		return slow(frames, opt.SlowFactor), nil
 	case Spread:
 		return spread(frames, rng, &opt), nil
+	case Encapsulated:
+		return encapsulated(frames, rng), nil
 	}
 	return nil, fmt.Errorf("unknown variant kind %q", kind)
 }
