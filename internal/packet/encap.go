@@ -231,14 +231,12 @@ func decodeMPLS(data []byte, p *Packet) error {
 }
 
 // decodePPPoE decodes a PPPoE session frame (RFC 2516 section 4: ver and
-// type(1) = 0x11, code(1) = 0, session id(2), length(2)) and the PPP frame
-// it carries.
+// type(1), 0x11; code(1), 0; session id(2); length(2)) and the PPP frame it
+// carries. The EtherType says it is the session stage, so the version,
+// type and code are not checked (as gopacket does not).
 func decodePPPoE(data []byte, p *Packet) error {
 	if len(data) < 6 {
 		return ErrTruncatedLink
-	}
-	if data[0] != 0x11 || data[1] != 0 {
-		return ErrNotIP
 	}
 	return decodePPP(data[6:], p)
 }
