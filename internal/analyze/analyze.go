@@ -18,6 +18,9 @@ type Counts struct {
 	Frames, DNSMessages, Queries, Responses, TCPMessages uint64
 	Allowlisted, FlaggedNames, Malformed, Skipped        uint64
 	Fragments, ICMPQuoted, Reassembled                   uint64
+	// Unwrapped counts frames whose packet was taken out of an
+	// encapsulation (VXLAN, Geneve, GRE, IP-in-IP: packet.Encapsulated).
+	Unwrapped uint64
 }
 
 // Add adds o to c.
@@ -34,6 +37,7 @@ func (c *Counts) Add(o *Counts) {
 	c.Fragments += o.Fragments
 	c.ICMPQuoted += o.ICMPQuoted
 	c.Reassembled += o.Reassembled
+	c.Unwrapped += o.Unwrapped
 }
 
 // PortSet is a bitmap of the ports decoded as DNS.

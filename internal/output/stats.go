@@ -40,6 +40,10 @@ type FileStats struct {
 	// ICMPQuoted counts ICMP errors quoting a DNS datagram (a refused
 	// query); the quoted message is checked and reported like the original.
 	ICMPQuoted uint64 `json:"icmp_quoted_dns"`
+	// Unwrapped counts frames whose packet was taken out of an
+	// encapsulation (VXLAN, Geneve, GRE and ERSPAN, IP-in-IP): mirrored or
+	// overlay traffic, analysed as the packet inside.
+	Unwrapped uint64 `json:"unwrapped,omitempty"`
 	// LinkTypes counts frames per link type name.
 	LinkTypes map[string]uint64 `json:"link_types,omitempty"`
 	// TCP reassembly counters.

@@ -152,7 +152,11 @@ func analyzeBatch(a *analyze.Analyzer, b *batch) {
 	for i := range b.recs {
 		r := &b.recs[i]
 		c.Frames++
-		switch a.Frame(r.linkType, b.buf[r.start:r.end]) {
+		kind := a.Frame(r.linkType, b.buf[r.start:r.end])
+		if a.Packet().Encapsulated > 0 {
+			c.Unwrapped++
+		}
+		switch kind {
 		case analyze.Skipped:
 			c.Skipped++
 			// Other traffic: its addresses tell the engine whether the
@@ -371,6 +375,7 @@ func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 	st.Skipped = total.Skipped
 	st.Fragments = total.Fragments
 	st.ICMPQuoted = total.ICMPQuoted
+	st.Unwrapped = total.Unwrapped
 	st.Reassembled = total.Reassembled
 	is := fs.ipr.Stats()
 	st.IPReassembly = map[string]uint64{
@@ -538,6 +543,14 @@ func linkTypeName(lt uint16) string {
 		return "IPV6"
 	case 276:
 		return "LINUX_SLL2"
+	case 9:
+		return "PPP"
+	case 50:
+		return "PPP_HDLC"
+	case 105:
+		return "IEEE802_11"
+	case 127:
+		return "IEEE802_11_RADIOTAP"
 	}
 	return "LINKTYPE_" + strconv.Itoa(int(lt))
 }

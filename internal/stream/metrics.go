@@ -32,6 +32,7 @@ func (r *Runner) Registry(drops DropCounter) *prometheus.Registry {
 	counter("dns_queries_total", "DNS queries decoded.", func() float64 { return float64(r.C.Queries.Load()) })
 	counter("dns_responses_total", "DNS responses decoded.", func() float64 { return float64(r.C.Responses.Load()) })
 	counter("malformed_total", "Frames on a DNS port that could not be decoded.", func() float64 { return float64(r.C.Malformed.Load()) })
+	counter("unwrapped_total", "Frames whose packet was taken out of VXLAN, Geneve, GRE or IP-in-IP.", func() float64 { return float64(r.C.Unwrapped.Load()) })
 	counter("checkpoints_total", "Engine checkpoints written.", func() float64 { return float64(r.C.Checkpoints.Load()) })
 	counter("checkpoint_errors_total", "Engine checkpoints that failed.", func() float64 { return float64(r.C.CheckpointErrors.Load()) })
 	for _, sev := range []engine.Severity{engine.SeverityLow, engine.SeverityMedium, engine.SeverityHigh} {

@@ -47,6 +47,7 @@ type Options struct {
 // Counters are the Runner's traffic counters, safe to read at any time.
 type Counters struct {
 	Frames, DNSMessages, Queries, Responses, Malformed, Skipped, Fragments atomic.Uint64
+	Unwrapped                                                              atomic.Uint64    // frames taken out of an encapsulation
 	Alerts, Findings                                                       [4]atomic.Uint64 // by engine.Severity
 	LastPacketTime                                                         atomic.Int64     // Unix ns of the latest packet seen
 	LastPacketWall                                                         atomic.Int64     // when it was processed (Unix ns)
@@ -158,7 +159,11 @@ func (r *Runner) Frame(rec *capture.Record) {
 	r.C.Frames.Add(1)
 	r.seen(rec.Time)
 	c := &r.counts
-	switch r.an.Frame(rec.LinkType, rec.Data) {
+	kind := r.an.Frame(rec.LinkType, rec.Data)
+	if r.an.Packet().Encapsulated > 0 {
+		c.Unwrapped++
+	}
+	switch kind {
 	case analyze.Skipped:
 		c.Skipped++
 		if p := r.an.Packet(); p.Proto == packet.ProtoUDP || p.Proto == packet.ProtoTCP {
@@ -282,6 +287,7 @@ func (r *Runner) sync() {
 	r.C.Malformed.Store(c.Malformed)
 	r.C.Skipped.Store(c.Skipped)
 	r.C.Fragments.Store(c.Fragments)
+	r.C.Unwrapped.Store(c.Unwrapped)
 }
 
 // EngineStats returns the engine's counters.

@@ -86,7 +86,7 @@ func TestFramesRaiseAlertsAndMetrics(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"dnsieve_packets_total 400", "dnsieve_dns_messages_total 400", "dnsieve_kernel_drops_total 7", "dnsieve_engine_domains 1"} {
+	for _, want := range []string{"dnsieve_packets_total 400", "dnsieve_dns_messages_total 400", "dnsieve_kernel_drops_total 7", "dnsieve_engine_domains 1", "dnsieve_unwrapped_total 0"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
