@@ -13,7 +13,8 @@ import "fmt"
 //
 //   - the domain's new names are one family of numbered names that covers
 //     most numbers of its range (a sweep, in any order), and
-//   - its IPv4 answers start with many different first octets: payload
+//   - the IPv4 answers to that family's names start with many different
+//     first octets (only those answers are counted): payload
 //     bytes are spread over the whole byte range, while the hosts of one
 //     service sit in a few networks.
 //
@@ -39,6 +40,9 @@ type counterFamily struct {
 // maxCounterDigits bounds the number of a numbered label: seven decimal
 // digits (ten million names, 40 MB of payload at four bytes a name).
 const maxCounterDigits = 7
+
+// maxCounter is the largest number a numbered label can hold.
+const maxCounter = 9_999_999
 
 // counterSwitch is how many names a family must have before names of
 // another family no longer replace it: ordinary domains have several
@@ -78,13 +82,15 @@ func counterName(sub []byte, first int) (key uint64, n uint32, ok bool) {
 }
 
 // add counts a new distinct name of family key with number n and reports
-// whether the family took it.
-func (f *counterFamily) add(key uint64, n uint32) bool {
+// whether the family took it; octets, the first octets of the family's
+// answers, are cleared when another family replaces it.
+func (f *counterFamily) add(key uint64, n uint32, octets *octetSet) bool {
 	if key != f.key {
 		if f.names >= counterSwitch {
 			return false
 		}
 		*f = counterFamily{key: key, lo: n, hi: n}
+		*octets = octetSet{}
 	}
 	f.names++
 	f.lo, f.hi = min(f.lo, n), max(f.hi, n)
@@ -108,14 +114,17 @@ func (f *counterFamily) span() uint64 {
 }
 
 // merge folds family b (the same domain in another engine) into f,
-// whatever the order. Two halves of one family keep the larger count,
-// not the sum: the same names may have been seen by both. Of two
+// whatever the order. Two parts of one family count their names together,
+// at most the numbers of their united range (names may have been seen by
+// both) and at least the larger part's. Of two
 // families, the one with more names stays (the smaller key on a tie).
 func (f *counterFamily) merge(b counterFamily) {
 	switch {
 	case f.key == b.key:
-		f.names = max(f.names, b.names)
+		// Disjoint parts add up; names seen by both are capped by the
+		// united range.
 		f.lo, f.hi = min(f.lo, b.lo), max(f.hi, b.hi)
+		f.names = max(f.names, b.names, uint32(min(uint64(f.names)+uint64(b.names), f.span())))
 	case b.names > f.names || b.names == f.names && b.key < f.key:
 		*f = b
 	}

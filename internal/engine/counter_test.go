@@ -60,15 +60,21 @@ func TestCounterName(t *testing.T) {
 
 func TestCounterFamily(t *testing.T) {
 	var f counterFamily
-	f.add(1, 5)
-	f.add(2, 9) // another family replaces one of fewer than counterSwitch names
-	if f.key != 2 || f.names != 1 || f.lo != 9 || f.hi != 9 {
-		t.Fatalf("after the switch: %+v", f)
+	var oct octetSet
+	f.add(1, 5, &oct)
+	oct.add(7)
+	f.add(2, 9, &oct) // another family replaces one of fewer than counterSwitch names
+	if f.key != 2 || f.names != 1 || f.lo != 9 || f.hi != 9 || oct.len() != 0 {
+		t.Fatalf("after the switch: %+v, %d octets", f, oct.len())
 	}
+	oct.add(8)
 	for n := uint32(10); n < 10+counterSwitch; n++ {
-		f.add(2, n)
+		f.add(2, n, &oct)
 	}
-	f.add(3, 1) // now it stays
+	f.add(3, 1, &oct) // now it stays
+	if oct.len() != 1 {
+		t.Fatalf("the family's octets went: %d", oct.len())
+	}
 	if f.key != 2 || f.names != counterSwitch+1 || f.lo != 9 || f.hi != 9+counterSwitch || f.span() != counterSwitch+1 {
 		t.Fatalf("family: %+v span %d", f, f.span())
 	}
@@ -80,7 +86,8 @@ func TestCounterFamily(t *testing.T) {
 	for _, c := range []struct {
 		a, b, want counterFamily
 	}{
-		{x, y, counterFamily{key: 7, names: 40, lo: 0, hi: 69}},
+		{x, y, counterFamily{key: 7, names: 70, lo: 0, hi: 69}}, // disjoint parts add up
+		{x, x, x}, // the same names twice: capped by the range
 		{x, z, x}, // a tie: the smaller key
 		{y, z, z}, // more names
 		{x, counterFamily{}, x},
@@ -172,6 +179,16 @@ func TestNumberedStager(t *testing.T) {
 		n := rng.UintN(100000)
 		f.aLookup(fmt.Sprintf("e%d.dscb.akamaiedge.net", n), t0.Add(time.Duration(i)*time.Second), "10.0.0.9",
 			netip.AddrFrom4([4]byte{byte(rng.UintN(256)), byte(rng.UintN(256)), 1, 1}))
+	}
+	// A company's hosts in one network, in a domain whose other names
+	// resolve all over the address space: only the family's answers count.
+	for n := range 128 {
+		f.aLookup(fmt.Sprintf("host%03d.big-corp.com", n), t0.Add(time.Duration(n)*10*time.Millisecond), "10.0.0.8",
+			netip.AddrFrom4([4]byte{10, 20, 0, byte(n)}))
+	}
+	for n := range 40 {
+		f.aLookup(fmt.Sprintf("svc-%c%c.big-corp.com", 'a'+n%26, 'a'+n/26), t0.Add(time.Duration(n)*time.Minute), "10.0.0.8",
+			netip.AddrFrom4([4]byte{byte(5 * n), 1, 2, 3}))
 	}
 	// A few shards from many networks.
 	for n := range 40 {

@@ -785,8 +785,12 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		d.responses++
 		d.answerData += uint64(o.AnswerData)
 		if o.Answer.IsValid() {
-			if o.Answer.Is4() {
-				d.v4Octets.add(o.Answer.As4()[0])
+			if o.Answer.Is4() && d.counter.names > 0 && o.RegStart > 1 && o.RegStart <= len(o.Name) && len(o.Labels) > 0 {
+				// Only the answers of the numbered family count: the
+				// domain's other names may sit anywhere.
+				if key, _, ok := counterName(o.Name[:o.RegStart-1], int(o.Labels[0])); ok && key == d.counter.key {
+					d.v4Octets.add(o.Answer.As4()[0])
+				}
 			}
 			if d.nResolved < len(d.resolved) && !slices.Contains(d.resolved[:d.nResolved], o.Answer) {
 				d.resolved[d.nResolved] = o.Answer
@@ -862,7 +866,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if len(labels) == 0 {
 		return
 	}
-	if key, n, ok := counterName(sub, int(labels[0])); ok && d.counter.add(key, n) && d.counter.sampleAt() &&
+	if key, n, ok := counterName(sub, int(labels[0])); ok && d.counter.add(key, n, &d.v4Octets) && d.counter.sampleAt() &&
 		d.dataNames == 0 && len(d.samples) < maxAnswerSamples {
 		d.samples = append(d.samples, append([]byte(nil), o.Name...))
 		d.mem += len(o.Name) + memSample
