@@ -1231,7 +1231,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 			d.v4Octets[i] = r.u()
 		}
 		if r.err == nil && ((c.key == 0) != (c.names == 0) || c.key != 0 && c.key&1 == 0 || c.lo > c.hi || c.names == 0 && c.hi != 0 ||
-			uint64(c.names) > d.unique || c.hi > maxCounter) {
+			c.hi > maxCounter) {
 			r.fail("%s: numbered family inconsistent (key %#x, %d names, numbers %d to %d)", d.name, c.key, c.names, c.lo, c.hi)
 		}
 	}
