@@ -1,6 +1,9 @@
 package engine
 
-import "fmt"
+import (
+	"fmt"
+	"math/bits"
+)
 
 // Numbered names and the spread of IPv4 answers: a payload served four
 // bytes per A record. A stager that pulls its payload through A answers
@@ -130,6 +133,18 @@ func (f *counterFamily) merge(b counterFamily) {
 	}
 }
 
+// familyAnswer marks the first octet of response o's IPv4 answer when its
+// name is one of d's numbered family: only those answers count, the
+// domain's other names may sit anywhere.
+func (d *domain) familyAnswer(o *Observation) {
+	if !o.Answer.Is4() || d.counter.names == 0 || o.RegStart <= 1 || o.RegStart > len(o.Name) || len(o.Labels) == 0 {
+		return
+	}
+	if key, _, ok := counterName(o.Name[:o.RegStart-1], int(o.Labels[0])); ok && key == d.counter.key {
+		d.v4Octets.add(o.Answer.As4()[0])
+	}
+}
+
 // octetSet is the set of first octets of a domain's IPv4 answers.
 type octetSet [4]uint64
 
@@ -140,9 +155,7 @@ func (s *octetSet) add(first byte) { s[first>>6] |= 1 << (first & 63) }
 func (s *octetSet) len() int {
 	n := 0
 	for _, w := range s {
-		for ; w != 0; w &= w - 1 {
-			n++
-		}
+		n += bits.OnesCount64(w)
 	}
 	return n
 }

@@ -174,8 +174,8 @@ type domain struct {
 
 	resolved  [4]netip.Addr // first distinct addresses its answers gave
 	nResolved int
-	// v4Octets holds the first octets of its IPv4 answers and counter
-	// its family of numbered names (counter.go).
+	// counter is its family of numbered names and v4Octets the first
+	// octets of the IPv4 answers to that family's names (counter.go).
 	v4Octets octetSet
 	counter  counterFamily
 
@@ -785,13 +785,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		d.responses++
 		d.answerData += uint64(o.AnswerData)
 		if o.Answer.IsValid() {
-			if o.Answer.Is4() && d.counter.names > 0 && o.RegStart > 1 && o.RegStart <= len(o.Name) && len(o.Labels) > 0 {
-				// Only the answers of the numbered family count: the
-				// domain's other names may sit anywhere.
-				if key, _, ok := counterName(o.Name[:o.RegStart-1], int(o.Labels[0])); ok && key == d.counter.key {
-					d.v4Octets.add(o.Answer.As4()[0])
-				}
-			}
+			d.familyAnswer(o)
 			if d.nResolved < len(d.resolved) && !slices.Contains(d.resolved[:d.nResolved], o.Answer) {
 				d.resolved[d.nResolved] = o.Answer
 				d.nResolved++
@@ -868,8 +862,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	}
 	if key, n, ok := counterName(sub, int(labels[0])); ok && d.counter.add(key, n, &d.v4Octets) && d.counter.sampleAt() &&
 		d.dataNames == 0 && len(d.samples) < maxAnswerSamples {
-		d.samples = append(d.samples, append([]byte(nil), o.Name...))
-		d.mem += len(o.Name) + memSample
+		d.addSample(o.Name)
 	}
 	d.uniqueBytes += uint64(len(sub))
 	e.lengths[lengthBucket(len(sub))]++
@@ -917,8 +910,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		}
 		d.updateZone(sub)
 		if len(d.samples) < 5 {
-			d.samples = append(d.samples, append([]byte(nil), o.Name...))
-			d.mem += len(o.Name) + memSample
+			d.addSample(o.Name)
 		}
 	}
 	memBefore := cap(d.pending)
@@ -969,14 +961,19 @@ func (d *domain) dataAnswers(o *Observation) bool {
 	}
 	if len(d.samples) < maxAnswerSamples && len(o.Name) > 0 &&
 		!slices.ContainsFunc(d.samples, func(x []byte) bool { return bytes.Equal(x, o.Name) }) {
-		d.samples = append(d.samples, append([]byte(nil), o.Name...))
-		d.mem += len(o.Name) + memSample
+		d.addSample(o.Name)
 	}
 	return true
 }
 
 // maxMessageBytes bounds a DNS message (and so the data of its records).
 const maxMessageBytes = 65535
+
+// addSample keeps a copy of name as one of d's sample names.
+func (d *domain) addSample(name []byte) {
+	d.samples = append(d.samples, append([]byte(nil), name...))
+	d.mem += len(name) + memSample
+}
 
 // maxAnswerSamples is how many of a domain's five samples names whose
 // answers carry data may take.
