@@ -280,6 +280,9 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 			break
 		}
 		obs.AnswerData += len(rdata)
+		if a.rr.Type == dnswire.TypeA && len(rdata) == 4 {
+			obs.AddAnswerV4(rdata[0])
+		}
 		if !obs.Answer.IsValid() {
 			switch {
 			case a.rr.Type == dnswire.TypeA && len(rdata) == 4:

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/dns/dnsmessage"
+
 	"github.com/dnsieve/dnsieve/internal/allowlist"
 	"github.com/dnsieve/dnsieve/internal/checks"
 	"github.com/dnsieve/dnsieve/internal/engine"
@@ -68,6 +70,57 @@ func TestMessageDescribesForTheEngine(t *testing.T) {
 	}
 	if c.DNSMessages != 1 || c.Responses != 1 || c.Queries != 0 {
 		t.Fatalf("counts %+v", c)
+	}
+}
+
+// TestMessageCountsEveryARecord: every A record of the answer section
+// counts, with its first octet, whatever else the answer holds; the
+// oracle is golang.org/x/net/dns/dnsmessage's reading of the message.
+func TestMessageCountsEveryARecord(t *testing.T) {
+	a := newAnalyzer(t, "")
+	answers := []testcap.Answer{
+		testcap.AnswerCNAME("edge.example.net"),
+		{Name: "edge.example.net", Type: testcap.TypeA, TTL: 60, Addr: netip.MustParseAddr("203.0.113.1")},
+		{Name: "edge.example.net", Type: testcap.TypeA, TTL: 60, Addr: netip.MustParseAddr("198.51.100.2")},
+		{Name: "edge.example.net", Type: testcap.TypeA, TTL: 60, Addr: netip.MustParseAddr("203.0.113.3")},
+		testcap.AnswerAddr(netip.MustParseAddr("2001:db8::1")),
+		testcap.AnswerTXT("v=spf1 -all"),
+	}
+	msg := testcap.Response(9, "c7.packed.example", testcap.TypeA, 0, answers...)
+	var c Counts
+	var obs engine.Observation
+	var allowed bool
+	if _, ok := a.Message(msg, &c, &obs, &allowed); !ok {
+		t.Fatal("not a message")
+	}
+	var p dnsmessage.Parser
+	if _, err := p.Start(msg); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.SkipAllQuestions(); err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for {
+		h, err := p.AnswerHeader()
+		if err != nil {
+			break
+		}
+		if h.Type != dnsmessage.TypeA {
+			if err := p.SkipAnswer(); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		r, err := p.AResource()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, r.A[0])
+	}
+	if len(want) != 3 || int(obs.AnswerV4) != len(want) || string(obs.AnswerV4Firsts[:obs.AnswerV4]) != string(want) ||
+		obs.Answer != netip.MustParseAddr("203.0.113.1") {
+		t.Fatalf("%d A records, first octets %v; the oracle %v", obs.AnswerV4, obs.AnswerV4Firsts, want)
 	}
 }
 

@@ -1,44 +1,95 @@
 package engine
 
 import (
+	"cmp"
 	"fmt"
+	"math"
 	"math/bits"
+	"slices"
+	"unsafe"
 )
 
 // Numbered names and the spread of IPv4 answers: a payload served four
 // bytes per A record. A stager that pulls its payload through A answers
 // asks for numbered names, prefix0, prefix1, ... (DNSStager's layout for
 // its AAAA and TXT modes, one chunk per name), and every answer is an
-// address made of payload bytes. The names are short and ordinary and an
-// IPv4 address is always a possible one, so neither the name features nor
-// the answer-content measure (package analyze, rdata.go) sees it. Two
-// facts together do:
+// address made of payload bytes (one, or several packed into one answer).
+// The names are short and ordinary and an IPv4 address is always a
+// possible one, so neither the name features nor the answer-content
+// measure (package analyze, rdata.go) sees it. These facts together do:
 //
-//   - the domain's new names are one family of numbered names that covers
-//     most numbers of its range (a sweep, in any order), and
-//   - the IPv4 answers to that family's names start with many different
-//     first octets (only those answers are counted): payload
-//     bytes are spread over the whole byte range, while the hosts of one
-//     service sit in a few networks.
+//   - one of the domain's families of numbered names is a sweep: its
+//     names cover most numbers of its range and mostly came in order (a
+//     stager's chunks in sequence, or a few threads at a time), or nearly
+//     all of it in any order from a few hosts;
+//   - the first answers to that family's names hold many IPv4 addresses
+//     that start with many different first octets: payload bytes are
+//     spread over the whole byte range, while the hosts of one service sit
+//     in a few networks.
 //
-// Benign families of numbered names are small (ns1..ns4, 0..3.pool.ntp.org),
-// sparse (e1234.dscb.akamaiedge.net), or answered from a few networks
-// (host001..host500 of a company, pods web-0..web-99 of a cluster).
+// Benign families of numbered names are small (ns1..ns4,
+// 0..3.pool.ntp.org), sparse or asked in no order (e1234.dscb.akamaiedge.net,
+// whose numbers users need at random), or answered from a few networks
+// (host001..host500 of a company, pods web-0..web-99 of a cluster). A name
+// fetched again adds nothing, so a popular service whose addresses rotate
+// does not gather octets by being asked often.
 //
 // What evades it: numbers in another base or not in the leftmost label,
-// names that are not numbered, a family broken up by decoy families, and
-// answers confined to a few first octets (a payload spread over the last
-// three bytes only). AAAA stagers are left to the answer-content measure.
+// names that are not numbered, a payload fetched in random order by many
+// hosts or over a range it covers less than nine tenths, decoy families
+// sending four names for each of the stager's, and answers confined to a
+// few first octets (a payload spread over the last three bytes only).
+// AAAA stagers are left to the answer-content measure.
 
 // counterFamily follows one family of a domain's numbered names: names
 // whose leftmost label ends in a decimal number, with the same text
 // around the number. It counts the distinct names of the family seen
-// since it was taken and the range of their numbers.
+// since it was taken, the range of their numbers, and the IPv4 answers to
+// them: how many addresses and their first octets.
 type counterFamily struct {
-	key    uint64 // hash of the text around the number; 0: no family yet
+	key    uint64 // hash of the text around the number; 0: a free slot
 	names  uint32 // distinct names of the family
 	lo, hi uint32 // smallest and largest number
+	weight uint32 // names less the names of others that found no slot (numbered.add)
+	last   uint32 // number of the latest name
+	near   uint32 // names numbered within nearGap of the name before them
+	addrs  uint32 // A records answered to the family's names
+	most   uint8  // the most A records one answer to the family held
+	octets OctetSet
 }
+
+// familySlots is how many families of numbered names a domain follows at
+// once.
+const familySlots = 4
+
+// numbered holds a domain's families of numbered names, counted the way
+// Misra and Gries count frequent items ("Finding repeated elements",
+// 1982): a family's name adds to its weight; a new family takes a free
+// slot; when none is free, the name takes one from every family's weight
+// and the families left with none free their slots. A family with more
+// than a fifth of the domain's numbered names therefore always has a
+// slot, so decoy families cannot hide a stager's unless they send four
+// names for each of its names.
+type numbered struct {
+	fams [familySlots]counterFamily // taken slots first
+	// pending holds the hashes (|1; 0 is empty) of the latest names
+	// asked for the first time whose response has not come yet; next is
+	// where the next one goes (modulo its length).
+	pending [awaitedNames]uint64
+	next    uint8
+}
+
+// awaitedNames is how many first queries of numbered names wait for their
+// responses at once (a stager's threads; the oldest go first).
+const awaitedNames = 16
+
+// numberedBytes is what a domain's numbered state costs.
+const numberedBytes = int(unsafe.Sizeof(numbered{})) + 16
+
+// maxAddrsPerAnswer bounds the A records one answer counts for
+// (Observation.AnswerV4 saturates there; a 4,096-byte EDNS response holds
+// at most about 250).
+const maxAddrsPerAnswer = math.MaxUint8
 
 // maxCounterDigits bounds the number of a numbered label: seven decimal
 // digits (ten million names, 40 MB of payload at four bytes a name).
@@ -47,10 +98,10 @@ const maxCounterDigits = 7
 // maxCounter is the largest number a numbered label can hold.
 const maxCounter = 9_999_999
 
-// counterSwitch is how many names a family must have before names of
-// another family no longer replace it: ordinary domains have several
-// small families (www1, img2), a stager's family grows at once.
-const counterSwitch = 8
+// firstSample is the name of a family that becomes a sample name of its
+// domain (sampleAt): ordinary domains have several small families (www1,
+// img2), a stager's family grows at once.
+const firstSample = 8
 
 // counterName splits a distinct subdomain whose first label is first
 // bytes long: the family key of a numbered name and its number, or ok
@@ -84,28 +135,128 @@ func counterName(sub []byte, first int) (key uint64, n uint32, ok bool) {
 	return h | 1, n, true // never 0, the empty family
 }
 
-// add counts a new distinct name of family key with number n and reports
-// whether the family took it; octets, the first octets of the family's
-// answers, are cleared when another family replaces it.
-func (f *counterFamily) add(key uint64, n uint32, octets *octetSet) bool {
-	if key != f.key {
-		if f.names >= counterSwitch {
-			return false
+// add counts a new distinct name of family key with number n and returns
+// the family that took it, nil when no slot did.
+func (s *numbered) add(key uint64, n uint32) *counterFamily {
+	for i := range s.fams {
+		f := &s.fams[i]
+		if f.key == 0 { // taken slots come first: key has none
+			*f = counterFamily{key: key, lo: n, hi: n}
+			return f.count(n)
 		}
-		*f = counterFamily{key: key, lo: n, hi: n}
-		*octets = octetSet{}
+		if f.key == key {
+			return f.count(n)
+		}
+	}
+	kept := 0
+	for i := range s.fams {
+		if f := s.fams[i]; f.weight > 1 {
+			f.weight--
+			s.fams[kept] = f
+			kept++
+		}
+	}
+	clear(s.fams[kept:])
+	return nil
+}
+
+// count adds a name with number n to f and returns f.
+func (f *counterFamily) count(n uint32) *counterFamily {
+	if f.names > 0 && max(n, f.last)-min(n, f.last) <= nearGap {
+		f.near++
 	}
 	f.names++
-	f.lo, f.hi = min(f.lo, n), max(f.hi, n)
-	return true
+	f.weight++
+	f.lo, f.hi, f.last = min(f.lo, n), max(f.hi, n), n
+	return f
+}
+
+// nearGap is how far apart the numbers of two names asked one after the
+// other may be for the second to count as near: a stager asks for its
+// chunks in order, or a few threads at a time; numbers of a service's
+// hosts come in the order its users happen to need them.
+const nearGap = 16
+
+// find returns the family of key, nil when none is followed.
+func (s *numbered) find(key uint64) *counterFamily {
+	for i := range s.fams {
+		if s.fams[i].key == key {
+			return &s.fams[i]
+		}
+	}
+	return nil
+}
+
+// taken returns how many slots s's families hold.
+func (s *numbered) taken() int {
+	n := 0
+	for n < len(s.fams) && s.fams[n].key != 0 {
+		n++
+	}
+	return n
+}
+
+// check returns what is inconsistent in s as read from a snapshot, "" when
+// nothing is: each family's key is one counterName makes, distinct from
+// the others', its numbers lie in its range and within maxCounter, and
+// its answers fit what one answer may count.
+func (s *numbered) check() string {
+	for i := range s.fams {
+		f := &s.fams[i]
+		if f.key == 0 {
+			if *f != (counterFamily{}) {
+				return "a free numbered family slot holds counts"
+			}
+			continue
+		}
+		if f.key&1 == 0 || f.names == 0 || f.weight == 0 || f.near >= f.names && f.names > 0 || f.last < f.lo || f.last > f.hi || f.lo > f.hi || f.hi > maxCounter || f.addrs > 0 && f.most == 0 ||
+			slices.ContainsFunc(s.fams[:i], func(g counterFamily) bool { return g.key == f.key }) {
+			return fmt.Sprintf("numbered family inconsistent (key %#x, %d names, %d in order, weight %d, numbers %d to %d, latest %d, %d addresses, at most %d an answer)",
+				f.key, f.names, f.near, f.weight, f.lo, f.hi, f.last, f.addrs, f.most)
+		}
+	}
+	for _, h := range s.pending {
+		if h != 0 && h&1 == 0 {
+			return fmt.Sprintf("awaited name hash %#x is not one the engine makes", h)
+		}
+	}
+	return ""
+}
+
+// best returns the family that shows a stager best: of those whose names
+// cover half their range, the one with the most answered addresses, else
+// the one with the most names; nil when s is nil or empty.
+func (s *numbered) best() *counterFamily {
+	if s == nil || s.fams[0].key == 0 {
+		return nil
+	}
+	b := &s.fams[0]
+	for i := 1; i < len(s.fams) && s.fams[i].key != 0; i++ {
+		f := &s.fams[i]
+		fd, bd := f.dense(), b.dense()
+		if fd && !bd || fd == bd && (f.addrs > b.addrs || f.addrs == b.addrs && f.names > b.names) {
+			b = f
+		}
+	}
+	return b
+}
+
+// dense reports whether f's names cover at least half of its range.
+func (f *counterFamily) dense() bool { return 2*uint64(f.names) >= f.span() }
+
+// payload is how many of f's answered addresses can be distinct payload:
+// a name fetched again adds its addresses again, so no more than the
+// largest answer times the names count.
+func (f *counterFamily) payload() uint64 {
+	return min(uint64(f.addrs), uint64(f.names)*uint64(f.most))
 }
 
 // sampleAt reports whether the family's name just taken should be a
-// sample name of its domain: the one that makes it stay (counterSwitch)
-// and the one that brings it to the floor (stagerMinNames), so that a
-// stager's finding shows its names although none looks like data.
+// sample name of its domain: the firstSample-th and the one that brings it
+// to stagerManyNames, so that a stager's finding shows its names although
+// none looks like data.
 func (f *counterFamily) sampleAt() bool {
-	return f.names == counterSwitch || f.names == stagerMinNames
+	return f.names == firstSample || f.names == stagerManyNames
 }
 
 // span is how many numbers the family's range holds.
@@ -116,43 +267,172 @@ func (f *counterFamily) span() uint64 {
 	return uint64(f.hi-f.lo) + 1
 }
 
-// merge folds family b (the same domain in another engine) into f,
-// whatever the order. Two parts of one family count their names together,
-// at most the numbers of their united range (names may have been seen by
-// both) and at least the larger part's. Of two
-// families, the one with more names stays (the smaller key on a tie).
-func (f *counterFamily) merge(b counterFamily) {
-	switch {
-	case f.key == b.key:
-		// Disjoint parts add up; names seen by both are capped by the
-		// united range.
-		f.lo, f.hi = min(f.lo, b.lo), max(f.hi, b.hi)
-		f.names = max(f.names, b.names, uint32(min(uint64(f.names)+uint64(b.names), f.span())))
-	case b.names > f.names || b.names == f.names && b.key < f.key:
-		*f = b
-	}
+// merge folds family b, of the same key (the same domain in another
+// engine), into f whatever the order. Two parts of one family count their
+// names together, at most the numbers of their united range (names may
+// have been seen by both) and at least the larger part's; their answers
+// add up.
+func (f *counterFamily) merge(b *counterFamily) {
+	f.lo, f.hi = min(f.lo, b.lo), max(f.hi, b.hi)
+	f.names = max(f.names, b.names, uint32(min(uint64(f.names)+uint64(b.names), f.span())))
+	f.weight = uint32(min(uint64(f.weight)+uint64(b.weight), math.MaxUint32))
+	f.near = uint32(min(uint64(f.near)+uint64(b.near), uint64(f.names)-1))
+	f.last = max(f.last, b.last)
+	f.addrs = uint32(min(uint64(f.addrs)+uint64(b.addrs), math.MaxUint32))
+	f.most = max(f.most, b.most)
+	f.octets.union(&b.octets)
 }
 
-// familyAnswer marks the first octet of response o's IPv4 answer when its
-// name is one of d's numbered family: only those answers count, the
-// domain's other names may sit anywhere.
-func (d *domain) familyAnswer(o *Observation) {
-	if !o.Answer.Is4() || d.counter.names == 0 || o.RegStart <= 1 || o.RegStart > len(o.Name) || len(o.Labels) == 0 {
+// merge folds b's families into s whatever the order: families of one key
+// merge, and the familySlots with the largest weight stay (then the most
+// names, then the smaller key), in that order.
+func (s *numbered) merge(b *numbered) {
+	var all [2 * familySlots]counterFamily
+	n := copy(all[:], s.fams[:])
+	for i := range b.fams {
+		bf := &b.fams[i]
+		if bf.key == 0 {
+			continue
+		}
+		if j := slices.IndexFunc(all[:n], func(c counterFamily) bool { return c.key == bf.key }); j >= 0 {
+			all[j].merge(bf)
+			continue
+		}
+		all[n] = *bf
+		n++
+	}
+	slices.SortFunc(all[:], func(a, b counterFamily) int {
+		switch {
+		case a.key == 0 && b.key == 0:
+			return 0
+		case a.key == 0: // taken slots first
+			return 1
+		case b.key == 0:
+			return -1
+		}
+		if c := cmp.Compare(b.weight, a.weight); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.names, a.names); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.key, b.key)
+	})
+	copy(s.fams[:], all[:familySlots])
+	// Names awaited by either: b's fill the free places, in order.
+	j := 0
+	for _, h := range b.pending {
+		if h == 0 || slices.Contains(s.pending[:], h) {
+			continue
+		}
+		for j < len(s.pending) && s.pending[j] != 0 {
+			j++
+		}
+		if j == len(s.pending) {
+			break
+		}
+		s.pending[j] = h
+	}
+	s.next = max(s.next, b.next)
+}
+
+// numberedName counts o's new distinct subdomain sub, whose first label
+// is first bytes long and whose hash is h, in its family when it is
+// numbered. A response's addresses count at once; a query's name waits
+// for its response (numbered.answer). The name is kept as a sample when
+// it makes its family reach firstSample or stagerManyNames names.
+func (d *domain) numberedName(o *Observation, sub []byte, first int, h uint64) {
+	key, n, ok := counterName(sub, first)
+	if !ok {
 		return
 	}
-	if key, _, ok := counterName(o.Name[:o.RegStart-1], int(o.Labels[0])); ok && key == d.counter.key {
-		d.v4Octets.add(o.Answer.As4()[0])
+	if d.num == nil {
+		d.num = new(numbered)
+		d.mem += numberedBytes
+	}
+	f := d.num.add(key, n)
+	if f == nil {
+		if d.num.fams[0].key == 0 {
+			d.num, d.awaiting = nil, 0 // every family went: the state goes too
+			d.mem -= numberedBytes
+		}
+		return
+	}
+	if o.Response {
+		f.answer(o)
+	} else {
+		d.awaiting = d.num.await(h)
+	}
+	if f.sampleAt() && d.dataNames == 0 && len(d.samples) < maxAnswerSamples {
+		d.addSample(o.Name)
 	}
 }
 
-// octetSet is the set of first octets of a domain's IPv4 answers.
-type octetSet [4]uint64
+// await notes that the name of hash h was asked for the first time: its
+// first response counts (numbered.answer). It returns the awaitBits of
+// the names awaited.
+func (s *numbered) await(h uint64) uint64 {
+	s.pending[s.next%uint8(len(s.pending))] = h | 1
+	s.next++
+	return s.awaitMask()
+}
 
-// add marks address a's first octet.
-func (s *octetSet) add(first byte) { s[first>>6] |= 1 << (first & 63) }
+// awaitBit is the bit of a name's hash h in a domain's mask of awaited
+// names.
+func awaitBit(h uint64) uint64 { return 1 << (h >> 58) }
 
-// len returns how many first octets are marked.
-func (s *octetSet) len() int {
+// awaitMask returns the awaitBits of the names s awaits.
+func (s *numbered) awaitMask() uint64 {
+	var m uint64
+	for _, p := range s.pending {
+		if p != 0 {
+			m |= awaitBit(p)
+		}
+	}
+	return m
+}
+
+// answer counts response o to a name seen before, of hash h, when it is
+// the first response to the name's first query: the same name fetched
+// again (by another host, a retry, a load balancer's rotation) adds
+// nothing, since a payload is what distinct names bring. It returns the
+// awaitBits of the names still awaited.
+func (s *numbered) answer(o *Observation, h uint64) uint64 {
+	i := slices.Index(s.pending[:], h|1)
+	if i < 0 {
+		return s.awaitMask()
+	}
+	s.pending[i] = 0
+	if key, _, ok := counterName(o.Name[:o.RegStart-1], int(o.Labels[0])); ok {
+		if f := s.find(key); f != nil {
+			f.answer(o)
+		}
+	}
+	return s.awaitMask()
+}
+
+// answer counts response o's A records for f.
+func (f *counterFamily) answer(o *Observation) {
+	if o.AnswerV4 == 0 {
+		return
+	}
+	f.addrs = uint32(min(uint64(f.addrs)+uint64(o.AnswerV4), math.MaxUint32))
+	f.most = max(f.most, o.AnswerV4)
+	for _, b := range o.AnswerV4Firsts[:min(int(o.AnswerV4), MaxAnswerV4Firsts)] {
+		f.octets.Add(b)
+	}
+}
+
+// OctetSet is a set of first octets of IPv4 addresses: payload bytes
+// spread over the whole byte range, the hosts of one service sit in a few
+// networks.
+type OctetSet [4]uint64
+
+// Add marks first.
+func (s *OctetSet) Add(first byte) { s[first>>6] |= 1 << (first & 63) }
+
+// Len returns how many first octets are marked.
+func (s *OctetSet) Len() int {
 	n := 0
 	for _, w := range s {
 		n += bits.OnesCount64(w)
@@ -160,32 +440,85 @@ func (s *octetSet) len() int {
 	return n
 }
 
-// Numbered-sweep floor (StagerFloor): at least stagerMinNames names of one
-// numbered family, covering at least half of its range, answered with
-// IPv4 addresses of at least stagerMinOctets first octets. Random bytes
-// give about 56 distinct first octets in 64 addresses and 100 in 128;
-// x86 code XORed with a one-byte key, fewer but far above the handful of
-// networks that serve one domain's hosts. High from stagerHighNames names
-// (4 KB at four bytes a name).
+// has reports whether first is marked.
+func (s *OctetSet) has(first byte) bool { return s[first>>6]&(1<<(first&63)) != 0 }
+
+// union adds b's octets to s.
+func (s *OctetSet) union(b *OctetSet) {
+	for i, w := range b {
+		s[i] |= w
+	}
+}
+
+// Numbered-sweep floor (StagerFloor). A family of numbered names is a
+// sweep when its names cover at least half of its range and most of them
+// came in order (each within nearGap of the one before: a stager's chunks
+// in sequence or a few threads at a time), or when they cover at least
+// nine tenths of the range, in any order, and no more than
+// stagerMaxClients hosts asked the domain (the numbered hosts of a popular
+// service fill their range only when many users need them). It is a
+// stager's when at least stagerMinAddrs IPv4 addresses were answered to
+// its names, starting with at least stagerMinOctets different first
+// octets. Fewer than stagerManyNames names must each have been answered
+// with packed answers: one of at least stagerPackedAnswer A records, and
+// stagerFewNamesOctets first octets in all (several addresses an answer is
+// a pattern load-balanced services share, so the spread must be a
+// payload's). Random bytes give about 56 distinct first octets in 64
+// addresses and 100 in 128; x86 code XORed with a one-byte key, fewer but
+// far above the handful of networks that serve one domain's hosts. High
+// from stagerHighAddrs addresses (4 KB).
 const (
-	stagerMinNames  = 64
-	stagerMinOctets = 24
-	stagerHighNames = 1024
+	stagerMinAddrs       = 64
+	stagerMinNames       = 16
+	stagerManyNames      = 64
+	stagerMinOctets      = 24
+	stagerFewNamesOctets = 40
+	stagerPackedAnswer   = 8
+	stagerMaxClients     = 4
+	stagerHighAddrs      = 1024
 )
 
 // StagerFloor returns the least severity a domain's numbered names and
-// the spread of its IPv4 answers earn on their own (SeverityNone when
-// they earn none) and the words that say why: medium for a sweep of at
-// least 64 numbered names answered from at least 24 first octets, high
-// from 1,024 names.
+// the spread of their IPv4 answers earn on their own (SeverityNone when
+// they earn none) and the words that say why: medium for a sweep of
+// numbered names answered with at least 64 addresses from at least 24
+// first octets (40, and answers of at least 8 addresses, when fewer than
+// 64 names hold them), high from 1,024 addresses.
 func StagerFloor(f *Features) (Severity, string) {
-	if f.NumberedNames < stagerMinNames || 2*f.NumberedNames < f.NumberedSpan || f.AnswerFirstOctets < stagerMinOctets {
+	if f.NumberedAnswers < stagerMinAddrs || f.NumberedNames < stagerMinNames || f.AnswerFirstOctets < stagerMinOctets {
+		return SeverityNone, ""
+	}
+	if f.NumberedNames < stagerManyNames && (f.AnswerFirstOctets < stagerFewNamesOctets || f.NumberedMostPerAnswer < stagerPackedAnswer) {
+		return SeverityNone, ""
+	}
+	inOrder := 2*f.NumberedInOrder >= f.NumberedNames && 2*f.NumberedNames >= f.NumberedSpan
+	complete := 10*f.NumberedNames >= 9*f.NumberedSpan && f.Clients <= stagerMaxClients
+	if !inOrder && !complete {
 		return SeverityNone, ""
 	}
 	sev := SeverityMedium
-	if f.NumberedNames >= stagerHighNames {
+	if f.NumberedAnswers >= stagerHighAddrs {
 		sev = SeverityHigh
 	}
-	return sev, fmt.Sprintf("%s numbered names (one family, %s numbers in its range) were answered with IPv4 addresses starting with %d different octets: a payload served four bytes per A record (about %s), a stager's layout",
-		comma(f.NumberedNames), comma(f.NumberedSpan), f.AnswerFirstOctets, bytesText(float64(4*f.NumberedNames)))
+	order := "most in order"
+	if !inOrder {
+		order = "in any order"
+	}
+	return sev, fmt.Sprintf("%s numbered names (one family, %s numbers in its range, %s) were answered with %s IPv4 addresses starting with %d different octets: a payload served four bytes per A record (about %s), a stager's layout",
+		comma(f.NumberedNames), comma(f.NumberedSpan), order, comma(f.NumberedAnswers), f.AnswerFirstOctets, bytesText(float64(4*f.NumberedAnswers)))
+}
+
+// mayStage reports whether s holds a family that could meet the stager
+// floor, so that the domain is judged while the sweep runs.
+func (s *numbered) mayStage() bool {
+	if s == nil {
+		return false
+	}
+	for i := range s.fams {
+		f := &s.fams[i]
+		if f.names >= stagerMinNames && f.payload() >= stagerMinAddrs && f.octets.Len() >= stagerMinOctets {
+			return true
+		}
+	}
+	return false
 }

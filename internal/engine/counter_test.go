@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -58,71 +60,258 @@ func TestCounterName(t *testing.T) {
 	}
 }
 
-func TestCounterFamily(t *testing.T) {
-	var f counterFamily
-	var oct octetSet
-	f.add(1, 5, &oct)
-	oct.add(7)
-	f.add(2, 9, &oct) // another family replaces one of fewer than counterSwitch names
-	if f.key != 2 || f.names != 1 || f.lo != 9 || f.hi != 9 || oct.len() != 0 {
-		t.Fatalf("after the switch: %+v, %d octets", f, oct.len())
+// fam is a family of n names numbered lo to hi, all of its weight.
+func fam(key uint64, names, lo, hi uint32) counterFamily {
+	return counterFamily{key: key, names: names, lo: lo, hi: hi, weight: names, last: hi}
+}
+
+func TestNumberedFamilies(t *testing.T) {
+	var s numbered
+	for k := uint64(1); k <= familySlots; k++ { // one name each: every family gets a slot
+		if f := s.add(2*k+1, uint32(k)); f == nil || *f != fam(2*k+1, 1, uint32(k), uint32(k)) {
+			t.Fatalf("family %d: %+v", k, f)
+		}
 	}
-	oct.add(8)
-	for n := uint32(10); n < 10+counterSwitch; n++ {
-		f.add(2, n, &oct)
+	s.add(3, 9) // the first family grows
+	if f := s.add(101, 7); f != nil || s.taken() != 1 || s.fams[0] != (counterFamily{key: 3, names: 2, lo: 1, hi: 9, weight: 1, last: 9, near: 1}) {
+		// All full: the fifth family takes one from each; those left
+		// with none go.
+		t.Fatalf("a fifth family: %+v in %+v", f, s.fams)
 	}
-	f.add(3, 1, &oct) // now it stays
-	if oct.len() != 1 {
-		t.Fatalf("the family's octets went: %d", oct.len())
-	}
-	if f.key != 2 || f.names != counterSwitch+1 || f.lo != 9 || f.hi != 9+counterSwitch || f.span() != counterSwitch+1 {
-		t.Fatalf("family: %+v span %d", f, f.span())
+	if f := s.add(101, 7); f != &s.fams[1] || *f != fam(101, 1, 7, 7) {
+		t.Fatalf("then it gets a slot: %+v in %+v", f, s.fams)
 	}
 
-	// Merging is order-free; halves of one family keep the larger count.
-	x := counterFamily{key: 7, names: 40, lo: 0, hi: 39}
-	y := counterFamily{key: 7, names: 30, lo: 30, hi: 69}
-	z := counterFamily{key: 9, names: 40, lo: 0, hi: 39}
+	// Decoys: four families of 8 names each, then the stager with a new
+	// decoy family after every other name of its own. The stager's first
+	// five names are left out (with three new decoys they wear the four
+	// families down), then it holds a slot whatever the decoys do.
+	s = numbered{}
+	for k := uint64(1); k <= familySlots; k++ {
+		for n := range uint32(8) {
+			s.add(2*k+1, n)
+		}
+	}
+	const stager = 99
+	for n := range uint32(200) {
+		f := s.add(stager, n)
+		if (f == nil) != (n < 5) {
+			t.Fatalf("stager name %d: %+v in %+v", n, f, s.fams)
+		}
+		if n%2 == 0 {
+			s.add(uint64(1001+2*n), n)
+		}
+	}
+	got := s.find(stager)
+	if got == nil || got.names != 195 || got.lo != 5 || got.hi != 199 {
+		t.Fatalf("stager's family %+v in %+v", got, s.fams)
+	}
+	if s.best() != got {
+		t.Fatalf("best %+v", s.best())
+	}
+
+	// Two families alternating both grow.
+	s = numbered{}
+	for n := range uint32(100) {
+		s.add(5, n)
+		s.add(7, n)
+	}
+	in := fam(5, 100, 0, 99)
+	in.near = 99
+	in7 := in
+	in7.key = 7
+	if s.fams[0] != in || s.fams[1] != in7 || s.taken() != 2 {
+		t.Fatalf("alternating: %+v", s.fams)
+	}
+
+	// best: a dense family's addresses beat a sparse one's, and more
+	// names win among equals.
+	s = numbered{}
+	s.fams[0] = fam(3, 100, 0, 5000) // sparse
+	s.fams[0].addrs = 1000
+	s.fams[1] = fam(5, 70, 0, 99)
+	s.fams[1].addrs = 70
+	s.fams[2] = fam(7, 80, 0, 99)
+	s.fams[2].addrs = 70
+	if s.best() != &s.fams[2] {
+		t.Fatalf("best %+v", s.best())
+	}
+	if (*numbered)(nil).best() != nil || (&numbered{}).best() != nil {
+		t.Fatal("best of none")
+	}
+}
+
+func TestNumberedMerge(t *testing.T) {
+	x := fam(7, 40, 0, 39)
+	x.addrs, x.most, x.near = 40, 1, 39
+	x.octets.Add(1)
+	y := fam(7, 30, 30, 69)
+	y.addrs, y.most, y.near = 60, 2, 20
+	y.octets.Add(2)
+	z := fam(9, 40, 0, 39)
+	xy := fam(7, 70, 0, 69) // disjoint parts add up
+	xy.addrs, xy.most, xy.near = 100, 2, 59
+	xy.octets.Add(1)
+	xy.octets.Add(2)
+	xx := x // the same names twice: capped by the range, answers and weight add up
+	xx.addrs, xx.weight = 80, 80
 	for _, c := range []struct {
-		a, b, want counterFamily
+		name       string
+		a, b, want []counterFamily
 	}{
-		{x, y, counterFamily{key: 7, names: 70, lo: 0, hi: 69}}, // disjoint parts add up
-		{x, x, x}, // the same names twice: capped by the range
-		{x, z, x}, // a tie: the smaller key
-		{y, z, z}, // more names
-		{x, counterFamily{}, x},
+		{"parts", []counterFamily{x}, []counterFamily{y}, []counterFamily{xy}},
+		{"twice", []counterFamily{x}, []counterFamily{x}, []counterFamily{xx}},
+		{"two families", []counterFamily{x}, []counterFamily{z}, []counterFamily{x, z}}, // a tie: the smaller key first
+		{"more names first", []counterFamily{y}, []counterFamily{z}, []counterFamily{z, y}},
+		{"empty", []counterFamily{x}, nil, []counterFamily{x}},
+		{"the largest stay", []counterFamily{fam(11, 5, 0, 4), fam(13, 50, 0, 49), fam(15, 3, 0, 2)},
+			[]counterFamily{fam(17, 9, 0, 8), fam(19, 1, 0, 0), fam(21, 4, 0, 3)},
+			[]counterFamily{fam(13, 50, 0, 49), fam(17, 9, 0, 8), fam(11, 5, 0, 4), fam(21, 4, 0, 3)}},
 	} {
-		a, b := c.a, c.b
-		a.merge(c.b)
-		b.merge(c.a)
-		if a != c.want || b != c.want {
-			t.Errorf("merge %+v %+v: %+v and %+v, want %+v", c.a, c.b, a, b, c.want)
+		var a, b, want numbered
+		copy(a.fams[:], c.a)
+		copy(b.fams[:], c.b)
+		copy(want.fams[:], c.want)
+		ab, ba := a, b
+		ab.merge(&b)
+		ba.merge(&a)
+		if ab != want || ba != want {
+			t.Errorf("%s: %+v and %+v, want %+v", c.name, ab, ba, want)
+		}
+		if msg := ab.check(); msg != "" {
+			t.Errorf("%s: the merge is inconsistent: %s", c.name, msg)
 		}
 	}
 }
 
-func TestOctetSet(t *testing.T) {
-	var s octetSet
-	for _, b := range []byte{0, 63, 64, 127, 128, 255, 255, 0} {
-		s.add(b)
+func TestNumberedCheck(t *testing.T) {
+	good := fam(7, 10, 3, 20)
+	good.addrs, good.most, good.near, good.last = 30, 3, 9, 12
+	for _, c := range []struct {
+		name string
+		mod  func(*numbered)
+		ok   bool
+	}{
+		{"consistent", func(*numbered) {}, true},
+		{"even key", func(s *numbered) { s.fams[0].key = 8 }, false},
+		{"no names", func(s *numbered) { s.fams[0].names = 0 }, false},
+		{"no weight", func(s *numbered) { s.fams[0].weight = 0 }, false},
+		{"every name in order", func(s *numbered) { s.fams[0].near = 10 }, false},
+		{"latest out of range", func(s *numbered) { s.fams[0].last = 21 }, false},
+		{"range upside down", func(s *numbered) { s.fams[0].lo = 21 }, false},
+		{"number too large", func(s *numbered) { s.fams[0].hi = maxCounter + 1 }, false},
+		{"addresses without an answer", func(s *numbered) { s.fams[0].most = 0 }, false},
+		{"one key twice", func(s *numbered) { s.fams[1] = good }, false},
+		{"a free slot with counts", func(s *numbered) { s.fams[2].names = 1 }, false},
+		{"two families", func(s *numbered) { s.fams[1] = fam(9, 1, 0, 0) }, true},
+	} {
+		s := numbered{fams: [familySlots]counterFamily{good}}
+		c.mod(&s)
+		if msg := s.check(); (msg == "") != c.ok {
+			t.Errorf("%s: %q", c.name, msg)
+		}
 	}
-	if s.len() != 6 {
-		t.Fatalf("len %d, want 6", s.len())
+}
+
+// TestFamilyAnswers: a numbered name's first response counts its A
+// records and their first octets, in its own family; the same name
+// fetched again with other addresses adds nothing; a response seen without
+// its query counts at once; of more first queries than awaitedNames
+// outstanding, the oldest go uncounted.
+func TestFamilyAnswers(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	f := newFeeder(Config{})
+	addr := func(first byte) []netip.Addr {
+		return []netip.Addr{netip.AddrFrom4([4]byte{first, 0, 0, 1}), netip.AddrFrom4([4]byte{first, 0, 0, 2})}
+	}
+	for n := range 10 { // a family of ten names, answered from 10.x
+		f.aLookupN(fmt.Sprintf("a%d.example.com", n), t0.Add(time.Duration(n)*time.Second), "10.0.0.7", addr(10))
+	}
+	for n := range 10 { // fetched again, from all over
+		f.aLookupN(fmt.Sprintf("a%d.example.com", n), t0.Add(time.Minute+time.Duration(n)*time.Second), "10.0.0.8", addr(byte(100+n)))
+	}
+	f.aLookupN("b1.example.com", t0.Add(2*time.Minute), "10.0.0.7", addr(77)) // another family
+	d := f.e.domains["example.com"]
+	a := d.num.fams[0]
+	// The compact tier held the first three names.
+	if a.names != 7 || a.addrs != 14 || a.most != 2 || a.octets.Len() != 1 || a.payload() != 14 {
+		t.Fatalf("a's family: %+v", a)
+	}
+	if b := d.num.fams[1]; b.names != 1 || b.addrs != 2 || b.octets.Len() != 1 || !b.octets.has(77) {
+		t.Fatalf("b's family: %+v", b)
+	}
+
+	// A response without its query (a capture of one direction).
+	c, s := netip.MustParseAddr("10.0.0.7"), netip.MustParseAddr("192.0.2.53")
+	f.observe("a50.example.com", t0.Add(3*time.Minute).UnixNano(), c, s, tA, true, 0, 4, netip.AddrFrom4([4]byte{11, 0, 0, 1}),
+		fingerprint.Match{}, 0, false, false)
+	if a := d.num.fams[0]; a.names != 8 || a.addrs != 15 || a.octets.Len() != 2 {
+		t.Fatalf("response alone: %+v", a)
+	}
+
+	// awaitedNames+1 queries before any response: the first one's
+	// response finds no place left.
+	at := t0.Add(4 * time.Minute)
+	for n := range awaitedNames + 1 {
+		f.observe(fmt.Sprintf("a%d.example.com", 100+n), at.UnixNano(), c, s, tA, false, 0, 0, netip.Addr{}, fingerprint.Match{}, 0, false, false)
+	}
+	for n := range awaitedNames + 1 {
+		f.observe(fmt.Sprintf("a%d.example.com", 100+n), at.Add(time.Second).UnixNano(), c, s, tA, true, 0, 4,
+			netip.AddrFrom4([4]byte{byte(120 + n), 0, 0, 1}), fingerprint.Match{}, 0, false, false)
+	}
+	if a := d.num.fams[0]; a.names != 8+awaitedNames+1 || a.addrs != 15+awaitedNames || a.octets.Len() != 2+awaitedNames || a.octets.has(120) {
+		t.Fatalf("outstanding queries: %+v", a)
+	}
+	if c := fam(1, 3, 0, 2); c.payload() != 0 {
+		t.Fatal("payload without answers")
+	}
+	g := fam(1, 3, 0, 2) // more addresses than the names could bring (merged parts that overlap)
+	g.addrs, g.most = 1000, 2
+	if g.payload() != 6 {
+		t.Fatalf("payload %d, want 6", g.payload())
+	}
+}
+
+func TestOctetSet(t *testing.T) {
+	var s, u OctetSet
+	for _, b := range []byte{0, 63, 64, 127, 128, 255, 255, 0} {
+		s.Add(b)
+	}
+	if s.Len() != 6 {
+		t.Fatalf("len %d, want 6", s.Len())
+	}
+	u.Add(1)
+	u.Add(255)
+	u.union(&s)
+	if u.Len() != 7 {
+		t.Fatalf("union len %d, want 7", u.Len())
 	}
 }
 
 func TestStagerFloor(t *testing.T) {
-	base := Features{NumberedNames: 64, NumberedSpan: 128, AnswerFirstOctets: 24}
+	base := Features{NumberedNames: 64, NumberedSpan: 128, NumberedInOrder: 32, NumberedAnswers: 64, NumberedMostPerAnswer: 1,
+		AnswerFirstOctets: 24, Clients: 9}
+	few := func(f *Features) {
+		f.NumberedNames, f.NumberedSpan, f.NumberedInOrder, f.AnswerFirstOctets, f.NumberedMostPerAnswer = 16, 32, 15, 40, 8
+	}
 	for _, c := range []struct {
 		name string
 		mod  func(*Features)
 		want Severity
 	}{
 		{"at the line", func(*Features) {}, SeverityMedium},
-		{"too few names", func(f *Features) { f.NumberedNames = 63 }, SeverityNone},
+		{"too few addresses", func(f *Features) { f.NumberedAnswers = 63 }, SeverityNone},
 		{"sparse", func(f *Features) { f.NumberedSpan = 129 }, SeverityNone},
+		{"out of order", func(f *Features) { f.NumberedInOrder = 31 }, SeverityNone},
+		{"out of order, complete, one host", func(f *Features) { f.NumberedInOrder, f.NumberedSpan, f.Clients = 0, 71, 1 }, SeverityMedium},
+		{"out of order, nearly complete", func(f *Features) { f.NumberedInOrder, f.NumberedSpan, f.Clients = 0, 72, 1 }, SeverityNone},
+		{"out of order, complete, many hosts", func(f *Features) { f.NumberedInOrder, f.NumberedSpan, f.Clients = 0, 64, 5 }, SeverityNone},
 		{"few networks", func(f *Features) { f.AnswerFirstOctets = 23 }, SeverityNone},
-		{"4 KB", func(f *Features) { f.NumberedNames, f.NumberedSpan = 1024, 1024 }, SeverityHigh},
+		{"packed answers", few, SeverityMedium},
+		{"packed answers, few networks", func(f *Features) { few(f); f.AnswerFirstOctets = 39 }, SeverityNone},
+		{"answers not packed", func(f *Features) { few(f); f.NumberedMostPerAnswer = 7 }, SeverityNone},
+		{"too few names", func(f *Features) { few(f); f.NumberedNames, f.NumberedSpan, f.NumberedInOrder = 15, 16, 14 }, SeverityNone},
+		{"4 KB", func(f *Features) { f.NumberedAnswers = 1024 }, SeverityHigh},
 	} {
 		f := base
 		c.mod(&f)
@@ -135,7 +324,8 @@ func TestStagerFloor(t *testing.T) {
 		}
 	}
 	f := base
-	if _, why := StagerFloor(&f); why != "64 numbered names (one family, 128 numbers in its range) were answered with IPv4 addresses starting with 24 different octets: a payload served four bytes per A record (about 256 B), a stager's layout" {
+	f.NumberedAnswers = 1500
+	if _, why := StagerFloor(&f); why != "64 numbered names (one family, 128 numbers in its range, most in order) were answered with 1,500 IPv4 addresses starting with 24 different octets: a payload served four bytes per A record (about 5.9 KiB), a stager's layout" {
 		t.Errorf("words: %q", why)
 	}
 }
@@ -204,7 +394,8 @@ func TestNumberedStager(t *testing.T) {
 		t.Fatalf("findings %v, want stage-cache.net at medium only", got)
 	}
 	fd := f.find(t, "stage-cache.net")
-	if fd.Verdict != "tunnel" || fd.Features.NumberedNames != 297 || fd.Features.NumberedSpan != 300 || fd.Features.AnswerFirstOctets != 180 {
+	if fd.Verdict != "tunnel" || fd.Features.NumberedNames != 297 || fd.Features.NumberedSpan != 300 || fd.Features.NumberedAnswers != 297 ||
+		fd.Features.AnswerFirstOctets != 180 {
 		t.Fatalf("verdict %q, features %+v", fd.Verdict, fd.Features)
 	}
 	if !strings.Contains(strings.Join(fd.Evidence, "\n"), "a payload served four bytes per A record") || len(fd.Samples) != 2 {
@@ -227,5 +418,195 @@ func TestNumberedStager(t *testing.T) {
 	}
 	if fd := g.find(t, "big-stage.net"); fd == nil || fd.Severity != SeverityHigh {
 		t.Fatalf("1,100 names: %+v", fd)
+	}
+}
+
+// aLookupN feeds an A query for name and its response with the addresses
+// addrs, as the analyzer reports them.
+func (f *feeder) aLookupN(name string, at time.Time, client string, addrs []netip.Addr) {
+	c, s := netip.MustParseAddr(client), netip.MustParseAddr("192.0.2.53")
+	f.observe(name, at.UnixNano(), c, s, tA, false, 0, 0, netip.Addr{}, fingerprint.Match{}, 0, false, false)
+	f.observe(name, at.Add(5*time.Millisecond).UnixNano(), c, s, tA, true, 0, 4*len(addrs), addrs[0], fingerprint.Match{}, 0, false, false,
+		func(o *Observation) {
+			o.AnswerV4 = 0
+			for _, a := range addrs {
+				o.AddAnswerV4(a.As4()[0])
+			}
+		})
+}
+
+// TestStagerEvasions: a stager that packs many A records into each
+// answer, or that sends decoy numbered families first and in between, is
+// still found; a load-balanced pool of numbered names answered with
+// several cloud addresses each is not.
+func TestStagerEvasions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	random := func(n int) []netip.Addr {
+		out := make([]netip.Addr, n)
+		for i := range out {
+			out[i] = netip.AddrFrom4([4]byte{byte(rng.UintN(256)), byte(rng.UintN(256)), byte(rng.UintN(256)), byte(rng.UintN(256))})
+		}
+		return out
+	}
+	f := newFeeder(Config{})
+	// 24 names of 16 addresses: 1.5 KB in 24 lookups.
+	for n := range 24 {
+		f.aLookupN(fmt.Sprintf("c%d.packed-stage.net", n), t0.Add(time.Duration(n)*time.Second), "10.0.0.7", random(16))
+	}
+	// Twelve decoy names of each of four families, answered from one
+	// network, then the stager's 150 names with a new decoy family after
+	// every third.
+	one := []netip.Addr{netip.MustParseAddr("10.9.9.9")}
+	for k := range 4 {
+		for n := range 12 {
+			f.aLookupN(fmt.Sprintf("d%c%d.decoy-stage.net", 'a'+k, n), t0.Add(time.Duration(k*12+n)*time.Second), "10.0.0.8", one)
+		}
+	}
+	for n := range 150 {
+		f.aLookupN(fmt.Sprintf("x%d.decoy-stage.net", n), t0.Add(time.Duration(100+n)*time.Second), "10.0.0.8", random(1))
+		if n%3 == 0 {
+			f.aLookupN(fmt.Sprintf("q%dz%d.decoy-stage.net", n, n), t0.Add(time.Duration(100+n)*time.Second), "10.0.0.8", one)
+		}
+	}
+	// A pool of 40 numbered names, each answered with four addresses of
+	// a cloud's 20 networks.
+	cloud := []byte{3, 13, 15, 18, 34, 35, 44, 50, 52, 54, 63, 99, 100, 107, 108, 130, 143, 176, 184, 204}
+	for n := range 40 {
+		addrs := make([]netip.Addr, 4)
+		for i := range addrs {
+			addrs[i] = netip.AddrFrom4([4]byte{cloud[rng.IntN(len(cloud))], byte(rng.UintN(256)), 1, 1})
+		}
+		f.aLookupN(fmt.Sprintf("shard%d.pool-example.com", n+1), t0.Add(time.Duration(n)*time.Second), "10.0.0.9", addrs)
+	}
+
+	// A CDN's edge hosts e0..e999, asked in the order users need them by
+	// 300 hosts until two thirds of the range is seen, each answered from
+	// anywhere: dense, but not a sweep.
+	seen := 0
+	for i := 0; seen < 700; i++ {
+		n := rng.IntN(1000)
+		name := fmt.Sprintf("e%d.dscb.edge-example.net", n)
+		client := fmt.Sprintf("10.1.%d.%d", i%300/250, 1+i%300%250)
+		f.aLookupN(name, t0.Add(time.Duration(i)*100*time.Millisecond), client, random(1+rng.IntN(3)))
+		if d := f.e.domains["edge-example.net"]; d != nil {
+			seen = int(d.unique)
+		}
+	}
+
+	got := map[string]Severity{}
+	for _, fd := range f.e.Findings() {
+		got[fd.RegisteredDomain] = fd.Severity
+	}
+	if len(got) != 2 || got["packed-stage.net"] != SeverityMedium || got["decoy-stage.net"] != SeverityMedium {
+		t.Fatalf("findings %v, want packed-stage.net and decoy-stage.net at medium", got)
+	}
+	fd := f.find(t, "packed-stage.net")
+	if fd.Features.NumberedNames != 21 || fd.Features.NumberedAnswers != 21*16 {
+		t.Errorf("packed: %+v", fd.Features)
+	}
+	fd = f.find(t, "decoy-stage.net")
+	// The stager's first eight names wore the decoys down.
+	if fd.Features.NumberedNames != 142 || fd.Features.NumberedSpan != 142 || fd.Features.NumberedAnswers != 142 {
+		t.Errorf("decoys: %+v", fd.Features)
+	}
+}
+
+// TestReadVersion8Snapshot reads a snapshot the version 8 writer made
+// (testdata/snapshot-v8.bin, kept as it was written: 100 names
+// cdn10..cdn109.stage-cache.net answered from random addresses, 20 hosts
+// of corp-example.com in one network). Its one family per domain becomes
+// the first slot, one address a name, so the verdict stays.
+func TestReadVersion8Snapshot(t *testing.T) {
+	b, err := os.ReadFile("testdata/snapshot-v8.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[len(snapshotMagic)] != 8 {
+		t.Fatalf("the fixture is version %d", b[len(snapshotMagic)])
+	}
+	f := newFeeder(Config{})
+	if err := f.e.ReadSnapshot(bytes.NewReader(b)); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]struct {
+		names, lo, hi uint32
+		octets        int
+	}{"stage-cache.net": {97, 10, 109, 86}, "corp-example.com": {17, 3, 19, 1}} {
+		d := f.e.domains[name]
+		if d == nil || d.num == nil || d.num.taken() != 1 {
+			t.Fatalf("%s: %+v", name, d)
+		}
+		g := d.num.fams[0]
+		if g.names != want.names || g.lo != want.lo || g.hi != want.hi || g.octets.Len() != want.octets ||
+			g.weight != g.names || g.addrs != g.names || g.most != 1 {
+			t.Errorf("%s: %+v", name, g)
+		}
+	}
+	fd := f.find(t, "stage-cache.net")
+	if fd == nil || fd.Severity != SeverityMedium || fd.Features.NumberedAnswers != 97 {
+		t.Fatalf("stage-cache.net: %+v", fd)
+	}
+	// Written as version 8 again, it is the same file.
+	var v8 bytes.Buffer
+	if err := f.e.writeSnapshot(&v8, 8); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(v8.Bytes(), b) {
+		t.Error("version 8 written back differs from the file read")
+	}
+	// Written again, it is version 9 and reads back the same.
+	var again bytes.Buffer
+	if err := f.e.WriteSnapshot(&again); err != nil {
+		t.Fatal(err)
+	}
+	g := newFeeder(Config{})
+	if err := g.e.ReadSnapshot(bytes.NewReader(again.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(snapshotBytes(t, g.e), again.Bytes()) {
+		t.Fatal("version 9 from version 8 does not read back the same")
+	}
+}
+
+// TestSnapshotRejectsBadFamily: a snapshot whose numbered family is
+// inconsistent does not read.
+func TestSnapshotRejectsBadFamily(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mod  func(*counterFamily)
+	}{
+		{"range upside down", func(f *counterFamily) { f.lo = f.hi + 1 }},
+		{"even key", func(f *counterFamily) { f.key++ }},
+		{"no weight", func(f *counterFamily) { f.weight = 0 }},
+	} {
+		f := newFeeder(Config{})
+		t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		for n := range 20 {
+			f.aLookup(fmt.Sprintf("n%d.family-example.com", n), t0.Add(time.Duration(n)*time.Second), "10.0.0.7", netip.AddrFrom4([4]byte{10, 0, 0, byte(n)}))
+		}
+		d := f.e.domains["family-example.com"]
+		if d == nil || d.num == nil {
+			t.Fatal("no family")
+		}
+		c.mod(&d.num.fams[0])
+		var b bytes.Buffer
+		if err := f.e.WriteSnapshot(&b); err != nil {
+			t.Fatal(err)
+		}
+		err := newFeeder(Config{}).e.ReadSnapshot(&b)
+		if err == nil || !strings.Contains(err.Error(), "family-example.com: numbered family inconsistent") {
+			t.Errorf("%s: %v", c.name, err)
+		}
+	}
+}
+
+func TestAddAnswerV4(t *testing.T) {
+	var o Observation
+	for i := range 300 {
+		o.AddAnswerV4(byte(i))
+	}
+	if o.AnswerV4 != 255 || o.AnswerV4Firsts != [MaxAnswerV4Firsts]byte{0, 1, 2, 3, 4, 5, 6, 7} {
+		t.Fatalf("%d records, first octets %v", o.AnswerV4, o.AnswerV4Firsts)
 	}
 }

@@ -174,10 +174,12 @@ type domain struct {
 
 	resolved  [4]netip.Addr // first distinct addresses its answers gave
 	nResolved int
-	// counter is its family of numbered names and v4Octets the first
-	// octets of the IPv4 answers to that family's names (counter.go).
-	v4Octets octetSet
-	counter  counterFamily
+	// num follows its families of numbered names and their IPv4 answers
+	// (counter.go); nil until its first numbered name. awaiting has the
+	// awaitBit of each name num awaits a response for, so that responses
+	// to other names need not look.
+	num      *numbered
+	awaiting uint64
 
 	clients clientTable
 	// allClients is a sketch of every client address seen, tracked or
@@ -785,7 +787,6 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		d.responses++
 		d.answerData += uint64(o.AnswerData)
 		if o.Answer.IsValid() {
-			d.familyAnswer(o)
 			if d.nResolved < len(d.resolved) && !slices.Contains(d.resolved[:d.nResolved], o.Answer) {
 				d.resolved[d.nResolved] = o.Answer
 				d.nResolved++
@@ -835,12 +836,16 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	}
 	sub := o.Name[:o.RegStart-1]
 	setBytes := d.names.bytes()
-	if !d.names.add(hashName(sub)) {
+	h := hashName(sub)
+	if !d.names.add(h) {
 		// A name seen before: a second host fetching the same staged
 		// data, or a resolver relaying it, uses the channel too when the
 		// name has a label as long as data-like ones.
 		if c != nil && !freshData && d.dataNames > 0 && hasLongLabel(o.Labels[:subLabelCount(o.Labels, o.RegStart)]) {
 			c.channel++
+		}
+		if o.Response && d.awaiting&awaitBit(h) != 0 {
+			d.awaiting = d.num.answer(o, h)
 		}
 		return
 	}
@@ -860,10 +865,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if len(labels) == 0 {
 		return
 	}
-	if key, n, ok := counterName(sub, int(labels[0])); ok && d.counter.add(key, n, &d.v4Octets) && d.counter.sampleAt() &&
-		d.dataNames == 0 && len(d.samples) < maxAnswerSamples {
-		d.addSample(o.Name)
-	}
+	d.numberedName(o, sub, int(labels[0]), h)
 	d.uniqueBytes += uint64(len(sub))
 	e.lengths[lengthBucket(len(sub))]++
 	if d.hist == nil && d.unique >= candidateUnique {

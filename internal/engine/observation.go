@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"math"
 	"net/netip"
 
 	"github.com/dnsieve/dnsieve/internal/fingerprint"
@@ -21,6 +22,11 @@ type Observation struct {
 	Response bool
 	QType    uint16
 	RCode    uint8
+	// AnswerV4 counts the A records of the answer section (at most 255)
+	// and AnswerV4Firsts holds the first octets of the first
+	// MaxAnswerV4Firsts of them. Fill them with AddAnswerV4.
+	AnswerV4       uint8
+	AnswerV4Firsts [MaxAnswerV4Firsts]byte
 	// Name is the first question name, lowercased, labels joined by '.';
 	// Labels are the label lengths; RegStart is the index in Name where
 	// the registered domain starts (0: the whole name).
@@ -78,6 +84,22 @@ type RawObservation struct {
 type DataRecord struct {
 	Hash  uint64
 	Bytes int
+}
+
+// MaxAnswerV4Firsts is how many A records' first octets an Observation
+// holds: a payload packed into many A records an answer still shows its
+// spread in the first few.
+const MaxAnswerV4Firsts = 8
+
+// AddAnswerV4 counts an A record of the answer section whose address
+// starts with first.
+func (o *Observation) AddAnswerV4(first byte) {
+	if int(o.AnswerV4) < MaxAnswerV4Firsts {
+		o.AnswerV4Firsts[o.AnswerV4] = first
+	}
+	if o.AnswerV4 < math.MaxUint8 {
+		o.AnswerV4++
+	}
 }
 
 // MaxDataRecords bounds Observation.DataRecords.

@@ -59,10 +59,13 @@ const (
 	domainMagic   = "DNSIEVE-DOMAIN"
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write.
-	SnapshotVersion = 8
+	SnapshotVersion = 9
 	// OldestSnapshotVersion is the oldest version the readers accept:
-	// version 7 differs only in its domains having no numbered family and
-	// answer octets (counter.go; read as none), version 6 also in holding
+	// version 8 differs only in its domains holding one numbered family
+	// without its answered addresses (counter.go; read as one address a
+	// name, the verdict version 8 gave), version 7 also in its domains
+	// having no numbered family and answer octets (read as none), version
+	// 6 also in holding
 	// at most 2^20 contacted addresses and no contact filter, so a state
 	// saved by an earlier release reads back.
 	OldestSnapshotVersion = 6
@@ -463,12 +466,37 @@ func (s *snapWriter) domain(d *domain) {
 	p.u(d.peakDayRaw)
 	p.u(d.dayAnswerBytes)
 	p.u(d.peakDayAnswerBytes)
-	if s.version >= 8 {
-		p.u(d.counter.key)
-		p.u(uint64(d.counter.names))
-		p.u(uint64(d.counter.lo))
-		p.u(uint64(d.counter.hi))
-		for _, w := range d.v4Octets {
+	switch {
+	case s.version >= 9:
+		n := 0
+		if d.num != nil {
+			n = d.num.taken()
+		}
+		p.u(uint64(n))
+		for i := range n {
+			f := &d.num.fams[i]
+			for _, v := range [...]uint64{f.key, uint64(f.names), uint64(f.lo), uint64(f.hi), uint64(f.weight), uint64(f.last), uint64(f.near), uint64(f.addrs), uint64(f.most)} {
+				p.u(v)
+			}
+			for _, w := range f.octets {
+				p.u(w)
+			}
+		}
+		if n > 0 {
+			for _, h := range d.num.pending {
+				p.u(h)
+			}
+			p.u(uint64(d.num.next))
+		}
+	case s.version == 8:
+		var f counterFamily
+		if b := d.num.best(); b != nil {
+			f = *b
+		}
+		for _, v := range [...]uint64{f.key, uint64(f.names), uint64(f.lo), uint64(f.hi)} {
+			p.u(v)
+		}
+		for _, w := range f.octets {
 			p.u(w)
 		}
 	}
@@ -1223,17 +1251,48 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	if r.err == nil && (d.winQueries > d.peakQueries || d.winUnique > d.peakUniq || d.dayRaw > d.peakDayRaw) {
 		r.fail("%s: window counts above their peaks", d.name)
 	}
-	if r.version >= 8 {
-		c := &d.counter
-		c.key = r.u()
-		c.names, c.lo, c.hi = r.u32("numbered names"), r.u32("lowest number"), r.u32("highest number")
-		for i := range d.v4Octets {
-			d.v4Octets[i] = r.u()
+	switch {
+	case r.version >= 9:
+		if n := r.max(familySlots, "numbered families"); n > 0 {
+			d.num = new(numbered)
+			for i := range n {
+				f := &d.num.fams[i]
+				f.key = r.u()
+				f.names, f.lo, f.hi = r.u32("numbered names"), r.u32("lowest number"), r.u32("highest number")
+				f.weight, f.last, f.near = r.u32("family weight"), r.u32("latest number"), r.u32("names in order")
+				f.addrs, f.most = r.u32("numbered answers"), uint8(r.max(maxAddrsPerAnswer, "addresses of one answer"))
+				for j := range f.octets {
+					f.octets[j] = r.u()
+				}
+			}
+			for j := range d.num.pending {
+				d.num.pending[j] = r.u()
+			}
+			d.num.next = uint8(r.max(math.MaxUint8, "next awaited name"))
 		}
-		if r.err == nil && ((c.key == 0) != (c.names == 0) || c.key != 0 && c.key&1 == 0 || c.lo > c.hi || c.names == 0 && c.hi != 0 ||
-			c.hi > maxCounter) {
-			r.fail("%s: numbered family inconsistent (key %#x, %d names, numbers %d to %d)", d.name, c.key, c.names, c.lo, c.hi)
+	case r.version == 8:
+		var f counterFamily
+		f.key = r.u()
+		f.names, f.lo, f.hi = r.u32("numbered names"), r.u32("lowest number"), r.u32("highest number")
+		for j := range f.octets {
+			f.octets[j] = r.u()
 		}
+		if f.key != 0 || f.names != 0 || f.hi != 0 {
+			// Version 8 counted names, not addresses, nor their order:
+			// one address a name, all in order, keeps the verdict it
+			// gave.
+			f.weight, f.addrs, f.most, f.last = f.names, f.names, 1, f.hi
+			if f.names > 0 {
+				f.near = f.names - 1
+			}
+			d.num = &numbered{fams: [familySlots]counterFamily{f}}
+		}
+	}
+	if r.err == nil && d.num != nil {
+		if err := d.num.check(); err != "" {
+			r.fail("%s: %s", d.name, err)
+		}
+		d.awaiting = d.num.awaitMask()
 	}
 	return d, hashes
 }
@@ -1292,6 +1351,9 @@ func memOf(d *domain) int {
 	m := baseDomainBytes + len(d.name) + memFile*len(d.files) + memClient*d.clients.len() + cap(d.pending) + d.names.bytes() + d.answers.bytes()
 	if d.hist != nil {
 		m += historyBytes
+	}
+	if d.num != nil {
+		m += numberedBytes
 	}
 	for _, s := range d.samples {
 		m += len(s) + memSample
@@ -1629,9 +1691,12 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	d.estimated += b.estimated
 	d.ednsData += b.ednsData
 	mergeAnswers(d, b)
-	d.counter.merge(b.counter)
-	for i, w := range b.v4Octets {
-		d.v4Octets[i] |= w
+	if b.num != nil {
+		if d.num == nil {
+			d.num = new(numbered)
+		}
+		d.num.merge(b.num)
+		d.awaiting = d.num.awaitMask()
 	}
 	if b.offPort > 0 && (d.offPort == 0 || b.last >= d.last) {
 		d.offPortNum = b.offPortNum // the later side's last port

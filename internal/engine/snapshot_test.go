@@ -41,6 +41,9 @@ func (f *feeder) observe(name string, at int64, client, server netip.Addr, qtype
 	o := Observation{Time: at, File: file, Client: client, Server: server, Response: response, QType: qtype, RCode: rcode,
 		Name: lower, Labels: lens, RegStart: start, MixedCase: mixed, Size: 30 + len(name), AnswerData: answerBytes,
 		Answer: answer, Match: m, Flagged: flagged}
+	if response && answer.Is4() { // as the analyzer fills them
+		o.AddAnswerV4(answer.As4()[0])
+	}
 	for _, m := range mods {
 		m(&o)
 	}
@@ -1307,14 +1310,16 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[domain](): {"id", "name", "key", "slot", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
-			"answerData", "sizes", "dataResponses", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "v4Octets", "counter", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
+			"answerData", "sizes", "dataResponses", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "num", "awaiting", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
 			"zone", "haveZone", "samples", "alertSev", "announced", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "nextJudgeData", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw", "dayAnswerBytes", "peakDayAnswerBytes"},
 		reflect.TypeFor[clientState](): {"queries", "responses", "unique", "uniqueBytes", "channel", "first", "last", "gaps", "gapMean",
 			"gapM2", "lastQ", "strong"},
-		reflect.TypeFor[history](): {"start", "width", "queries", "bytes", "lengths"},
-		reflect.TypeFor[nameSet](): {"slots", "n", "limit"},
+		reflect.TypeFor[history]():       {"start", "width", "queries", "bytes", "lengths"},
+		reflect.TypeFor[nameSet]():       {"slots", "n", "limit"},
+		reflect.TypeFor[numbered]():      {"fams", "pending", "next"},
+		reflect.TypeFor[counterFamily](): {"key", "names", "lo", "hi", "weight", "last", "near", "addrs", "most", "octets"},
 		reflect.TypeFor[Engine](): {"OnAlert", "cfg", "domains", "byID", "head", "tail", "nextID", "mem", "stats",
 			"cold", "zw", "counts", "model", "rawOwner", "key", "contacted", "others", "servers", "lastServers", "lengths"},
 		reflect.TypeFor[Stats](): {"Domains", "ColdDomains", "MemoryBytes", "Evictions", "Promotions", "Renumbered", "Untracked", "EvictedActive", "Messages", "RawMessages",

@@ -63,13 +63,20 @@ type Features struct {
 	DistinctAnswerBytes uint64 `json:"distinct_data_answer_bytes"`
 	PeakDayAnswerBytes  uint64 `json:"peak_day_data_answer_bytes"`
 	// NumberedNames counts the distinct names of the domain's family of
-	// numbered names (prefix0, prefix1, ...: counter.go), NumberedSpan
-	// the numbers in that family's range; AnswerFirstOctets is how many
-	// different first octets its IPv4 answers had. Together they show a
+	// numbered names (prefix0, prefix1, ...: counter.go) that shows a
+	// stager best, NumberedSpan the numbers in that family's range,
+	// NumberedInOrder the names that came right after a name numbered
+	// near them, NumberedAnswers the IPv4 addresses answered to its names
+	// (each name's first answer only), NumberedMostPerAnswer the most A
+	// records one of those answers held, and AnswerFirstOctets how many
+	// different first octets those addresses had. Together they show a
 	// payload served four bytes per A record (StagerFloor).
-	NumberedNames     uint64 `json:"numbered_names"`
-	NumberedSpan      uint64 `json:"numbered_span"`
-	AnswerFirstOctets int    `json:"answer_first_octets"`
+	NumberedNames         uint64 `json:"numbered_names"`
+	NumberedSpan          uint64 `json:"numbered_span"`
+	NumberedInOrder       uint64 `json:"numbered_in_order"`
+	NumberedAnswers       uint64 `json:"numbered_answers"`
+	NumberedMostPerAnswer int    `json:"numbered_most_per_answer"`
+	AnswerFirstOctets     int    `json:"answer_first_octets"`
 	// AnswersUsed is 1 when an address the domain resolved to appears in
 	// the capture's other traffic, 0 when it never does although there is
 	// other traffic, -1 when it cannot be told.
@@ -98,6 +105,9 @@ type Judgement struct {
 	// as "max_label_length") that Evidence already words, so that the
 	// engine does not restate them with its own rules' texts.
 	Explained []string
+	// Quoted holds rule texts Evidence quotes word for word (a floor's
+	// reason), which the engine then leaves out of its own.
+	Quoted []string
 }
 
 // minOtherTraffic is how many non-DNS packets a capture needs before the
@@ -216,8 +226,10 @@ func (e *Engine) features(d *domain) Features {
 		DataAnswers: d.dataResponses, DataAnswerBytes: d.dataAnswerBytes,
 		DistinctAnswers: d.distinctAnswers, DistinctAnswerBytes: d.distinctAnswerBytes,
 		PeakDayAnswerBytes: d.peakDayAnswerBytes,
-		NumberedNames:      uint64(d.counter.names), NumberedSpan: d.counter.span(),
-		AnswerFirstOctets: d.v4Octets.len(),
+	}
+	if b := d.num.best(); b != nil {
+		f.NumberedNames, f.NumberedSpan, f.NumberedInOrder = uint64(b.names), b.span(), uint64(b.near)
+		f.NumberedAnswers, f.NumberedMostPerAnswer, f.AnswerFirstOctets = b.payload(), int(b.most), b.octets.Len()
 	}
 	f.Clients, f.ClientsEstimated = d.clientCount()
 	f.Lookups = max(d.queries, d.responses)
@@ -505,11 +517,10 @@ func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float6
 		if j.Verdict != "" {
 			_, rules = judge(f)
 			// A rule that restates what the explanation says goes.
-			// So does one whose words the explanation already holds (a
-			// floor's reason, which the Scorer quotes).
+			// So does one whose words the explanation quotes (a floor's
+			// reason).
 			rules = slices.DeleteFunc(rules, func(r rule) bool {
-				return r.feature != "" && slices.Contains(j.Explained, r.feature) ||
-					r.text != "" && slices.ContainsFunc(j.Evidence, func(ev string) bool { return strings.HasSuffix(ev, r.text) })
+				return r.feature != "" && slices.Contains(j.Explained, r.feature) || r.text != "" && slices.Contains(j.Quoted, r.text)
 			})
 		}
 		return j.Verdict, j.Severity, j.Score, rules, j.Evidence
@@ -530,7 +541,7 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 	_, strong, _ := d.tool()
 	due := d.unique >= d.nextJudge && d.unique >= candidateUnique && d.dataNames >= 5 ||
 		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= candidateUnique ||
-		d.unique >= d.nextJudge && d.counter.names >= stagerMinNames && d.v4Octets.len() >= stagerMinOctets ||
+		d.unique >= d.nextJudge && d.num.mayStage() ||
 		strong != d.judgedStrong && (strong == 1 || strong == 3) || d.raw > 0 && d.judgedRaw == 0
 	if !due || d.alertSev == SeverityHigh {
 		return

@@ -448,5 +448,9 @@ func New(m Model) (*Model, error) {
 // score, the evidence lines and the features they word.
 func (m *Model) Verdict(f *engine.Features) engine.Judgement {
 	d := m.Judge(f)
-	return engine.Judgement{Verdict: d.Verdict, Severity: d.Severity, Score: d.P, Evidence: d.Evidence, Explained: d.Explained}
+	j := engine.Judgement{Verdict: d.Verdict, Severity: d.Severity, Score: d.P, Evidence: d.Evidence, Explained: d.Explained}
+	if d.Downstream != "" {
+		j.Quoted = []string{d.Downstream}
+	}
+	return j
 }

@@ -408,8 +408,9 @@ func featureRows(f *engine.Features) []keyValue {
 			fmt.Sprintf("%s: %s distinct, %s", comma(f.DataAnswers), comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)))})
 	}
 	if f.NumberedNames >= 10 {
-		rows = append(rows, keyValue{"Numbered names (one family), numbers in their range; first octets of its IPv4 answers",
-			fmt.Sprintf("%s, %s; %d", comma(f.NumberedNames), comma(f.NumberedSpan), f.AnswerFirstOctets)})
+		rows = append(rows, keyValue{"Numbered names (one family): names, numbers in their range, names in order; IPv4 addresses of their first answers, first octets",
+			fmt.Sprintf("%s, %s, %s; %s, %d", comma(f.NumberedNames), comma(f.NumberedSpan), comma(f.NumberedInOrder),
+				comma(f.NumberedAnswers), f.AnswerFirstOctets)})
 	}
 	if f.RawPackets > 0 {
 		rows = append(rows, keyValue{"Non-DNS packets on the DNS port", comma(f.RawPackets)})

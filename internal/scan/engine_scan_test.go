@@ -438,6 +438,52 @@ func TestStagerAAAAFound(t *testing.T) {
 	}
 }
 
+// TestPackedStagerFound: a payload served sixteen A records per answer to
+// 40 numbered names (2.5 KB) is found through the whole path (the
+// analyzer counts every A record and its first octet), and the learned
+// model's evidence states the floor's reason once; a pool of numbered
+// names answered from a few networks beside it is not.
+func TestPackedStagerFound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(41, 42))
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var frames []testcap.Frame
+	add := func(id uint16, c netip.AddrPort, name string, addrs []netip.Addr) {
+		at := base.Add(time.Duration(len(frames)) * 20 * time.Millisecond)
+		var answers []testcap.Answer
+		for _, a := range addrs {
+			answers = append(answers, testcap.AnswerAddr(a))
+		}
+		frames = append(frames,
+			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, server, testcap.Query(id, name, testcap.TypeA))},
+			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, c,
+				testcap.Response(id, name, testcap.TypeA, 0, answers...))})
+	}
+	for i := range 40 {
+		addrs := make([]netip.Addr, 16)
+		for j := range addrs {
+			addrs[j] = netip.AddrFrom4([4]byte{byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+		}
+		add(uint16(i), client, fmt.Sprintf("c%d.packed-stage.net", i), addrs)
+		pool := []netip.Addr{netip.AddrFrom4([4]byte{10, 1, 2, byte(i)}), netip.AddrFrom4([4]byte{10, 1, 3, byte(i)})}
+		add(uint16(i), client, fmt.Sprintf("web%02d.pool-example.org", i), pool)
+	}
+	dir := t.TempDir()
+	testcap.WriteFile(t, filepath.Join(dir, "packed.pcap"), frames, "pcap")
+	sum, _ := runScan(t, config.Default(), dir)
+	if len(sum.Findings) != 1 {
+		t.Fatalf("%d findings: %+v", len(sum.Findings), sum.Findings)
+	}
+	f := sum.Findings[0]
+	if f.RegisteredDomain != "packed-stage.net" || f.Verdict != "tunnel" || f.Severity != engine.SeverityMedium ||
+		f.Features.NumberedNames != 37 || f.Features.NumberedAnswers != 37*16 {
+		t.Fatalf("finding %s %s %s: %+v\n%q", f.Domain, f.Verdict, f.SeverityText, f.Features, f.Evidence)
+	}
+	words := "a payload served four bytes per A record"
+	if n := strings.Count(strings.Join(f.Evidence, "\n"), words); n != 1 {
+		t.Fatalf("the stager's words appear %d times:\n%s", n, strings.Join(f.Evidence, "\n"))
+	}
+}
+
 // TestSampleChannelClients scans the bundled sample: the iodine tunnel
 // under t.cdn-sync.net has one user, 10.53.1.2; three other hosts only
 // looked up www and mx names of cdn-sync.net. They are listed after it

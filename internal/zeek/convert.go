@@ -183,6 +183,9 @@ func (c *Converter) Observations(rec *Record, q, r *engine.Observation) (hasResp
 			ancount++
 		}
 		r.AnswerData += n
+		if addr.Is4() {
+			r.AddAnswerV4(addr.As4()[0])
+		}
 		if !r.Answer.IsValid() && addr.IsValid() {
 			r.Answer = addr
 		}
