@@ -350,10 +350,11 @@ func (d *domain) numberedName(o *Observation, sub []byte, first int, h uint64) {
 		d.num = new(numbered)
 		d.mem += numberedBytes
 	}
+	defer d.syncNumbered()
 	f := d.num.add(key, n)
 	if f == nil {
 		if d.num.fams[0].key == 0 {
-			d.num, d.awaiting = nil, 0 // every family went: the state goes too
+			d.num = nil // every family went: the state goes too
 			d.mem -= numberedBytes
 		}
 		return
@@ -361,7 +362,7 @@ func (d *domain) numberedName(o *Observation, sub []byte, first int, h uint64) {
 	if o.Response {
 		f.answer(o)
 	} else {
-		d.awaiting = d.num.await(h)
+		d.num.await(h)
 	}
 	if f.sampleAt() && d.dataNames == 0 && len(d.samples) < maxAnswerSamples {
 		d.addSample(o.Name)
@@ -369,12 +370,21 @@ func (d *domain) numberedName(o *Observation, sub []byte, first int, h uint64) {
 }
 
 // await notes that the name of hash h was asked for the first time: its
-// first response counts (numbered.answer). It returns the awaitBits of
-// the names awaited.
-func (s *numbered) await(h uint64) uint64 {
+// first response counts (numbered.answer).
+func (s *numbered) await(h uint64) {
 	s.pending[s.next%uint8(len(s.pending))] = h | 1
 	s.next++
-	return s.awaitMask()
+}
+
+// syncNumbered updates what d keeps of its numbered state so that the hot
+// path need not read it: the awaitBits of the names awaited and whether a
+// family could meet the stager floor.
+func (d *domain) syncNumbered() {
+	if d.num == nil {
+		d.awaiting, d.staging = 0, false
+		return
+	}
+	d.awaiting, d.staging = d.num.awaitMask(), d.num.mayStage()
 }
 
 // awaitBit is the bit of a name's hash h in a domain's mask of awaited
@@ -395,12 +405,11 @@ func (s *numbered) awaitMask() uint64 {
 // answer counts response o to a name seen before, of hash h, when it is
 // the first response to the name's first query: the same name fetched
 // again (by another host, a retry, a load balancer's rotation) adds
-// nothing, since a payload is what distinct names bring. It returns the
-// awaitBits of the names still awaited.
-func (s *numbered) answer(o *Observation, h uint64) uint64 {
+// nothing, since a payload is what distinct names bring.
+func (s *numbered) answer(o *Observation, h uint64) {
 	i := slices.Index(s.pending[:], h|1)
 	if i < 0 {
-		return s.awaitMask()
+		return
 	}
 	s.pending[i] = 0
 	if key, _, ok := counterName(o.Name[:o.RegStart-1], int(o.Labels[0])); ok {
@@ -408,7 +417,6 @@ func (s *numbered) answer(o *Observation, h uint64) uint64 {
 			f.answer(o)
 		}
 	}
-	return s.awaitMask()
 }
 
 // answer counts response o's A records for f.

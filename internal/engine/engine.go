@@ -177,9 +177,11 @@ type domain struct {
 	// num follows its families of numbered names and their IPv4 answers
 	// (counter.go); nil until its first numbered name. awaiting has the
 	// awaitBit of each name num awaits a response for, so that responses
-	// to other names need not look.
+	// to other names need not look (syncNumbered).
 	num      *numbered
 	awaiting uint64
+	// staging is num.mayStage(), kept here so that judging need not look.
+	staging bool
 
 	clients clientTable
 	// allClients is a sketch of every client address seen, tracked or
@@ -845,7 +847,8 @@ func (d *domain) observe(e *Engine, o *Observation) {
 			c.channel++
 		}
 		if o.Response && d.awaiting&awaitBit(h) != 0 {
-			d.awaiting = d.num.answer(o, h)
+			d.num.answer(o, h)
+			d.syncNumbered()
 		}
 		return
 	}

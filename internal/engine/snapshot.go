@@ -1292,8 +1292,8 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		if err := d.num.check(); err != "" {
 			r.fail("%s: %s", d.name, err)
 		}
-		d.awaiting = d.num.awaitMask()
 	}
+	d.syncNumbered()
 	return d, hashes
 }
 
@@ -1526,6 +1526,10 @@ func (e *Engine) RemoveDomain(registered string) bool {
 //     estimate how many there are;
 //   - resolved addresses, files, samples: union in order, within their
 //     bounds (4, 4096, 5); zone: the deepest zone common to both;
+//   - numbered families (counter.go): families of one key merge (names
+//     summed within their united range, weights, in-order names and
+//     answered addresses summed, first octets united); of all, the four
+//     of largest weight stay; awaited names: united within their ring;
 //   - timeline: rebucketed onto the coarser width from the earlier start;
 //     length histogram: sums;
 //   - windows: the later current window, with the other side's counts
@@ -1696,7 +1700,7 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 			d.num = new(numbered)
 		}
 		d.num.merge(b.num)
-		d.awaiting = d.num.awaitMask()
+		d.syncNumbered()
 	}
 	if b.offPort > 0 && (d.offPort == 0 || b.last >= d.last) {
 		d.offPortNum = b.offPortNum // the later side's last port

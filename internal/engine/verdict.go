@@ -541,7 +541,7 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 	_, strong, _ := d.tool()
 	due := d.unique >= d.nextJudge && d.unique >= candidateUnique && d.dataNames >= 5 ||
 		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= candidateUnique ||
-		d.unique >= d.nextJudge && d.num.mayStage() ||
+		d.unique >= d.nextJudge && d.staging ||
 		strong != d.judgedStrong && (strong == 1 || strong == 3) || d.raw > 0 && d.judgedRaw == 0
 	if !due || d.alertSev == SeverityHigh {
 		return

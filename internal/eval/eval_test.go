@@ -110,7 +110,7 @@ func TestAgreesWithScorePy(t *testing.T) {
 
 // TestProjectCorpusQualityFloor evaluates the project's own recorded
 // corpora (testdata/corpus: real iodine and dns2tcp runs, benign traffic;
-// testdata/downstream: payloads pulled through TXT and AAAA answers beside
+// testdata/downstream: payloads pulled through TXT, AAAA and A answers beside
 // ordinary lookups) and fails when the quality drops below the floor
 // recorded beside each.
 func TestProjectCorpusQualityFloor(t *testing.T) {
