@@ -35,11 +35,23 @@ import (
 // does not gather octets by being asked often.
 //
 // What evades it: numbers in another base or not in the leftmost label,
-// names that are not numbered, a payload fetched in random order by many
-// hosts or over a range it covers less than nine tenths, decoy families
-// sending four names for each of the stager's, and answers confined to a
-// few first octets (a payload spread over the last three bytes only).
-// AAAA stagers are left to the answer-content measure.
+// names that are not numbered, numbers in steps of three or more (c0, c3,
+// c6: never dense), a payload fetched in random order by many hosts or
+// over a range it covers less than nine tenths, more than awaitedNames
+// names asked before their answers come (the oldest go uncounted), decoy
+// families sending four names for each of the stager's, and answers
+// confined to a few first octets (a payload spread over the last three
+// bytes only). AAAA stagers are left to the answer-content measure.
+//
+// What it may still mistake: a service's numbered hosts spread over many
+// networks and asked in order (a monitoring sweep of node001..node300 in
+// several clouds), or nearly all of a small range asked from behind one
+// resolver over a long capture. Both need 24 first octets among the
+// family's first answers.
+//
+// Merging families from several engines is exact for two; over three or
+// more, the order of the merges can change which families stay and how
+// overlapping parts are counted (names are clamped to their range).
 
 // counterFamily follows one family of a domain's numbered names: names
 // whose leftmost label ends in a decimal number, with the same text
@@ -162,7 +174,10 @@ func (s *numbered) add(key uint64, n uint32) *counterFamily {
 
 // count adds a name with number n to f and returns f.
 func (f *counterFamily) count(n uint32) *counterFamily {
-	if f.names > 0 && max(n, f.last)-min(n, f.last) <= nearGap {
+	if f.names == math.MaxUint32 {
+		return f // saturated (a hostile snapshot's count)
+	}
+	if f.names > 0 && max(n, f.last)-min(n, f.last) <= f.nearGap(n) {
 		f.near++
 	}
 	f.names++
@@ -172,10 +187,18 @@ func (f *counterFamily) count(n uint32) *counterFamily {
 }
 
 // nearGap is how far apart the numbers of two names asked one after the
-// other may be for the second to count as near: a stager asks for its
-// chunks in order, or a few threads at a time; numbers of a service's
-// hosts come in the order its users happen to need them.
-const nearGap = 16
+// other may be for the second, numbered n, to count as near: a sixteenth
+// of the family's range so far, at least 1 and at most maxNearGap. A
+// stager asks for its chunks in order, or a few threads at a time; numbers
+// of a service's hosts come in the order its users happen to need them,
+// and in a small range any order would otherwise look near.
+func (f *counterFamily) nearGap(n uint32) uint32 {
+	span := max(f.hi, n) - min(f.lo, n) + 1
+	return min(max(span/16, 1), maxNearGap)
+}
+
+// maxNearGap bounds nearGap: how many threads a stager may run.
+const maxNearGap = 16
 
 // find returns the family of key, nil when none is followed.
 func (s *numbered) find(key uint64) *counterFamily {
@@ -209,7 +232,7 @@ func (s *numbered) check() string {
 			}
 			continue
 		}
-		if f.key&1 == 0 || f.names == 0 || f.weight == 0 || f.near >= f.names && f.names > 0 || f.last < f.lo || f.last > f.hi || f.lo > f.hi || f.hi > maxCounter || f.addrs > 0 && f.most == 0 ||
+		if f.key&1 == 0 || f.names == 0 || f.weight == 0 || f.weight > f.names || f.near >= f.names && f.names > 0 || f.last < f.lo || f.last > f.hi || f.lo > f.hi || f.hi > maxCounter || f.addrs > 0 && f.most == 0 ||
 			slices.ContainsFunc(s.fams[:i], func(g counterFamily) bool { return g.key == f.key }) {
 			return fmt.Sprintf("numbered family inconsistent (key %#x, %d names, %d in order, weight %d, numbers %d to %d, latest %d, %d addresses, at most %d an answer)",
 				f.key, f.names, f.near, f.weight, f.lo, f.hi, f.last, f.addrs, f.most)
@@ -223,30 +246,55 @@ func (s *numbered) check() string {
 	return ""
 }
 
-// best returns the family that shows a stager best: of those whose names
-// cover half their range, the one with the most answered addresses, else
-// the one with the most names; nil when s is nil or empty.
-func (s *numbered) best() *counterFamily {
-	if s == nil || s.fams[0].key == 0 {
-		return nil
-	}
-	b := &s.fams[0]
-	for i := 1; i < len(s.fams) && s.fams[i].key != 0; i++ {
-		f := &s.fams[i]
-		fd, bd := f.dense(), b.dense()
-		if fd && !bd || fd == bd && (f.addrs > b.addrs || f.addrs == b.addrs && f.names > b.names) {
-			b = f
+// describe sets f's numbered-family features from the family that shows
+// a stager best: the one that earns the highest StagerFloor, then the one
+// with the most first octets, the most answered addresses, the most
+// names. f's other features (Clients) must be set. Every family is
+// weighed, so that a decoy family cannot stand in front of a stager's.
+func (s *numbered) describe(f *Features) {
+	var best *counterFamily
+	var bestSev Severity
+	for i := range s.fams {
+		c := &s.fams[i]
+		if c.key == 0 {
+			break
+		}
+		c.fill(f)
+		sev := stagerSeverity(f)
+		if best == nil || sev > bestSev || sev == bestSev && c.better(best) {
+			best, bestSev = c, sev
 		}
 	}
-	return b
+	if best != nil {
+		best.fill(f)
+	}
+}
+
+// better reports whether f shows more of a stager than g by the numbers
+// alone: more first octets, then more addresses, then more names.
+func (f *counterFamily) better(g *counterFamily) bool {
+	fo, gofs := f.octets.Len(), g.octets.Len()
+	switch {
+	case fo != gofs:
+		return fo > gofs
+	case f.payload() != g.payload():
+		return f.payload() > g.payload()
+	}
+	return f.names > g.names
+}
+
+// fill sets f's numbered-family features from family c.
+func (c *counterFamily) fill(f *Features) {
+	f.NumberedNames, f.NumberedSpan, f.NumberedInOrder = uint64(c.names), c.span(), uint64(c.near)
+	f.NumberedAnswers, f.NumberedMostPerAnswer, f.AnswerFirstOctets = c.payload(), int(c.most), c.octets.Len()
 }
 
 // dense reports whether f's names cover at least half of its range.
 func (f *counterFamily) dense() bool { return 2*uint64(f.names) >= f.span() }
 
 // payload is how many of f's answered addresses can be distinct payload:
-// a name fetched again adds its addresses again, so no more than the
-// largest answer times the names count.
+// no more than the largest answer times the names count (parts of a
+// family merged from two engines may both have counted a name).
 func (f *counterFamily) payload() uint64 {
 	return min(uint64(f.addrs), uint64(f.names)*uint64(f.most))
 }
@@ -275,7 +323,7 @@ func (f *counterFamily) span() uint64 {
 func (f *counterFamily) merge(b *counterFamily) {
 	f.lo, f.hi = min(f.lo, b.lo), max(f.hi, b.hi)
 	f.names = max(f.names, b.names, uint32(min(uint64(f.names)+uint64(b.names), f.span())))
-	f.weight = uint32(min(uint64(f.weight)+uint64(b.weight), math.MaxUint32))
+	f.weight = uint32(min(uint64(f.weight)+uint64(b.weight), uint64(f.names)))
 	f.near = uint32(min(uint64(f.near)+uint64(b.near), uint64(f.names)-1))
 	f.last = max(f.last, b.last)
 	f.addrs = uint32(min(uint64(f.addrs)+uint64(b.addrs), math.MaxUint32))
@@ -319,21 +367,10 @@ func (s *numbered) merge(b *numbered) {
 		return cmp.Compare(a.key, b.key)
 	})
 	copy(s.fams[:], all[:familySlots])
-	// Names awaited by either: b's fill the free places, in order.
-	j := 0
-	for _, h := range b.pending {
-		if h == 0 || slices.Contains(s.pending[:], h) {
-			continue
-		}
-		for j < len(s.pending) && s.pending[j] != 0 {
-			j++
-		}
-		if j == len(s.pending) {
-			break
-		}
-		s.pending[j] = h
-	}
-	s.next = max(s.next, b.next)
+	// The names either side awaits are dropped: the other side may have
+	// seen their answers, and no order of the two rings is canonical. An
+	// answer still to come then counts nothing.
+	s.pending, s.next = [awaitedNames]uint64{}, 0
 }
 
 // numberedName counts o's new distinct subdomain sub, whose first label
@@ -407,6 +444,9 @@ func (s *numbered) awaitMask() uint64 {
 // again (by another host, a retry, a load balancer's rotation) adds
 // nothing, since a payload is what distinct names bring.
 func (s *numbered) answer(o *Observation, h uint64) {
+	if o.AnswerV4 == 0 {
+		return // an error, a truncated or an empty answer: the name waits on
+	}
 	i := slices.Index(s.pending[:], h|1)
 	if i < 0 {
 		return
@@ -467,9 +507,10 @@ func (s *OctetSet) union(b *OctetSet) {
 // service fill their range only when many users need them). It is a
 // stager's when at least stagerMinAddrs IPv4 addresses were answered to
 // its names, starting with at least stagerMinOctets different first
-// octets. Fewer than stagerManyNames names must each have been answered
-// with packed answers: one of at least stagerPackedAnswer A records, and
-// stagerFewNamesOctets first octets in all (several addresses an answer is
+// octets. Fewer than stagerManyNames names must have been answered with
+// packed answers: at least stagerPackedMean A records a name on average,
+// one answer of at least stagerPackedAnswer, and stagerFewNamesOctets
+// first octets in all (several addresses an answer is
 // a pattern load-balanced services share, so the spread must be a
 // payload's). Random bytes give about 56 distinct first octets in 64
 // addresses and 100 in 128; x86 code XORed with a one-byte key, fewer but
@@ -482,6 +523,7 @@ const (
 	stagerMinOctets      = 24
 	stagerFewNamesOctets = 40
 	stagerPackedAnswer   = 8
+	stagerPackedMean     = 4
 	stagerMaxClients     = 4
 	stagerHighAddrs      = 1024
 )
@@ -490,30 +532,44 @@ const (
 // the spread of their IPv4 answers earn on their own (SeverityNone when
 // they earn none) and the words that say why: medium for a sweep of
 // numbered names answered with at least 64 addresses from at least 24
-// first octets (40, and answers of at least 8 addresses, when fewer than
-// 64 names hold them), high from 1,024 addresses.
+// first octets (40, four addresses a name on average and one answer of
+// eight, when fewer than 64 names hold them), high from 1,024 addresses.
 func StagerFloor(f *Features) (Severity, string) {
-	if f.NumberedAnswers < stagerMinAddrs || f.NumberedNames < stagerMinNames || f.AnswerFirstOctets < stagerMinOctets {
+	sev := stagerSeverity(f)
+	if sev == SeverityNone {
 		return SeverityNone, ""
-	}
-	if f.NumberedNames < stagerManyNames && (f.AnswerFirstOctets < stagerFewNamesOctets || f.NumberedMostPerAnswer < stagerPackedAnswer) {
-		return SeverityNone, ""
-	}
-	inOrder := 2*f.NumberedInOrder >= f.NumberedNames && 2*f.NumberedNames >= f.NumberedSpan
-	complete := 10*f.NumberedNames >= 9*f.NumberedSpan && f.Clients <= stagerMaxClients
-	if !inOrder && !complete {
-		return SeverityNone, ""
-	}
-	sev := SeverityMedium
-	if f.NumberedAnswers >= stagerHighAddrs {
-		sev = SeverityHigh
 	}
 	order := "most in order"
-	if !inOrder {
+	if !stagerInOrder(f) {
 		order = "in any order"
 	}
 	return sev, fmt.Sprintf("%s numbered names (one family, %s numbers in its range, %s) were answered with %s IPv4 addresses starting with %d different octets: a payload served four bytes per A record (about %s), a stager's layout",
 		comma(f.NumberedNames), comma(f.NumberedSpan), order, comma(f.NumberedAnswers), f.AnswerFirstOctets, bytesText(float64(4*f.NumberedAnswers)))
+}
+
+// stagerSeverity is StagerFloor's severity without its words.
+func stagerSeverity(f *Features) Severity {
+	if f.NumberedAnswers < stagerMinAddrs || f.NumberedNames < stagerMinNames || f.AnswerFirstOctets < stagerMinOctets {
+		return SeverityNone
+	}
+	if f.NumberedNames < stagerManyNames && (f.AnswerFirstOctets < stagerFewNamesOctets ||
+		f.NumberedMostPerAnswer < stagerPackedAnswer || f.NumberedAnswers < stagerPackedMean*f.NumberedNames) {
+		return SeverityNone
+	}
+	complete := 10*f.NumberedNames >= 9*f.NumberedSpan && f.Clients <= stagerMaxClients
+	if !stagerInOrder(f) && !complete {
+		return SeverityNone
+	}
+	if f.NumberedAnswers >= stagerHighAddrs {
+		return SeverityHigh
+	}
+	return SeverityMedium
+}
+
+// stagerInOrder reports whether f's family is dense and came mostly in
+// order.
+func stagerInOrder(f *Features) bool {
+	return 2*f.NumberedInOrder >= f.NumberedNames && 2*f.NumberedNames >= f.NumberedSpan
 }
 
 // mayStage reports whether s holds a family that could meet the stager

@@ -73,7 +73,7 @@ func TestNumberedFamilies(t *testing.T) {
 		}
 	}
 	s.add(3, 9) // the first family grows
-	if f := s.add(101, 7); f != nil || s.taken() != 1 || s.fams[0] != (counterFamily{key: 3, names: 2, lo: 1, hi: 9, weight: 1, last: 9, near: 1}) {
+	if f := s.add(101, 7); f != nil || s.taken() != 1 || s.fams[0] != (counterFamily{key: 3, names: 2, lo: 1, hi: 9, weight: 1, last: 9}) {
 		// All full: the fifth family takes one from each; those left
 		// with none go.
 		t.Fatalf("a fifth family: %+v in %+v", f, s.fams)
@@ -106,9 +106,6 @@ func TestNumberedFamilies(t *testing.T) {
 	if got == nil || got.names != 195 || got.lo != 5 || got.hi != 199 {
 		t.Fatalf("stager's family %+v in %+v", got, s.fams)
 	}
-	if s.best() != got {
-		t.Fatalf("best %+v", s.best())
-	}
 
 	// Two families alternating both grow.
 	s = numbered{}
@@ -124,20 +121,60 @@ func TestNumberedFamilies(t *testing.T) {
 		t.Fatalf("alternating: %+v", s.fams)
 	}
 
-	// best: a dense family's addresses beat a sparse one's, and more
-	// names win among equals.
+	// describe: the family that earns the floor stands for the domain,
+	// whatever decoy family holds more addresses; among equals, more
+	// first octets win.
 	s = numbered{}
-	s.fams[0] = fam(3, 100, 0, 5000) // sparse
-	s.fams[0].addrs = 1000
-	s.fams[1] = fam(5, 70, 0, 99)
-	s.fams[1].addrs = 70
-	s.fams[2] = fam(7, 80, 0, 99)
-	s.fams[2].addrs = 70
-	if s.best() != &s.fams[2] {
-		t.Fatalf("best %+v", s.best())
+	s.fams[0] = fam(3, 1, 0, 0) // a decoy: one name, 255 addresses from one network
+	s.fams[0].addrs, s.fams[0].most = 255, 255
+	s.fams[0].octets.Add(10)
+	s.fams[1] = fam(5, 200, 0, 199) // the stager, in order
+	s.fams[1].near, s.fams[1].addrs, s.fams[1].most = 199, 200, 1
+	for b := range 100 {
+		s.fams[1].octets.Add(byte(b))
 	}
-	if (*numbered)(nil).best() != nil || (&numbered{}).best() != nil {
-		t.Fatal("best of none")
+	s.fams[2] = fam(7, 70, 0, 99)
+	s.fams[2].addrs, s.fams[2].most = 70, 1
+	for b := range 20 {
+		s.fams[2].octets.Add(byte(b))
+	}
+	f := Features{Clients: 1}
+	s.describe(&f)
+	if f.NumberedNames != 200 || f.NumberedInOrder != 199 || f.NumberedAnswers != 200 || f.AnswerFirstOctets != 100 {
+		t.Fatalf("described %+v", f)
+	}
+	if sev, _ := StagerFloor(&f); sev != SeverityMedium {
+		t.Fatalf("stager behind a decoy: %v", sev)
+	}
+	s.fams[1].octets = OctetSet{} // now none earns the floor: the most octets
+	s.describe(&f)
+	if f.NumberedNames != 70 || f.AnswerFirstOctets != 20 {
+		t.Fatalf("described %+v", f)
+	}
+}
+
+// TestNearGap: a name is near the one before it within a sixteenth of
+// the range so far (at least 1, at most maxNearGap): in a small range, any
+// order would otherwise look near.
+func TestNearGap(t *testing.T) {
+	f := counterFamily{key: 1}
+	for n := range uint32(64) { // in order
+		f.count(n)
+	}
+	if f.near != 63 {
+		t.Fatalf("in order: %d near", f.near)
+	}
+	g := fam(1, 1, 0, 0)
+	g.count(2) // range 3: only the next number is near
+	g.count(1)
+	if g.near != 1 {
+		t.Fatalf("small range: %d near", g.near)
+	}
+	h := fam(1, 2, 0, 999)
+	h.count(999 - maxNearGap) // range 1000: maxNearGap
+	h.count(999 - 2*maxNearGap - 1)
+	if h.near != 1 {
+		t.Fatalf("large range: %d near", h.near)
 	}
 }
 
@@ -153,8 +190,8 @@ func TestNumberedMerge(t *testing.T) {
 	xy.addrs, xy.most, xy.near = 100, 2, 59
 	xy.octets.Add(1)
 	xy.octets.Add(2)
-	xx := x // the same names twice: capped by the range, answers and weight add up
-	xx.addrs, xx.weight = 80, 80
+	xx := x // the same names twice: names and weight capped by the range, answers add up
+	xx.addrs = 80
 	for _, c := range []struct {
 		name       string
 		a, b, want []counterFamily
@@ -172,6 +209,8 @@ func TestNumberedMerge(t *testing.T) {
 		copy(a.fams[:], c.a)
 		copy(b.fams[:], c.b)
 		copy(want.fams[:], c.want)
+		a.await(11) // awaited names are dropped: no order of two rings is canonical
+		b.await(13)
 		ab, ba := a, b
 		ab.merge(&b)
 		ba.merge(&a)
@@ -261,6 +300,14 @@ func TestFamilyAnswers(t *testing.T) {
 	}
 	if a := d.num.fams[0]; a.names != 8+awaitedNames+1 || a.addrs != 15+awaitedNames || a.octets.Len() != 2+awaitedNames || a.octets.has(120) {
 		t.Fatalf("outstanding queries: %+v", a)
+	}
+	// A first response without A records (an error, a truncated answer)
+	// leaves the name waiting for the real one.
+	f.observe("a300.example.com", at.Add(time.Minute).UnixNano(), c, s, tA, false, 0, 0, netip.Addr{}, fingerprint.Match{}, 0, false, false)
+	f.observe("a300.example.com", at.Add(time.Minute+time.Millisecond).UnixNano(), c, s, tA, true, 2, 0, netip.Addr{}, fingerprint.Match{}, 0, false, false)
+	f.aLookupN("a300.example.com", at.Add(2*time.Minute), "10.0.0.7", addr(200))
+	if a := d.num.fams[0]; a.addrs != 15+awaitedNames+2 || !a.octets.has(200) {
+		t.Fatalf("after an empty first response: %+v", a)
 	}
 	if c := fam(1, 3, 0, 2); c.payload() != 0 {
 		t.Fatal("payload without answers")
@@ -608,5 +655,25 @@ func TestAddAnswerV4(t *testing.T) {
 	}
 	if o.AnswerV4 != 255 || o.AnswerV4Firsts != [MaxAnswerV4Firsts]byte{0, 1, 2, 3, 4, 5, 6, 7} {
 		t.Fatalf("%d records, first octets %v", o.AnswerV4, o.AnswerV4Firsts)
+	}
+}
+
+// TestNumberedFullNameSet: once a domain's name set is full, a name
+// fetched again would look new; numbered families then stop counting, so
+// a popular pool asked over and over is no stager.
+func TestNumberedFullNameSet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	f := newFeeder(Config{MaxNamesPerDomain: 64})
+	for i := range 100 { // other names fill the set first
+		f.aLookupN(fmt.Sprintf("w%c%c.pool-example.net", 'a'+i%26, 'a'+i/26), t0.Add(time.Duration(i)*time.Second), "10.0.0.1",
+			[]netip.Addr{netip.MustParseAddr("10.9.9.9")})
+	}
+	for i := range 3000 {
+		a := netip.AddrFrom4([4]byte{byte(rng.UintN(256)), 1, 2, 3})
+		f.aLookupN(fmt.Sprintf("edge%d.pool-example.net", i%20), t0.Add(time.Duration(100+i)*time.Second), fmt.Sprintf("10.0.%d.%d", i%200/100, 1+i%100), []netip.Addr{a})
+	}
+	if fs := f.e.Findings(); len(fs) != 0 {
+		t.Fatalf("findings %+v", fs[0].Features)
 	}
 }

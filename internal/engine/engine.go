@@ -868,7 +868,9 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if len(labels) == 0 {
 		return
 	}
-	d.numberedName(o, sub, int(labels[0]), h)
+	if !d.names.full() { // past it, a name fetched again would count again
+		d.numberedName(o, sub, int(labels[0]), h)
+	}
 	d.uniqueBytes += uint64(len(sub))
 	e.lengths[lengthBucket(len(sub))]++
 	if d.hist == nil && d.unique >= candidateUnique {

@@ -42,6 +42,12 @@ func (s *nameSet) add(h uint64) bool {
 	return true
 }
 
+// full reports whether s stores no more hashes: add then reports every
+// unseen hash as new, so names fetched again count again.
+func (s *nameSet) full() bool {
+	return (s.n+1)*4 > len(s.slots)*3 && len(s.slots)*2 > s.limit
+}
+
 // find returns the slot holding h (non-zero), or the empty slot where its
 // probe ends; slots must not be empty.
 func (s *nameSet) find(h uint64) (i uint64, found bool) {

@@ -489,9 +489,9 @@ func (s *snapWriter) domain(d *domain) {
 			p.u(uint64(d.num.next))
 		}
 	case s.version == 8:
-		var f counterFamily
-		if b := d.num.best(); b != nil {
-			f = *b
+		var f counterFamily // version 8 held one family: the first slot's
+		if d.num != nil {
+			f = d.num.fams[0]
 		}
 		for _, v := range [...]uint64{f.key, uint64(f.names), uint64(f.lo), uint64(f.hi)} {
 			p.u(v)

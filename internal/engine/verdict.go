@@ -227,11 +227,10 @@ func (e *Engine) features(d *domain) Features {
 		DistinctAnswers: d.distinctAnswers, DistinctAnswerBytes: d.distinctAnswerBytes,
 		PeakDayAnswerBytes: d.peakDayAnswerBytes,
 	}
-	if b := d.num.best(); b != nil {
-		f.NumberedNames, f.NumberedSpan, f.NumberedInOrder = uint64(b.names), b.span(), uint64(b.near)
-		f.NumberedAnswers, f.NumberedMostPerAnswer, f.AnswerFirstOctets = b.payload(), int(b.most), b.octets.Len()
-	}
 	f.Clients, f.ClientsEstimated = d.clientCount()
+	if d.num != nil {
+		d.num.describe(&f)
+	}
 	f.Lookups = max(d.queries, d.responses)
 	if f.Lookups > 0 {
 		f.UniqueRatio = float64(d.unique) / float64(f.Lookups)

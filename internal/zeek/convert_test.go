@@ -202,6 +202,17 @@ func TestConverterMessages(t *testing.T) {
 		if r.Answer != wantAnswer {
 			t.Errorf("%s: Answer %v, want %v", tc.name, r.Answer, wantAnswer)
 		}
+		// Every A record of the rebuilt message counts, with its first
+		// octet (the engine's numbered families use them).
+		var firsts []byte
+		for _, a := range as {
+			if ar, ok := a.Body.(*dnsmessage.AResource); ok {
+				firsts = append(firsts, ar.A[0])
+			}
+		}
+		if int(r.AnswerV4) != len(firsts) || string(r.AnswerV4Firsts[:min(len(firsts), engine.MaxAnswerV4Firsts)]) != string(firsts) {
+			t.Errorf("%s: %d A records, first octets %v; dnsmessage reads %v", tc.name, r.AnswerV4, r.AnswerV4Firsts, firsts)
+		}
 		owner := 2 // a pointer to the question, or the root without one
 		if len(qs) == 0 {
 			owner = 1
