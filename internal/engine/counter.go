@@ -289,9 +289,6 @@ func (c *counterFamily) fill(f *Features) {
 	f.NumberedAnswers, f.NumberedMostPerAnswer, f.AnswerFirstOctets = c.payload(), int(c.most), c.octets.Len()
 }
 
-// dense reports whether f's names cover at least half of its range.
-func (f *counterFamily) dense() bool { return 2*uint64(f.names) >= f.span() }
-
 // payload is how many of f's answered addresses can be distinct payload:
 // no more than the largest answer times the names count (parts of a
 // family merged from two engines may both have counted a name).
