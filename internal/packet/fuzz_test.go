@@ -101,8 +101,9 @@ func FuzzDecode(f *testing.F) {
 		if err == ErrNotIP && (lt == LinkTypeNull || lt == LinkTypeLoop) && (frame[0] == 10 || frame[3] == 10) {
 			return
 		}
-		// gopacket also takes any LLC control byte and any SNAP OUI, and
-		// its own EtherType 0xFFFF as raw IP.
+		// gopacket also takes any LLC control byte and any SNAP OUI, its
+		// own EtherType 0xFFFF as raw IP, and PPPoE discovery frames as
+		// session frames.
 		if err == ErrNotIP && e.laxLink {
 			return
 		}

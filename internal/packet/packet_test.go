@@ -161,7 +161,9 @@ type expect struct {
 	versionMismatch bool
 	// laxLink: gopacket went through an LLC/SNAP header (it accepts any
 	// control byte and OUI; Decode only RFC 1042 / 802.1H SNAP) or took
-	// its private EtherType 0xFFFF as "raw IP".
+	// its private EtherType 0xFFFF as "raw IP", or read a PPPoE discovery
+	// frame (EtherType 0x8863, which carries tags, never PPP: RFC 2516
+	// section 5) as a session frame.
 	laxLink bool
 	// encap is how many IP layers gopacket went through before the
 	// innermost UDP/TCP header: the encapsulations it removed.
@@ -225,7 +227,7 @@ func oracle(linkType uint16, frame []byte) expect {
 		case *layers.SNAP:
 			e.laxLink = true
 		case *layers.Ethernet:
-			e.laxLink = e.laxLink || l.EthernetType == layers.EthernetTypeRaw
+			e.laxLink = e.laxLink || l.EthernetType == layers.EthernetTypeRaw || l.EthernetType == layers.EthernetTypePPPoEDiscovery
 		case *layers.Dot1Q:
 			e.laxLink = e.laxLink || l.Type == layers.EthernetTypeRaw
 		case *layers.LinuxSLL:
