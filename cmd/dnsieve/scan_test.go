@@ -22,6 +22,16 @@ func TestScanExitStatus(t *testing.T) {
 	if err := os.Mkdir(empty, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// Captures only in subdirectories: found with -r, named without it.
+	nested := filepath.Join(dir, "nested")
+	for _, sub := range []string{"a", "b/c"} {
+		if err := os.MkdirAll(filepath.Join(nested, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(nested, sub, "x.pcap"), emptyPcap(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, c := range []struct {
 		name     string
 		args     []string
@@ -35,6 +45,10 @@ func TestScanExitStatus(t *testing.T) {
 			"No capture analysed. 1 input could not be read: see out.log.", ""},
 		{"empty directory", []string{"-o", filepath.Join(dir, "o3"), empty}, 0,
 			"No capture analysed. No capture file was found in the inputs.", ""},
+		{"captures only in subdirectories", []string{"-o", filepath.Join(dir, "o4"), nested}, 0,
+			"No capture analysed. No capture file was found directly in the inputs; 2 in their subdirectories would be read with --recursive (-r).",
+			"captures_in_subdirectories=2"},
+		{"recursive", []string{"-o", filepath.Join(dir, "o5"), "-r", nested}, 0, "No DNS traffic found. The 2 captures held no packet.", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
@@ -49,4 +63,10 @@ func TestScanExitStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// emptyPcap is a classic pcap file header (little-endian, version 2.4,
+// snap length 65535, Ethernet) with no packet after it.
+func emptyPcap() []byte {
+	return []byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0}
 }

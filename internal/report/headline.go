@@ -20,6 +20,9 @@ func quietHeadline(s *Input) (title, detail string, t tone) {
 	case tot.FilesScanned == 0:
 		detail := "No capture file was found in the inputs."
 		switch {
+		case s.Deeper > 0 && tot.FilesFailed == 0:
+			detail = fmt.Sprintf("No capture file was found directly in the inputs; %d in their subdirectories would be read with --recursive (-r).",
+				s.Deeper)
 		case tot.FilesFailed > 0:
 			detail = fmt.Sprintf("%d input%s could not be read: see out.log.", tot.FilesFailed, plural(tot.FilesFailed))
 		case tot.FilesSkipped > 0:
@@ -30,6 +33,17 @@ func quietHeadline(s *Input) (title, detail string, t tone) {
 			}
 		}
 		return "No capture analysed", detail, toneWarn
+	case tot.TotalDNSMessages == 0 && tot.FilesFailed == 0:
+		// Nothing was looked at: DNS on another port, or not DNS at all.
+		if tot.TotalPackets == 0 {
+			if tot.FilesScanned == 1 {
+				return "No DNS traffic found", "The capture held no packet.", toneWarn
+			}
+			return "No DNS traffic found", fmt.Sprintf("The %d captures held no packet.", tot.FilesScanned), toneWarn
+		}
+		return "No DNS traffic found",
+			fmt.Sprintf("%s packet%s read, none of them DNS on the ports decoded (--ports).",
+				comma(tot.TotalPackets), plural(int(min(tot.TotalPackets, 2)))), toneWarn
 	case s.ChecksOnly:
 		return "Behavioural engine off (--checks-only)",
 			fmt.Sprintf("No domain was judged; %s packets were flagged by the per-packet checks alone (out.csv).",

@@ -229,7 +229,8 @@ func ReportInput(cfg config.Config, version string, sum *Summary) *report.Input 
 	}
 	return &report.Input{Version: version, Generated: time.Now().UTC(), OutputDir: sum.OutputDir, Config: c,
 		Captures: sum.Captures, Totals: sum.Totals, Findings: sum.Findings, TopByQueries: sum.TopByQueries,
-		TopByUnique: sum.TopByUnique, LengthBackground: sum.LengthBackground, ChecksOnly: cfg.ChecksOnly, Kept: sum.Kept}
+		TopByUnique: sum.TopByUnique, LengthBackground: sum.LengthBackground, ChecksOnly: cfg.ChecksOnly, Kept: sum.Kept,
+		Deeper: sum.Deeper}
 }
 
 // engineMemory is the engine's memory cap in force.

@@ -87,6 +87,10 @@ type Summary struct {
 	// Kept is true when every input had been processed before and the
 	// results already in the output directory were left as they were.
 	Kept bool
+	// Deeper is the number of captures in subdirectories of the inputs
+	// that --recursive would have read, counted only when a run without
+	// it found no capture at all.
+	Deeper int
 }
 
 // ExitCode is 0 when every input was read, 1 when some could not be.
@@ -168,6 +172,15 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		log.Error("input not readable", "error", e)
 		inputErrs = append(inputErrs, e.Error())
 		sum.Failed++
+	}
+	if len(files) == 0 && !cfg.Recursive {
+		// A corpus kept in one directory per source is common: say what
+		// --recursive would find rather than report an empty run alone.
+		if deeper, _ := capture.Walk(paths, true); len(deeper) > 0 {
+			sum.Deeper = len(deeper)
+			log.Warn("no capture file directly in the inputs; --recursive (-r) would read the captures in their subdirectories",
+				"captures_in_subdirectories", len(deeper))
+		}
 	}
 
 	st, err := loadState(cfg.OutputDir)
