@@ -42,7 +42,7 @@ func quietHeadline(s *Input) (title, detail string, t tone) {
 			return "No DNS traffic found", fmt.Sprintf("The %d captures held no packet.", tot.FilesScanned), toneWarn
 		}
 		return "No DNS traffic found",
-			fmt.Sprintf("%s packet%s read, none of them DNS on the ports decoded (--ports).",
+			fmt.Sprintf("%s packet%s read, none of them DNS (UDP is recognised on any port, TCP only on the --ports given).",
 				comma(tot.TotalPackets), plural(int(min(tot.TotalPackets, 2)))), toneWarn
 	case s.ChecksOnly:
 		return "Behavioural engine off (--checks-only)",

@@ -440,7 +440,7 @@ func TestQuietHeadline(t *testing.T) {
 		{"nothing found", 0, 0, 0, 0, false, "No capture analysed", "No capture file was found in the inputs.", true},
 		{"all failed", 0, 2, 0, 0, false, "No capture analysed", "2 inputs could not be read: see out.log.", true},
 		{"all skipped", 0, 0, 3, 0, false, "No capture analysed", "3 captures skipped as already processed.", true},
-		{"no DNS", 2, 0, 0, 0, false, "No DNS traffic found", "1,234,567 packets read, none of them DNS on the ports decoded (--ports).", true},
+		{"no DNS", 2, 0, 0, 0, false, "No DNS traffic found", "1,234,567 packets read, none of them DNS (UDP is recognised on any port, TCP only on the --ports given).", true},
 		{"no packet", 2, 0, 0, 0, false, "No DNS traffic found", "The 2 captures held no packet.", true},
 		{"nested only", 0, 0, 0, 3, false, "No capture analysed", "No capture file was found directly in the inputs; 3 in their subdirectories would be read with --recursive (-r).", true},
 	} {
