@@ -49,9 +49,11 @@ import (
 // resolver over a long capture. Both need 24 first octets among the
 // family's first answers.
 //
-// Merging families from several engines is exact for two; over three or
-// more, the order of the merges can change which families stay and how
-// overlapping parts are counted (names are clamped to their range).
+// Merging the families of two engines does not depend on which side is
+// which, but names both sides saw count twice, up to the width of the
+// united range (twenty even numbers on each side merge as 39 names); over
+// three or more engines, the order of the merges can also change which
+// families stay.
 
 // counterFamily follows one family of a domain's numbered names: names
 // whose leftmost label ends in a decimal number, with the same text
@@ -220,10 +222,15 @@ func (s *numbered) taken() int {
 }
 
 // check returns what is inconsistent in s as read from a snapshot, "" when
-// nothing is: each family's key is one counterName makes, distinct from
-// the others', its numbers lie in its range and within maxCounter, and
-// its answers fit what one answer may count.
+// nothing is: there is a family, the free slots come after the taken ones
+// (add, taken and describe rely on it), each family's key is one
+// counterName makes, distinct from the others', its numbers lie in its
+// range and within maxCounter, and its answers fit what one answer may
+// count.
 func (s *numbered) check() string {
+	if s.fams[0].key == 0 {
+		return "numbered state without a family"
+	}
 	for i := range s.fams {
 		f := &s.fams[i]
 		if f.key == 0 {
@@ -231,6 +238,9 @@ func (s *numbered) check() string {
 				return "a free numbered family slot holds counts"
 			}
 			continue
+		}
+		if i > 0 && s.fams[i-1].key == 0 {
+			return "a numbered family after a free slot"
 		}
 		if f.key&1 == 0 || f.names == 0 || f.weight == 0 || f.weight > f.names || f.near >= f.names && f.names > 0 || f.last < f.lo || f.last > f.hi || f.lo > f.hi || f.hi > maxCounter || f.addrs > 0 && f.most == 0 ||
 			slices.ContainsFunc(s.fams[:i], func(g counterFamily) bool { return g.key == f.key }) {
@@ -495,10 +505,11 @@ func (s *OctetSet) union(b *OctetSet) {
 	}
 }
 
-// Numbered-sweep floor (StagerFloor). A family of numbered names is a
-// sweep when its names cover at least half of its range and most of them
-// came in order (each within nearGap of the one before: a stager's chunks
-// in sequence or a few threads at a time), or when they cover at least
+// Numbered-sweep floor (StagerFloor). A family of at least stagerMinNames
+// numbered names is a sweep when its names cover at least half of its
+// range and at least half of them came in order (each within nearGap of
+// the one before: a stager's chunks in sequence or a few threads at a
+// time), or when they cover at least
 // nine tenths of the range, in any order, and no more than
 // stagerMaxClients hosts asked the domain (the numbered hosts of a popular
 // service fill their range only when many users need them). It is a
@@ -527,8 +538,8 @@ const (
 
 // StagerFloor returns the least severity a domain's numbered names and
 // the spread of their IPv4 answers earn on their own (SeverityNone when
-// they earn none) and the words that say why: medium for a sweep of
-// numbered names answered with at least 64 addresses from at least 24
+// they earn none) and the words that say why: medium for a sweep of 16
+// numbered names or more answered with at least 64 addresses from at least 24
 // first octets (40, four addresses a name on average and one answer of
 // eight, when fewer than 64 names hold them), high from 1,024 addresses.
 func StagerFloor(f *Features) (Severity, string) {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,6 +244,11 @@ func TestNumberedCheck(t *testing.T) {
 		{"one key twice", func(s *numbered) { s.fams[1] = good }, false},
 		{"a free slot with counts", func(s *numbered) { s.fams[2].names = 1 }, false},
 		{"two families", func(s *numbered) { s.fams[1] = fam(9, 1, 0, 0) }, true},
+		// add takes the first free slot, taken and describe stop at it:
+		// a family behind a free slot would be counted twice or lost.
+		{"a family after a free slot", func(s *numbered) { s.fams[2] = fam(9, 1, 0, 0) }, false},
+		{"no family at all", func(s *numbered) { s.fams[0] = counterFamily{} }, false},
+		{"no family, names awaited", func(s *numbered) { s.fams[0], s.pending[0] = counterFamily{}, 3 }, false},
 	} {
 		s := numbered{fams: [familySlots]counterFamily{good}}
 		c.mod(&s)
@@ -675,5 +681,37 @@ func TestNumberedFullNameSet(t *testing.T) {
 	}
 	if fs := f.e.Findings(); len(fs) != 0 {
 		t.Fatalf("findings %+v", fs[0].Features)
+	}
+}
+
+// TestSampleKeptOnce: a name that is both a numbered family's sample and
+// the domain's first data-like name is one sample, not two.
+func TestSampleKeptOnce(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	f := newFeeder(Config{})
+	for n := 1; ; n++ {
+		f.aLookup(fmt.Sprintf("mailserver%d.example.com", n), t0.Add(time.Duration(n)*time.Second), "10.0.0.7", netip.AddrFrom4([4]byte{10, 0, 0, byte(n)}))
+		if d := f.e.domains["example.com"]; d != nil && d.num != nil && d.num.fams[0].names == firstSample-1 {
+			break
+		}
+		if n > 1000 {
+			t.Fatal("the family never reached its sample")
+		}
+	}
+	const name = "mailserver1234567.example.com"
+	f.aLookup(name, t0.Add(time.Minute), "10.0.0.7", netip.AddrFrom4([4]byte{10, 0, 0, 99}))
+	d := f.e.domains["example.com"]
+	if d.dataNames != 1 {
+		t.Fatalf("%d data-like names, want 1 (the test no longer reaches both sample paths)", d.dataNames)
+	}
+	var got []string
+	for _, s := range d.samples {
+		got = append(got, string(s))
+	}
+	if !slices.Equal(got, []string{name}) {
+		t.Fatalf("samples %q, want [%q]", got, name)
+	}
+	if d.mem != memOf(d) {
+		t.Fatalf("memory %d, recounted %d", d.mem, memOf(d))
 	}
 }

@@ -978,6 +978,13 @@ const maxMessageBytes = 65535
 
 // addSample keeps a copy of name as one of d's sample names.
 func (d *domain) addSample(name []byte) {
+	// A name can qualify twice in one message (numbered and data-like):
+	// keep it once.
+	for _, s := range d.samples {
+		if bytes.Equal(s, name) {
+			return
+		}
+	}
 	d.samples = append(d.samples, append([]byte(nil), name...))
 	d.mem += len(name) + memSample
 }

@@ -1527,9 +1527,11 @@ func (e *Engine) RemoveDomain(registered string) bool {
 //   - resolved addresses, files, samples: union in order, within their
 //     bounds (4, 4096, 5); zone: the deepest zone common to both;
 //   - numbered families (counter.go): families of one key merge (names
-//     summed within their united range, weights, in-order names and
-//     answered addresses summed, first octets united); of all, the four
-//     of largest weight stay; awaited names: united within their ring;
+//     summed and clamped to their united range, weights summed and capped
+//     at the names, in-order names summed and capped below them, answered
+//     addresses summed, first octets united); of all, the four of largest
+//     weight stay; awaited names are dropped (a response after the move
+//     counts as one seen without its query);
 //   - timeline: rebucketed onto the coarser width from the earlier start;
 //     length histogram: sums;
 //   - windows: the later current window, with the other side's counts
