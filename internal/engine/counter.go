@@ -23,9 +23,10 @@ import (
 //     stager's chunks in sequence, or a few threads at a time), or nearly
 //     all of it in any order from a few hosts;
 //   - the first answers to that family's names hold many IPv4 addresses
-//     that start with many different first octets: payload bytes are
-//     spread over the whole byte range, while the hosts of one service sit
-//     in a few networks.
+//     that start with many different first octets, some of them 224 to
+//     255: payload bytes are spread over the whole byte range, while the
+//     hosts of one service sit in a few networks, and no host has a
+//     multicast or reserved address.
 //
 // Benign families of numbered names are small (ns1..ns4,
 // 0..3.pool.ntp.org), sparse or asked in no order (e1234.dscb.akamaiedge.net,
@@ -40,14 +41,15 @@ import (
 // over a range it covers less than nine tenths, more than awaitedNames
 // names asked before their answers come (the oldest go uncounted), decoy
 // families sending four names for each of the stager's, and answers
-// confined to a few first octets (a payload spread over the last three
-// bytes only). AAAA stagers are left to the answer-content measure.
+// confined to a few first octets or kept below 224 (a payload spread over
+// the last three bytes only, or encoded into unicast-looking addresses).
+// AAAA stagers are left to the answer-content measure.
 //
-// What it may still mistake: a service's numbered hosts spread over many
-// networks and asked in order (a monitoring sweep of node001..node300 in
-// several clouds), or nearly all of a small range asked from behind one
-// resolver over a long capture. Both need 24 first octets among the
-// family's first answers.
+// What it may still mistake: numbered names that a resolver answers with
+// multicast or reserved addresses from many networks, which no service
+// publishes. Hosts spread over every network and asked in order (a
+// monitoring sweep of node001..node600 in many clouds) are not mistaken:
+// none of them has such an address.
 //
 // Merging the families of two engines does not depend on which side is
 // which, but names both sides saw count twice, up to the width of the
@@ -297,6 +299,7 @@ func (f *counterFamily) better(g *counterFamily) bool {
 func (c *counterFamily) fill(f *Features) {
 	f.NumberedNames, f.NumberedSpan, f.NumberedInOrder = uint64(c.names), c.span(), uint64(c.near)
 	f.NumberedAnswers, f.NumberedMostPerAnswer, f.AnswerFirstOctets = c.payload(), int(c.most), c.octets.Len()
+	f.AnswerNonUnicastOctets = c.octets.NonUnicast()
 }
 
 // payload is how many of f's answered addresses can be distinct payload:
@@ -498,6 +501,12 @@ func (s *OctetSet) Len() int {
 // has reports whether first is marked.
 func (s *OctetSet) has(first byte) bool { return s[first>>6]&(1<<(first&63)) != 0 }
 
+// NonUnicast returns how many marked octets are 224 to 255: multicast
+// (224/4) and reserved (240/4) addresses, which no host answers with
+// (RFC 5771, RFC 1112 section 4). 0 and 127 are not counted: blocklists
+// and parked names answer 0.0.0.0 and 127.0.0.1.
+func (s *OctetSet) NonUnicast() int { return bits.OnesCount64(s[3] >> 32) }
+
 // union adds b's octets to s.
 func (s *OctetSet) union(b *OctetSet) {
 	for i, w := range b {
@@ -515,12 +524,14 @@ func (s *OctetSet) union(b *OctetSet) {
 // service fill their range only when many users need them). It is a
 // stager's when at least stagerMinAddrs IPv4 addresses were answered to
 // its names, starting with at least stagerMinOctets different first
-// octets. Fewer than stagerManyNames names must have been answered with
-// packed answers: at least stagerPackedMean A records a name on average,
-// one answer of at least stagerPackedAnswer, and stagerFewNamesOctets
-// first octets in all (several addresses an answer is
-// a pattern load-balanced services share, so the spread must be a
-// payload's). Random bytes give about 56 distinct first octets in 64
+// octets, of which at least stagerMinNonUnicast are 224 to 255 (no host's
+// address: random bytes bring one of those in eight, so 64 addresses of a
+// payload miss two only about once in five hundred). Fewer than
+// stagerManyNames names must have been answered with packed answers: at
+// least stagerPackedMean A records a name on average, one answer of at
+// least stagerPackedAnswer, and stagerFewNamesOctets first octets in all
+// (several addresses an answer is a pattern load-balanced services share,
+// so the spread must be a payload's). Random bytes give about 56 distinct first octets in 64
 // addresses and 100 in 128; x86 code XORed with a one-byte key, fewer but
 // far above the handful of networks that serve one domain's hosts. High
 // from stagerHighAddrs addresses (4 KB).
@@ -529,6 +540,7 @@ const (
 	stagerMinNames       = 16
 	stagerManyNames      = 64
 	stagerMinOctets      = 24
+	stagerMinNonUnicast  = 2
 	stagerFewNamesOctets = 40
 	stagerPackedAnswer   = 8
 	stagerPackedMean     = 4
@@ -540,7 +552,7 @@ const (
 // the spread of their IPv4 answers earn on their own (SeverityNone when
 // they earn none) and the words that say why: medium for a sweep of 16
 // numbered names or more answered with at least 64 addresses from at least 24
-// first octets (40, four addresses a name on average and one answer of
+// first octets, two of them 224 to 255 (40, four addresses a name on average and one answer of
 // eight, when fewer than 64 names hold them), high from 1,024 addresses.
 func StagerFloor(f *Features) (Severity, string) {
 	sev := stagerSeverity(f)
@@ -551,13 +563,14 @@ func StagerFloor(f *Features) (Severity, string) {
 	if !stagerInOrder(f) {
 		order = "in any order"
 	}
-	return sev, fmt.Sprintf("%s numbered names (one family, %s numbers in its range, %s) were answered with %s IPv4 addresses starting with %d different octets: a payload served four bytes per A record (about %s), a stager's layout",
-		comma(f.NumberedNames), comma(f.NumberedSpan), order, comma(f.NumberedAnswers), f.AnswerFirstOctets, bytesText(float64(4*f.NumberedAnswers)))
+	return sev, fmt.Sprintf("%s numbered names (one family, %s numbers in its range, %s) were answered with %s IPv4 addresses starting with %d different octets, %d of them multicast or reserved (224 to 255, no host's): a payload served four bytes per A record (about %s), a stager's layout",
+		comma(f.NumberedNames), comma(f.NumberedSpan), order, comma(f.NumberedAnswers), f.AnswerFirstOctets, f.AnswerNonUnicastOctets, bytesText(float64(4*f.NumberedAnswers)))
 }
 
 // stagerSeverity is StagerFloor's severity without its words.
 func stagerSeverity(f *Features) Severity {
-	if f.NumberedAnswers < stagerMinAddrs || f.NumberedNames < stagerMinNames || f.AnswerFirstOctets < stagerMinOctets {
+	if f.NumberedAnswers < stagerMinAddrs || f.NumberedNames < stagerMinNames || f.AnswerFirstOctets < stagerMinOctets ||
+		f.AnswerNonUnicastOctets < stagerMinNonUnicast {
 		return SeverityNone
 	}
 	if f.NumberedNames < stagerManyNames && (f.AnswerFirstOctets < stagerFewNamesOctets ||

@@ -132,7 +132,7 @@ func TestNumberedFamilies(t *testing.T) {
 	s.fams[1] = fam(5, 200, 0, 199) // the stager, in order
 	s.fams[1].near, s.fams[1].addrs, s.fams[1].most = 199, 200, 1
 	for b := range 100 {
-		s.fams[1].octets.Add(byte(b))
+		s.fams[1].octets.Add(byte(156 + b)) // 156 to 255
 	}
 	s.fams[2] = fam(7, 70, 0, 99)
 	s.fams[2].addrs, s.fams[2].most = 70, 1
@@ -339,11 +339,21 @@ func TestOctetSet(t *testing.T) {
 	if u.Len() != 7 {
 		t.Fatalf("union len %d, want 7", u.Len())
 	}
+	if s.NonUnicast() != 1 {
+		t.Fatalf("non-unicast %d, want 1 (255)", s.NonUnicast())
+	}
+	var w OctetSet
+	for _, b := range []byte{0, 127, 192, 223, 224, 239, 240, 255} {
+		w.Add(b)
+	}
+	if w.NonUnicast() != 4 {
+		t.Fatalf("non-unicast %d, want 4 (224, 239, 240, 255)", w.NonUnicast())
+	}
 }
 
 func TestStagerFloor(t *testing.T) {
 	base := Features{NumberedNames: 64, NumberedSpan: 128, NumberedInOrder: 32, NumberedAnswers: 64, NumberedMostPerAnswer: 1,
-		AnswerFirstOctets: 24, Clients: 9}
+		AnswerFirstOctets: 24, AnswerNonUnicastOctets: 2, Clients: 9}
 	few := func(f *Features) {
 		f.NumberedNames, f.NumberedSpan, f.NumberedInOrder, f.AnswerFirstOctets, f.NumberedMostPerAnswer = 16, 32, 15, 40, 8
 	}
@@ -360,6 +370,10 @@ func TestStagerFloor(t *testing.T) {
 		{"out of order, nearly complete", func(f *Features) { f.NumberedInOrder, f.NumberedSpan, f.Clients = 0, 72, 1 }, SeverityNone},
 		{"out of order, complete, many hosts", func(f *Features) { f.NumberedInOrder, f.NumberedSpan, f.Clients = 0, 64, 5 }, SeverityNone},
 		{"few networks", func(f *Features) { f.AnswerFirstOctets = 23 }, SeverityNone},
+		// Hosts of many clouds, asked in order (a monitoring sweep): no
+		// answer a host could not have.
+		{"one non-unicast octet", func(f *Features) { f.AnswerNonUnicastOctets = 1 }, SeverityNone},
+		{"every unicast octet, none other", func(f *Features) { f.AnswerFirstOctets, f.AnswerNonUnicastOctets = 223, 0 }, SeverityNone},
 		{"packed answers", few, SeverityMedium},
 		{"packed answers, few networks", func(f *Features) { few(f); f.AnswerFirstOctets = 39 }, SeverityNone},
 		{"answers not packed", func(f *Features) { few(f); f.NumberedMostPerAnswer = 7 }, SeverityNone},
@@ -378,7 +392,7 @@ func TestStagerFloor(t *testing.T) {
 	}
 	f := base
 	f.NumberedAnswers = 1500
-	if _, why := StagerFloor(&f); why != "64 numbered names (one family, 128 numbers in its range, most in order) were answered with 1,500 IPv4 addresses starting with 24 different octets: a payload served four bytes per A record (about 5.9 KiB), a stager's layout" {
+	if _, why := StagerFloor(&f); why != "64 numbered names (one family, 128 numbers in its range, most in order) were answered with 1,500 IPv4 addresses starting with 24 different octets, 2 of them multicast or reserved (224 to 255, no host's): a payload served four bytes per A record (about 5.9 KiB), a stager's layout" {
 		t.Errorf("words: %q", why)
 	}
 }
@@ -713,5 +727,36 @@ func TestSampleKeptOnce(t *testing.T) {
 	}
 	if d.mem != memOf(d) {
 		t.Fatalf("memory %d, recounted %d", d.mem, memOf(d))
+	}
+}
+
+// TestMonitoringSweepIsNoStager: a monitoring host resolving host0 to
+// host599 in order, each a machine somewhere in the unicast space (first
+// octets 1 to 223), is a dense in-order sweep answered from every network,
+// yet no stager: no host has a multicast or reserved address. The same
+// sweep answered with payload bytes is one.
+func TestMonitoringSweepIsNoStager(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name    string
+		highest int // the highest first octet answered
+		want    Severity
+	}{
+		{"unicast hosts", 223, SeverityNone},
+		{"payload bytes", 255, SeverityMedium},
+	} {
+		rng := rand.New(rand.NewPCG(5, 6))
+		f := newFeeder(Config{})
+		for n := range 600 {
+			a := netip.AddrFrom4([4]byte{byte(1 + rng.IntN(c.highest)), byte(rng.UintN(256)), byte(rng.UintN(256)), byte(rng.UintN(256))})
+			f.aLookup(fmt.Sprintf("host%d.fleet-example.com", n), t0.Add(time.Duration(n)*time.Second), "10.0.0.5", a)
+		}
+		got := SeverityNone
+		if fd := f.find(t, "fleet-example.com"); fd != nil {
+			got = fd.Severity
+		}
+		if got != c.want {
+			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
 	}
 }

@@ -68,15 +68,18 @@ type Features struct {
 	// NumberedInOrder the names that came right after a name numbered
 	// near them, NumberedAnswers the IPv4 addresses answered to its names
 	// (each name's first answer only), NumberedMostPerAnswer the most A
-	// records one of those answers held, and AnswerFirstOctets how many
-	// different first octets those addresses had. Together they show a
-	// payload served four bytes per A record (StagerFloor).
-	NumberedNames         uint64 `json:"numbered_names"`
-	NumberedSpan          uint64 `json:"numbered_span"`
-	NumberedInOrder       uint64 `json:"numbered_in_order"`
-	NumberedAnswers       uint64 `json:"numbered_answers"`
-	NumberedMostPerAnswer int    `json:"numbered_most_per_answer"`
-	AnswerFirstOctets     int    `json:"answer_first_octets"`
+	// records one of those answers held, AnswerFirstOctets how many
+	// different first octets those addresses had and
+	// AnswerNonUnicastOctets how many of those were 224 to 255, which no
+	// host's address starts with. Together they show a payload served
+	// four bytes per A record (StagerFloor).
+	NumberedNames          uint64 `json:"numbered_names"`
+	NumberedSpan           uint64 `json:"numbered_span"`
+	NumberedInOrder        uint64 `json:"numbered_in_order"`
+	NumberedAnswers        uint64 `json:"numbered_answers"`
+	NumberedMostPerAnswer  int    `json:"numbered_most_per_answer"`
+	AnswerFirstOctets      int    `json:"answer_first_octets"`
+	AnswerNonUnicastOctets int    `json:"answer_non_unicast_octets"`
 	// AnswersUsed is 1 when an address the domain resolved to appears in
 	// the capture's other traffic, 0 when it never does although there is
 	// other traffic, -1 when it cannot be told.

@@ -384,6 +384,7 @@ func TestFeatureRows(t *testing.T) {
 	f.RawPackets = 12
 	f.DataAnswers, f.DistinctAnswers, f.DistinctAnswerBytes = 1500, 1200, 300*1024
 	f.NumberedNames, f.NumberedSpan, f.NumberedInOrder, f.NumberedAnswers, f.AnswerFirstOctets = 1500, 1600, 1490, 6000, 211
+	f.AnswerNonUnicastOctets = 30
 	rows := featureRows(&f)
 	got := map[string]string{}
 	for _, r := range rows {
@@ -398,7 +399,7 @@ func TestFeatureRows(t *testing.T) {
 		"Responses carrying encoded-looking data (TXT, NULL, private types, impossible AAAA)": "1,500: 1,200 distinct, 300.0 KiB",
 		"Tool fingerprint (iodine): proof / resemblance":                                      "1,200 / 0 messages",
 		"Active for": "12m 47s",
-		"Numbered names (one family): names, numbers in their range, names in order; IPv4 addresses of their first answers, first octets": "1,500, 1,600, 1,490; 6,000, 211",
+		"Numbered names (one family): names, numbers in their range, names in order; IPv4 addresses of their first answers, first octets, of them 224 to 255": "1,500, 1,600, 1,490; 6,000, 211, 30",
 	} {
 		if got[k] != v {
 			t.Errorf("%s = %q, want %q", k, got[k], v)
