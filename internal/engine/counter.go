@@ -24,9 +24,9 @@ import (
 //     all of it in any order from a few hosts;
 //   - the first answers to that family's names hold many IPv4 addresses
 //     that start with many different first octets, some of them 224 to
-//     255: payload bytes are spread over the whole byte range, while the
-//     hosts of one service sit in a few networks, and no host has a
-//     multicast or reserved address.
+//     255 or all of them printable: payload bytes are spread over the
+//     whole byte range (or are text), while the hosts of one service sit
+//     in a few networks, and no host has a multicast or reserved address.
 //
 // Benign families of numbered names are small (ns1..ns4,
 // 0..3.pool.ntp.org), sparse or asked in no order (e1234.dscb.akamaiedge.net,
@@ -41,15 +41,18 @@ import (
 // over a range it covers less than nine tenths, more than awaitedNames
 // names asked before their answers come (the oldest go uncounted), decoy
 // families sending four names for each of the stager's, and answers
-// confined to a few first octets or kept below 224 (a payload spread over
-// the last three bytes only, or encoded into unicast-looking addresses).
+// confined to a few first octets or kept below 224 and not all printable
+// (a payload spread over the last three bytes only, or encoded into
+// unicast-looking addresses).
 // AAAA stagers are left to the answer-content measure.
 //
 // What it may still mistake: numbered names that a resolver answers with
 // multicast or reserved addresses from many networks, which no service
-// publishes. Hosts spread over every network and asked in order (a
-// monitoring sweep of node001..node600 in many clouds) are not mistaken:
-// none of them has such an address.
+// publishes, or numbered hosts asked in order whose networks are 24 or
+// more first octets all between 32 and 126. Hosts spread over every
+// network (a monitoring sweep of node001..node600 in many clouds) are not
+// mistaken: none has a multicast or reserved address, and some sit
+// outside 32 to 126.
 //
 // Merging the families of two engines does not depend on which side is
 // which, but names both sides saw count twice, up to the width of the
@@ -299,7 +302,7 @@ func (f *counterFamily) better(g *counterFamily) bool {
 func (c *counterFamily) fill(f *Features) {
 	f.NumberedNames, f.NumberedSpan, f.NumberedInOrder = uint64(c.names), c.span(), uint64(c.near)
 	f.NumberedAnswers, f.NumberedMostPerAnswer, f.AnswerFirstOctets = c.payload(), int(c.most), c.octets.Len()
-	f.AnswerNonUnicastOctets = c.octets.NonUnicast()
+	f.AnswerNonUnicastOctets, f.AnswerPrintableOctets = c.octets.NonUnicast(), c.octets.Printable()
 }
 
 // payload is how many of f's answered addresses can be distinct payload:
@@ -507,6 +510,23 @@ func (s *OctetSet) has(first byte) bool { return s[first>>6]&(1<<(first&63)) != 
 // and parked names answer 0.0.0.0 and 127.0.0.1.
 func (s *OctetSet) NonUnicast() int { return bits.OnesCount64(s[3] >> 32) }
 
+// printableOctets marks 0x20 to 0x7E, the printable ASCII bytes.
+var printableOctets = OctetSet{0xFFFF_FFFF_0000_0000, 0x7FFF_FFFF_FFFF_FFFF, 0, 0}
+
+// Printable reports whether s holds octets and every one is printable
+// ASCII (0x20 to 0x7E): the first bytes of a text payload (a script,
+// base64) served four bytes per address.
+func (s *OctetSet) Printable() bool {
+	var any uint64
+	for i, w := range s {
+		if w&^printableOctets[i] != 0 {
+			return false
+		}
+		any |= w
+	}
+	return any != 0
+}
+
 // union adds b's octets to s.
 func (s *OctetSet) union(b *OctetSet) {
 	for i, w := range b {
@@ -526,7 +546,9 @@ func (s *OctetSet) union(b *OctetSet) {
 // its names, starting with at least stagerMinOctets different first
 // octets, of which at least stagerMinNonUnicast are 224 to 255 (no host's
 // address: random bytes bring one of those in eight, so 64 addresses of a
-// payload miss two only about once in five hundred). Fewer than
+// payload miss two only about once in five hundred) or all of which are
+// printable ASCII (a script or base64 served as addresses; hosts spread
+// over 24 networks or more have some outside 32 to 126). Fewer than
 // stagerManyNames names must have been answered with packed answers: at
 // least stagerPackedMean A records a name on average, one answer of at
 // least stagerPackedAnswer, and stagerFewNamesOctets first octets in all
@@ -552,7 +574,7 @@ const (
 // the spread of their IPv4 answers earn on their own (SeverityNone when
 // they earn none) and the words that say why: medium for a sweep of 16
 // numbered names or more answered with at least 64 addresses from at least 24
-// first octets, two of them 224 to 255 (40, four addresses a name on average and one answer of
+// first octets, two of them 224 to 255 or all printable ASCII (40, four addresses a name on average and one answer of
 // eight, when fewer than 64 names hold them), high from 1,024 addresses.
 func StagerFloor(f *Features) (Severity, string) {
 	sev := stagerSeverity(f)
@@ -563,14 +585,18 @@ func StagerFloor(f *Features) (Severity, string) {
 	if !stagerInOrder(f) {
 		order = "in any order"
 	}
-	return sev, fmt.Sprintf("%s numbered names (one family, %s numbers in its range, %s) were answered with %s IPv4 addresses starting with %d different octets, %d of them multicast or reserved (224 to 255, no host's): a payload served four bytes per A record (about %s), a stager's layout",
-		comma(f.NumberedNames), comma(f.NumberedSpan), order, comma(f.NumberedAnswers), f.AnswerFirstOctets, f.AnswerNonUnicastOctets, bytesText(float64(4*f.NumberedAnswers)))
+	spread := fmt.Sprintf("%d of them multicast or reserved (224 to 255, no host's)", f.AnswerNonUnicastOctets)
+	if f.AnswerNonUnicastOctets < stagerMinNonUnicast {
+		spread = "every one a printable character (a text payload)"
+	}
+	return sev, fmt.Sprintf("%s numbered names (one family, %s numbers in its range, %s) were answered with %s IPv4 addresses starting with %d different octets, %s: a payload served four bytes per A record (about %s), a stager's layout",
+		comma(f.NumberedNames), comma(f.NumberedSpan), order, comma(f.NumberedAnswers), f.AnswerFirstOctets, spread, bytesText(float64(4*f.NumberedAnswers)))
 }
 
 // stagerSeverity is StagerFloor's severity without its words.
 func stagerSeverity(f *Features) Severity {
 	if f.NumberedAnswers < stagerMinAddrs || f.NumberedNames < stagerMinNames || f.AnswerFirstOctets < stagerMinOctets ||
-		f.AnswerNonUnicastOctets < stagerMinNonUnicast {
+		f.AnswerNonUnicastOctets < stagerMinNonUnicast && !f.AnswerPrintableOctets {
 		return SeverityNone
 	}
 	if f.NumberedNames < stagerManyNames && (f.AnswerFirstOctets < stagerFewNamesOctets ||

@@ -349,6 +349,25 @@ func TestOctetSet(t *testing.T) {
 	if w.NonUnicast() != 4 {
 		t.Fatalf("non-unicast %d, want 4 (224, 239, 240, 255)", w.NonUnicast())
 	}
+	for _, c := range []struct {
+		octets []byte
+		want   bool
+	}{
+		{nil, false},
+		{[]byte{0x20, 'A', 'z', 0x7E}, true},
+		{[]byte{0x20, 'A', 0x7F}, false},
+		{[]byte{0x1F, 'A'}, false},
+		{[]byte{'A', 0xE0}, false},
+		{[]byte{'A', 0xC1}, false},
+	} {
+		var p OctetSet
+		for _, b := range c.octets {
+			p.Add(b)
+		}
+		if p.Printable() != c.want {
+			t.Errorf("Printable(%q) = %v", c.octets, !c.want)
+		}
+	}
 }
 
 func TestStagerFloor(t *testing.T) {
@@ -374,6 +393,7 @@ func TestStagerFloor(t *testing.T) {
 		// answer a host could not have.
 		{"one non-unicast octet", func(f *Features) { f.AnswerNonUnicastOctets = 1 }, SeverityNone},
 		{"every unicast octet, none other", func(f *Features) { f.AnswerFirstOctets, f.AnswerNonUnicastOctets = 223, 0 }, SeverityNone},
+		{"printable text", func(f *Features) { f.AnswerNonUnicastOctets, f.AnswerPrintableOctets = 0, true }, SeverityMedium},
 		{"packed answers", few, SeverityMedium},
 		{"packed answers, few networks", func(f *Features) { few(f); f.AnswerFirstOctets = 39 }, SeverityNone},
 		{"answers not packed", func(f *Features) { few(f); f.NumberedMostPerAnswer = 7 }, SeverityNone},
@@ -392,6 +412,11 @@ func TestStagerFloor(t *testing.T) {
 	}
 	f := base
 	f.NumberedAnswers = 1500
+	f.AnswerNonUnicastOctets, f.AnswerPrintableOctets = 0, true
+	if _, why := StagerFloor(&f); why != "64 numbered names (one family, 128 numbers in its range, most in order) were answered with 1,500 IPv4 addresses starting with 24 different octets, every one a printable character (a text payload): a payload served four bytes per A record (about 5.9 KiB), a stager's layout" {
+		t.Errorf("words: %q", why)
+	}
+	f.AnswerNonUnicastOctets, f.AnswerPrintableOctets = 2, false
 	if _, why := StagerFloor(&f); why != "64 numbered names (one family, 128 numbers in its range, most in order) were answered with 1,500 IPv4 addresses starting with 24 different octets, 2 of them multicast or reserved (224 to 255, no host's): a payload served four bytes per A record (about 5.9 KiB), a stager's layout" {
 		t.Errorf("words: %q", why)
 	}
@@ -733,22 +758,25 @@ func TestSampleKeptOnce(t *testing.T) {
 // TestMonitoringSweepIsNoStager: a monitoring host resolving host0 to
 // host599 in order, each a machine somewhere in the unicast space (first
 // octets 1 to 223), is a dense in-order sweep answered from every network,
-// yet no stager: no host has a multicast or reserved address. The same
-// sweep answered with payload bytes is one.
+// yet no stager: no host has a multicast or reserved address, and the
+// networks are not all printable characters. The same sweep answered with
+// payload bytes, or with base64 text, is one.
 func TestMonitoringSweepIsNoStager(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	const base64Chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 	for _, c := range []struct {
-		name    string
-		highest int // the highest first octet answered
-		want    Severity
+		name  string
+		first func(rng *rand.Rand) byte
+		want  Severity
 	}{
-		{"unicast hosts", 223, SeverityNone},
-		{"payload bytes", 255, SeverityMedium},
+		{"unicast hosts", func(rng *rand.Rand) byte { return byte(1 + rng.IntN(223)) }, SeverityNone},
+		{"payload bytes", func(rng *rand.Rand) byte { return byte(rng.UintN(256)) }, SeverityMedium},
+		{"a base64 text payload", func(rng *rand.Rand) byte { return base64Chars[rng.IntN(64)] }, SeverityMedium},
 	} {
 		rng := rand.New(rand.NewPCG(5, 6))
 		f := newFeeder(Config{})
 		for n := range 600 {
-			a := netip.AddrFrom4([4]byte{byte(1 + rng.IntN(c.highest)), byte(rng.UintN(256)), byte(rng.UintN(256)), byte(rng.UintN(256))})
+			a := netip.AddrFrom4([4]byte{c.first(rng), byte(rng.UintN(256)), byte(rng.UintN(256)), byte(rng.UintN(256))})
 			f.aLookup(fmt.Sprintf("host%d.fleet-example.com", n), t0.Add(time.Duration(n)*time.Second), "10.0.0.5", a)
 		}
 		got := SeverityNone
