@@ -96,3 +96,41 @@ func Walk(paths []string, recursive bool) (files []string, errs []error) {
 	sort.Strings(files)
 	return files, errs
 }
+
+// CaptureInSubdirectories reports whether a subdirectory of one of the
+// directories in paths, at any depth, holds a file whose name satisfies
+// IsCaptureName: what a walk with recursive set would find and one
+// without would not. It stops at the first such file, and after looking
+// at maxEntries directory entries in all (a search of a whole file system
+// is not worth a hint), when it reports false. Unreadable directories
+// and symbolic links to directories are skipped.
+func CaptureInSubdirectories(paths []string, maxEntries int) bool {
+	seen := 0
+	var search func(dir string, nested bool) bool
+	search = func(dir string, nested bool) bool {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if seen++; seen > maxEntries {
+				return false
+			}
+			switch {
+			case e.IsDir():
+				if search(filepath.Join(dir, e.Name()), true) {
+					return true
+				}
+			case nested && e.Type().IsRegular() && IsCaptureName(e.Name()):
+				return true
+			}
+			if seen > maxEntries {
+				return false
+			}
+		}
+		return false
+	}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() && search(p, false) {
+			return true
+		}
+	}
+	return false
+}

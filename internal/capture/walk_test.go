@@ -100,3 +100,43 @@ func TestWalkUnreadable(t *testing.T) {
 		t.Fatalf("got %v, %v", files, errs)
 	}
 }
+
+func TestCaptureInSubdirectories(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(p string) {
+		t.Helper()
+		p = filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("top/notes.txt")
+	mk("top/a/b/readme.md")
+	mk("top.pcap")
+	top := filepath.Join(dir, "top")
+	if CaptureInSubdirectories([]string{top}, 1000) {
+		t.Fatal("found a capture where there is none")
+	}
+	mk("top/x.pcap") // directly in the input: not a subdirectory's
+	if CaptureInSubdirectories([]string{top}, 1000) {
+		t.Fatal("a capture at the top counted as deeper")
+	}
+	mk("top/a/b/c/d.pcapng.gz")
+	if !CaptureInSubdirectories([]string{top}, 1000) {
+		t.Fatal("the nested capture was not found")
+	}
+	// In name order: top's a, a's b, b's c, then c's capture, the fourth
+	// entry looked at.
+	if CaptureInSubdirectories([]string{top}, 3) {
+		t.Fatal("found past the entry budget")
+	}
+	if !CaptureInSubdirectories([]string{top}, 4) {
+		t.Fatal("not found within the entry budget")
+	}
+	if CaptureInSubdirectories([]string{filepath.Join(dir, "top.pcap"), filepath.Join(dir, "missing")}, 1000) {
+		t.Fatal("a file or a missing path has subdirectories")
+	}
+}

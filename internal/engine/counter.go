@@ -24,7 +24,7 @@ import (
 //     all of it in any order from a few hosts;
 //   - the first answers to that family's names hold many IPv4 addresses
 //     that start with many different first octets, some of them 224 to
-//     255 or all of them printable: payload bytes are spread over the
+//     255 or all of them text: payload bytes are spread over the
 //     whole byte range (or are text), while the hosts of one service sit
 //     in a few networks, and no host has a multicast or reserved address.
 //
@@ -41,7 +41,7 @@ import (
 // over a range it covers less than nine tenths, more than awaitedNames
 // names asked before their answers come (the oldest go uncounted), decoy
 // families sending four names for each of the stager's, and answers
-// confined to a few first octets or kept below 224 and not all printable
+// confined to a few first octets or kept below 224 and not all text
 // (a payload spread over the last three bytes only, or encoded into
 // unicast-looking addresses).
 // AAAA stagers are left to the answer-content measure.
@@ -302,7 +302,7 @@ func (f *counterFamily) better(g *counterFamily) bool {
 func (c *counterFamily) fill(f *Features) {
 	f.NumberedNames, f.NumberedSpan, f.NumberedInOrder = uint64(c.names), c.span(), uint64(c.near)
 	f.NumberedAnswers, f.NumberedMostPerAnswer, f.AnswerFirstOctets = c.payload(), int(c.most), c.octets.Len()
-	f.AnswerNonUnicastOctets, f.AnswerPrintableOctets = c.octets.NonUnicast(), c.octets.Printable()
+	f.AnswerNonUnicastOctets, f.AnswerTextOctets = c.octets.NonUnicast(), c.octets.Text()
 }
 
 // payload is how many of f's answered addresses can be distinct payload:
@@ -510,16 +510,18 @@ func (s *OctetSet) has(first byte) bool { return s[first>>6]&(1<<(first&63)) != 
 // and parked names answer 0.0.0.0 and 127.0.0.1.
 func (s *OctetSet) NonUnicast() int { return bits.OnesCount64(s[3] >> 32) }
 
-// printableOctets marks 0x20 to 0x7E, the printable ASCII bytes.
-var printableOctets = OctetSet{0xFFFF_FFFF_0000_0000, 0x7FFF_FFFF_FFFF_FFFF, 0, 0}
+// textOctets marks the bytes of text: printable ASCII (0x20 to 0x7E), tab,
+// line feed, carriage return, and NUL (the first byte of a length header
+// or a terminator).
+var textOctets = OctetSet{0xFFFF_FFFF_0000_2601, 0x7FFF_FFFF_FFFF_FFFF, 0, 0}
 
-// Printable reports whether s holds octets and every one is printable
-// ASCII (0x20 to 0x7E): the first bytes of a text payload (a script,
-// base64) served four bytes per address.
-func (s *OctetSet) Printable() bool {
+// Text reports whether s holds octets and every one is a text byte
+// (textOctets): the first bytes of a text payload (a script, base64,
+// wrapped or not) served four bytes per address.
+func (s *OctetSet) Text() bool {
 	var any uint64
 	for i, w := range s {
-		if w&^printableOctets[i] != 0 {
+		if w&^textOctets[i] != 0 {
 			return false
 		}
 		any |= w
@@ -544,25 +546,30 @@ func (s *OctetSet) union(b *OctetSet) {
 // service fill their range only when many users need them). It is a
 // stager's when at least stagerMinAddrs IPv4 addresses were answered to
 // its names, starting with at least stagerMinOctets different first
-// octets, of which at least stagerMinNonUnicast are 224 to 255 (no host's
+// octets, of which at least stagerMinNonUnicast is 224 to 255 (no host's
 // address: random bytes bring one of those in eight, so 64 addresses of a
-// payload miss two only about once in five hundred) or all of which are
-// printable ASCII (a script or base64 served as addresses; hosts spread
-// over 24 networks or more have some outside 32 to 126). Fewer than
+// payload miss it about once in five thousand) or all of which are text
+// bytes (OctetSet.Text: a script or base64 served as addresses, wrapped
+// or behind a length header; hosts spread over 24 networks or more have
+// some outside them). Fewer than
 // stagerManyNames names must have been answered with packed answers: at
 // least stagerPackedMean A records a name on average, one answer of at
 // least stagerPackedAnswer, and stagerFewNamesOctets first octets in all
 // (several addresses an answer is a pattern load-balanced services share,
-// so the spread must be a payload's). Random bytes give about 56 distinct first octets in 64
-// addresses and 100 in 128; x86 code XORed with a one-byte key, fewer but
-// far above the handful of networks that serve one domain's hosts. High
-// from stagerHighAddrs addresses (4 KB).
+// so the spread must be a payload's). Random bytes give about 56 distinct
+// first octets in 64 addresses and 100 in 128; x86 code XORed with a
+// one-byte key, fewer but far above the handful of networks that serve one
+// domain's hosts. Code from /usr/bin (ls, bash, tar, gzip), XORed with a
+// random key, meets both octet conditions in 96% of 64-address runs, 99%
+// of 128 and all from 256 (keys 0x40 to 0x5F miss most: they move the
+// rare code bytes 0xA0 to 0xBF to 224..255). High from stagerHighAddrs
+// addresses (4 KB).
 const (
 	stagerMinAddrs       = 64
 	stagerMinNames       = 16
 	stagerManyNames      = 64
 	stagerMinOctets      = 24
-	stagerMinNonUnicast  = 2
+	stagerMinNonUnicast  = 1
 	stagerFewNamesOctets = 40
 	stagerPackedAnswer   = 8
 	stagerPackedMean     = 4
@@ -574,7 +581,7 @@ const (
 // the spread of their IPv4 answers earn on their own (SeverityNone when
 // they earn none) and the words that say why: medium for a sweep of 16
 // numbered names or more answered with at least 64 addresses from at least 24
-// first octets, two of them 224 to 255 or all printable ASCII (40, four addresses a name on average and one answer of
+// first octets, one of them 224 to 255 or all text bytes (40, four addresses a name on average and one answer of
 // eight, when fewer than 64 names hold them), high from 1,024 addresses.
 func StagerFloor(f *Features) (Severity, string) {
 	sev := stagerSeverity(f)
@@ -587,7 +594,7 @@ func StagerFloor(f *Features) (Severity, string) {
 	}
 	spread := fmt.Sprintf("%d of them multicast or reserved (224 to 255, no host's)", f.AnswerNonUnicastOctets)
 	if f.AnswerNonUnicastOctets < stagerMinNonUnicast {
-		spread = "every one a printable character (a text payload)"
+		spread = "every one a text byte (printable, tab, line break or NUL: a text payload)"
 	}
 	return sev, fmt.Sprintf("%s numbered names (one family, %s numbers in its range, %s) were answered with %s IPv4 addresses starting with %d different octets, %s: a payload served four bytes per A record (about %s), a stager's layout",
 		comma(f.NumberedNames), comma(f.NumberedSpan), order, comma(f.NumberedAnswers), f.AnswerFirstOctets, spread, bytesText(float64(4*f.NumberedAnswers)))
@@ -596,7 +603,7 @@ func StagerFloor(f *Features) (Severity, string) {
 // stagerSeverity is StagerFloor's severity without its words.
 func stagerSeverity(f *Features) Severity {
 	if f.NumberedAnswers < stagerMinAddrs || f.NumberedNames < stagerMinNames || f.AnswerFirstOctets < stagerMinOctets ||
-		f.AnswerNonUnicastOctets < stagerMinNonUnicast && !f.AnswerPrintableOctets {
+		f.AnswerNonUnicastOctets < stagerMinNonUnicast && !f.AnswerTextOctets {
 		return SeverityNone
 	}
 	if f.NumberedNames < stagerManyNames && (f.AnswerFirstOctets < stagerFewNamesOctets ||

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -355,24 +356,29 @@ func TestOctetSet(t *testing.T) {
 	}{
 		{nil, false},
 		{[]byte{0x20, 'A', 'z', 0x7E}, true},
+		{[]byte{0, '\t', '\n', '\r', 'A'}, true},
 		{[]byte{0x20, 'A', 0x7F}, false},
 		{[]byte{0x1F, 'A'}, false},
+		{[]byte{1, 'A'}, false},
+		{[]byte{0x0B, 'A'}, false},
+		{[]byte{0x0C, 'A'}, false},
 		{[]byte{'A', 0xE0}, false},
 		{[]byte{'A', 0xC1}, false},
+		{[]byte{'A', 0x80}, false},
 	} {
 		var p OctetSet
 		for _, b := range c.octets {
 			p.Add(b)
 		}
-		if p.Printable() != c.want {
-			t.Errorf("Printable(%q) = %v", c.octets, !c.want)
+		if p.Text() != c.want {
+			t.Errorf("Text(%q) = %v", c.octets, !c.want)
 		}
 	}
 }
 
 func TestStagerFloor(t *testing.T) {
 	base := Features{NumberedNames: 64, NumberedSpan: 128, NumberedInOrder: 32, NumberedAnswers: 64, NumberedMostPerAnswer: 1,
-		AnswerFirstOctets: 24, AnswerNonUnicastOctets: 2, Clients: 9}
+		AnswerFirstOctets: 24, AnswerNonUnicastOctets: 1, Clients: 9}
 	few := func(f *Features) {
 		f.NumberedNames, f.NumberedSpan, f.NumberedInOrder, f.AnswerFirstOctets, f.NumberedMostPerAnswer = 16, 32, 15, 40, 8
 	}
@@ -391,9 +397,9 @@ func TestStagerFloor(t *testing.T) {
 		{"few networks", func(f *Features) { f.AnswerFirstOctets = 23 }, SeverityNone},
 		// Hosts of many clouds, asked in order (a monitoring sweep): no
 		// answer a host could not have.
-		{"one non-unicast octet", func(f *Features) { f.AnswerNonUnicastOctets = 1 }, SeverityNone},
+		{"no non-unicast octet", func(f *Features) { f.AnswerNonUnicastOctets = 0 }, SeverityNone},
 		{"every unicast octet, none other", func(f *Features) { f.AnswerFirstOctets, f.AnswerNonUnicastOctets = 223, 0 }, SeverityNone},
-		{"printable text", func(f *Features) { f.AnswerNonUnicastOctets, f.AnswerPrintableOctets = 0, true }, SeverityMedium},
+		{"text", func(f *Features) { f.AnswerNonUnicastOctets, f.AnswerTextOctets = 0, true }, SeverityMedium},
 		{"packed answers", few, SeverityMedium},
 		{"packed answers, few networks", func(f *Features) { few(f); f.AnswerFirstOctets = 39 }, SeverityNone},
 		{"answers not packed", func(f *Features) { few(f); f.NumberedMostPerAnswer = 7 }, SeverityNone},
@@ -412,12 +418,12 @@ func TestStagerFloor(t *testing.T) {
 	}
 	f := base
 	f.NumberedAnswers = 1500
-	f.AnswerNonUnicastOctets, f.AnswerPrintableOctets = 0, true
-	if _, why := StagerFloor(&f); why != "64 numbered names (one family, 128 numbers in its range, most in order) were answered with 1,500 IPv4 addresses starting with 24 different octets, every one a printable character (a text payload): a payload served four bytes per A record (about 5.9 KiB), a stager's layout" {
+	f.AnswerNonUnicastOctets, f.AnswerTextOctets = 0, true
+	if _, why := StagerFloor(&f); why != "64 numbered names (one family, 128 numbers in its range, most in order) were answered with 1,500 IPv4 addresses starting with 24 different octets, every one a text byte (printable, tab, line break or NUL: a text payload): a payload served four bytes per A record (about 5.9 KiB), a stager's layout" {
 		t.Errorf("words: %q", why)
 	}
-	f.AnswerNonUnicastOctets, f.AnswerPrintableOctets = 2, false
-	if _, why := StagerFloor(&f); why != "64 numbered names (one family, 128 numbers in its range, most in order) were answered with 1,500 IPv4 addresses starting with 24 different octets, 2 of them multicast or reserved (224 to 255, no host's): a payload served four bytes per A record (about 5.9 KiB), a stager's layout" {
+	f.AnswerNonUnicastOctets, f.AnswerTextOctets = 1, false
+	if _, why := StagerFloor(&f); why != "64 numbered names (one family, 128 numbers in its range, most in order) were answered with 1,500 IPv4 addresses starting with 24 different octets, 1 of them multicast or reserved (224 to 255, no host's): a payload served four bytes per A record (about 5.9 KiB), a stager's layout" {
 		t.Errorf("words: %q", why)
 	}
 }
@@ -785,6 +791,49 @@ func TestMonitoringSweepIsNoStager(t *testing.T) {
 		}
 		if got != c.want {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestTextStagers: a stager serving text four bytes per address, as a
+// script with CRLF line ends, as base64 wrapped at 76 columns (GNU
+// base64's output, so a line feed starts some addresses) and as flat
+// base64 behind a length header (0.0.x.y), is found at medium: 1,024
+// names in order, of which the family counts 1,021 (it forms at the
+// third), short of high's 1,024.
+func TestTextStagers(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	raw := make([]byte, 3200)
+	for i := range raw {
+		raw[i] = byte(rng.UintN(256))
+	}
+	flat := base64.StdEncoding.EncodeToString(raw)
+	var wrapped strings.Builder
+	for i := 0; i < len(flat); i += 76 {
+		wrapped.WriteString(flat[i:min(i+76, len(flat))])
+		wrapped.WriteByte('\n')
+	}
+	var script strings.Builder
+	for i := 0; script.Len() < 4096; i++ {
+		fmt.Fprintf(&script, "$c%d = [Convert]::FromBase64String('%s')\r\n\tInvoke-Step -Id %d $c%d\r\n", i, flat[(i*37)%3000:(i*37)%3000+40], i, i)
+	}
+	for _, c := range []struct{ name, text string }{
+		{"CRLF script", script.String()},
+		{"base64 wrapped at 76", wrapped.String()},
+		{"base64 behind a length header", "\x00\x00\x11\x2c" + flat},
+	} {
+		f := newFeeder(Config{})
+		t0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+		p := []byte(c.text)
+		for n := range 1024 {
+			f.aLookup(fmt.Sprintf("c%d.stage-text.net", n), t0.Add(time.Duration(n)*50*time.Millisecond), "10.0.0.7",
+				netip.AddrFrom4([4]byte(p[4*n:4*n+4])))
+		}
+		fd := f.find(t, "stage-text.net")
+		if fd == nil {
+			t.Errorf("%s: not found", c.name)
+		} else if fd.Severity != SeverityMedium || !fd.Features.AnswerTextOctets || fd.Features.NumberedAnswers != 1021 {
+			t.Errorf("%s: %s, %d addresses, text %v", c.name, fd.SeverityText, fd.Features.NumberedAnswers, fd.Features.AnswerTextOctets)
 		}
 	}
 }

@@ -71,8 +71,8 @@ type Features struct {
 	// records one of those answers held, AnswerFirstOctets how many
 	// different first octets those addresses had and
 	// AnswerNonUnicastOctets how many of those were 224 to 255, which no
-	// host's address starts with, and AnswerPrintableOctets whether all
-	// were printable ASCII (a text payload). Together they show a payload
+	// host's address starts with, and AnswerTextOctets whether all were
+	// text bytes (OctetSet.Text: a text payload). Together they show a payload
 	// served four bytes per A record (StagerFloor).
 	NumberedNames          uint64 `json:"numbered_names"`
 	NumberedSpan           uint64 `json:"numbered_span"`
@@ -81,7 +81,7 @@ type Features struct {
 	NumberedMostPerAnswer  int    `json:"numbered_most_per_answer"`
 	AnswerFirstOctets      int    `json:"answer_first_octets"`
 	AnswerNonUnicastOctets int    `json:"answer_non_unicast_octets"`
-	AnswerPrintableOctets  bool   `json:"answer_printable_octets,omitempty"`
+	AnswerTextOctets       bool   `json:"answer_text_octets,omitempty"`
 	// AnswersUsed is 1 when an address the domain resolved to appears in
 	// the capture's other traffic, 0 when it never does although there is
 	// other traffic, -1 when it cannot be told.

@@ -408,9 +408,13 @@ func featureRows(f *engine.Features) []keyValue {
 			fmt.Sprintf("%s: %s distinct, %s", comma(f.DataAnswers), comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)))})
 	}
 	if f.NumberedNames >= 10 {
+		text := ""
+		if f.AnswerTextOctets {
+			text = " (every first octet a text byte)"
+		}
 		rows = append(rows, keyValue{"Numbered names (one family): names, numbers in their range, names in order; IPv4 addresses of their first answers, first octets, of them 224 to 255",
-			fmt.Sprintf("%s, %s, %s; %s, %d, %d", comma(f.NumberedNames), comma(f.NumberedSpan), comma(f.NumberedInOrder),
-				comma(f.NumberedAnswers), f.AnswerFirstOctets, f.AnswerNonUnicastOctets)})
+			fmt.Sprintf("%s, %s, %s; %s, %d, %d%s", comma(f.NumberedNames), comma(f.NumberedSpan), comma(f.NumberedInOrder),
+				comma(f.NumberedAnswers), f.AnswerFirstOctets, f.AnswerNonUnicastOctets, text)})
 	}
 	if f.RawPackets > 0 {
 		rows = append(rows, keyValue{"Non-DNS packets on the DNS port", comma(f.RawPackets)})

@@ -69,10 +69,9 @@ type Input struct {
 	// Kept is true when every input had been processed before and the
 	// results already in the output directory were left as they were.
 	Kept bool
-	// Deeper is the number of captures in subdirectories of the inputs
-	// that --recursive would have read (counted only when none was found
-	// without it).
-	Deeper int
+	// Deeper is true when no capture was found without --recursive but
+	// the inputs' subdirectories hold some.
+	Deeper bool
 }
 
 // sortedFindings returns the findings, most severe first, without

@@ -429,29 +429,34 @@ func TestQuietHeadline(t *testing.T) {
 	for _, c := range []struct {
 		name                     string
 		scanned, failed, skipped int
-		deeper                   int
+		deeper                   bool
 		checksOnly               bool
 		wantTitle, wantDetail    string
 		wantWarn                 bool
 	}{
-		{"clean", 4, 0, 0, 0, false, "No DNS tunnel found", "No domain's traffic looked like a tunnel or exfiltration.", false},
-		{"clean with skipped", 4, 0, 2, 0, false, "No DNS tunnel found", "No domain's traffic looked like a tunnel or exfiltration.", false},
-		{"some failed", 4, 1, 0, 0, false, "No DNS tunnel found in what could be read", "1 input could not be read to the end: see out.log.", true},
-		{"checks only", 4, 0, 0, 0, true, "Behavioural engine off (--checks-only)", "No domain was judged; 4,321 packets were flagged by the per-packet checks alone (out.csv).", true},
-		{"nothing found", 0, 0, 0, 0, false, "No capture analysed", "No capture file was found in the inputs.", true},
-		{"all failed", 0, 2, 0, 0, false, "No capture analysed", "2 inputs could not be read: see out.log.", true},
-		{"all skipped", 0, 0, 3, 0, false, "No capture analysed", "3 captures skipped as already processed.", true},
-		{"no DNS", 2, 0, 0, 0, false, "No DNS traffic found", "1,234,567 packets read, none of them DNS (UDP is recognised on any port, TCP only on the --ports given).", true},
-		{"no packet", 2, 0, 0, 0, false, "No DNS traffic found", "The 2 captures held no packet.", true},
-		{"nested only", 0, 0, 0, 3, false, "No capture analysed", "No capture file was found directly in the inputs; 3 in their subdirectories would be read with --recursive (-r).", true},
+		{"clean", 4, 0, 0, false, false, "No DNS tunnel found", "No domain's traffic looked like a tunnel or exfiltration.", false},
+		{"clean with skipped", 4, 0, 2, false, false, "No DNS tunnel found", "No domain's traffic looked like a tunnel or exfiltration.", false},
+		{"some failed", 4, 1, 0, false, false, "No DNS tunnel found in what could be read", "1 input could not be read to the end: see out.log.", true},
+		{"checks only", 4, 0, 0, false, true, "Behavioural engine off (--checks-only)", "No domain was judged; 4,321 packets were flagged by the per-packet checks alone (out.csv).", true},
+		{"nothing found", 0, 0, 0, false, false, "No capture analysed", "No capture file was found in the inputs.", true},
+		{"all failed", 0, 2, 0, false, false, "No capture analysed", "2 inputs could not be read: see out.log.", true},
+		{"all skipped", 0, 0, 3, false, false, "No capture analysed", "3 captures skipped as already processed.", true},
+		{"no DNS", 2, 0, 0, false, false, "No DNS traffic found", "1,234,567 packets read, none of them DNS (UDP is recognised on any port, TCP only on the --ports given).", true},
+		{"no packet", 2, 0, 0, false, false, "No DNS traffic found", "The 2 captures held no packet.", true},
+		{"nested only", 0, 0, 0, true, false, "No capture analysed", "No capture file was found directly in the inputs; their subdirectories hold some: add --recursive (-r).", true},
+		{"nested and failed", 0, 1, 0, true, false, "No capture analysed", "1 input could not be read: see out.log. Captures in subdirectories are read with --recursive (-r).", true},
+		{"no DNS, some failed", 2, 1, 0, false, false, "No DNS traffic found in what could be read", "1 input could not be read to the end: see out.log. The rest held no DNS message.", true},
+		{"malformed only", 2, 0, 0, false, false, "No DNS traffic found", "1,234,567 packets read, 12 of them malformed DNS messages (see out.log) and none a readable one.", true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			in := genInput(0)
 			in.Totals.FilesScanned, in.Totals.FilesFailed, in.Totals.FilesSkipped = c.scanned, c.failed, c.skipped
 			in.ChecksOnly, in.Deeper = c.checksOnly, c.deeper
 			switch c.name {
-			case "no DNS":
-				in.Totals.TotalDNSMessages = 0
+			case "no DNS", "no DNS, some failed":
+				in.Totals.TotalDNSMessages, in.Totals.TotalMalformed = 0, 0
+			case "malformed only":
+				in.Totals.TotalDNSMessages, in.Totals.TotalMalformed = 0, 12
 			case "no packet":
 				in.Totals.TotalPackets, in.Totals.TotalDNSMessages = 0, 0
 			}

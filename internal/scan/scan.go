@@ -87,11 +87,14 @@ type Summary struct {
 	// Kept is true when every input had been processed before and the
 	// results already in the output directory were left as they were.
 	Kept bool
-	// Deeper is the number of captures in subdirectories of the inputs
-	// that --recursive would have read, counted only when a run without
-	// it found no capture at all.
-	Deeper int
+	// Deeper is true when a run without --recursive found no capture
+	// but the inputs' subdirectories hold some.
+	Deeper bool
 }
+
+// maxHintEntries bounds the directory entries looked at to tell whether
+// --recursive would have found captures.
+const maxHintEntries = 100000
 
 // ExitCode is 0 when every input was read, 1 when some could not be.
 func (s Summary) ExitCode() int {
@@ -173,14 +176,12 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		inputErrs = append(inputErrs, e.Error())
 		sum.Failed++
 	}
-	if len(files) == 0 && !cfg.Recursive {
-		// A corpus kept in one directory per source is common: say what
-		// --recursive would find rather than report an empty run alone.
-		if deeper, _ := capture.Walk(paths, true); len(deeper) > 0 {
-			sum.Deeper = len(deeper)
-			log.Warn("no capture file directly in the inputs; --recursive (-r) would read the captures in their subdirectories",
-				"captures_in_subdirectories", len(deeper))
-		}
+	if len(files) == 0 && !cfg.Recursive && capture.CaptureInSubdirectories(paths, maxHintEntries) {
+		// A corpus kept in one directory per source is common: say that
+		// --recursive would find captures rather than report an empty
+		// run alone.
+		sum.Deeper = true
+		log.Warn("no capture file directly in the inputs; their subdirectories hold some: add --recursive (-r)")
 	}
 
 	st, err := loadState(cfg.OutputDir)
