@@ -121,9 +121,6 @@ func CaptureInSubdirectories(paths []string, maxEntries int) bool {
 			case nested && e.Type().IsRegular() && IsCaptureName(e.Name()):
 				return true
 			}
-			if seen > maxEntries {
-				return false
-			}
 		}
 		return false
 	}

@@ -537,32 +537,30 @@ func (s *OctetSet) union(b *OctetSet) {
 }
 
 // Numbered-sweep floor (StagerFloor). A family of at least stagerMinNames
-// numbered names is a sweep when its names cover at least half of its
-// range and at least half of them came in order (each within nearGap of
-// the one before: a stager's chunks in sequence or a few threads at a
-// time), or when they cover at least
-// nine tenths of the range, in any order, and no more than
-// stagerMaxClients hosts asked the domain (the numbered hosts of a popular
-// service fill their range only when many users need them). It is a
-// stager's when at least stagerMinAddrs IPv4 addresses were answered to
-// its names, starting with at least stagerMinOctets different first
-// octets, of which at least stagerMinNonUnicast is 224 to 255 (no host's
-// address: random bytes bring one of those in eight, so 64 addresses of a
-// payload miss it about once in five thousand) or all of which are text
-// bytes (OctetSet.Text: a script or base64 served as addresses, wrapped
-// or behind a length header; hosts spread over 24 networks or more have
-// some outside them). Fewer than
-// stagerManyNames names must have been answered with packed answers: at
-// least stagerPackedMean A records a name on average, one answer of at
-// least stagerPackedAnswer, and stagerFewNamesOctets first octets in all
-// (several addresses an answer is a pattern load-balanced services share,
-// so the spread must be a payload's). Random bytes give about 56 distinct
-// first octets in 64 addresses and 100 in 128; x86 code XORed with a
-// one-byte key, fewer but far above the handful of networks that serve one
-// domain's hosts. Code from /usr/bin (ls, bash, tar, gzip), XORed with a
-// random key, meets both octet conditions in 96% of 64-address runs, 99%
-// of 128 and all from 256 (keys 0x40 to 0x5F miss most: they move the
-// rare code bytes 0xA0 to 0xBF to 224..255). High from stagerHighAddrs
+// numbered names is a sweep when its names cover at least half of its range
+// and at least half of them came in order (each within nearGap of the one
+// before: a stager's chunks in sequence or a few threads at a time), or when
+// they cover at least nine tenths of the range, in any order, and no more
+// than stagerMaxClients hosts asked the domain (the numbered hosts of a
+// popular service fill their range only when many users need them). It is a
+// stager's when at least stagerMinAddrs IPv4 addresses were answered to its
+// names, starting with at least stagerMinOctets different first octets, of
+// which at least stagerMinNonUnicast is 224 to 255 (no host's address:
+// random bytes bring one of those in eight, so 64 addresses of a payload
+// miss it about once in five thousand) or all of which are text bytes
+// (OctetSet.Text: a script or base64 served as addresses, wrapped or behind
+// a length header; hosts spread over 24 networks or more have some outside
+// them). Fewer than stagerManyNames names must have been answered with
+// packed answers: at least stagerPackedMean A records a name on average, one
+// answer of at least stagerPackedAnswer, and stagerFewNamesOctets first
+// octets in all (several addresses an answer is a pattern load-balanced
+// services share, so the spread must be a payload's). Random bytes give
+// about 56 distinct first octets in 64 addresses and 100 in 128; x86 code
+// XORed with a one-byte key, fewer but far above the handful of networks
+// that serve one domain's hosts. Code from /usr/bin (ls, bash, tar, gzip),
+// XORed with a random key, meets both octet conditions in 96% of 64-address
+// runs, 99% of 128 and all from 256 (keys 0x40 to 0x5F miss most: they move
+// the rare code bytes 0xA0 to 0xBF to 224..255). High from stagerHighAddrs
 // addresses (4 KB).
 const (
 	stagerMinAddrs       = 64
@@ -580,9 +578,10 @@ const (
 // StagerFloor returns the least severity a domain's numbered names and
 // the spread of their IPv4 answers earn on their own (SeverityNone when
 // they earn none) and the words that say why: medium for a sweep of 16
-// numbered names or more answered with at least 64 addresses from at least 24
-// first octets, one of them 224 to 255 or all text bytes (40, four addresses a name on average and one answer of
-// eight, when fewer than 64 names hold them), high from 1,024 addresses.
+// numbered names or more answered with at least 64 addresses from at
+// least 24 first octets, one of them 224 to 255 or all text bytes (40,
+// four addresses a name on average and one answer of eight, when fewer
+// than 64 names hold them), high from 1,024 addresses.
 func StagerFloor(f *Features) (Severity, string) {
 	sev := stagerSeverity(f)
 	if sev == SeverityNone {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"hash/crc32"
 	"net/netip"
 	"strings"
 	"testing"
@@ -26,10 +25,7 @@ func reframe(t *testing.T, b []byte, tag byte, mod func([]byte) []byte) []byte {
 		if tg == tag {
 			p = mod(append([]byte(nil), p...))
 		}
-		hdr := binary.AppendUvarint([]byte{tg}, uint64(len(p)))
-		crc := crc32.Update(crc32.Update(0, castagnoli, hdr), castagnoli, p)
-		out = append(append(out, hdr...), p...)
-		out = binary.LittleEndian.AppendUint32(out, crc)
+		out = append(out, frame(tg, p)...)
 	}
 	return out
 }
