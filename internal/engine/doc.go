@@ -8,7 +8,10 @@
 // show nothing; DownstreamFloor), and so is one whose sweep of numbered
 // names is answered with IPv4 addresses spread over the byte range, a
 // payload served four bytes per A record (counter.go, StagerFloor); the
-// tool that made it is named from protocol facts (package fingerprint).
+// tool that made it is named from protocol facts (package fingerprint). A
+// domain whose names are nearly all a resolver's search-path expansions of
+// names its clients then ask on their own (a Kubernetes cluster's zone) is
+// not judged a tunnel: its names carry other domains' names (expand.go).
 //
 // The engine sees messages in capture order, from one goroutine. Its state
 // is keyed by registered domain, so that it can be sharded or moved; its

@@ -180,6 +180,9 @@ type domain struct {
 	// to other names need not look (syncNumbered).
 	num      *numbered
 	awaiting uint64
+	// expansions counts the distinct names credited as search-path
+	// expansions of names their clients then asked (expand.go).
+	expansions uint64
 	// staging is num.mayStage(), kept here so that judging need not look.
 	staging bool
 
@@ -286,6 +289,10 @@ type Engine struct {
 	// lengths is the histogram of distinct subdomain lengths over all
 	// domains: the background a finding's names are compared with.
 	lengths [lengthBuckets]uint64
+	// expand holds the search-path expansions awaiting their name
+	// (expand.go).
+	expand expansions
+	tlds   map[string]bool // isTLD's answers
 }
 
 // directPrefix names the groups of names sent straight to a server.
@@ -350,6 +357,7 @@ func (e *Engine) Observe(o *Observation) uint32 {
 	if len(o.Name) == 0 {
 		return 0
 	}
+	e.creditExpansion(o)
 	if o.Response {
 		e.noteServer(o.Server)
 	}
@@ -566,6 +574,7 @@ func (e *Engine) renumber() {
 		}
 	}
 	e.nextID = id
+	e.expand.reset() // the awaited expansions name domains by their old IDs
 	e.stats.Renumbered++
 }
 
@@ -868,6 +877,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if len(labels) == 0 {
 		return
 	}
+	e.noteExpansion(d, o, sub, labels)
 	if !d.names.full() { // past it, a name fetched again would count again
 		d.numberedName(o, sub, int(labels[0]), h)
 	}

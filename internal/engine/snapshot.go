@@ -59,13 +59,14 @@ const (
 	domainMagic   = "DNSIEVE-DOMAIN"
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write.
-	SnapshotVersion = 9
+	SnapshotVersion = 10
 	// OldestSnapshotVersion is the oldest version the readers accept:
-	// version 8 differs only in its domains holding one numbered family
-	// without its answered addresses (counter.go; read as one address a
-	// name, the verdict version 8 gave), version 7 also in its domains
-	// having no numbered family and answer octets (read as none), version
-	// 6 also in holding
+	// version 9 differs only in its domains holding no count of
+	// search-path expansions (expand.go; read as none), version 8 also in
+	// its domains holding one numbered family without its answered
+	// addresses (counter.go; read as one address a name, the verdict
+	// version 8 gave), version 7 also in its domains having no numbered
+	// family and answer octets (read as none), version 6 also in holding
 	// at most 2^20 contacted addresses and no contact filter, so a state
 	// saved by an earlier release reads back.
 	OldestSnapshotVersion = 6
@@ -488,6 +489,9 @@ func (s *snapWriter) domain(d *domain) {
 			}
 			p.u(uint64(d.num.next))
 		}
+		if s.version >= 10 {
+			p.u(d.expansions)
+		}
 	case s.version == 8:
 		var f counterFamily // version 8 held one family: the first slot's
 		if d.num != nil {
@@ -837,6 +841,7 @@ func (e *Engine) ReadSnapshot(r io.Reader) error {
 	e.cold = s.cold
 	e.rawOwner, e.contacted, e.others, e.lengths = s.rawOwner, s.contacted, s.others, s.lengths
 	e.servers, e.lastServers = s.servers, [len(e.lastServers)]netip.Addr{}
+	e.expand.reset() // awaited for seconds, under the old IDs: not saved
 	return nil
 }
 
@@ -1270,6 +1275,9 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 			}
 			d.num.next = uint8(r.max(math.MaxUint8, "next awaited name"))
 		}
+		if r.version >= 10 {
+			d.expansions = r.max(d.unique, "search-path expansions")
+		}
 	case r.version == 8:
 		var f counterFamily
 		f.key = r.u()
@@ -1672,6 +1680,9 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	d.uniqueBytes += b.uniqueBytes - min(rpBytes+rdBytes, b.uniqueBytes)
 	d.ipShaped += b.ipShaped - ri
 	d.dataNames += b.dataNames - rd
+	// Shared names are taken from the expansions last: both sides'
+	// expansions of one name count once at most.
+	d.expansions = min(d.expansions+b.expansions, d.unique)
 	d.digestNames += b.digestNames - part(b.digestNames, rd, b.dataNames)
 	d.subLenSum += b.subLenSum - rdBytes
 	d.subLenSq += b.subLenSq - part(b.subLenSq, rd, b.dataNames)

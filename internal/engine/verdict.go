@@ -15,29 +15,33 @@ import (
 // Features are a domain's behaviour, the inputs of its verdict. They are
 // written into findings so that analysts (and training) can see them.
 type Features struct {
-	Lookups        uint64  `json:"lookups"` // max(queries, responses): one per transaction whichever directions were captured
-	Queries        uint64  `json:"queries"`
-	Responses      uint64  `json:"responses"`
-	Unique         uint64  `json:"unique_names"`
-	UniqueRatio    float64 `json:"unique_ratio"`
-	IPShaped       uint64  `json:"ip_shaped_names"`
-	DataNames      uint64  `json:"data_like_names"`
-	DigestNames    uint64  `json:"digest_like_names"`
-	InfoBytes      float64 `json:"info_bytes"` // compressed unique subdomain text
-	InfoPerName    float64 `json:"info_per_name"`
-	PeakDayInfo    float64 `json:"peak_day_info_bytes"`
-	MeanSubLen     float64 `json:"mean_subdomain_length"`
-	SubLenStddev   float64 `json:"subdomain_length_stddev"`
-	MaxLabel       int     `json:"max_label_length"`
-	NgramBits      float64 `json:"ngram_bits_per_char"`
-	RareTypeShare  float64 `json:"rare_type_share"` // NULL, KEY, PRIVATE, other
-	DataTypeShare  float64 `json:"data_type_share"` // TXT, CNAME, MX, SRV
-	NXShare        float64 `json:"nxdomain_share"`
-	ErrorShare     float64 `json:"error_share"`
-	AnswerBytes    float64 `json:"answer_bytes_per_response"`
-	FlaggedShare   float64 `json:"flagged_share"`
-	MixedCaseShare float64 `json:"mixed_case_share"`
-	Clients        int     `json:"clients"` // distinct client addresses
+	Lookups     uint64  `json:"lookups"` // max(queries, responses): one per transaction whichever directions were captured
+	Queries     uint64  `json:"queries"`
+	Responses   uint64  `json:"responses"`
+	Unique      uint64  `json:"unique_names"`
+	UniqueRatio float64 `json:"unique_ratio"`
+	IPShaped    uint64  `json:"ip_shaped_names"`
+	DataNames   uint64  `json:"data_like_names"`
+	DigestNames uint64  `json:"digest_like_names"`
+	// SearchExpansions counts the distinct names that embed a whole name
+	// their client then asked on its own: a resolver's search list at
+	// work (expand.go).
+	SearchExpansions uint64  `json:"search_expansions,omitempty"`
+	InfoBytes        float64 `json:"info_bytes"` // compressed unique subdomain text
+	InfoPerName      float64 `json:"info_per_name"`
+	PeakDayInfo      float64 `json:"peak_day_info_bytes"`
+	MeanSubLen       float64 `json:"mean_subdomain_length"`
+	SubLenStddev     float64 `json:"subdomain_length_stddev"`
+	MaxLabel         int     `json:"max_label_length"`
+	NgramBits        float64 `json:"ngram_bits_per_char"`
+	RareTypeShare    float64 `json:"rare_type_share"` // NULL, KEY, PRIVATE, other
+	DataTypeShare    float64 `json:"data_type_share"` // TXT, CNAME, MX, SRV
+	NXShare          float64 `json:"nxdomain_share"`
+	ErrorShare       float64 `json:"error_share"`
+	AnswerBytes      float64 `json:"answer_bytes_per_response"`
+	FlaggedShare     float64 `json:"flagged_share"`
+	MixedCaseShare   float64 `json:"mixed_case_share"`
+	Clients          int     `json:"clients"` // distinct client addresses
 	// ClientsEstimated is true when Clients is a sketch's estimate: the
 	// domain had more clients than it tracks one by one.
 	ClientsEstimated bool    `json:"clients_estimated,omitempty"`
@@ -225,7 +229,7 @@ type Finding struct {
 func (e *Engine) features(d *domain) Features {
 	f := Features{
 		Queries: d.queries, Responses: d.responses, Unique: d.unique, IPShaped: d.ipShaped,
-		DataNames: d.dataNames, DigestNames: d.digestNames, MaxLabel: d.maxLabel,
+		DataNames: d.dataNames, DigestNames: d.digestNames, SearchExpansions: d.expansions, MaxLabel: d.maxLabel,
 		PeakWinQueries: d.peakQueries, PeakWinUnique: d.peakUniq,
 		RawPackets: d.raw, OffPort: d.offPort,
 		DataAnswers: d.dataResponses, DataAnswerBytes: d.dataAnswerBytes,
@@ -514,6 +518,10 @@ func verdictOf(score float64, f *Features) (string, Severity) {
 // else the hand-set points. rules are the hand-set rules that held (their
 // texts are evidence either way); why is the Scorer's explanation.
 func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float64, rules []rule, why []string) {
+	if searchExpanded(f) && f.ToolStrong == 0 && f.RawPackets == 0 {
+		// A search domain: its names are other domains' names (expand.go).
+		return "", SeverityNone, 0, nil, nil
+	}
 	if e.cfg.Scorer != nil {
 		// The rules' texts are only written for a verdict, so judging
 		// ordinary domains allocates nothing.

@@ -1,7 +1,9 @@
 package model
 
 import (
+	"crypto/sha1"
 	"encoding/base32"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
@@ -77,5 +79,56 @@ func TestHardNegativesHarnessFindsATunnel(t *testing.T) {
 	}
 	if len(got) != 1 || got[0] != "exfil-example.com high" {
 		t.Fatalf("findings %q, want exactly exfil-example.com high", got)
+	}
+}
+
+// searchDomainDay feeds n outside names, CDN hashes and reputation
+// digests, each asked by a pod under its three Kubernetes search domains
+// (NXDOMAIN) and then, when bare is set, on its own.
+func searchDomainDay(lookup enginetest.Lookup, n int, bare bool) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	sum := sha1.Sum([]byte("seed"))
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		name := fmt.Sprintf("d%013x.cloudfront.net", rng.Uint64()&0xfffffffffffff)
+		if rng.IntN(2) == 0 {
+			sum = sha1.Sum(sum[:])
+			name = hex.EncodeToString(sum[:]) + ".v2.avqs.example-av.com"
+		}
+		pod := fmt.Sprintf("10.244.%d.%d", rng.IntN(8), 2+rng.IntN(200))
+		ns := []string{"default", "payments", "monitoring"}[rng.IntN(3)]
+		at := start.Add(time.Duration(i) * 300 * time.Millisecond)
+		for _, search := range []string{ns + ".svc.cluster.local", "svc.cluster.local", "cluster.local"} {
+			lookup(name+"."+search, at, pod, 1, 3, 0)
+		}
+		if bare {
+			lookup(name, at.Add(3*time.Millisecond), pod, 1, 0, 16)
+		}
+	}
+}
+
+// TestSearchDomainAtScale: a Kubernetes cluster's zone after 100,000
+// outside names (eight hours of one lookup every 300 ms) is no finding.
+// Judged on its names alone, without the pods asking each name on its
+// own afterwards, the learned model calls it a medium tunnel: the false
+// alarm that counting search-path expansions removes.
+func TestSearchDomainAtScale(t *testing.T) {
+	for _, bare := range []bool{true, false} {
+		e, lookup := feed()
+		searchDomainDay(lookup, 100_000, bare)
+		var sev engine.Severity
+		for _, fd := range e.Findings() {
+			if fd.RegisteredDomain == "cluster.local" {
+				sev = fd.Severity
+			} else if fd.Severity >= engine.SeverityMedium {
+				t.Errorf("%s judged %s", fd.Domain, fd.SeverityText)
+			}
+		}
+		if bare && sev != engine.SeverityNone {
+			t.Errorf("cluster.local with its names asked on their own: judged %v, want no finding", sev)
+		}
+		if !bare && sev < engine.SeverityMedium {
+			t.Errorf("cluster.local judged on its names alone: %v, want medium or above (the harness must see the false alarm)", sev)
+		}
 	}
 }

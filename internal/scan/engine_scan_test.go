@@ -511,3 +511,49 @@ func TestSampleChannelClients(t *testing.T) {
 		t.Errorf("domains.csv lacks %q:\n%.300s", want, domains)
 	}
 }
+
+// TestSearchDomainFromPackets: a pod asks 400 data-carrying names under
+// its three Kubernetes search domains, then each on its own, in mixed case
+// as resolvers that randomise it send them. The cluster's zone is no
+// finding; the names' own domain, which carries their data, is the tunnel.
+func TestSearchDomainFromPackets(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(21, 22))
+	enc := base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	pod, dns := netip.MustParseAddrPort("10.244.3.17:41000"), netip.MustParseAddrPort("10.96.0.10:53")
+	var frames []testcap.Frame
+	add := func(at time.Time, data []byte) {
+		frames = append(frames, testcap.Frame{Time: at, Link: testcap.Ethernet, Data: data})
+	}
+	data := make([]byte, 30)
+	id := uint16(0)
+	for i := range 400 {
+		for j := range data {
+			data[j] = byte(rng.IntN(256))
+		}
+		name := enc.EncodeToString(data) + ".Data-Example.COM"
+		at := base.Add(time.Duration(i) * 400 * time.Millisecond)
+		for k, search := range []string{"payments.svc.cluster.local", "svc.Cluster.local", "cluster.local"} {
+			id++
+			q := name + "." + search
+			add(at.Add(time.Duration(k)*time.Millisecond), testcap.UDP(testcap.Ethernet, pod, dns, testcap.Query(id, q, typeA)))
+			add(at.Add(time.Duration(k)*time.Millisecond+300*time.Microsecond), testcap.UDP(testcap.Ethernet, dns, pod, testcap.Response(id, q, typeA, 3)))
+		}
+		id++
+		add(at.Add(4*time.Millisecond), testcap.UDP(testcap.Ethernet, pod, dns, testcap.Query(id, strings.ToUpper(name[:3])+name[3:], typeA)))
+		add(at.Add(30*time.Millisecond), testcap.UDP(testcap.Ethernet, dns, pod, testcap.Response(id, name, typeA, 0,
+			testcap.AnswerAddr(netip.MustParseAddr("198.51.100.7")))))
+	}
+	testcap.WriteFile(t, filepath.Join(dir, "k8s.pcap"), frames, "pcap")
+	sum, _ := runScan(t, config.Default(), dir)
+	var got []string
+	for _, f := range sum.Findings {
+		if f.Severity >= engine.SeverityMedium {
+			got = append(got, f.RegisteredDomain+" "+f.Verdict)
+		}
+	}
+	if len(got) != 1 || got[0] != "data-example.com tunnel" {
+		t.Fatalf("findings %q, want only data-example.com as a tunnel", got)
+	}
+}

@@ -3,6 +3,7 @@ package zeek
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -322,7 +323,7 @@ func TestZeroAllocs(t *testing.T) {
 	// new answers each line) from a repeating set of hosts.
 	for _, format := range []string{"tsv", "json"} {
 		var b bytes.Buffer
-		infos := manyInfos(5000)
+		infos := manyInfos(8000)
 		if format == "tsv" {
 			writeTSV(&b, infos, base)
 		} else {
@@ -346,17 +347,25 @@ func TestZeroAllocs(t *testing.T) {
 		}); n != 0 {
 			t.Errorf("%s reader: %v allocations per line", format, n)
 		}
-		// The exact count: the string arena's 64 KiB chunks only.
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		for i := 0; i < 800; i++ {
-			if err := rd.Next(&rec); err != nil {
-				t.Fatal(err)
+		// The exact count: the string arena's 64 KiB chunks only. The
+		// process's count includes what other goroutines allocate (the
+		// runtime's, the test framework's) on a busy machine, so the
+		// fewest of three rounds counts: a reader that allocates does so
+		// in every round.
+		n := uint64(math.MaxUint64)
+		for range 3 {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			for i := 0; i < 800; i++ {
+				if err := rd.Next(&rec); err != nil {
+					t.Fatal(err)
+				}
+				c.Observations(&rec, &q, &r)
 			}
-			c.Observations(&rec, &q, &r)
+			runtime.ReadMemStats(&after)
+			n = min(n, after.Mallocs-before.Mallocs)
 		}
-		runtime.ReadMemStats(&after)
-		if n := after.Mallocs - before.Mallocs; n > 2 {
+		if n > 2 {
 			t.Errorf("%s reader: %d allocations in 800 lines", format, n)
 		} else {
 			t.Logf("%s reader: %d allocations in 800 lines", format, n)

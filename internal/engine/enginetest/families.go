@@ -26,10 +26,6 @@ type Lookup func(name string, at time.Time, client string, qtype uint16, rcode u
 type Family struct {
 	Name string
 	Feed func(lookup Lookup, rng *rand.Rand)
-	// RulesFlag is the registered domain the hand-set points (--model
-	// rules) are known to judge medium in this family, "" when they
-	// judge nothing medium or high; the learned model must flag nothing.
-	RulesFlag string
 }
 
 // DNS record types the families ask for.
@@ -148,10 +144,12 @@ var HardNegatives = []Family{
 	// so every outside name is first asked, and denied, under each of
 	// them: the cluster's own zone then holds every name the cluster
 	// looks up, CDN hashes and reputation digests included (Kubernetes
-	// "DNS for Services and Pods", the default resolv.conf of a pod). The
-	// hand-set points judge it medium: information, encoded-looking and
-	// long names, nothing against. The learned model gives it 0.42 (0.58
-	// after 30,000 outside names), under its low line of 0.8.
+	// "DNS for Services and Pods", the default resolv.conf of a pod).
+	// Judged on its names alone it looks like a channel: the hand-set
+	// points judged it medium, and the learned model crossed its medium
+	// line past 100,000 outside names. Each pod then asks the name on its
+	// own, which credits the zone's names as search-path expansions
+	// (engine/expand.go): neither judge flags it.
 	{Name: "Kubernetes search-path expansion", Feed: func(lookup Lookup, rng *rand.Rand) {
 		sum := sha1.Sum([]byte("seed"))
 		for i := 0; i < 3000; i++ {
@@ -174,7 +172,7 @@ var HardNegatives = []Family{
 			}
 			lookup(name, at(i), pod, typeA, 0, 16)
 		}
-	}, RulesFlag: "cluster.local"},
+	}},
 	{Name: "telemetry endpoints", Feed: func(lookup Lookup, rng *rand.Rand) {
 		for i := 0; i < 5000; i++ {
 			lookup([]string{"v10.events.data.microsoft.com", "settings-win.data.microsoft.com", "self.events.data.microsoft.com", "watson.telemetry.microsoft.com"}[rng.IntN(4)], at(i), client(rng), typeA, 0, 60)
