@@ -48,8 +48,12 @@ func fmix64(h uint64) uint64 {
 
 // add records address a. It reports whether the sketch changed, which
 // proves a was not added before (the converse does not hold).
-func (s *clientSketch) add(a netip.Addr) bool {
-	h := hashAddr(a)
+func (s *clientSketch) add(a netip.Addr) bool { return s.addHash(hashAddr(a)) }
+
+// addHash records an item by its well-mixed 64-bit hash h (the same hash
+// in every process, so that sketches merge across snapshots). It reports
+// whether the sketch changed.
+func (s *clientSketch) addHash(h uint64) bool {
 	reg := uint(h & (sketchRegisters - 1))
 	rank := uint64(min(bits.LeadingZeros64(h>>sketchIndexBits)-sketchIndexBits+1, sketchMaxRank))
 	shift := 4 * reg

@@ -181,8 +181,10 @@ type domain struct {
 	num      *numbered
 	awaiting uint64
 	// expansions counts the distinct names credited as search-path
-	// expansions of names their clients then asked (expand.go).
-	expansions uint64
+	// expansions of names their clients then asked (expand.go), and
+	// expandedNames sketches how many distinct names those were.
+	expansions    uint64
+	expandedNames clientSketch
 	// staging is num.mayStage(), kept here so that judging need not look.
 	staging bool
 

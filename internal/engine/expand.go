@@ -6,39 +6,61 @@ import (
 
 // Search-path expansion.
 //
-// A stub resolver with a search list asks a name under each search
-// domain as well as on its own: resolv.conf's "search" with "ndots"
-// (glibc, musl), a Windows DNS suffix search list, and every Kubernetes
+// A stub resolver with a search list asks a name that has fewer dots than
+// its "ndots" under each search domain before asking it on its own:
+// resolv.conf's "search" and "ndots" (glibc, musl), and every Kubernetes
 // pod, whose resolv.conf has ndots:5 and three cluster zones, so that an
 // outside name such as d1x2.cloudfront.net is first asked, and denied, as
 // d1x2.cloudfront.net.payments.svc.cluster.local,
 // d1x2.cloudfront.net.svc.cluster.local and d1x2.cloudfront.net.cluster.local
-// (Kubernetes "DNS for Services and Pods"; resolv.conf(5)). The search
-// domain then holds every name its clients look up, CDN hashes and
-// reputation digests included, and over a busy day it looks like a
-// channel carrying data.
+// (Kubernetes "DNS for Services and Pods"; resolv.conf(5)); on EKS and GKE
+// the node's search domains follow. The search domain then holds every
+// name its clients look up, CDN hashes and reputation digests included,
+// and over a busy day it looks like a channel carrying data. (A name with
+// ndots dots or more is asked on its own first, and under the search
+// domains only when that fails; those expansions are not credited.)
 //
-// The engine tells such names apart by what follows them: a distinct name
-// under a domain whose subdomain ends in a public suffix of the root zone
-// (it embeds a whole name, X) is remembered for a few seconds, and when
-// the same client then asks X itself, the names that embedded X are
-// credited to their domain as expansions (domain.expansions). A domain
-// whose distinct names are nearly all credited expansions is not judged a
-// tunnel (searchExpanded): its names carry what other domains' names
-// carry. Embedding a public suffix is not enough: a channel that did it
-// to pass would have to ask each name on its own too, and then the
-// embedded names' domain holds its data and is judged instead.
+// The engine tells such names apart by what follows them. A distinct name
+// of a domain whose subdomain holds a top-level domain of the root zone
+// after its first label embeds a whole name X, the subdomain up to that
+// label (at most maxCandidates such ends are tried, for namespaces named
+// like a top-level domain: "prod", "dev"). It is remembered for a few
+// seconds, and when the same client then asks X itself, the names that
+// embedded X are credited to their domain as expansions
+// (domain.expansions), and X to the domain's sketch of the distinct names
+// it expands (domain.expandedNames).
+//
+// A domain whose distinct names are nearly all credited expansions, of
+// names that were each expanded a few times only (under a search list's
+// few domains), is judged suspicious at most, with the reason in its
+// evidence (searchExpanded), unless its answers carry data (a downstream
+// or stager floor), a tool's protocol was recognised in it or raw tunnel
+// packets were. It is not cleared outright: the names asked on their own
+// need not add up anywhere. A channel could embed "<data>.cloudfront.net",
+// which is its own registered domain under a public suffix, and ask it on
+// its own too; such a channel shows as suspicious, not as nothing.
 
 const (
-	// expansionSlots is the size of the table of expansions awaiting
-	// their name: a fixed overhead of 256 KiB, outside the memory cap,
-	// allocated when the first expansion is seen. An expansion whose slot
-	// is taken by a newer one is forgotten, which only undercounts.
-	expansionSlots = 1 << 13
+	// expansionSets is the number of sets of the table of expansions
+	// awaiting their name, each of expansionWays slots: a fixed overhead
+	// of 256 KiB, outside the memory cap, allocated when the first
+	// expansion is seen. The ways keep the same name's expansions under
+	// several domains (a cluster's zone and the node's) apart; when a
+	// set is full the oldest is forgotten, which undercounts.
+	expansionSets = 1 << 11
+	expansionWays = 4
 	// expansionWindow is how long an expansion waits for its name: a
 	// resolver walks its search list in milliseconds, or in a few
 	// timeouts of a second or two.
 	expansionWindow = int64(5e9)
+	// maxSearchDomains is the most expansions one name asked on its own
+	// credits to one domain, and the most each distinct name may have on
+	// average for the domain to count as a search domain: glibc reads at
+	// most six search domains, Kubernetes pods have three and the node's.
+	maxSearchDomains = 8
+	// maxCandidates is the most ends of an embedded name tried in one
+	// name, from the right.
+	maxCandidates = 3
 	// maxTLDLabel is the longest label checked against the root zone's
 	// top-level domains ("travelersinsurance" has 18 letters, the
 	// longest IDN A-label in use 24 bytes).
@@ -61,9 +83,9 @@ type expansionSlot struct {
 
 // expansions is the table of expansions awaiting their name.
 type expansions struct {
-	slots  []expansionSlot
-	active int   // slots in use
-	latest int64 // time of the latest expansion
+	slots  []expansionSlot // expansionSets sets of expansionWays
+	active int             // slots in use
+	latest int64           // time of the latest expansion
 }
 
 // reset forgets every awaited expansion.
@@ -72,28 +94,41 @@ func (x *expansions) reset() {
 	x.active = 0
 }
 
-// embeddedName returns the part of subdomain sub (label lengths labels)
-// that is a whole name: up to its last label, after the first, that is a
-// top-level domain of the root zone. ok is false when there is none.
-func (e *Engine) embeddedName(sub []byte, labels []uint8) (name []byte, ok bool) {
-	end, off := 0, 0
+// set returns the slots of the set a name hashed to key belongs to.
+func (x *expansions) set(key uint64) []expansionSlot {
+	i := (int(key>>32) & (expansionSets - 1)) * expansionWays
+	return x.slots[i : i+expansionWays]
+}
+
+// embeddedNames calls f with each whole name that subdomain sub (label
+// lengths labels) embeds: the subdomain up to a label, after its first,
+// that is a top-level domain of the root zone, from the right, at most
+// maxCandidates of them.
+func (e *Engine) embeddedNames(sub []byte, labels []uint8, f func(name []byte)) {
+	var ends [maxCandidates]int
+	n, off := 0, 0
 	for i, l := range labels {
 		label := sub[off : off+int(l)]
 		off += int(l) + 1
 		if i > 0 && e.isTLD(label) {
-			end = off - 1
+			if n == maxCandidates {
+				copy(ends[:], ends[1:])
+				n--
+			}
+			ends[n] = off - 1
+			n++
 		}
 	}
-	if end == 0 {
-		return nil, false
+	for i := n - 1; i >= 0; i-- {
+		f(sub[:ends[i]])
 	}
-	return sub[:end], true
 }
 
 // isTLD reports whether label is a top-level domain in the ICANN section
-// of the Public Suffix List (so "com" and "uk" are, "local", "svc" and
-// "corp" are not). Only letters, or an IDN A-label ("xn--" and letters,
-// digits or hyphens), can be one; the list's answers are remembered.
+// of the Public Suffix List (so "com", "uk" and "np", whose rule is
+// "*.np", are; "local", "svc" and "corp" are not). Only letters, or an
+// IDN A-label ("xn--" and letters, digits or hyphens), can be one; the
+// list's answers are remembered.
 func (e *Engine) isTLD(label []byte) bool {
 	if len(label) < 2 || len(label) > maxTLDLabel {
 		return false
@@ -107,8 +142,11 @@ func (e *Engine) isTLD(label []byte) bool {
 	if v, ok := e.tlds[string(label)]; ok {
 		return v
 	}
-	suffix, icann := publicsuffix.PublicSuffix(string(label))
-	v := icann && suffix == string(label)
+	// Asked of a name below the label, so that a wildcard rule ("*.np")
+	// answers too: the suffix is then the label or that name.
+	probe := "x." + string(label)
+	suffix, icann := publicsuffix.PublicSuffix(probe)
+	v := icann && (suffix == probe || suffix == probe[2:])
 	if e.tlds == nil || len(e.tlds) >= maxTLDCache {
 		e.tlds = make(map[string]bool)
 	}
@@ -117,38 +155,43 @@ func (e *Engine) isTLD(label []byte) bool {
 }
 
 // noteExpansion remembers a new distinct name of d, asked by o's client,
-// when its subdomain embeds a whole name: the name is awaited.
+// for each whole name its subdomain embeds: those names are awaited.
 func (e *Engine) noteExpansion(d *domain, o *Observation, sub []byte, labels []uint8) {
 	if !o.Client.IsValid() || len(labels) < 2 {
 		return
 	}
-	name, ok := e.embeddedName(sub, labels)
-	if !ok {
-		return
-	}
-	x := &e.expand
-	if x.slots == nil {
-		x.slots = make([]expansionSlot, expansionSlots)
-	}
-	key := e.cold.hash(name) | 1
 	client := clientHash(o.Client.As16())
-	s := &x.slots[key&(expansionSlots-1)]
-	switch {
-	case s.key == key && s.client == client && s.domain == d.id:
-		s.names++
-	default:
-		if s.key == 0 {
+	e.embeddedNames(sub, labels, func(name []byte) {
+		x := &e.expand
+		if x.slots == nil {
+			x.slots = make([]expansionSlot, expansionSets*expansionWays)
+		}
+		key := e.cold.hash(name) | 1
+		set := x.set(key)
+		victim := 0 // an empty slot, else the oldest
+		for i := range set {
+			s := &set[i]
+			if s.key == key && s.client == client && s.domain == d.id {
+				s.names = min(s.names+1, maxSearchDomains)
+				s.time = max(s.time, o.Time)
+				return
+			}
+			if set[victim].key != 0 && (s.key == 0 || s.time < set[victim].time) {
+				victim = i
+			}
+		}
+		if set[victim].key == 0 {
 			x.active++
 		}
-		*s = expansionSlot{key: key, client: client, domain: d.id, names: 1}
-	}
-	s.time = o.Time
-	x.latest = max(x.latest, o.Time)
+		set[victim] = expansionSlot{key: key, client: client, time: o.Time, domain: d.id, names: 1}
+		x.latest = max(x.latest, o.Time)
+	})
 }
 
 // creditExpansion credits the expansions awaiting o's name, asked by the
-// same client within expansionWindow, to the domain they were asked
-// under. Without expansions awaited it costs one comparison.
+// same client within expansionWindow, to the domains they were asked
+// under. While no expansion is awaited it costs one comparison; after
+// expansionWindow without one, the table is emptied.
 func (e *Engine) creditExpansion(o *Observation) {
 	x := &e.expand
 	if x.active == 0 || !o.Client.IsValid() {
@@ -159,21 +202,33 @@ func (e *Engine) creditExpansion(o *Observation) {
 		return
 	}
 	key := e.cold.hash(o.Name) | 1
-	s := &x.slots[key&(expansionSlots-1)]
-	if s.key != key || s.client != clientHash(o.Client.As16()) || o.Time-s.time > expansionWindow || s.time-o.Time > expansionWindow {
-		return
+	client := clientHash(o.Client.As16())
+	set := x.set(key)
+	var named uint64 // o's name mixed for the sketches (fixed in every process)
+	for i := range set {
+		s := &set[i]
+		if s.key != key || s.client != client || o.Time-s.time > expansionWindow || s.time-o.Time > expansionWindow {
+			continue
+		}
+		if d := e.byID[s.domain]; d != nil {
+			if named == 0 {
+				named = fmix64(hashName(o.Name))
+			}
+			d.expansions = min(d.expansions+uint64(s.names), d.unique)
+			d.expandedNames.addHash(named)
+		}
+		*s = expansionSlot{}
+		x.active--
 	}
-	if d := e.byID[s.domain]; d != nil {
-		d.expansions = min(d.expansions+uint64(s.names), d.unique)
-	}
-	*s = expansionSlot{}
-	x.active--
 }
 
-// searchExpanded reports whether a domain's distinct names are nearly all
-// search-path expansions of names its clients then asked on their own
-// (at least four in five, of 16 or more): it is a search domain, not a
-// channel.
+// searchExpanded reports whether a domain is a search domain: at least
+// four in five of its distinct names (of 16 or more) are search-path
+// expansions of names its clients then asked on their own, at most
+// maxSearchDomains expansions to a distinct name asked. Engine.decide then
+// judges it suspicious at most, unless its answers carry data, a tool's
+// protocol was recognised or raw tunnel packets were.
 func searchExpanded(f *Features) bool {
-	return f.Unique >= 16 && f.SearchExpansions*5 >= f.Unique*4
+	return f.Unique >= 16 && f.SearchExpansions*5 >= f.Unique*4 &&
+		f.SearchExpansions <= maxSearchDomains*f.SearchExpandedNames
 }

@@ -4,47 +4,62 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
 
-func TestEmbeddedName(t *testing.T) {
+func TestEmbeddedNames(t *testing.T) {
 	e := New(Config{})
-	for _, c := range []struct{ sub, want string }{
-		{"d1x2.cloudfront.net.payments.svc", "d1x2.cloudfront.net"},
-		{"d1x2.cloudfront.net", "d1x2.cloudfront.net"},
-		{"www.example.co.uk.corp", "www.example.co.uk"},
-		{"shop.xn--p1ai.svc", "shop.xn--p1ai"},
-		{"api.github.com.net.x", "api.github.com.net"}, // the last top-level label
-		{"www", ""},
-		{"e1234.dscb", ""},
-		{"com.svc", ""},            // a first label is no name's end
-		{"host.local.svc", ""},     // "local" is no top-level domain
-		{"a1b2.c0m.svc", ""},       // digits outside an IDN label
-		{"host.xn--.svc", ""},      // not an A-label
-		{"pc12.corp.internal", ""}, // "internal" is reserved, not delegated
-		{"4.3.2.1.in-addr.arpa", "4.3.2.1.in-addr.arpa"},
+	for _, c := range []struct {
+		sub  string
+		want []string
+	}{
+		{"d1x2.cloudfront.net.payments.svc", []string{"d1x2.cloudfront.net"}},
+		{"d1x2.cloudfront.net", []string{"d1x2.cloudfront.net"}},
+		{"www.example.co.uk.corp", []string{"www.example.co.uk", "www.example.co"}},
+		{"shop.xn--p1ai.svc", []string{"shop.xn--p1ai"}},
+		// A namespace named like a top-level domain: both ends are tried.
+		{"d1x2.cloudfront.net.prod.svc", []string{"d1x2.cloudfront.net.prod", "d1x2.cloudfront.net"}},
+		// "np" has only a wildcard rule ("*.np").
+		{"www.shopname.com.np.svc", []string{"www.shopname.com.np", "www.shopname.com"}},
+		// At most three ends, the rightmost.
+		{"a.com.net.org.io.x", []string{"a.com.net.org.io", "a.com.net.org", "a.com.net"}},
+		{"www", nil},
+		{"e1234.dscb", nil},
+		{"com.svc", nil},            // a first label is no name's end
+		{"host.local.svc", nil},     // "local" is no top-level domain
+		{"a1b2.c0m.svc", nil},       // digits outside an IDN label
+		{"host.xn--.svc", nil},      // not an A-label
+		{"pc12.corp.internal", nil}, // "internal" is reserved, not delegated
+		{"4.3.2.1.in-addr.arpa", []string{"4.3.2.1.in-addr.arpa"}},
 	} {
-		got, ok := e.embeddedName([]byte(c.sub), labelLens(c.sub))
-		if string(got) != c.want || ok != (c.want != "") {
-			t.Errorf("embeddedName(%q) = %q, %v; want %q", c.sub, got, ok, c.want)
+		var got []string
+		e.embeddedNames([]byte(c.sub), labelLens(c.sub), func(name []byte) { got = append(got, string(name)) })
+		if !slices.Equal(got, c.want) {
+			t.Errorf("embeddedNames(%q) = %q, want %q", c.sub, got, c.want)
 		}
 	}
 }
 
-// searchPathTraffic feeds n outside names that carry data (base32 under
-// x-example.com), each asked by one pod under a Kubernetes pod's three
-// search domains, NXDOMAIN, and then, when bare is set, on its own by
-// client bareClient after delay.
-func searchPathTraffic(f *feeder, n int, bare bool, bareClient string, delay time.Duration) {
-	rng := rand.New(rand.NewPCG(3, 4))
+// dataLabel returns n random bytes from rng in base32.
+func dataLabel(rng *rand.Rand, n int) string {
+	data := make([]byte, n)
+	for j := range data {
+		data[j] = byte(rng.IntN(256))
+	}
+	return b32.EncodeToString(data)
+}
+
+// searchPathTraffic feeds n outside names (drawn from seed) that carry
+// data (base32 under x-example.com), each asked by one pod under a
+// Kubernetes pod's three search domains, NXDOMAIN, and then, when bare is
+// set, on its own by client bareClient after delay.
+func searchPathTraffic(f *feeder, seed uint64, n int, bare bool, bareClient string, delay time.Duration) {
+	rng := rand.New(rand.NewPCG(seed, 4))
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	data := make([]byte, 30)
 	for i := range n {
-		for j := range data {
-			data[j] = byte(rng.IntN(256))
-		}
-		name := b32.EncodeToString(data) + ".x-example.com"
+		name := dataLabel(rng, 30) + ".x-example.com"
 		at := start.Add(time.Duration(i) * 500 * time.Millisecond)
 		for _, search := range []string{"payments.svc.cluster.local", "svc.cluster.local", "cluster.local"} {
 			f.lookup(name+"."+search, at, "10.244.1.7", 1, 3, 0)
@@ -56,8 +71,9 @@ func searchPathTraffic(f *feeder, n int, bare bool, bareClient string, delay tim
 }
 
 // TestSearchDomainIsNoTunnel: a search domain whose names embed names
-// that the same client then asks on its own is not judged a tunnel; the
-// data those names carry is judged where it is asked on its own. Without
+// that the same client then asks on its own is judged suspicious at most,
+// and says why; the data those names carry is judged where it is asked on
+// its own. Without
 // that confirmation (no bare lookup, another client, too late) the
 // search domain is judged as before.
 func TestSearchDomainIsNoTunnel(t *testing.T) {
@@ -76,10 +92,16 @@ func TestSearchDomainIsNoTunnel(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFeeder(Config{})
-			searchPathTraffic(f, 600, c.bare, c.client, c.delay)
+			searchPathTraffic(f, 3, 600, c.bare, c.client, c.delay)
 			search := f.find(t, "cluster.local")
 			if got := search != nil && search.Severity >= SeverityMedium; got != c.wantSearch {
 				t.Errorf("cluster.local judged a tunnel: %v, want %v", got, c.wantSearch)
+			}
+			if !c.wantSearch {
+				want := "against: 1,800 of the 1,800 distinct names are a resolver's search-path expansions of names their clients then asked on their own: judged suspicious at most"
+				if search == nil || search.Verdict != "suspicious" || search.Severity != SeverityLow || !slices.Contains(search.Evidence, want) {
+					t.Errorf("cluster.local: want a suspicious finding that says why, got %v", search)
+				}
 			}
 			feats := f.e.AllFeatures(1)["cluster.local"]
 			wantCredit := uint64(0)
@@ -98,31 +120,46 @@ func TestSearchDomainIsNoTunnel(t *testing.T) {
 	}
 }
 
-// TestSearchExpandedVeto: a channel's features with nearly all names
-// credited as expansions get no verdict, unless a tool's protocol was
-// recognised; the share needed is four in five of 16 names or more.
-func TestSearchExpandedVeto(t *testing.T) {
+// TestSearchExpandedCap: a channel's features with nearly all names
+// credited as expansions are judged suspicious at most, unless a tool's
+// protocol was recognised; the share needed is four in five of 16 names
+// or more.
+func TestSearchExpandedCap(t *testing.T) {
 	f := newFeeder(Config{})
-	searchPathTraffic(f, 200, false, "", 0)
+	searchPathTraffic(f, 3, 200, false, "", 0)
 	feats := f.e.AllFeatures(1)["cluster.local"]
 	v, sev, _, _, _ := f.e.decide(&feats)
 	if v != "tunnel" || sev < SeverityMedium {
 		t.Fatalf("the channel without expansions: %q %v, want a tunnel", v, sev)
 	}
-	feats.SearchExpansions = feats.Unique
-	if v, sev, _, _, _ := f.e.decide(&feats); v != "" || sev != SeverityNone {
-		t.Errorf("all names expansions: %q %v, want no verdict", v, sev)
+	feats.SearchExpansions, feats.SearchExpandedNames = feats.Unique, feats.Unique/3
+	if v, sev, _, _, _ := f.e.decide(&feats); v != "suspicious" || sev != SeverityLow {
+		t.Errorf("all names expansions: %q %v, want suspicious", v, sev)
+	}
+	// Answers that carry a downstream channel's data keep their floor.
+	down := feats
+	down.DistinctAnswers, down.DataAnswers, down.DistinctAnswerBytes, down.PeakDayAnswerBytes = 2000, 2000, 500_000, 500_000
+	if floor, _ := DownstreamFloor(&down); floor < SeverityMedium {
+		t.Fatalf("test too weak: the answers make no floor (%v)", floor)
+	}
+	if v, got, _, _, _ := f.e.decide(&down); v != "tunnel" || got < SeverityMedium {
+		t.Errorf("a downstream channel: %q %v, want a tunnel", v, got)
 	}
 	feats.ToolStrong, feats.Tool = 3, "iodine"
 	if v, got, _, _, _ := f.e.decide(&feats); v != "tunnel" || got < sev {
 		t.Errorf("a recognised tool: %q %v, want a tunnel at %v or above", v, got, sev)
 	}
 	for _, c := range []struct {
-		unique, expansions uint64
-		want               bool
-	}{{15, 15, false}, {16, 13, true}, {16, 12, false}, {1000, 800, true}, {1000, 799, false}} {
-		if got := searchExpanded(&Features{Unique: c.unique, SearchExpansions: c.expansions}); got != c.want {
-			t.Errorf("searchExpanded(%d of %d) = %v, want %v", c.expansions, c.unique, got, c.want)
+		unique, expansions, names uint64
+		want                      bool
+	}{
+		{15, 15, 5, false}, {16, 13, 5, true}, {16, 12, 5, false}, {1000, 800, 100, true}, {1000, 799, 100, false},
+		// Each name asked on its own expanded under eight domains at most.
+		{1000, 1000, 125, true}, {1000, 1000, 124, false}, {1000, 1000, 1, false},
+	} {
+		f := Features{Unique: c.unique, SearchExpansions: c.expansions, SearchExpandedNames: c.names}
+		if got := searchExpanded(&f); got != c.want {
+			t.Errorf("searchExpanded(%d of %d, of %d names) = %v, want %v", c.expansions, c.unique, c.names, got, c.want)
 		}
 	}
 }
@@ -132,7 +169,7 @@ func TestSearchExpandedVeto(t *testing.T) {
 // passing the names.
 func TestSearchExpansionsSurviveSnapshots(t *testing.T) {
 	f := newFeeder(Config{})
-	searchPathTraffic(f, 100, true, "10.244.1.7", time.Millisecond)
+	searchPathTraffic(f, 3, 100, true, "10.244.1.7", time.Millisecond)
 	var buf bytes.Buffer
 	if err := f.e.WriteSnapshot(&buf); err != nil {
 		t.Fatal(err)
@@ -159,7 +196,7 @@ func TestSearchExpansionsSurviveSnapshots(t *testing.T) {
 	// A second engine saw half of the same names and all of them as
 	// expansions: the merge counts each name once.
 	h := newFeeder(Config{})
-	searchPathTraffic(h, 50, true, "10.244.1.7", time.Millisecond)
+	searchPathTraffic(h, 3, 50, true, "10.244.1.7", time.Millisecond)
 	rec, ok := h.e.ExportDomain("cluster.local")
 	if !ok {
 		t.Fatal("nothing to export")
@@ -177,17 +214,93 @@ func TestSearchExpansionsSurviveSnapshots(t *testing.T) {
 func TestSearchExpansionsBounded(t *testing.T) {
 	f := newFeeder(Config{})
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 3 * expansionSlots {
+	for i := range 3 * expansionSets * expansionWays {
 		f.lookup(fmt.Sprintf("h%d.example.com.corp.example.org", i), start.Add(time.Duration(i)*time.Millisecond),
 			fmt.Sprintf("10.1.%d.%d", i/250%250, 1+i%250), 1, 3, 0)
 	}
 	x := &f.e.expand
-	if len(x.slots) != expansionSlots || x.active > expansionSlots || x.active == 0 {
+	if len(x.slots) != expansionSets*expansionWays || x.active > len(x.slots) || x.active == 0 {
 		t.Fatalf("%d slots, %d active", len(x.slots), x.active)
 	}
 	// Long after, any name clears the expired table.
 	f.lookup("www.example.net", start.Add(time.Hour), "10.0.0.1", 1, 0, 16)
 	if x.active != 0 {
 		t.Errorf("%d expansions still awaited an hour later", x.active)
+	}
+}
+
+// TestDataAfterTheEmbeddedName: a channel that puts one harmless name in
+// front of its data ("www.google.com.<data>.t.<zone>") and asks that name
+// on its own every few messages is credited expansions, but of one name
+// asked: it is judged as before.
+func TestDataAfterTheEmbeddedName(t *testing.T) {
+	f := newFeeder(Config{})
+	rng := rand.New(rand.NewPCG(5, 6))
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 600 {
+		at := start.Add(time.Duration(i) * 200 * time.Millisecond)
+		f.lookup("www.google.com."+dataLabel(rng, 30)+".t.evil-example.com", at, "10.5.5.5", 16, 0, 40)
+		if i%4 == 3 {
+			f.lookup("www.google.com", at.Add(time.Millisecond), "10.5.5.5", 1, 0, 16)
+		}
+	}
+	feats := f.e.AllFeatures(1)["evil-example.com"]
+	if feats.SearchExpansions < 500 || feats.SearchExpandedNames > 2 {
+		t.Fatalf("test too weak: %d expansions of %d names", feats.SearchExpansions, feats.SearchExpandedNames)
+	}
+	if fd := f.find(t, "evil-example.com"); fd == nil || fd.Verdict != "tunnel" || fd.Severity < SeverityMedium {
+		t.Errorf("the channel: %v, want a tunnel", fd)
+	}
+}
+
+// TestSearchDomainsUnderSeveralZones: a pod on a cloud node expands each
+// name under the cluster's zones and the node's (another registered
+// domain); one lookup of the name on its own credits both.
+func TestSearchDomainsUnderSeveralZones(t *testing.T) {
+	f := newFeeder(Config{})
+	rng := rand.New(rand.NewPCG(3, 4))
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 300 {
+		name := dataLabel(rng, 20) + ".x-example.com"
+		at := start.Add(time.Duration(i) * 500 * time.Millisecond)
+		for _, search := range []string{"prod.svc.cluster.local", "svc.cluster.local", "cluster.local", "us-west-2.compute.internal"} {
+			f.lookup(name+"."+search, at, "10.244.1.7", 1, 3, 0)
+		}
+		f.lookup(name, at.Add(time.Millisecond), "10.244.1.7", 1, 0, 16)
+	}
+	all := f.e.AllFeatures(1)
+	for zone, want := range map[string]uint64{"cluster.local": 900, "compute.internal": 300} {
+		if got := all[zone]; got.Unique != want || got.SearchExpansions != want {
+			t.Errorf("%s: %d expansions of %d names, want %d of %d", zone, got.SearchExpansions, got.Unique, want, want)
+		}
+	}
+	for _, fd := range f.e.Findings() {
+		if fd.RegisteredDomain != "x-example.com" && fd.Severity >= SeverityMedium {
+			t.Errorf("%s judged %s", fd.RegisteredDomain, fd.SeverityText)
+		}
+	}
+}
+
+// TestSearchExpansionsMergeCountsOnce: a shard whose names overlap
+// another's adds its expansions once, and never makes the other shard's
+// names expansions.
+func TestSearchExpansionsMergeCountsOnce(t *testing.T) {
+	a := newFeeder(Config{})
+	searchPathTraffic(a, 3, 100, true, "10.244.1.7", time.Millisecond) // 300 expanded names
+	b := newFeeder(Config{})
+	searchPathTraffic(b, 3, 100, false, "", 0)                         // the same 300 names, never asked on their own
+	searchPathTraffic(b, 9, 100, true, "10.244.1.7", time.Millisecond) // and 300 others, expanded
+	if got := b.e.AllFeatures(1)["cluster.local"]; got.Unique != 600 || got.SearchExpansions != 300 {
+		t.Fatalf("test too weak: b has %d expansions of %d names", got.SearchExpansions, got.Unique)
+	}
+	rec, ok := b.e.ExportDomain("cluster.local")
+	if !ok {
+		t.Fatal("nothing to export")
+	}
+	if err := a.e.ImportDomain(rec); err != nil {
+		t.Fatal(err)
+	}
+	if got := a.e.AllFeatures(1)["cluster.local"]; got.Unique != 600 || got.SearchExpansions != 300 {
+		t.Errorf("merged: %d expansions of %d names, want 300 of 600", got.SearchExpansions, got.Unique)
 	}
 }

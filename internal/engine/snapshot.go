@@ -491,6 +491,7 @@ func (s *snapWriter) domain(d *domain) {
 		}
 		if s.version >= 10 {
 			p.u(d.expansions)
+			p.u(uint64(d.expandedNames))
 		}
 	case s.version == 8:
 		var f counterFamily // version 8 held one family: the first slot's
@@ -1277,6 +1278,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		}
 		if r.version >= 10 {
 			d.expansions = r.max(d.unique, "search-path expansions")
+			d.expandedNames = clientSketch(r.u())
 		}
 	case r.version == 8:
 		var f counterFamily
@@ -1680,9 +1682,11 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	d.uniqueBytes += b.uniqueBytes - min(rpBytes+rdBytes, b.uniqueBytes)
 	d.ipShaped += b.ipShaped - ri
 	d.dataNames += b.dataNames - rd
-	// Shared names are taken from the expansions last: both sides'
-	// expansions of one name count once at most.
-	d.expansions = min(d.expansions+b.expansions, d.unique)
+	// b's expansions among the names both sides saw are dropped: counted
+	// here when they were expansions here too, else an undercount, which
+	// never hides a channel.
+	d.expansions = min(d.expansions+b.expansions-min(overlap, b.expansions), d.unique)
+	d.expandedNames = d.expandedNames.union(b.expandedNames)
 	d.digestNames += b.digestNames - part(b.digestNames, rd, b.dataNames)
 	d.subLenSum += b.subLenSum - rdBytes
 	d.subLenSq += b.subLenSq - part(b.subLenSq, rd, b.dataNames)

@@ -26,22 +26,25 @@ type Features struct {
 	// SearchExpansions counts the distinct names that embed a whole name
 	// their client then asked on its own: a resolver's search list at
 	// work (expand.go).
-	SearchExpansions uint64  `json:"search_expansions,omitempty"`
-	InfoBytes        float64 `json:"info_bytes"` // compressed unique subdomain text
-	InfoPerName      float64 `json:"info_per_name"`
-	PeakDayInfo      float64 `json:"peak_day_info_bytes"`
-	MeanSubLen       float64 `json:"mean_subdomain_length"`
-	SubLenStddev     float64 `json:"subdomain_length_stddev"`
-	MaxLabel         int     `json:"max_label_length"`
-	NgramBits        float64 `json:"ngram_bits_per_char"`
-	RareTypeShare    float64 `json:"rare_type_share"` // NULL, KEY, PRIVATE, other
-	DataTypeShare    float64 `json:"data_type_share"` // TXT, CNAME, MX, SRV
-	NXShare          float64 `json:"nxdomain_share"`
-	ErrorShare       float64 `json:"error_share"`
-	AnswerBytes      float64 `json:"answer_bytes_per_response"`
-	FlaggedShare     float64 `json:"flagged_share"`
-	MixedCaseShare   float64 `json:"mixed_case_share"`
-	Clients          int     `json:"clients"` // distinct client addresses
+	SearchExpansions uint64 `json:"search_expansions,omitempty"`
+	// SearchExpandedNames estimates how many distinct names asked on
+	// their own those expansions were of.
+	SearchExpandedNames uint64  `json:"search_expanded_names,omitempty"`
+	InfoBytes           float64 `json:"info_bytes"` // compressed unique subdomain text
+	InfoPerName         float64 `json:"info_per_name"`
+	PeakDayInfo         float64 `json:"peak_day_info_bytes"`
+	MeanSubLen          float64 `json:"mean_subdomain_length"`
+	SubLenStddev        float64 `json:"subdomain_length_stddev"`
+	MaxLabel            int     `json:"max_label_length"`
+	NgramBits           float64 `json:"ngram_bits_per_char"`
+	RareTypeShare       float64 `json:"rare_type_share"` // NULL, KEY, PRIVATE, other
+	DataTypeShare       float64 `json:"data_type_share"` // TXT, CNAME, MX, SRV
+	NXShare             float64 `json:"nxdomain_share"`
+	ErrorShare          float64 `json:"error_share"`
+	AnswerBytes         float64 `json:"answer_bytes_per_response"`
+	FlaggedShare        float64 `json:"flagged_share"`
+	MixedCaseShare      float64 `json:"mixed_case_share"`
+	Clients             int     `json:"clients"` // distinct client addresses
 	// ClientsEstimated is true when Clients is a sketch's estimate: the
 	// domain had more clients than it tracks one by one.
 	ClientsEstimated bool    `json:"clients_estimated,omitempty"`
@@ -229,7 +232,8 @@ type Finding struct {
 func (e *Engine) features(d *domain) Features {
 	f := Features{
 		Queries: d.queries, Responses: d.responses, Unique: d.unique, IPShaped: d.ipShaped,
-		DataNames: d.dataNames, DigestNames: d.digestNames, SearchExpansions: d.expansions, MaxLabel: d.maxLabel,
+		DataNames: d.dataNames, DigestNames: d.digestNames, SearchExpansions: d.expansions,
+		SearchExpandedNames: d.expandedNames.estimate(), MaxLabel: d.maxLabel,
 		PeakWinQueries: d.peakQueries, PeakWinUnique: d.peakUniq,
 		RawPackets: d.raw, OffPort: d.offPort,
 		DataAnswers: d.dataResponses, DataAnswerBytes: d.dataAnswerBytes,
@@ -515,13 +519,22 @@ func verdictOf(score float64, f *Features) (string, Severity) {
 }
 
 // decide turns features into a verdict: the Scorer's when one is set,
-// else the hand-set points. rules are the hand-set rules that held (their
-// texts are evidence either way); why is the Scorer's explanation.
+// else the hand-set points, capped at suspicious for a search domain
+// (expand.go). rules are the hand-set rules that held (their texts are
+// evidence either way); why is the Scorer's explanation.
 func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float64, rules []rule, why []string) {
-	if searchExpanded(f) && f.ToolStrong == 0 && f.RawPackets == 0 {
+	verdict, sev, score, rules, why = e.judgement(f)
+	if floor, _ := DownstreamFloor(f); sev > SeverityLow && searchExpanded(f) && f.ToolStrong == 0 && f.RawPackets == 0 && floor == SeverityNone {
 		// A search domain: its names are other domains' names (expand.go).
-		return "", SeverityNone, 0, nil, nil
+		verdict, sev = "suspicious", SeverityLow
+		rules = append(rules, rule{points: -1, text: fmt.Sprintf("%s of the %s distinct names are a resolver's search-path expansions of names their clients then asked on their own: judged suspicious at most",
+			comma(f.SearchExpansions), comma(f.Unique))})
 	}
+	return verdict, sev, score, rules, why
+}
+
+// judgement is decide's verdict before the search-domain cap.
+func (e *Engine) judgement(f *Features) (verdict string, sev Severity, score float64, rules []rule, why []string) {
 	if e.cfg.Scorer != nil {
 		// The rules' texts are only written for a verdict, so judging
 		// ordinary domains allocates nothing.

@@ -108,7 +108,8 @@ func searchDomainDay(lookup enginetest.Lookup, n int, bare bool) {
 }
 
 // TestSearchDomainAtScale: a Kubernetes cluster's zone after 100,000
-// outside names (eight hours of one lookup every 300 ms) is no finding.
+// outside names (eight hours of one lookup every 300 ms) raises no alert:
+// it is suspicious at most.
 // Judged on its names alone, without the pods asking each name on its
 // own afterwards, the learned model calls it a medium tunnel: the false
 // alarm that counting search-path expansions removes.
@@ -124,8 +125,8 @@ func TestSearchDomainAtScale(t *testing.T) {
 				t.Errorf("%s judged %s", fd.Domain, fd.SeverityText)
 			}
 		}
-		if bare && sev != engine.SeverityNone {
-			t.Errorf("cluster.local with its names asked on their own: judged %v, want no finding", sev)
+		if bare && sev > engine.SeverityLow {
+			t.Errorf("cluster.local with its names asked on their own: judged %v, want suspicious at most", sev)
 		}
 		if !bare && sev < engine.SeverityMedium {
 			t.Errorf("cluster.local judged on its names alone: %v, want medium or above (the harness must see the false alarm)", sev)

@@ -149,7 +149,7 @@ var HardNegatives = []Family{
 	// points judged it medium, and the learned model crossed its medium
 	// line past 100,000 outside names. Each pod then asks the name on its
 	// own, which credits the zone's names as search-path expansions
-	// (engine/expand.go): neither judge flags it.
+	// (engine/expand.go): neither judge calls it more than suspicious.
 	{Name: "Kubernetes search-path expansion", Feed: func(lookup Lookup, rng *rand.Rand) {
 		sum := sha1.Sum([]byte("seed"))
 		for i := 0; i < 3000; i++ {
