@@ -8,11 +8,13 @@ import (
 )
 
 // clientSketch estimates how many distinct client addresses a domain has
-// seen, in one word: a HyperLogLog (Flajolet, Fusy, Gandouet, Meunier 2007)
-// of sketchRegisters four-bit registers, with linear counting for small
-// counts as in HyperLogLog++ (Heule, Nunkesser, Hall 2013). The standard
-// error is about 1.04/sqrt(16) = 26% for large counts; up to a few dozen
-// clients linear counting is far closer. Adding an address already added
+// seen (and, fed hashes with addHash, how many distinct names it expanded
+// for a search list: expand.go), in one word: a HyperLogLog (Flajolet,
+// Fusy, Gandouet, Meunier 2007) of sketchRegisters four-bit registers,
+// with linear counting for small counts as in HyperLogLog++ (Heule,
+// Nunkesser, Hall 2013). The standard error is about 1.04/sqrt(16) = 26%
+// for large counts; up to a few dozen clients linear counting is far
+// closer. Adding an address already added
 // changes nothing, and the union of two sketches is their register-wise
 // maximum, so sketches merge exactly across engines and snapshots.
 //

@@ -11,8 +11,9 @@
 // tool that made it is named from protocol facts (package fingerprint). A
 // domain whose names are nearly all a resolver's search-path expansions of
 // names its clients then ask on their own (a Kubernetes cluster's zone) is
-// judged suspicious at most: its names carry other domains' names
-// (expand.go).
+// judged suspicious at most, unless its answers carry data or a tool or
+// raw tunnel packets were recognised in it: its names carry other domains'
+// names (expand.go).
 //
 // The engine sees messages in capture order, from one goroutine. Its state
 // is keyed by registered domain, so that it can be sharded or moved; its

@@ -31,14 +31,21 @@ import (
 // it expands (domain.expandedNames).
 //
 // A domain whose distinct names are nearly all credited expansions, of
-// names that were each expanded a few times only (under a search list's
-// few domains), is judged suspicious at most, with the reason in its
+// names that were each expanded a few times only on average (under a
+// search list's few domains; the sketch estimates how many names), is
+// judged suspicious at most, with the reason in its
 // evidence (searchExpanded), unless its answers carry data (a downstream
 // or stager floor), a tool's protocol was recognised in it or raw tunnel
 // packets were. It is not cleared outright: the names asked on their own
 // need not add up anywhere. A channel could embed "<data>.cloudfront.net",
 // which is its own registered domain under a public suffix, and ask it on
 // its own too; such a channel shows as suspicious, not as nothing.
+//
+// Only domains in the full state note their names: the few names a domain
+// has while it is a compact record (cold.go) are never credited, a small
+// undercount. Expansions asked after the name failed on its own (ndots:1,
+// Windows suffix lists) and expansions sent from another address than the
+// name (a forwarder's replicas) are not credited either.
 
 const (
 	// expansionSets is the number of sets of the table of expansions
@@ -50,14 +57,24 @@ const (
 	expansionSets = 1 << 11
 	expansionWays = 4
 	// expansionWindow is how long an expansion waits for its name: a
-	// resolver walks its search list in milliseconds, or in a few
-	// timeouts of a second or two.
-	expansionWindow = int64(5e9)
+	// resolver walks its search list in milliseconds, and glibc and musl
+	// wait 5 s before they try a lost query again (resolv.conf(5),
+	// "timeout"), so two lost packets still fit.
+	expansionWindow = int64(12e9)
 	// maxSearchDomains is the most expansions one name asked on its own
-	// credits to one domain, and the most each distinct name may have on
-	// average for the domain to count as a search domain: glibc reads at
-	// most six search domains, Kubernetes pods have three and the node's.
+	// credits to one domain: Kubernetes pods have three search domains
+	// and the node's few.
 	maxSearchDomains = 8
+	// maxExpansionsPerName is the most expansions each distinct name
+	// asked on its own may have on average, by the sketch's estimate, for
+	// the domain to count as a search domain; twice maxSearchDomains,
+	// since the estimate may be half the truth. It only has to tell a
+	// search list from one name asked over and over.
+	maxExpansionsPerName = 2 * maxSearchDomains
+	// saturatedNames is where the sketch's estimate is taken as
+	// unbounded: a one-word HyperLogLog falls short of the truth from a
+	// few hundred thousand names on, and cannot count past 352,846.
+	saturatedNames = 100_000
 	// maxCandidates is the most ends of an embedded name tried in one
 	// name, from the right.
 	maxCandidates = 3
@@ -168,15 +185,17 @@ func (e *Engine) noteExpansion(d *domain, o *Observation, sub []byte, labels []u
 		}
 		key := e.cold.hash(name) | 1
 		set := x.set(key)
-		victim := 0 // an empty slot, else the oldest
+		x.latest = max(x.latest, o.Time)
+		victim := 0 // an empty or expired slot, else the oldest
 		for i := range set {
 			s := &set[i]
-			if s.key == key && s.client == client && s.domain == d.id {
+			expired := s.key != 0 && outside(s.time, o.Time)
+			if s.key == key && s.client == client && s.domain == d.id && !expired {
 				s.names = min(s.names+1, maxSearchDomains)
 				s.time = max(s.time, o.Time)
 				return
 			}
-			if set[victim].key != 0 && (s.key == 0 || s.time < set[victim].time) {
+			if v := &set[victim]; v.key != 0 && !outside(v.time, o.Time) && (s.key == 0 || expired || s.time < v.time) {
 				victim = i
 			}
 		}
@@ -184,9 +203,12 @@ func (e *Engine) noteExpansion(d *domain, o *Observation, sub []byte, labels []u
 			x.active++
 		}
 		set[victim] = expansionSlot{key: key, client: client, time: o.Time, domain: d.id, names: 1}
-		x.latest = max(x.latest, o.Time)
 	})
 }
+
+// outside reports whether times a and b are more than expansionWindow
+// apart, in either order (captures merged out of order, clock steps).
+func outside(a, b int64) bool { return a-b > expansionWindow || b-a > expansionWindow }
 
 // creditExpansion credits the expansions awaiting o's name, asked by the
 // same client within expansionWindow, to the domains they were asked
@@ -207,7 +229,7 @@ func (e *Engine) creditExpansion(o *Observation) {
 	var named uint64 // o's name mixed for the sketches (fixed in every process)
 	for i := range set {
 		s := &set[i]
-		if s.key != key || s.client != client || o.Time-s.time > expansionWindow || s.time-o.Time > expansionWindow {
+		if s.key != key || s.client != client || outside(s.time, o.Time) {
 			continue
 		}
 		if d := e.byID[s.domain]; d != nil {
@@ -225,10 +247,11 @@ func (e *Engine) creditExpansion(o *Observation) {
 // searchExpanded reports whether a domain is a search domain: at least
 // four in five of its distinct names (of 16 or more) are search-path
 // expansions of names its clients then asked on their own, at most
-// maxSearchDomains expansions to a distinct name asked. Engine.decide then
-// judges it suspicious at most, unless its answers carry data, a tool's
-// protocol was recognised or raw tunnel packets were.
+// maxExpansionsPerName expansions on average to each distinct name asked
+// (by the sketch's estimate). Engine.decide then judges it suspicious at
+// most, unless its answers carry data, a tool's protocol was recognised
+// or raw tunnel packets were.
 func searchExpanded(f *Features) bool {
 	return f.Unique >= 16 && f.SearchExpansions*5 >= f.Unique*4 &&
-		f.SearchExpansions <= maxSearchDomains*f.SearchExpandedNames
+		(f.SearchExpandedNames >= saturatedNames || f.SearchExpansions <= maxExpansionsPerName*f.SearchExpandedNames)
 }

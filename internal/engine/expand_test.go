@@ -85,10 +85,10 @@ func TestSearchDomainIsNoTunnel(t *testing.T) {
 		wantSearch bool // cluster.local judged a tunnel
 	}{
 		{"expansions then the name", true, "10.244.1.7", 2 * time.Millisecond, false},
-		{"the name asked a few seconds later", true, "10.244.1.7", 4 * time.Second, false},
+		{"the name asked after two retries", true, "10.244.1.7", 11 * time.Second, false},
 		{"no name on its own", false, "", 0, true},
 		{"the name asked by another host", true, "10.9.9.9", 2 * time.Millisecond, true},
-		{"the name asked too late", true, "10.244.1.7", 6 * time.Second, true},
+		{"the name asked too late", true, "10.244.1.7", 13 * time.Second, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFeeder(Config{})
@@ -154,8 +154,10 @@ func TestSearchExpandedCap(t *testing.T) {
 		want                      bool
 	}{
 		{15, 15, 5, false}, {16, 13, 5, true}, {16, 12, 5, false}, {1000, 800, 100, true}, {1000, 799, 100, false},
-		// Each name asked on its own expanded under eight domains at most.
-		{1000, 1000, 125, true}, {1000, 1000, 124, false}, {1000, 1000, 1, false},
+		// Each name asked on its own expanded 16 times at most, by the
+		// sketch's estimate, unless it saturates.
+		{1000, 1000, 63, true}, {1000, 1000, 62, false}, {1000, 1000, 1, false},
+		{2_000_000, 2_000_000, 100_000, true}, {400_000, 400_000, 20_000, false},
 	} {
 		f := Features{Unique: c.unique, SearchExpansions: c.expansions, SearchExpandedNames: c.names}
 		if got := searchExpanded(&f); got != c.want {
@@ -178,8 +180,12 @@ func TestSearchExpansionsSurviveSnapshots(t *testing.T) {
 	if err := g.ReadSnapshot(bytes.NewReader(buf.Bytes())); err != nil {
 		t.Fatal(err)
 	}
-	if got := g.AllFeatures(1)["cluster.local"].SearchExpansions; got != 300 {
-		t.Errorf("read back: %d expansions, want 300", got)
+	want := f.e.AllFeatures(1)["cluster.local"]
+	if want.SearchExpandedNames < 70 || want.SearchExpandedNames > 130 {
+		t.Fatalf("the sketch of 100 names estimates %d", want.SearchExpandedNames)
+	}
+	if got := g.AllFeatures(1)["cluster.local"]; got.SearchExpansions != 300 || got.SearchExpandedNames != want.SearchExpandedNames {
+		t.Errorf("read back: %d expansions of %d names, want 300 of %d", got.SearchExpansions, got.SearchExpandedNames, want.SearchExpandedNames)
 	}
 	buf.Reset()
 	if err := f.e.writeSnapshot(&buf, 9); err != nil {
@@ -194,7 +200,7 @@ func TestSearchExpansionsSurviveSnapshots(t *testing.T) {
 	}
 
 	// A second engine saw half of the same names and all of them as
-	// expansions: the merge counts each name once.
+	// expansions: the merge adds nothing, the sketches' union neither.
 	h := newFeeder(Config{})
 	searchPathTraffic(h, 3, 50, true, "10.244.1.7", time.Millisecond)
 	rec, ok := h.e.ExportDomain("cluster.local")
@@ -204,8 +210,25 @@ func TestSearchExpansionsSurviveSnapshots(t *testing.T) {
 	if err := g.ImportDomain(rec); err != nil {
 		t.Fatal(err)
 	}
-	if got := g.AllFeatures(1)["cluster.local"]; got.Unique != 300 || got.SearchExpansions != 300 {
-		t.Errorf("merged: %d expansions of %d names, want 300 of 300", got.SearchExpansions, got.Unique)
+	if got := g.AllFeatures(1)["cluster.local"]; got.Unique != 300 || got.SearchExpansions != 300 || got.SearchExpandedNames != want.SearchExpandedNames {
+		t.Errorf("merged: %d expansions of %d names (%d asked), want 300 of 300 (%d)", got.SearchExpansions, got.Unique, got.SearchExpandedNames, want.SearchExpandedNames)
+	}
+}
+
+// TestAwaitedWhileRefreshed: a name expanded again keeps the table alive;
+// asked on its own within the window of its latest expansion, it credits
+// both, although its first expansion is older than the window.
+func TestAwaitedWhileRefreshed(t *testing.T) {
+	f := newFeeder(Config{})
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 5 { // past the compact record's few names
+		f.lookup(fmt.Sprintf("svc%d.cluster.local", i), start.Add(-time.Minute), "10.244.1.7", 1, 0, 16)
+	}
+	f.lookup("www.example.com.svc.cluster.local", start, "10.244.1.7", 1, 3, 0)
+	f.lookup("www.example.com.ns.svc.cluster.local", start.Add(10*time.Second), "10.244.1.7", 1, 3, 0)
+	f.lookup("www.example.com", start.Add(20*time.Second), "10.244.1.7", 1, 0, 16)
+	if got := f.e.AllFeatures(1)["cluster.local"].SearchExpansions; got != 2 {
+		t.Errorf("%d expansions credited, want 2", got)
 	}
 }
 
@@ -237,16 +260,19 @@ func TestDataAfterTheEmbeddedName(t *testing.T) {
 	f := newFeeder(Config{})
 	rng := rand.New(rand.NewPCG(5, 6))
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	lookups := uint64(0)
 	for i := range 600 {
 		at := start.Add(time.Duration(i) * 200 * time.Millisecond)
 		f.lookup("www.google.com."+dataLabel(rng, 30)+".t.evil-example.com", at, "10.5.5.5", 16, 0, 40)
-		if i%4 == 3 {
+		if i%20 == 19 {
 			f.lookup("www.google.com", at.Add(time.Millisecond), "10.5.5.5", 1, 0, 16)
+			lookups++
 		}
 	}
+	// Each lookup on its own credits eight names at most.
 	feats := f.e.AllFeatures(1)["evil-example.com"]
-	if feats.SearchExpansions < 500 || feats.SearchExpandedNames > 2 {
-		t.Fatalf("test too weak: %d expansions of %d names", feats.SearchExpansions, feats.SearchExpandedNames)
+	if feats.SearchExpansions != maxSearchDomains*lookups || feats.SearchExpandedNames > 2 {
+		t.Fatalf("%d expansions of %d names, want %d of 1", feats.SearchExpansions, feats.SearchExpandedNames, maxSearchDomains*lookups)
 	}
 	if fd := f.find(t, "evil-example.com"); fd == nil || fd.Verdict != "tunnel" || fd.Severity < SeverityMedium {
 		t.Errorf("the channel: %v, want a tunnel", fd)

@@ -62,7 +62,8 @@ const (
 	SnapshotVersion = 10
 	// OldestSnapshotVersion is the oldest version the readers accept:
 	// version 9 differs only in its domains holding no count of
-	// search-path expansions (expand.go; read as none), version 8 also in
+	// search-path expansions nor a sketch of the names expanded
+	// (expand.go; read as none), version 8 also in
 	// its domains holding one numbered family without its answered
 	// addresses (counter.go; read as one address a name, the verdict
 	// version 8 gave), version 7 also in its domains having no numbered
