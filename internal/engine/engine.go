@@ -291,9 +291,10 @@ type Engine struct {
 	// lengths is the histogram of distinct subdomain lengths over all
 	// domains: the background a finding's names are compared with.
 	lengths [lengthBuckets]uint64
-	// expand holds the search-path expansions awaiting their name
-	// (expand.go).
+	// expand holds the search-path expansions awaiting their name, failed
+	// the names that failed on their own (expand.go).
 	expand expansions
+	failed expansions
 	tlds   map[string]bool // isTLD's answers
 }
 

@@ -16,9 +16,11 @@ import (
 // (Kubernetes "DNS for Services and Pods"; resolv.conf(5)); on EKS and GKE
 // the node's search domains follow. The search domain then holds every
 // name its clients look up, CDN hashes and reputation digests included,
-// and over a busy day it looks like a channel carrying data. (A name with
-// ndots dots or more is asked on its own first, and under the search
-// domains only when that fails; those expansions are not credited.)
+// and over a busy day it looks like a channel carrying data. A name with
+// ndots dots or more (any name with a dot, under glibc's default ndots:1
+// or a Windows suffix list) is asked on its own first, and under the
+// search domains only when that is denied: a mail server's reputation
+// lookups that miss fill its company's own zone.
 //
 // The engine tells such names apart by what follows them. A distinct name
 // of a domain whose subdomain holds a top-level domain of the root zone
@@ -28,7 +30,9 @@ import (
 // seconds, and when the same client then asks X itself, the names that
 // embedded X are credited to their domain as expansions
 // (domain.expansions), and X to the domain's sketch of the distinct names
-// it expands (domain.expandedNames).
+// it expands (domain.expandedNames). When the same client had asked X on
+// its own and been denied (NXDOMAIN) within the window before, the name is
+// credited at once (Engine.failed).
 //
 // A domain whose distinct names are nearly all credited expansions, of
 // names that were each expanded a few times only on average (under a
@@ -43,17 +47,17 @@ import (
 //
 // Only domains in the full state note their names: the few names a domain
 // has while it is a compact record (cold.go) are never credited, a small
-// undercount. Expansions asked after the name failed on its own (ndots:1,
-// Windows suffix lists) and expansions sent from another address than the
-// name (a forwarder's replicas) are not credited either.
+// undercount. Expansions sent from another address than the name (a
+// forwarder's replicas) are not credited, nor those after a denial the
+// capture does not hold (queries only).
 
 const (
-	// expansionSets is the number of sets of the table of expansions
-	// awaiting their name, each of expansionWays slots: a fixed overhead
-	// of 256 KiB, outside the memory cap, allocated when the first
-	// expansion is seen. The ways keep the same name's expansions under
-	// several domains (a cluster's zone and the node's) apart; when a
-	// set is full the oldest is forgotten, which undercounts.
+	// expansionSets is the number of sets of a table of names, each of
+	// expansionWays slots: a fixed overhead of 256 KiB a table (two),
+	// outside the memory cap, allocated when first used. The ways keep
+	// the same name's expansions under several domains (a cluster's zone
+	// and the node's) apart; when a set is full the oldest is forgotten,
+	// which undercounts.
 	expansionSets = 1 << 11
 	expansionWays = 4
 	// expansionWindow is how long an expansion waits for its name: a
@@ -75,6 +79,9 @@ const (
 	// unbounded: a one-word HyperLogLog falls short of the truth from a
 	// few hundred thousand names on, and cannot count past 352,846.
 	saturatedNames = 100_000
+	// rcodeNXDomain is the response code of a name that does not exist
+	// (RFC 1035 section 4.1.1).
+	rcodeNXDomain = 3
 	// maxCandidates is the most ends of an embedded name tried in one
 	// name, from the right.
 	maxCandidates = 3
@@ -98,17 +105,62 @@ type expansionSlot struct {
 	names  uint32 // its distinct names that embed the name
 }
 
-// expansions is the table of expansions awaiting their name.
+// expansions is a table of names: the expansions awaiting their name
+// (Engine.expand), or the names that failed on their own (Engine.failed,
+// whose slots have domain 0 and count in names the expansions credited).
 type expansions struct {
 	slots  []expansionSlot // expansionSets sets of expansionWays
 	active int             // slots in use
-	latest int64           // time of the latest expansion
+	latest int64           // time of the latest slot written
 }
 
-// reset forgets every awaited expansion.
+// reset forgets every name.
 func (x *expansions) reset() {
 	clear(x.slots)
 	x.active = 0
+}
+
+// find returns the slot of name key asked by client under domain, when
+// it was written within expansionWindow of now, or nil.
+func (x *expansions) find(key, client uint64, domain uint32, now int64) *expansionSlot {
+	if x.active == 0 {
+		return nil
+	}
+	set := x.set(key)
+	for i := range set {
+		if s := &set[i]; s.key == key && s.client == client && s.domain == domain && !outside(s.time, now) {
+			return s
+		}
+	}
+	return nil
+}
+
+// slot returns the slot of name key asked by client under domain, and
+// whether it was there; a new one takes an empty or expired slot, else
+// the oldest of the set.
+func (x *expansions) slot(key, client uint64, domain uint32, now int64) (*expansionSlot, bool) {
+	if x.slots == nil {
+		x.slots = make([]expansionSlot, expansionSets*expansionWays)
+	}
+	x.latest = max(x.latest, now)
+	set := x.set(key)
+	victim := 0
+	for i := range set {
+		s := &set[i]
+		expired := s.key != 0 && outside(s.time, now)
+		if s.key == key && s.client == client && s.domain == domain && !expired {
+			return s, true
+		}
+		if v := &set[victim]; v.key != 0 && !outside(v.time, now) && (s.key == 0 || expired || s.time < v.time) {
+			victim = i
+		}
+	}
+	s := &set[victim]
+	if s.key == 0 {
+		x.active++
+	}
+	*s = expansionSlot{key: key, client: client, time: now, domain: domain}
+	return s, false
 }
 
 // set returns the slots of the set a name hashed to key belongs to.
@@ -179,31 +231,34 @@ func (e *Engine) noteExpansion(d *domain, o *Observation, sub []byte, labels []u
 	}
 	client := clientHash(o.Client.As16())
 	e.embeddedNames(sub, labels, func(name []byte) {
-		x := &e.expand
-		if x.slots == nil {
-			x.slots = make([]expansionSlot, expansionSets*expansionWays)
-		}
 		key := e.cold.hash(name) | 1
-		set := x.set(key)
-		x.latest = max(x.latest, o.Time)
-		victim := 0 // an empty or expired slot, else the oldest
-		for i := range set {
-			s := &set[i]
-			expired := s.key != 0 && outside(s.time, o.Time)
-			if s.key == key && s.client == client && s.domain == d.id && !expired {
-				s.names = min(s.names+1, maxSearchDomains)
-				s.time = max(s.time, o.Time)
-				return
-			}
-			if v := &set[victim]; v.key != 0 && !outside(v.time, o.Time) && (s.key == 0 || expired || s.time < v.time) {
-				victim = i
-			}
+		// Asked on its own before, and failed: credited at once.
+		if f := e.failed.find(key, client, 0, o.Time); f != nil && f.names < maxSearchDomains {
+			f.names++
+			d.expansions = min(d.expansions+1, d.unique)
+			d.expandedNames.addHash(fmix64(hashName(name)))
+			return
 		}
-		if set[victim].key == 0 {
-			x.active++
+		s, found := e.expand.slot(key, client, d.id, o.Time)
+		s.names = min(s.names+1, maxSearchDomains)
+		if found {
+			s.time = max(s.time, o.Time)
 		}
-		set[victim] = expansionSlot{key: key, client: client, time: o.Time, domain: d.id, names: 1}
 	})
+}
+
+// noteFailed remembers a name that o, a response, denies (NXDOMAIN): a
+// resolver with a search list asks a name with enough dots on its own
+// first, and under the search domains only when that fails (ndots:1, a
+// Windows suffix list, a pod's names of five dots or more).
+func (e *Engine) noteFailed(o *Observation) {
+	if !o.Client.IsValid() {
+		return
+	}
+	s, found := e.failed.slot(e.cold.hash(o.Name)|1, clientHash(o.Client.As16()), 0, o.Time)
+	if found {
+		s.time = max(s.time, o.Time)
+	}
 }
 
 // outside reports whether times a and b are more than expansionWindow
@@ -212,9 +267,13 @@ func outside(a, b int64) bool { return a-b > expansionWindow || b-a > expansionW
 
 // creditExpansion credits the expansions awaiting o's name, asked by the
 // same client within expansionWindow, to the domains they were asked
-// under. While no expansion is awaited it costs one comparison; after
-// expansionWindow without one, the table is emptied.
+// under, and remembers o's name when o denies it. While no expansion is
+// awaited it costs one comparison; after expansionWindow without one, the
+// table is emptied.
 func (e *Engine) creditExpansion(o *Observation) {
+	if o.Response && o.RCode == rcodeNXDomain {
+		e.noteFailed(o)
+	}
 	x := &e.expand
 	if x.active == 0 || !o.Client.IsValid() {
 		return

@@ -56,17 +56,23 @@ func dataLabel(rng *rand.Rand, n int) string {
 // Kubernetes pod's three search domains, NXDOMAIN, and then, when bare is
 // set, on its own by client bareClient after delay.
 func searchPathTraffic(f *feeder, seed uint64, n int, bare bool, bareClient string, delay time.Duration) {
-	rng := rand.New(rand.NewPCG(seed, 4))
-	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	for i := range n {
-		name := dataLabel(rng, 30) + ".x-example.com"
-		at := start.Add(time.Duration(i) * 500 * time.Millisecond)
+	forNames(seed, n, 30, ".x-example.com", func(name string, at time.Time) {
 		for _, search := range []string{"payments.svc.cluster.local", "svc.cluster.local", "cluster.local"} {
 			f.lookup(name+"."+search, at, "10.244.1.7", 1, 3, 0)
 		}
 		if bare {
 			f.lookup(name, at.Add(delay), bareClient, 1, 0, 16)
 		}
+	})
+}
+
+// forNames calls f with n names of size random bytes in base32 under
+// zone (drawn from seed), one every 500 ms of packet time.
+func forNames(seed uint64, n, size int, zone string, f func(name string, at time.Time)) {
+	rng := rand.New(rand.NewPCG(seed, 4))
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		f(dataLabel(rng, size)+zone, start.Add(time.Duration(i)*500*time.Millisecond))
 	}
 }
 
@@ -284,16 +290,12 @@ func TestDataAfterTheEmbeddedName(t *testing.T) {
 // domain); one lookup of the name on its own credits both.
 func TestSearchDomainsUnderSeveralZones(t *testing.T) {
 	f := newFeeder(Config{})
-	rng := rand.New(rand.NewPCG(3, 4))
-	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 300 {
-		name := dataLabel(rng, 20) + ".x-example.com"
-		at := start.Add(time.Duration(i) * 500 * time.Millisecond)
+	forNames(3, 300, 20, ".x-example.com", func(name string, at time.Time) {
 		for _, search := range []string{"prod.svc.cluster.local", "svc.cluster.local", "cluster.local", "us-west-2.compute.internal"} {
 			f.lookup(name+"."+search, at, "10.244.1.7", 1, 3, 0)
 		}
 		f.lookup(name, at.Add(time.Millisecond), "10.244.1.7", 1, 0, 16)
-	}
+	})
 	all := f.e.AllFeatures(1)
 	for zone, want := range map[string]uint64{"cluster.local": 900, "compute.internal": 300} {
 		if got := all[zone]; got.Unique != want || got.SearchExpansions != want {
@@ -328,5 +330,44 @@ func TestSearchExpansionsMergeCountsOnce(t *testing.T) {
 	}
 	if got := a.e.AllFeatures(1)["cluster.local"]; got.Unique != 600 || got.SearchExpansions != 300 {
 		t.Errorf("merged: %d expansions of %d names, want 300 of 600", got.SearchExpansions, got.Unique)
+	}
+}
+
+// TestFailedThenExpanded: a host with ndots:1 (or a Windows suffix list)
+// asks a name on its own first and, when it is denied, under its search
+// domain: a mail server's reputation lookups that miss fill the company's
+// own zone. Expansions that follow a denial of their name are credited;
+// without the denial, or when the name resolved, they are not.
+func TestFailedThenExpanded(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		bareRCode  uint8
+		bare       bool
+		wantCredit bool
+	}{
+		{"denied, then expanded", 3, true, true},
+		{"never asked on its own", 0, false, false},
+		{"resolved on its own", 0, true, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFeeder(Config{})
+			forNames(8, 600, 30, ".dbl.example-rbl.org", func(name string, at time.Time) {
+				if c.bare {
+					f.lookup(name, at, "10.1.1.25", 1, c.bareRCode, 0)
+				}
+				f.lookup(name+".corp.example.com", at.Add(30*time.Millisecond), "10.1.1.25", 1, 3, 0)
+			})
+			feats := f.e.AllFeatures(1)["example.com"]
+			fd := f.find(t, "example.com")
+			if c.wantCredit {
+				if feats.SearchExpansions != 600 || fd == nil || fd.Severity != SeverityLow {
+					t.Errorf("%d of %d names credited, finding %v: want 600, suspicious", feats.SearchExpansions, feats.Unique, fd)
+				}
+				return
+			}
+			if feats.SearchExpansions != 0 || fd == nil || fd.Severity < SeverityMedium {
+				t.Errorf("%d of %d names credited, finding %v: want none, a tunnel", feats.SearchExpansions, feats.Unique, fd)
+			}
+		})
 	}
 }

@@ -843,7 +843,8 @@ func (e *Engine) ReadSnapshot(r io.Reader) error {
 	e.cold = s.cold
 	e.rawOwner, e.contacted, e.others, e.lengths = s.rawOwner, s.contacted, s.others, s.lengths
 	e.servers, e.lastServers = s.servers, [len(e.lastServers)]netip.Addr{}
-	e.expand.reset() // awaited for seconds, under the old IDs: not saved
+	e.expand.reset() // awaited for seconds, under the old IDs and hash: not saved
+	e.failed.reset()
 	return nil
 }
 
