@@ -180,11 +180,6 @@ type domain struct {
 	// to other names need not look (syncNumbered).
 	num      *numbered
 	awaiting uint64
-	// expansions counts the distinct names credited as search-path
-	// expansions of names their clients then asked (expand.go), and
-	// expandedNames sketches how many distinct names those were.
-	expansions    uint64
-	expandedNames clientSketch
 	// staging is num.mayStage(), kept here so that judging need not look.
 	staging bool
 
@@ -250,6 +245,12 @@ type domain struct {
 	dayRaw, peakDayRaw    uint64
 	dayAnswerBytes        uint64
 	peakDayAnswerBytes    uint64
+
+	// expansions counts the distinct names credited as search-path
+	// expansions of names their clients then asked (expand.go), and
+	// expandedNames sketches how many distinct names those were.
+	expansions    uint64
+	expandedNames clientSketch
 }
 
 // Engine accumulates observations. It is not safe for concurrent use.

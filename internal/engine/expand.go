@@ -31,8 +31,8 @@ import (
 // embedded X are credited to their domain as expansions
 // (domain.expansions), and X to the domain's sketch of the distinct names
 // it expands (domain.expandedNames). When the same client had asked X on
-// its own and been denied (NXDOMAIN) within the window before, the name is
-// credited at once (Engine.failed).
+// its own and been denied (NXDOMAIN) within the window before, while other
+// expansions were awaited, the name is credited at once (Engine.failed).
 //
 // A domain whose distinct names are nearly all credited expansions, of
 // names that were each expanded a few times only on average (under a
@@ -109,9 +109,10 @@ type expansionSlot struct {
 // (Engine.expand), or the names that failed on their own (Engine.failed,
 // whose slots have domain 0 and count in names the expansions credited).
 type expansions struct {
-	slots  []expansionSlot // expansionSets sets of expansionWays
-	active int             // slots in use
-	latest int64           // time of the latest slot written
+	slots     []expansionSlot // expansionSets sets of expansionWays
+	active    int             // slots in use
+	latest    int64           // time of the latest slot written
+	lastQuery int64           // time of the latest query looked up (expand only)
 }
 
 // reset forgets every name.
@@ -250,7 +251,10 @@ func (e *Engine) noteExpansion(d *domain, o *Observation, sub []byte, labels []u
 // noteFailed remembers a name that o, a response, denies (NXDOMAIN): a
 // resolver with a search list asks a name with enough dots on its own
 // first, and under the search domains only when that fails (ndots:1, a
-// Windows suffix list, a pod's names of five dots or more).
+// Windows suffix list, a pod's names of five dots or more). Denials are
+// only remembered while expansions are awaited (creditExpansion), so that
+// traffic without a search list pays nothing for them; the first
+// expansion after a quiet spell is not credited.
 func (e *Engine) noteFailed(o *Observation) {
 	if !o.Client.IsValid() {
 		return
@@ -271,24 +275,37 @@ func outside(a, b int64) bool { return a-b > expansionWindow || b-a > expansionW
 // awaited it costs one comparison; after expansionWindow without one, the
 // table is emptied.
 func (e *Engine) creditExpansion(o *Observation) {
-	if o.Response && o.RCode == rcodeNXDomain {
-		e.noteFailed(o)
-	}
 	x := &e.expand
 	if x.active == 0 || !o.Client.IsValid() {
 		return
+	}
+	if o.Response && o.RCode == rcodeNXDomain {
+		e.noteFailed(o)
 	}
 	if o.Time-x.latest > expansionWindow {
 		x.reset() // all of them expired
 		return
 	}
+	// A name is credited by its query; by its response only when the
+	// capture holds no queries (one direction, a dnstap of responses).
+	if !o.Response {
+		x.lastQuery = o.Time
+	} else if !outside(x.lastQuery, o.Time) {
+		return
+	}
 	key := e.cold.hash(o.Name) | 1
-	client := clientHash(o.Client.As16())
 	set := x.set(key)
-	var named uint64 // o's name mixed for the sketches (fixed in every process)
+	var client uint64 // hashed once a slot's name matches: most names match none
+	var named uint64  // o's name mixed for the sketches (fixed in every process)
 	for i := range set {
 		s := &set[i]
-		if s.key != key || s.client != client || outside(s.time, o.Time) {
+		if s.key != key {
+			continue
+		}
+		if client == 0 {
+			client = clientHash(o.Client.As16())
+		}
+		if s.client != client || outside(s.time, o.Time) {
 			continue
 		}
 		if d := e.byID[s.domain]; d != nil {

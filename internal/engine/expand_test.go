@@ -360,8 +360,10 @@ func TestFailedThenExpanded(t *testing.T) {
 			feats := f.e.AllFeatures(1)["example.com"]
 			fd := f.find(t, "example.com")
 			if c.wantCredit {
-				if feats.SearchExpansions != 600 || fd == nil || fd.Severity != SeverityLow {
-					t.Errorf("%d of %d names credited, finding %v: want 600, suspicious", feats.SearchExpansions, feats.Unique, fd)
+				// The names before the domain's full state and before the
+				// first expansion awaited are not credited.
+				if feats.SearchExpansions < 570 || fd == nil || fd.Severity != SeverityLow {
+					t.Errorf("%d of %d names credited, finding %v: want 570 or more, suspicious", feats.SearchExpansions, feats.Unique, fd)
 				}
 				return
 			}
