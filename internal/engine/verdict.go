@@ -524,13 +524,16 @@ func verdictOf(score float64, f *Features) (string, Severity) {
 // evidence either way); why is the Scorer's explanation.
 func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float64, rules []rule, why []string) {
 	verdict, sev, score, rules, why = e.judgement(f)
-	if floor, _ := DownstreamFloor(f); sev > SeverityLow && searchExpanded(f) && f.ToolStrong == 0 && f.RawPackets == 0 && floor == SeverityNone {
-		// A search domain: its names are other domains' names (expand.go).
-		verdict, sev = "suspicious", SeverityLow
-		rules = append(rules, rule{points: -1, text: fmt.Sprintf("%s of the %s distinct names are a resolver's search-path expansions of names their clients then asked on their own: judged suspicious at most",
-			comma(f.SearchExpansions), comma(f.Unique))})
+	if sev <= SeverityLow || !searchExpanded(f) || f.ToolStrong > 0 || f.RawPackets > 0 {
+		return verdict, sev, score, rules, why
 	}
-	return verdict, sev, score, rules, why
+	if floor, _ := DownstreamFloor(f); floor != SeverityNone {
+		return verdict, sev, score, rules, why // answers that carry data
+	}
+	// A search domain: its names are other domains' names (expand.go).
+	rules = append(rules, rule{points: -1, text: fmt.Sprintf("%s of the %s distinct names are a resolver's search-path expansions of names their clients then asked on their own: judged suspicious at most",
+		comma(f.SearchExpansions), comma(f.Unique))})
+	return "suspicious", SeverityLow, score, rules, why
 }
 
 // judgement is decide's verdict before the search-domain cap.
