@@ -136,10 +136,10 @@ func (x *expansions) find(key, client uint64, domain uint32, now int64) *expansi
 	return nil
 }
 
-// slot returns the slot of name key asked by client under domain, and
-// whether it was there; a new one takes an empty or expired slot, else
+// slot returns the slot of name key asked by client under domain, its
+// time brought up to now; a new one takes an empty or expired slot, else
 // the oldest of the set.
-func (x *expansions) slot(key, client uint64, domain uint32, now int64) (*expansionSlot, bool) {
+func (x *expansions) slot(key, client uint64, domain uint32, now int64) *expansionSlot {
 	if x.slots == nil {
 		x.slots = make([]expansionSlot, expansionSets*expansionWays)
 	}
@@ -150,7 +150,8 @@ func (x *expansions) slot(key, client uint64, domain uint32, now int64) (*expans
 		s := &set[i]
 		expired := s.key != 0 && outside(s.time, now)
 		if s.key == key && s.client == client && s.domain == domain && !expired {
-			return s, true
+			s.time = max(s.time, now)
+			return s
 		}
 		if v := &set[victim]; v.key != 0 && !outside(v.time, now) && (s.key == 0 || expired || s.time < v.time) {
 			victim = i
@@ -161,7 +162,7 @@ func (x *expansions) slot(key, client uint64, domain uint32, now int64) (*expans
 		x.active++
 	}
 	*s = expansionSlot{key: key, client: client, time: now, domain: domain}
-	return s, false
+	return s
 }
 
 // set returns the slots of the set a name hashed to key belongs to.
@@ -236,15 +237,11 @@ func (e *Engine) noteExpansion(d *domain, o *Observation, sub []byte, labels []u
 		// Asked on its own before, and failed: credited at once.
 		if f := e.failed.find(key, client, 0, o.Time); f != nil && f.names < maxSearchDomains {
 			f.names++
-			d.expansions = min(d.expansions+1, d.unique)
-			d.expandedNames.addHash(fmix64(hashName(name)))
+			d.credit(1, fmix64(hashName(name)))
 			return
 		}
-		s, found := e.expand.slot(key, client, d.id, o.Time)
+		s := e.expand.slot(key, client, d.id, o.Time)
 		s.names = min(s.names+1, maxSearchDomains)
-		if found {
-			s.time = max(s.time, o.Time)
-		}
 	})
 }
 
@@ -259,10 +256,14 @@ func (e *Engine) noteFailed(o *Observation) {
 	if !o.Client.IsValid() {
 		return
 	}
-	s, found := e.failed.slot(e.cold.hash(o.Name)|1, clientHash(o.Client.As16()), 0, o.Time)
-	if found {
-		s.time = max(s.time, o.Time)
-	}
+	e.failed.slot(e.cold.hash(o.Name)|1, clientHash(o.Client.As16()), 0, o.Time)
+}
+
+// credit counts n of d's distinct names as expansions of the name asked on
+// its own whose mixed hash is named.
+func (d *domain) credit(n, named uint64) {
+	d.expansions = min(d.expansions+n, d.unique)
+	d.expandedNames.addHash(named)
 }
 
 // outside reports whether times a and b are more than expansionWindow
@@ -312,8 +313,7 @@ func (e *Engine) creditExpansion(o *Observation) {
 			if named == 0 {
 				named = fmix64(hashName(o.Name))
 			}
-			d.expansions = min(d.expansions+uint64(s.names), d.unique)
-			d.expandedNames.addHash(named)
+			d.credit(uint64(s.names), named)
 		}
 		*s = expansionSlot{}
 		x.active--

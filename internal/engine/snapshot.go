@@ -63,13 +63,13 @@ const (
 	// OldestSnapshotVersion is the oldest version the readers accept:
 	// version 9 differs only in its domains holding no count of
 	// search-path expansions nor a sketch of the names expanded
-	// (expand.go; read as none), version 8 also in
-	// its domains holding one numbered family without its answered
-	// addresses (counter.go; read as one address a name, the verdict
-	// version 8 gave), version 7 also in its domains having no numbered
-	// family and answer octets (read as none), version 6 also in holding
-	// at most 2^20 contacted addresses and no contact filter, so a state
-	// saved by an earlier release reads back.
+	// (expand.go; read as none), version 8 also in its domains holding one
+	// numbered family without its answered addresses (counter.go; read as
+	// one address a name, the verdict version 8 gave), version 7 also in
+	// its domains having no numbered family and answer octets (read as
+	// none), version 6 also in holding at most 2^20 contacted addresses
+	// and no contact filter, so a state saved by an earlier release reads
+	// back.
 	OldestSnapshotVersion = 6
 )
 
