@@ -251,10 +251,41 @@ func TestSearchExpansionsBounded(t *testing.T) {
 	if len(x.slots) != expansionSets*expansionWays || x.active > len(x.slots) || x.active == 0 {
 		t.Fatalf("%d slots, %d active", len(x.slots), x.active)
 	}
+	checkTags(t, x)
+	// Names asked on their own within the window free their slots.
+	for i := 3*expansionSets*expansionWays - 100; i < 3*expansionSets*expansionWays; i++ {
+		f.lookup(fmt.Sprintf("h%d.example.com", i), start.Add(time.Duration(i)*time.Millisecond+time.Second),
+			fmt.Sprintf("10.1.%d.%d", i/250%250, 1+i%250), 1, 0, 16)
+	}
+	checkTags(t, x)
+	if got := f.e.AllFeatures(1)["example.org"].SearchExpansions; got != 100 {
+		t.Errorf("%d expansions credited, want 100", got)
+	}
 	// Long after, any name clears the expired table.
 	f.lookup("www.example.net", start.Add(time.Hour), "10.0.0.1", 1, 0, 16)
 	if x.active != 0 {
 		t.Errorf("%d expansions still awaited an hour later", x.active)
+	}
+	checkTags(t, x)
+}
+
+// checkTags fails unless every slot's tag is its key's (0 when empty) and
+// the table counts as active exactly its used slots.
+func checkTags(t *testing.T, x *expansions) {
+	t.Helper()
+	used := 0
+	for i, s := range x.slots {
+		want := uint16(0)
+		if s.key != 0 {
+			want = tag(s.key)
+			used++
+		}
+		if x.tags[i] != want {
+			t.Fatalf("slot %d: tag %#x, key %#x", i, x.tags[i], s.key)
+		}
+	}
+	if used != x.active {
+		t.Fatalf("%d slots used, %d active", used, x.active)
 	}
 }
 
