@@ -296,7 +296,6 @@ type Engine struct {
 	// the names that failed on their own (expand.go).
 	expand expansions
 	failed expansions
-	tlds   map[string]bool // isTLD's answers
 }
 
 // directPrefix names the groups of names sent straight to a server.

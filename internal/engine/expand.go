@@ -1,8 +1,6 @@
 package engine
 
-import (
-	"golang.org/x/net/publicsuffix"
-)
+import "github.com/dnsieve/dnsieve/internal/regdomain"
 
 // Search-path expansion.
 //
@@ -89,10 +87,6 @@ const (
 	// top-level domains ("travelersinsurance" has 18 letters, the
 	// longest IDN A-label in use 24 bytes).
 	maxTLDLabel = 24
-	// maxTLDCache bounds the labels whose answer isTLD remembers (a few
-	// hundred KiB at most, outside the memory cap): past it the cache
-	// starts again.
-	maxTLDCache = 4096
 )
 
 // expansionSlot is one name awaited: the hash of the embedded name X, the
@@ -212,7 +206,7 @@ func (e *Engine) embeddedNames(sub []byte, labels []uint8, f func(name []byte)) 
 	for i, l := range labels {
 		label := sub[off : off+int(l)]
 		off += int(l) + 1
-		if i > 0 && e.isTLD(label) {
+		if i > 0 && isTLD(label) {
 			if n == maxCandidates {
 				copy(ends[:], ends[1:])
 				n--
@@ -228,32 +222,11 @@ func (e *Engine) embeddedNames(sub []byte, labels []uint8, f func(name []byte)) 
 
 // isTLD reports whether label is a top-level domain in the ICANN section
 // of the Public Suffix List (so "com", "uk" and "np", whose rule is
-// "*.np", are; "local", "svc" and "corp" are not). Only letters, or an
-// IDN A-label ("xn--" and letters, digits or hyphens), can be one; the
-// list's answers are remembered.
-func (e *Engine) isTLD(label []byte) bool {
-	if len(label) < 2 || len(label) > maxTLDLabel {
-		return false
-	}
-	idn := len(label) > 4 && string(label[:4]) == "xn--"
-	for _, c := range label {
-		if !('a' <= c && c <= 'z' || idn && ('0' <= c && c <= '9' || c == '-')) {
-			return false
-		}
-	}
-	if v, ok := e.tlds[string(label)]; ok {
-		return v
-	}
-	// Asked of a name below the label, so that a wildcard rule ("*.np")
-	// answers too: the suffix is then the label or that name.
-	probe := "x." + string(label)
-	suffix, icann := publicsuffix.PublicSuffix(probe)
-	v := icann && (suffix == probe || suffix == probe[2:])
-	if e.tlds == nil || len(e.tlds) >= maxTLDCache {
-		e.tlds = make(map[string]bool)
-	}
-	e.tlds[string(label)] = v
-	return v
+// "*.np", are; "local", "svc" and "corp" are not), from tables generated
+// out of the list: a fixed cost and no memory, whatever labels a hostile
+// client makes up.
+func isTLD(label []byte) bool {
+	return len(label) >= 2 && len(label) <= maxTLDLabel && regdomain.IsTLD(label)
 }
 
 // noteExpansion remembers a new distinct name of d, asked by o's client,

@@ -1321,7 +1321,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 		reflect.TypeFor[numbered]():      {"fams", "pending", "next"},
 		reflect.TypeFor[counterFamily](): {"key", "names", "lo", "hi", "weight", "last", "near", "addrs", "most", "octets"},
 		reflect.TypeFor[Engine](): {"OnAlert", "cfg", "domains", "byID", "head", "tail", "nextID", "mem", "stats",
-			"cold", "zw", "counts", "model", "rawOwner", "key", "contacted", "others", "servers", "lastServers", "lengths", "expand", "failed", "tlds"},
+			"cold", "zw", "counts", "model", "rawOwner", "key", "contacted", "others", "servers", "lastServers", "lengths", "expand", "failed"},
 		reflect.TypeFor[Stats](): {"Domains", "ColdDomains", "MemoryBytes", "Evictions", "Promotions", "Renumbered", "Untracked", "EvictedActive", "Messages", "RawMessages",
 			"CompressedRuns"},
 		reflect.TypeFor[coldDomain](): {"key", "first", "last", "subs", "moreClients", "id", "nameOff", "queries", "responses", "sizes",

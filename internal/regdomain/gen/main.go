@@ -9,6 +9,9 @@
 //     labels of that rule;
 //   - specialTLD: the top-level domains with a wildcard or an exception,
 //     which the fast path leaves to the library;
+//   - icannTLD: the top-level domains of the list's ICANN section, with a
+//     rule of their own ("com"), a wildcard below them ("*.np") or only
+//     rules below them ("za");
 //   - maxRuleLabels: the most labels of a rule;
 //   - deepBloom: a blocked Bloom filter over the keys of ruleDepth (see
 //     bloom.go), which Split's fast path asks before trusting that a name's
@@ -72,7 +75,7 @@ func main() {
 		}
 		return
 	}
-	src, err := generate(t.version, rules)
+	src, err := generate(t.version, rules, t.icannTLDs())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -232,8 +235,27 @@ func (t *table) rules() []rule {
 	return rules
 }
 
+// icannTLDs returns the top-level nodes of the tree in the ICANN section,
+// sorted: those with a rule ("com"), a wildcard ("*.np") or only rules
+// below them ("za", whose names the library's default rule then answers,
+// as ICANN's).
+func (t *table) icannTLDs() []string {
+	var tlds []string
+	for i := range uint32(t.consts["numTLD"]) {
+		n, err := t.node(i)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if n.icann && n.typ != t.consts["nodeTypeException"] {
+			tlds = append(tlds, n.label)
+		}
+	}
+	sort.Strings(tlds)
+	return tlds
+}
+
 // generate returns psl_depth.go for rules.
-func generate(version string, rules []rule) ([]byte, error) {
+func generate(version string, rules []rule, tlds []string) ([]byte, error) {
 	byTwo := map[string]int{}
 	wild := map[string]int{}
 	special := map[string]int{} // top-level domains the fast path leaves to the library
@@ -277,6 +299,14 @@ func generate(version string, rules []rule) ([]byte, error) {
 	b.WriteString("}\n\n")
 	b.WriteString("// specialTLD reports whether top-level domain s has a wildcard rule (\"*.ck\"),\n// an exception (\"!tld\") or an exception of two labels (\"!www.tld\").\nfunc specialTLD(s string) bool {\n\tswitch s {\ncase ")
 	for i, k := range sortedKeys(special) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", k)
+	}
+	b.WriteString(":\n\treturn true\n}\n\treturn false\n}\n\n")
+	b.WriteString("// icannTLD reports whether s is a top-level domain of the list's ICANN section,\n// with a rule of its own (\"com\"), a wildcard below it (\"*.np\") or only rules below it (\"za\").\nfunc icannTLD(s string) bool {\n\tswitch s {\ncase ")
+	for i, k := range tlds {
 		if i > 0 {
 			b.WriteString(", ")
 		}
