@@ -249,7 +249,7 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 	stopProgress := startProgress(opt, log, prog, totalBytes, len(jobs))
 
 	eng := engine.New(cfg.Engine)
-	sp := newSpool(cfg.OutputDir, 256<<10)
+	sp := newSpool(cfg.OutputDir, spoolMemRecords)
 	defer sp.close()
 	ports := analyze.NewPortSet(cfg.DNSPorts)
 	newAnalyzer := func() *analyze.Analyzer {

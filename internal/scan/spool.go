@@ -38,10 +38,18 @@ type spool struct {
 	mem     []spoolRec
 	spillAt int
 	file    *os.File
-	w       *bufio.Writer
 	spilled int    // records in the file
-	enc     []byte // the encoding of one spill, reused
+	enc     []byte // spillChunk records encoded, reused
 }
+
+// spoolMemRecords is how many records the spool holds in memory before
+// it spills them (2 MiB): every record of a capture of more is on disk.
+const spoolMemRecords = 1 << 16
+
+// spillChunk is how many records a spill encodes and writes at once: a
+// write per record cost more than the disk, and a buffer for a whole
+// spill cost 6 MB of heap.
+const spillChunk = 8192
 
 func newSpool(dir string, spillAt int) *spool {
 	return &spool{dir: dir, spillAt: spillAt}
@@ -66,26 +74,27 @@ func (s *spool) spill() error {
 		}
 		os.Remove(f.Name()) // unlinked: gone with the process whatever happens
 		s.file = f
-		s.w = bufio.NewWriterSize(f, 1<<20)
 	}
-	// Encoded into one buffer and written at once: a Write per record
-	// cost more than the disk.
-	if need := len(s.mem) * spoolRecSize; cap(s.enc) < need {
-		s.enc = make([]byte, need)
+	if s.enc == nil {
+		s.enc = make([]byte, spillChunk*spoolRecSize)
 	}
-	b := s.enc[:len(s.mem)*spoolRecSize]
-	for i, r := range s.mem {
-		e := b[i*spoolRecSize : (i+1)*spoolRecSize]
-		binary.LittleEndian.PutUint64(e[0:], r.frame)
-		binary.LittleEndian.PutUint32(e[8:], r.domain)
-		e[12] = byte(r.level)
-		e[13] = byte(r.reasons)
-		binary.LittleEndian.PutUint32(e[14:], r.zone1)
-		binary.LittleEndian.PutUint32(e[18:], r.zone2)
-		e[22] = r.tool
-	}
-	if _, err := s.w.Write(b); err != nil {
-		return err
+	for rest := s.mem; len(rest) > 0; {
+		n := min(len(rest), spillChunk)
+		b := s.enc[:n*spoolRecSize]
+		for i, r := range rest[:n] {
+			e := b[i*spoolRecSize : (i+1)*spoolRecSize]
+			binary.LittleEndian.PutUint64(e[0:], r.frame)
+			binary.LittleEndian.PutUint32(e[8:], r.domain)
+			e[12] = byte(r.level)
+			e[13] = byte(r.reasons)
+			binary.LittleEndian.PutUint32(e[14:], r.zone1)
+			binary.LittleEndian.PutUint32(e[18:], r.zone2)
+			e[22] = r.tool
+		}
+		if _, err := s.file.Write(b); err != nil {
+			return err
+		}
+		rest = rest[n:]
 	}
 	s.spilled += len(s.mem)
 	s.mem = s.mem[:0]
@@ -95,9 +104,6 @@ func (s *spool) spill() error {
 // each calls f for every record in order.
 func (s *spool) each(f func(i int, r spoolRec) error) error {
 	if s.file != nil {
-		if err := s.w.Flush(); err != nil {
-			return err
-		}
 		if _, err := s.file.Seek(0, io.SeekStart); err != nil {
 			return err
 		}

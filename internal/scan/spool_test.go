@@ -13,24 +13,33 @@ import (
 // TestSpoolSpillsAndReadsBackInOrder: records kept past the memory budget
 // go to a temporary file and come back exactly, in order.
 func TestSpoolSpillsAndReadsBackInOrder(t *testing.T) {
-	sp := newSpool(t.TempDir(), 1000)
+	for _, spillAt := range []int{1000, 2*spillChunk + 5} {
+		spoolRoundTrip(t, spillAt)
+	}
+}
+
+// spoolRoundTrip adds 25,000 records to a spool that spills at spillAt,
+// with the last (25,000 mod spillAt) kept in memory, and reads them back.
+func spoolRoundTrip(t *testing.T, spillAt int) {
+	sp := newSpool(t.TempDir(), spillAt)
 	defer sp.close()
 	const n = 25000
 	for i := 0; i < n; i++ {
-		r := spoolRec{frame: uint64(i) * 3, domain: uint32(i % 77), level: checks.Level(i % 5), reasons: checks.Reason(i % 32)}
+		r := spoolRec{frame: uint64(i) * 3, domain: uint32(i % 77), level: checks.Level(i % 5), reasons: checks.Reason(i % 32),
+			tool: uint8(i % 7)}
 		r.zone1, r.zone2 = zoneHashes([]byte("a.t1"))
 		if err := sp.add(r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if sp.len() != n || sp.spilled != 25000 {
-		t.Fatalf("len %d spilled %d", sp.len(), sp.spilled)
+	if sp.len() != n || sp.spilled != n-n%spillAt {
+		t.Fatalf("spill at %d: len %d spilled %d", spillAt, sp.len(), sp.spilled)
 	}
 	want1, want2 := zoneHashes([]byte("a.t1"))
 	i := 0
 	err := sp.each(func(k int, r spoolRec) error {
 		if k != i || r.frame != uint64(i)*3 || r.domain != uint32(i%77) || r.level != checks.Level(i%5) ||
-			r.reasons != checks.Reason(i%32) || r.zone1 != want1 || r.zone2 != want2 {
+			r.reasons != checks.Reason(i%32) || r.zone1 != want1 || r.zone2 != want2 || r.tool != uint8(i%7) {
 			t.Fatalf("record %d: %+v", k, r)
 		}
 		i++
