@@ -1,6 +1,8 @@
 package scan
 
 import (
+	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -103,5 +105,31 @@ func TestCSVNamesEachPacketsTool(t *testing.T) {
 		if got := readFile(t, path); got != want {
 			t.Errorf("spill at %d:\n%s\nwant\n%s", spillAt, got, want)
 		}
+	}
+}
+
+// TestSpoolWriteErrorReported: a spill that fails on its goroutine fails
+// the next add that spills, and each, with the file's error.
+func TestSpoolWriteErrorReported(t *testing.T) {
+	sp := newSpool(t.TempDir(), 10)
+	defer sp.close()
+	for i := range 10 {
+		if err := sp.add(spoolRec{frame: uint64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sp.wait(); err != nil {
+		t.Fatal(err)
+	}
+	sp.file.Close() // the next spill's writes fail
+	var err error
+	for i := 10; i < 30 && err == nil; i++ {
+		err = sp.add(spoolRec{frame: uint64(i)})
+	}
+	if !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("add after a failed spill: %v, want the closed file's error", err)
+	}
+	if err := sp.each(func(int, spoolRec) error { return nil }); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("each after a failed spill: %v", err)
 	}
 }
