@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 	"testing"
@@ -173,16 +174,23 @@ func TestNextAllocs(t *testing.T) {
 				t.Errorf("%s: %v allocations per record, want 0", tc.name, allocs)
 			}
 		}
-		var ms0, ms1 runtime.MemStats
-		runtime.ReadMemStats(&ms0)
-		for i := 0; i < 20000; i++ {
-			if err := r.Next(&rec); err != nil {
-				t.Fatal(err)
+		// The fewest of three rounds of 20000 records: another
+		// goroutine's allocation lands in one round, the reader's in
+		// every round.
+		fewest := uint64(math.MaxUint64)
+		for range 3 {
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			for i := 0; i < 20000; i++ {
+				if err := r.Next(&rec); err != nil {
+					t.Fatal(err)
+				}
 			}
+			runtime.ReadMemStats(&ms1)
+			fewest = min(fewest, ms1.Mallocs-ms0.Mallocs)
 		}
-		runtime.ReadMemStats(&ms1)
-		if m := ms1.Mallocs - ms0.Mallocs; m > tc.max {
-			t.Errorf("%s: %d mallocs over 20000 records, want <= %d", tc.name, m, tc.max)
+		if fewest > tc.max {
+			t.Errorf("%s: %d mallocs over 20000 records (the fewest of 3 rounds), want <= %d", tc.name, fewest, tc.max)
 		}
 		r.Close()
 	}

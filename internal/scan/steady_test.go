@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -103,23 +104,30 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 	// Every allocation counts (testing.AllocsPerRun would round a few
 	// per run down to zero).
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	// The fewest of three rounds: an allocation of another goroutine
+	// (the testing package's, the runtime's) lands in one round, an
+	// allocation of the path under test in every round.
 	before := eng.Stats()
-	var m0, m1 runtime.MemStats
-	runtime.ReadMemStats(&m0)
-	for range 10 {
-		run()
+	fewest := uint64(math.MaxUint64)
+	for range 3 {
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		for range 10 {
+			run()
+		}
+		runtime.ReadMemStats(&m1)
+		fewest = min(fewest, m1.Mallocs-m0.Mallocs)
 	}
-	runtime.ReadMemStats(&m1)
 	after := eng.Stats()
-	perRun := (after.Messages - before.Messages) / 10
+	perRun := (after.Messages - before.Messages) / 30
 	if f := eng.Findings(); !slices.ContainsFunc(f, func(f engine.Finding) bool { return f.RegisteredDomain == "example.net" && f.Features.DataAnswers > 0 }) {
 		t.Fatal("test too weak: the stager's answers were not counted")
 	}
 	if perRun < batchRecords*9/10 || after.Domains < 100 || after.Domains != before.Domains {
 		t.Fatalf("test too weak: %d messages per run, %d domains (%d before)", perRun, after.Domains, before.Domains)
 	}
-	if n := m1.Mallocs - m0.Mallocs; n != 0 {
-		t.Fatalf("%d allocations in 10 batches of %d packets in the steady state", n, len(frames))
+	if fewest != 0 {
+		t.Fatalf("%d allocations in 10 batches of %d packets in the steady state (the fewest of 3 rounds)", fewest, len(frames))
 	}
 }
 
