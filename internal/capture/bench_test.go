@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"io"
-	"math"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +11,8 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/dnsieve/dnsieve/internal/allocs"
 )
 
 const benchFrames = 100_000
@@ -177,18 +177,13 @@ func TestNextAllocs(t *testing.T) {
 		// The fewest of three rounds of 20000 records: another
 		// goroutine's allocation lands in one round, the reader's in
 		// every round.
-		fewest := uint64(math.MaxUint64)
-		for range 3 {
-			var ms0, ms1 runtime.MemStats
-			runtime.ReadMemStats(&ms0)
+		fewest := allocs.Fewest(3, func() {
 			for i := 0; i < 20000; i++ {
 				if err := r.Next(&rec); err != nil {
 					t.Fatal(err)
 				}
 			}
-			runtime.ReadMemStats(&ms1)
-			fewest = min(fewest, ms1.Mallocs-ms0.Mallocs)
-		}
+		})
 		if fewest > tc.max {
 			t.Errorf("%s: %d mallocs over 20000 records (the fewest of 3 rounds), want <= %d", tc.name, fewest, tc.max)
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/netip"
 	"runtime"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dnsieve/dnsieve/bench/traffic"
+	"github.com/dnsieve/dnsieve/internal/allocs"
 	"github.com/dnsieve/dnsieve/internal/analyze"
 	"github.com/dnsieve/dnsieve/internal/capture"
 	"github.com/dnsieve/dnsieve/internal/checks"
@@ -108,16 +108,11 @@ func TestSteadyStateAllocatesNothing(t *testing.T) {
 	// (the testing package's, the runtime's) lands in one round, an
 	// allocation of the path under test in every round.
 	before := eng.Stats()
-	fewest := uint64(math.MaxUint64)
-	for range 3 {
-		var m0, m1 runtime.MemStats
-		runtime.ReadMemStats(&m0)
+	fewest := allocs.Fewest(3, func() {
 		for range 10 {
 			run()
 		}
-		runtime.ReadMemStats(&m1)
-		fewest = min(fewest, m1.Mallocs-m0.Mallocs)
-	}
+	})
 	after := eng.Stats()
 	perRun := (after.Messages - before.Messages) / 30
 	if f := eng.Findings(); !slices.ContainsFunc(f, func(f engine.Finding) bool { return f.RegisteredDomain == "example.net" && f.Features.DataAnswers > 0 }) {

@@ -3,9 +3,7 @@ package zeek
 import (
 	"bytes"
 	"fmt"
-	"math"
 	"net/netip"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +11,7 @@ import (
 
 	"golang.org/x/net/dns/dnsmessage"
 
+	"github.com/dnsieve/dnsieve/internal/allocs"
 	"github.com/dnsieve/dnsieve/internal/analyze"
 	"github.com/dnsieve/dnsieve/internal/checks"
 	"github.com/dnsieve/dnsieve/internal/engine"
@@ -352,19 +351,14 @@ func TestZeroAllocs(t *testing.T) {
 		// runtime's, the test framework's) on a busy machine, so the
 		// fewest of three rounds counts: a reader that allocates does so
 		// in every round.
-		n := uint64(math.MaxUint64)
-		for range 3 {
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
+		n := allocs.Fewest(3, func() {
 			for i := 0; i < 800; i++ {
 				if err := rd.Next(&rec); err != nil {
 					t.Fatal(err)
 				}
 				c.Observations(&rec, &q, &r)
 			}
-			runtime.ReadMemStats(&after)
-			n = min(n, after.Mallocs-before.Mallocs)
-		}
+		})
 		if n > 2 {
 			t.Errorf("%s reader: %d allocations in 800 lines", format, n)
 		} else {
