@@ -174,12 +174,14 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 }
 
 // setMemoryLimit gives the Go runtime a soft memory limit derived from the
-// engine's cap (the cap plus 72 MiB for batches, caches, the spool and the
-// garbage between collections), so that garbage does not pile up beyond
-// what the cap promises. With the default cap a 10M-packet scan peaks near
-// 245 MB of RSS (BENCHMARKS.md); a smaller margin costs more collections
-// than it saves. GOMEMLIMIT in the environment takes precedence.
-func setMemoryLimit(cfg config.Config) {
+// engine's cap: the cap plus 72 MiB for caches, the spool, two workers'
+// batches and the garbage between collections, plus extra bytes (a scan's
+// batches for more workers than two), so that garbage does not pile up
+// beyond what the cap promises. With the default cap a 10M-packet scan
+// peaks near 245 MB of RSS (BENCHMARKS.md); a smaller margin costs more
+// collections than it saves. GOMEMLIMIT in the environment takes
+// precedence.
+func setMemoryLimit(cfg config.Config, extra int64) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
@@ -187,7 +189,7 @@ func setMemoryLimit(cfg config.Config) {
 	if mem <= 0 {
 		mem = engine.DefaultMaxMemory
 	}
-	debug.SetMemoryLimit(mem + 72<<20)
+	debug.SetMemoryLimit(mem + 72<<20 + extra)
 }
 
 // setUsage makes fl's usage, the full help, print text, the flags (if

@@ -115,7 +115,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	setMemoryLimit(cfg)
+	setMemoryLimit(cfg, scan.ExtraPipelineBytes(f.workers))
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {

@@ -127,7 +127,7 @@ func runStream(f *streamFlags, stdout, stderr io.Writer, open func(cfg config.Co
 		fmt.Fprintln(stderr, "dnsieve:", err)
 		return 2
 	}
-	setMemoryLimit(cfg)
+	setMemoryLimit(cfg, 0)
 	level := slog.LevelInfo
 	if f.quiet {
 		level = slog.LevelWarn

@@ -7,7 +7,9 @@
 // runtime's own) that happen to run meanwhile on a busy machine. Fewest
 // therefore runs the code several times and keeps the smallest count: an
 // allocation of the code under test happens in every round, another
-// goroutine's only in some.
+// goroutine's only in some. The price: code that allocates less often
+// than once a round (a table that grows every few rounds) can go unseen,
+// so a round must be long enough to hold the period a test cares about.
 package allocs
 
 import (

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/dnsieve/dnsieve/internal/analyze"
 	"github.com/dnsieve/dnsieve/internal/capture"
@@ -256,10 +258,31 @@ type event struct {
 
 func newFileScanner(ctx context.Context, workers int, newAnalyzer func() *analyze.Analyzer, eng *engine.Engine, sp *spool, prog *progress) *fileScanner {
 	fs := &fileScanner{ctx: ctx, workers: workers, analyzer: newAnalyzer, engine: eng, spool: sp, prog: prog, tcpBatch: newBatch()}
-	for i := 0; i < 3*workers+2; i++ {
+	for i := 0; i < batchesFor(workers); i++ {
 		fs.batches = append(fs.batches, newBatch())
 	}
 	return fs
+}
+
+// batchesFor is how many batches a scan with workers workers keeps in
+// flight: three per worker (being filled, analysed, collected) and two
+// for the reader and the collector.
+func batchesFor(workers int) int { return 3*workers + 2 }
+
+// batchFootprint is a batch's memory once its arenas have grown to a full
+// batch of records: the frames, and per record its place, name, labels
+// and message.
+const batchFootprint = batchBytes + batchRecords*int64(unsafe.Sizeof(record{})+256+64+unsafe.Sizeof(message{}))
+
+// ExtraPipelineBytes is the memory a scan with workers workers (0: one per
+// CPU, as Run decides) keeps in batches beyond what a scan with two
+// workers does: the Go memory limit must grow by it, or garbage
+// collection runs without end on a machine with many CPUs.
+func ExtraPipelineBytes(workers int) int64 {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return max(0, int64(batchesFor(workers)-batchesFor(2))*batchFootprint)
 }
 
 // scan reads one opened capture to its end (or its damage).
@@ -360,6 +383,9 @@ func (fs *fileScanner) scan(r *capture.Reader, file int) fileResult {
 	}
 	asm.Flush()
 	fs.ipr.Flush()
+	if err := fs.spool.sync(); err != nil && spoolErr == nil {
+		spoolErr = err
+	}
 	if spoolErr != nil && res.readErr == nil {
 		res.readErr = spoolErr
 	}

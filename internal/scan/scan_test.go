@@ -594,3 +594,19 @@ func TestLogLinesClearTheBar(t *testing.T) {
 		t.Errorf("out.log:\n%s", log)
 	}
 }
+
+// TestExtraPipelineBytes: the memory limit grows by three batches for
+// each worker beyond two, and not below two.
+func TestExtraPipelineBytes(t *testing.T) {
+	for _, c := range []struct {
+		workers int
+		want    int64
+	}{{1, 0}, {2, 0}, {3, 3 * batchFootprint}, {16, 42 * batchFootprint}} {
+		if got := ExtraPipelineBytes(c.workers); got != c.want {
+			t.Errorf("ExtraPipelineBytes(%d) = %d, want %d", c.workers, got, c.want)
+		}
+	}
+	if batchFootprint < 3<<20 || batchFootprint > 4<<20 {
+		t.Errorf("a batch's footprint is %d bytes: the 72 MiB margin for two workers' 8 batches was set for about 3.2 MiB", batchFootprint)
+	}
+}

@@ -116,6 +116,19 @@ func (s *spool) wait() error {
 	return s.err
 }
 
+// sync ends a capture's records: once the spool has spilled at all, it
+// spills what memory holds and waits for the write, so that a write error
+// is the capture's whose records it lost, not the next one's. A spool
+// that never spilled keeps its records in memory.
+func (s *spool) sync() error {
+	if s.file != nil && len(s.mem) > 0 {
+		if err := s.spill(); err != nil {
+			return err
+		}
+	}
+	return s.wait()
+}
+
 // write encodes recs and writes them to the file, spillChunk at a time,
 // then gives the buffer back for the next spill. It runs on the spill's
 // goroutine, the only one that touches the file and enc meanwhile.

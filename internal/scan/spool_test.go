@@ -133,3 +133,37 @@ func TestSpoolWriteErrorReported(t *testing.T) {
 		t.Fatalf("each after a failed spill: %v", err)
 	}
 }
+
+// TestSpoolSyncEndsACapture: at a capture's end, a spool that has spilled
+// writes out what it holds and reports that write's error there; one that
+// never spilled keeps its records in memory.
+func TestSpoolSyncEndsACapture(t *testing.T) {
+	small := newSpool(t.TempDir(), 10)
+	defer small.close()
+	for i := range 5 {
+		small.add(spoolRec{frame: uint64(i)})
+	}
+	if err := small.sync(); err != nil || small.file != nil || len(small.mem) != 5 {
+		t.Fatalf("sync of a spool that never spilled: %v, file %v, %d in memory", err, small.file, len(small.mem))
+	}
+
+	sp := newSpool(t.TempDir(), 10)
+	defer sp.close()
+	for i := range 13 {
+		if err := sp.add(spoolRec{frame: uint64(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sp.sync(); err != nil || len(sp.mem) != 0 || sp.spilled != 13 {
+		t.Fatalf("first capture: %v, %d in memory, %d spilled", err, len(sp.mem), sp.spilled)
+	}
+	sp.file.Close() // the second capture's records cannot be written
+	for i := range 3 {
+		if err := sp.add(spoolRec{frame: uint64(13 + i)}); err != nil {
+			t.Fatalf("add %d: %v", i, err)
+		}
+	}
+	if err := sp.sync(); !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("second capture's sync: %v, want the closed file's error", err)
+	}
+}
