@@ -435,6 +435,7 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 	tb := fs.tcpBatch
 	tb.reset(0, b.file)
 	var obs engine.Observation
+	var spoolErr error
 	// A message completed by frame `frame`: reassembled from TCP segments
 	// or IP fragments.
 	completed := func(frame uint64, t int64, p *packet.Packet, msg []byte) {
@@ -542,11 +543,13 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 			rec.zone1, rec.zone2 = e.msg.zone1, e.msg.zone2
 			rec.tool = strongTool(e.msg.obs.Match)
 		}
-		if err := fs.spool.add(rec); err != nil {
-			return err
+		// A spool that failed loses out.csv's rows, not the analysis:
+		// the engine goes on seeing every message.
+		if err := fs.spool.add(rec); err != nil && spoolErr == nil {
+			spoolErr = err
 		}
 	}
-	return nil
+	return spoolErr
 }
 
 // linkTypeName names the link types dnsieve decodes (tcpdump.org

@@ -69,7 +69,13 @@ func newSpool(dir string, spillAt int) *spool {
 // len is the number of records so far.
 func (s *spool) len() int { return s.spilled + len(s.mem) }
 
+// add appends r. After a failed write it keeps nothing more and returns
+// the error: those records are lost whatever happens, and out.csv will
+// fail with the error rather than list part of a tunnel's packets.
 func (s *spool) add(r spoolRec) error {
+	if s.err != nil {
+		return s.err
+	}
 	s.mem = append(s.mem, r)
 	if len(s.mem) >= s.spillAt {
 		return s.spill()
@@ -81,6 +87,7 @@ func (s *spool) add(r spoolRec) error {
 // the file, once the spill before it is done.
 func (s *spool) spill() error {
 	if err := s.wait(); err != nil {
+		s.mem = s.mem[:0]
 		return err
 	}
 	if s.file == nil {

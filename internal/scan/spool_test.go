@@ -129,6 +129,15 @@ func TestSpoolWriteErrorReported(t *testing.T) {
 	if !errors.Is(err, os.ErrClosed) {
 		t.Fatalf("add after a failed spill: %v, want the closed file's error", err)
 	}
+	// From the failure on, nothing more is kept.
+	for i := range 100 {
+		if err := sp.add(spoolRec{frame: uint64(100 + i)}); !errors.Is(err, os.ErrClosed) {
+			t.Fatalf("add %d after the failure: %v", i, err)
+		}
+	}
+	if len(sp.mem) != 0 {
+		t.Errorf("%d records held after the failure", len(sp.mem))
+	}
 	if err := sp.each(func(int, spoolRec) error { return nil }); !errors.Is(err, os.ErrClosed) {
 		t.Fatalf("each after a failed spill: %v", err)
 	}
