@@ -408,3 +408,18 @@ func TestIsTLD(t *testing.T) {
 		t.Errorf("IsTLD allocates %v times a call", n)
 	}
 }
+
+// FuzzIsTLD: IsTLD answers as the library does for any label (no dot).
+func FuzzIsTLD(f *testing.F) {
+	for _, s := range []string{"com", "np", "za", "xn--p1ai", "COM", "local", "", "co", "x-y", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, label string) {
+		if label == "" || strings.Contains(label, ".") {
+			return
+		}
+		if got, want := IsTLD([]byte(label)), isTLDByLibrary(label); got != want {
+			t.Fatalf("IsTLD(%q) = %v, the library says %v", label, got, want)
+		}
+	})
+}
