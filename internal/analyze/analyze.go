@@ -240,6 +240,7 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 	}
 	*obs = engine.Observation{Response: h.Response(), RCode: h.RCode(), Size: len(msg)}
 	questions, allowlisted := 0, 0
+	var qFired checks.Reason // the checks the last question's name trips
 	for a.parser.Question(&a.q) == nil {
 		// ErrSectionDone ends the questions; any other error is a damaged
 		// question section, and what was read still counts.
@@ -251,7 +252,8 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 		if questions-allowlisted == 1 {
 			a.describe(&a.q, msg, obs)
 		}
-		a.checkName(&a.q.Name, &res, c, allReasons)
+		qFired = a.fired(&a.q.Name, allReasons)
+		a.count(a.checks.Result(qFired, allReasons), &res, c)
 	}
 	c.Allowlisted += uint64(allowlisted)
 	if obs.Name == nil {
@@ -272,8 +274,9 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 	// rdata.go).
 	dataAnswers := h.Response() && !(len(obs.Name) > 0 && obs.Name[0] == '_') &&
 		obs.QType != typeIXFR && obs.QType != typeAXFR && obs.QType != typeANY
-	var qAnswer checks.Result
-	qChecked := false
+	// An answer owned by the question's name takes the answer checks of
+	// the question's pass.
+	qAnswer := a.checks.Result(qFired, answerReasons)
 	for left := h.ANCount; left > 0; left-- {
 		rdata, err := a.parser.AnswerHeader(&a.rr)
 		if err != nil {
@@ -293,9 +296,6 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 		}
 		metaOwner := false
 		if own := a.rr.NameOffset; oneQuestion && !a.everyOwner && msg[own] == 0xC0 && msg[own+1] == dnswire.HeaderLen {
-			if !qChecked {
-				qAnswer, qChecked = a.nameResult(&a.q.Name, answerReasons), true
-			}
 			a.count(qAnswer, &res, c)
 		} else if _, err := dnswire.ReadName(msg, own, &a.target); err == nil {
 			a.checkName(&a.target, &res, c, answerReasons)
@@ -395,11 +395,16 @@ func (a *Analyzer) checkName(n *dnswire.Name, res *checks.Result, c *Counts, mas
 
 // nameResult runs the per-name checks in mask on n.
 func (a *Analyzer) nameResult(n *dnswire.Name, mask checks.Reason) checks.Result {
+	return a.checks.Result(a.fired(n, mask), mask)
+}
+
+// fired returns the per-name checks in mask that n trips.
+func (a *Analyzer) fired(n *dnswire.Name, mask checks.Reason) checks.Reason {
 	labels := min(n.Labels(), len(a.lens))
 	for i := 0; i < labels; i++ {
 		a.lens[i] = uint8(len(n.Label(i)))
 	}
-	return a.checks.Some(n.Bytes(), a.lens[:labels], mask)
+	return a.checks.Fired(n.Bytes(), a.lens[:labels], mask)
 }
 
 // count merges the result r of one name's checks into res.

@@ -159,14 +159,51 @@ func (c *Config) Name(name []byte, labelLens []uint8) Result {
 const All = LongLabel | RareSymbols | HighEntropy | HexEncoding | NotUTF8
 
 // Some is Name restricted to the checks in mask.
+func (c *Config) Some(name []byte, labelLens []uint8, mask Reason) Result {
+	return c.Result(c.Fired(name, labelLens, mask), mask)
+}
+
+// Result is the outcome of the checks in fired and mask, each at its
+// configured level, merged as Merge does. Checks are independent, so
+// Result(Fired(name, lens, wide), mask) equals Some(name, lens, mask) for
+// any mask within wide: one pass over a name serves several masks.
+func (c *Config) Result(fired, mask Reason) Result {
+	if fired&mask == 0 {
+		return Result{} // most names: kept cheap enough to inline
+	}
+	return c.merged(fired & mask)
+}
+
+// merged is Result for a non-empty set of fired checks.
+func (c *Config) merged(fired Reason) Result {
+	var res Result
+	if fired&LongLabel != 0 {
+		res.Merge(Result{Level: c.LongLabelLevel, Reasons: LongLabel})
+	}
+	if fired&NotUTF8 != 0 {
+		res.Merge(Result{Level: c.NotUTF8Level, Reasons: NotUTF8})
+	}
+	if fired&RareSymbols != 0 {
+		res.Merge(Result{Level: c.RareSymbolsLevel, Reasons: RareSymbols})
+	}
+	if fired&HexEncoding != 0 {
+		res.Merge(Result{Level: c.HexLevel, Reasons: HexEncoding})
+	}
+	if fired&HighEntropy != 0 {
+		res.Merge(Result{Level: c.HighEntropyLevel, Reasons: HighEntropy})
+	}
+	return res
+}
+
+// Fired returns the checks in mask that name trips, whatever their levels.
 //
 // The byte-level facts (bytes outside the host alphabet, bytes of 0x80 and
 // above, dots, hexadecimal digits) are gathered in one pass over name,
 // eight bytes at a time for ASCII. The exact checks (utf8.Valid, the label
 // walk of the rare-symbol check, LongestHexRun, the entropy) run only when
 // that pass cannot settle them.
-func (c *Config) Some(name []byte, labelLens []uint8, mask Reason) Result {
-	var res Result
+func (c *Config) Fired(name []byte, labelLens []uint8, mask Reason) Reason {
+	var fired Reason
 	wantLong := c.MaxLabelLen > 0 && mask&LongLabel != 0
 	wantUTF8 := c.CheckUTF8 && mask&NotUTF8 != 0
 	wantRare := c.RareSymbols && mask&RareSymbols != 0
@@ -184,11 +221,11 @@ func (c *Config) Some(name []byte, labelLens []uint8, mask Reason) Result {
 	}
 
 	if wantLong && longest > c.MaxLabelLen {
-		res.Merge(Result{Level: c.LongLabelLevel, Reasons: LongLabel})
+		fired |= LongLabel
 	}
 	// Pure ASCII is valid UTF-8 (RFC 3629 section 3).
 	if wantUTF8 && st.class&clsHigh != 0 && !utf8.Valid(name) {
-		res.Merge(Result{Level: c.NotUTF8Level, Reasons: NotUTF8})
+		fired |= NotUTF8
 	}
 	if wantRare {
 		// When every byte is a host byte or '.', the labels tile name
@@ -196,19 +233,19 @@ func (c *Config) Some(name []byte, labelLens []uint8, mask Reason) Result {
 		// byte; anything else takes the exact label walk.
 		clean := st.class&clsRare == 0 && tiled && st.dots == len(labelLens)-1
 		if !clean && hasRareSymbols(name, labelLens) {
-			res.Merge(Result{Level: c.RareSymbolsLevel, Reasons: RareSymbols})
+			fired |= RareSymbols
 		}
 	}
 	// A hex run is no longer than the number of hex digits, and when the
 	// labels tile name it stays inside one label ('.' is not a hex digit).
 	if wantHex && st.hexDigits >= c.MinHexRun && (!tiled || longest >= c.MinHexRun) &&
 		LongestHexRun(name) >= c.MinHexRun {
-		res.Merge(Result{Level: c.HexLevel, Reasons: HexEncoding})
+		fired |= HexEncoding
 	}
 	if wantEntropy && exceedsEntropy(name, c.MaxEntropy, st.class) {
-		res.Merge(Result{Level: c.HighEntropyLevel, Reasons: HighEntropy})
+		fired |= HighEntropy
 	}
-	return res
+	return fired
 }
 
 // walkLabels returns the longest of labelLens and whether the labels tile

@@ -298,6 +298,13 @@ func FuzzSomeMatchesOracle(f *testing.F) {
 			c.MaxEntropy = max
 			checkAgainstOracle(t, &c, name, lens, Reason(mask)&All)
 			checkAgainstOracle(t, &c, name, lens, All)
+			// One pass with every check serves any narrower mask.
+			all := c.Fired(name, lens, All)
+			for _, m := range []Reason{Reason(mask) & All, RareSymbols | NotUTF8, HexEncoding, 0} {
+				if got, want := c.Result(all, m), c.Some(name, lens, m); got != want {
+					t.Fatalf("Result(Fired(%q, All), %b) = %+v, Some says %+v", name, m, got, want)
+				}
+			}
 		}
 	})
 }
@@ -407,5 +414,29 @@ func TestSlowPathsAllocateNothing(t *testing.T) {
 				t.Fatalf("Name(%q) with MaxEntropy %v allocates %v times per call", s, max, a)
 			}
 		}
+	}
+}
+
+// TestResultOfWiderPass: a pass with every check answers a narrower mask
+// exactly, also when a check outside the mask fired at a higher level
+// (the merged result of the wide pass would have dropped the narrow one).
+func TestResultOfWiderPass(t *testing.T) {
+	c := Default()
+	c.HexLevel = Certain
+	name := []byte("a!b.0123456789abcdef0123.example.com")
+	lens := splitLens(name)
+	all := c.Fired(name, lens, All)
+	if all != RareSymbols|HexEncoding {
+		t.Fatalf("fired %b, want rare symbols and hex", all)
+	}
+	if got := c.Some(name, lens, All); got != (Result{Level: Certain, Reasons: HexEncoding}) {
+		t.Fatalf("Some(All) = %+v", got)
+	}
+	want := Result{Level: High, Reasons: RareSymbols}
+	if got := c.Result(all, RareSymbols|NotUTF8); got != want {
+		t.Errorf("Result(fired, answer checks) = %+v, want %+v", got, want)
+	}
+	if got := c.Some(name, lens, RareSymbols|NotUTF8); got != want {
+		t.Errorf("Some(answer checks) = %+v, want %+v", got, want)
 	}
 }
