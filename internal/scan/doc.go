@@ -4,6 +4,13 @@
 // putting results back in frame order and reassembling DNS over TCP), and
 // writes out.csv, stats.json and out.log to the output directory.
 //
+// out.csv lists every packet of a domain judged a tunnel, also those seen
+// before the verdict, so the collector spools a small record of every DNS
+// packet (spool.go): 64k in memory, the rest in an unlinked temporary file
+// in the output directory, written by a goroutine of its own. A capture's
+// end waits for its records to be written; a failed write fails that
+// capture and out.csv, never the analysis.
+//
 // It owns the order of work and the bookkeeping (statistics, the state file
 // of processed captures, progress), not the decoding or the detection,
 // which live in their own packages.
