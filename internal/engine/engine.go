@@ -15,7 +15,7 @@ import (
 
 // DefaultMaxMemory is the engine's default memory cap: with the compact
 // tier it holds about 250,000 domains at once, and a whole dnsieve process
-// stays near 256 MB (BENCHMARKS.md).
+// stays under 256 MB with two workers (BENCHMARKS.md).
 const DefaultMaxMemory = 160 << 20
 
 // Config bounds and tunes the engine.
