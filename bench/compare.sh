@@ -127,8 +127,10 @@ run() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$packets" "$(basename "$input")" "$secs" "$rss" "$load" "$cpu" >>"$RESULTS"
 	log "  $name: ${secs}s wall, ${cpu}s CPU, $((rss / 1024)) MB (load average $load at start)"
 }
-# dnsieve CORES INPUT: the command line of a dnsieve run on CORES cores.
-dnsieve() { echo env GOMAXPROCS="$1" "$DNSIEVE" scan -q --no-progress --workers "$1" -o "$OUT" "$2"; }
+# dnsieve CORES INPUT: the command line of a dnsieve run on CORES cores,
+# with the default number of workers (one per core but the collector's,
+# at least one), as a user runs it.
+dnsieve() { echo env GOMAXPROCS="$1" "$DNSIEVE" scan -q --no-progress -o "$OUT" "$2"; }
 
 log "load average before: $(cat /proc/loadavg)"
 for ((r = 1; r <= ROUNDS; r++)); do

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -37,7 +36,7 @@ type Options struct {
 	// Paths are the files and directories to scan; when empty,
 	// Config.PcapDir is scanned.
 	Paths []string
-	// Workers is the number of decoding goroutines (0: GOMAXPROCS).
+	// Workers is the number of decoding goroutines (0: DefaultWorkers).
 	Workers int
 	// Stderr receives log lines and the progress display; nil discards.
 	Stderr io.Writer
@@ -241,10 +240,7 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		}
 	}
 
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers := DefaultWorkers(opt.Workers)
 	prog := &progress{}
 	stopProgress := startProgress(opt, log, prog, totalBytes, len(jobs))
 

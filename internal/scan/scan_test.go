@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -608,5 +609,17 @@ func TestExtraPipelineBytes(t *testing.T) {
 	}
 	if batchFootprint < 3<<20 || batchFootprint > 4<<20 {
 		t.Errorf("a batch's footprint is %d bytes: the 72 MiB margin for two workers' 8 batches was set for about 3.2 MiB", batchFootprint)
+	}
+}
+
+// TestDefaultWorkers: one worker for each CPU but the collector's, at
+// least one; an explicit count is kept.
+func TestDefaultWorkers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, c := range []struct{ procs, workers, want int }{{1, 0, 1}, {2, 0, 1}, {4, 0, 3}, {2, 5, 5}, {8, 1, 1}} {
+		runtime.GOMAXPROCS(c.procs)
+		if got := DefaultWorkers(c.workers); got != c.want {
+			t.Errorf("GOMAXPROCS %d, workers %d: %d, want %d", c.procs, c.workers, got, c.want)
+		}
 	}
 }
