@@ -60,6 +60,10 @@ type Config struct {
 	Checks *checks.Config
 	Allow  *allowlist.List // nil: no allowlist
 	Ports  *PortSet
+	// Hasher, when set, hashes each observation's names for the engine
+	// that will observe it (engine.Hasher), so that the analyzers' goroutines
+	// do that work, not the engine's one goroutine.
+	Hasher engine.Hasher
 }
 
 // Analyzer decodes and checks packets and DNS messages. It is not safe
@@ -69,6 +73,7 @@ type Analyzer struct {
 	checks *checks.Config
 	allow  *allowlist.List
 	ports  *PortSet
+	hasher engine.Hasher // a copy: read in this goroutine only
 
 	pkt     packet.Packet
 	offPort bool          // the last Frame was DNS on a non-DNS port
@@ -90,7 +95,7 @@ type Analyzer struct {
 
 // New returns an Analyzer.
 func New(cfg Config) *Analyzer {
-	return &Analyzer{checks: cfg.Checks, allow: cfg.Allow, ports: cfg.Ports, split: regdomain.New(0)}
+	return &Analyzer{checks: cfg.Checks, allow: cfg.Allow, ports: cfg.Ports, hasher: cfg.Hasher, split: regdomain.New(0)}
 }
 
 // FrameKind says what Frame found.
@@ -355,6 +360,7 @@ func (a *Analyzer) describe(q *dnswire.Question, msg []byte, obs *engine.Observa
 	obs.Name, obs.Labels, obs.RegStart = lower, a.obsLens[:labels], start
 	obs.QType = q.Type
 	obs.MixedCase = mixed
+	a.hasher.Hash(obs)
 	fm := &a.fpMsg
 	*fm = fingerprint.Message{Response: obs.Response, QType: q.Type, RCode: obs.RCode, Msg: msg, Zone: lower[start:]}
 	if start > 1 {

@@ -425,7 +425,7 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 	var sub []byte
 	if o.RegStart > 1 {
 		sub = o.Name[:o.RegStart-1]
-		subHash = hashName(sub)
+		subHash = e.subHash(o, sub)
 		known := false
 		for _, h := range c.subs[:c.nSubs] {
 			if h == subHash {

@@ -476,3 +476,31 @@ func TestDomainIDsRunOut(t *testing.T) {
 		t.Fatal(d)
 	}
 }
+
+// TestHasherMatchesObserve: a Hasher's hashes are the ones Observe would
+// compute itself, for the index, the search-path tables and the
+// distinct-name sets (whose hashes snapshots of other processes share).
+func TestHasherMatchesObserve(t *testing.T) {
+	e := New(Config{})
+	o := Observation{Name: []byte("a1.www.example.co.uk"), RegStart: 7}
+	h := e.Hasher()
+	h.Hash(&o)
+	want := observationHashes{by: e, reg: e.cold.hash([]byte("example.co.uk")),
+		name: e.cold.hash([]byte("a1.www.example.co.uk")) | 1, sub: hashName([]byte("a1.www"))}
+	if o.hashes != want || !e.hashed(&o) {
+		t.Errorf("hashes %+v, want %+v", o.hashes, want)
+	}
+	if New(Config{}).hashed(&o) {
+		t.Error("another engine takes these hashes")
+	}
+	whole := Observation{Name: []byte("example.com")}
+	h.Hash(&whole)
+	var none Hasher
+	none.Hash(&o)
+	if o.hashes != (observationHashes{}) {
+		t.Errorf("the zero Hasher left %+v", o.hashes)
+	}
+	if whole.hashes.sub != 0 || whole.hashes.reg != e.cold.hash([]byte("example.com")) {
+		t.Errorf("a name without a subdomain: %+v", whole.hashes)
+	}
+}

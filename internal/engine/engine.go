@@ -336,7 +336,7 @@ func New(cfg Config) *Engine {
 	e := &Engine{cfg: cfg, domains: map[string]*domain{}, byID: map[uint32]*domain{}, model: ngram.Default,
 		rawOwner: map[netip.Addr]uint32{}}
 	e.zw, _ = flate.NewWriter(&e.counts, flate.DefaultCompression)
-	e.cold.seed = maphash.MakeSeed()
+	e.cold.seed = maphash.MakeSeed() // for the engine's life: Hasher hands it out
 	e.contacted.genBits = contactGenBits(cfg.MaxMemory)
 	return e
 }
@@ -366,6 +366,7 @@ func (e *Engine) Observe(o *Observation) uint32 {
 	}
 	reg := o.Name[o.RegStart:]
 	var direct Observation
+	hashed := e.hashed(o)
 	if notUnderTLD(reg) && o.Server.IsValid() {
 		// The name is under no real top-level domain, so no resolver
 		// can deliver it: it only reaches the server it was sent to
@@ -376,9 +377,16 @@ func (e *Engine) Observe(o *Observation) uint32 {
 		reg = e.key
 		direct = *o
 		direct.RegStart = len(o.Name) + 1
+		direct.hashes = observationHashes{} // of the name as split, not as grouped here
 		o = &direct
+		hashed = false
 	}
-	h := e.cold.hash(reg)
+	var h uint64
+	if hashed {
+		h = o.hashes.reg
+	} else {
+		h = e.cold.hash(reg)
+	}
 	v := e.cold.lookup(h, reg)
 	var d *domain
 	switch {
@@ -850,7 +858,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	}
 	sub := o.Name[:o.RegStart-1]
 	setBytes := d.names.bytes()
-	h := hashName(sub)
+	h := e.subHash(o, sub)
 	if !d.names.add(h) {
 		// A name seen before: a second host fetching the same staged
 		// data, or a resolver relaying it, uses the channel too when the

@@ -11,7 +11,7 @@ import (
 
 // observations turns n frames of generated realistic traffic into engine
 // observations, as the scan pipeline does.
-func observations(b *testing.B, n int) []engine.Observation {
+func observations(b testing.TB, n int) []engine.Observation {
 	b.Helper()
 	cfg := checks.Default()
 	a := analyze.New(analyze.Config{Checks: &cfg, Ports: analyze.NewPortSet([]uint16{53})})

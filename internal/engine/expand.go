@@ -260,7 +260,7 @@ func (e *Engine) noteFailed(o *Observation) {
 	if !o.Client.IsValid() {
 		return
 	}
-	e.failed.slot(e.cold.hash(o.Name)|1, clientHash(o.Client.As16()), 0, o.Time)
+	e.failed.slot(e.nameKey(o), clientHash(o.Client.As16()), 0, o.Time)
 }
 
 // credit counts n of d's distinct names as expansions of the name asked on
@@ -298,7 +298,7 @@ func (e *Engine) creditExpansion(o *Observation) {
 	} else if !outside(x.lastQuery, o.Time) {
 		return
 	}
-	key := e.cold.hash(o.Name) | 1
+	key := e.nameKey(o)
 	if !x.tagged(key) {
 		return
 	}

@@ -66,6 +66,9 @@ type Observation struct {
 	// folded is true once DataRecords' last entry is a fold of several
 	// records (AddDataRecord).
 	folded bool
+	// hashes are the hashes of the names, when a Hasher computed them
+	// (Hasher.Hash); Observe uses them only if its own engine's did.
+	hashes observationHashes
 }
 
 // RawObservation is a non-DNS payload on a DNS port that a fingerprint

@@ -840,7 +840,7 @@ func (e *Engine) ReadSnapshot(r io.Reader) error {
 	}
 	e.domains, e.byID, e.head, e.tail = s.domains, s.byID, s.head, s.tail
 	e.nextID, e.mem, e.stats = s.nextID, s.mem, s.stats
-	e.cold = s.cold
+	e.cold = s.cold // with e's seed (readCold): hashes from e's Hasher still hold
 	e.rawOwner, e.contacted, e.others, e.lengths = s.rawOwner, s.contacted, s.others, s.lengths
 	e.servers, e.lastServers = s.servers, [len(e.lastServers)]netip.Addr{}
 	e.expand.reset() // awaited for seconds, under the old IDs and hash: not saved

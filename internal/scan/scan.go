@@ -248,8 +248,12 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 	sp := newSpool(cfg.OutputDir, spoolMemRecords)
 	defer sp.close()
 	ports := analyze.NewPortSet(cfg.DNSPorts)
+	var hasher engine.Hasher // no engine, no hashes for it
+	if !cfg.ChecksOnly {
+		hasher = eng.Hasher()
+	}
 	newAnalyzer := func() *analyze.Analyzer {
-		return analyze.New(analyze.Config{Checks: &cfg.Checks, Allow: allow, Ports: ports})
+		return analyze.New(analyze.Config{Checks: &cfg.Checks, Allow: allow, Ports: ports, Hasher: hasher})
 	}
 	fsc := newFileScanner(ctx, workers, newAnalyzer, eng, sp, prog)
 	fsc.checksOnly = cfg.ChecksOnly

@@ -1,0 +1,106 @@
+package engine_test
+
+import (
+	"fmt"
+	"net/netip"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dnsieve/dnsieve/internal/engine"
+	"github.com/dnsieve/dnsieve/internal/regdomain"
+)
+
+// TestHashedObservationsAlike: an engine fed observations hashed by its
+// own Hasher, or by another engine's (whose hashes it must ignore), ends
+// exactly as one that hashed everything itself: the same domains,
+// features, findings and counts.
+func TestHashedObservationsAlike(t *testing.T) {
+	obs := append(observations(t, 300_000), searchPath(t, 300)...)
+	plain, own, foreign, other := engine.New(engine.Config{}), engine.New(engine.Config{}), engine.New(engine.Config{}), engine.New(engine.Config{})
+	ownH, otherH := own.Hasher(), other.Hasher()
+	for i := range obs {
+		o := obs[i]
+		plain.Observe(&o)
+		o = obs[i]
+		ownH.Hash(&o)
+		own.Observe(&o)
+		o = obs[i]
+		otherH.Hash(&o)
+		foreign.Observe(&o)
+	}
+	want := plain.AllFeatures(1)
+	expanded := 0
+	for _, f := range want {
+		expanded += int(f.SearchExpansions)
+	}
+	if len(want) < 1000 || expanded == 0 {
+		t.Fatalf("test too weak: %d domains, %d search-path expansions credited", len(want), expanded)
+	}
+	for name, e := range map[string]*engine.Engine{"own hashes": own, "another engine's hashes": foreign} {
+		if got := e.AllFeatures(1); !reflect.DeepEqual(got, want) {
+			diff := 0
+			for d, f := range want {
+				if !reflect.DeepEqual(got[d], f) {
+					diff++
+					if diff <= 3 {
+						t.Errorf("%s: %s: %+v, want %+v", name, d, got[d], f)
+					}
+				}
+			}
+			t.Errorf("%s: %d of %d domains differ (%d domains)", name, diff, len(want), len(got))
+		}
+		if got, w := e.Findings(), plain.Findings(); !reflect.DeepEqual(got, w) {
+			t.Errorf("%s: %d findings, want %d, or they differ", name, len(got), len(w))
+		}
+		if got, w := e.Stats(), plain.Stats(); got != w {
+			t.Errorf("%s: stats %+v, want %+v", name, got, w)
+		}
+	}
+}
+
+// TestHashWithoutName: a Hasher leaves no hashes on an observation
+// without a name, or whose RegStart lies outside it.
+func TestHashWithoutName(t *testing.T) {
+	h := engine.New(engine.Config{}).Hasher()
+	for _, o := range []engine.Observation{{}, {Name: []byte("example.com"), RegStart: 12}, {Name: []byte("example.com"), RegStart: -1}} {
+		o := o
+		h.Hash(&o)
+		if !reflect.DeepEqual(o, engine.Observation{Name: o.Name, RegStart: o.RegStart}) {
+			t.Errorf("Hash(%q, %d) left %+v", o.Name, o.RegStart, o)
+		}
+	}
+}
+
+// searchPath returns n lookups of a pod with a Kubernetes search list:
+// each outside name asked, and denied, under the cluster's three zones,
+// then asked on its own, every message with its response.
+func searchPath(t *testing.T, n int) []engine.Observation {
+	t.Helper()
+	split := regdomain.New(0)
+	client, server := netip.MustParseAddr("10.244.1.7"), netip.MustParseAddr("10.96.0.10")
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	var obs []engine.Observation
+	ask := func(name string, rcode uint8) {
+		var lens []uint8
+		for _, l := range strings.Split(name, ".") {
+			lens = append(lens, uint8(len(l)))
+		}
+		lower, start := split.Split([]byte(name), lens)
+		q := engine.Observation{Time: at, Client: client, Server: server, QType: 1,
+			Name: append([]byte(nil), lower...), Labels: lens, RegStart: start, Size: 30 + len(name)}
+		r := q
+		r.Response, r.RCode, r.Time = true, rcode, at+int64(time.Millisecond)
+		obs = append(obs, q, r)
+		at += int64(3 * time.Millisecond)
+	}
+	for i := range n {
+		x := fmt.Sprintf("h%d.example-%d.com", i, i%7)
+		for _, zone := range []string{"ns1.svc.cluster.local", "svc.cluster.local", "cluster.local"} {
+			ask(x+"."+zone, 3)
+		}
+		ask(x, 0)
+	}
+	return obs
+}
