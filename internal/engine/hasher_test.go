@@ -18,8 +18,10 @@ import (
 // features, findings and counts.
 func TestHashedObservationsAlike(t *testing.T) {
 	obs := append(observations(t, 300_000), searchPath(t, 300)...)
+	obs = append(obs, underNoTLD(t, 500)...)
 	plain, own, foreign, other := engine.New(engine.Config{}), engine.New(engine.Config{}), engine.New(engine.Config{}), engine.New(engine.Config{})
-	ownH, otherH := own.Hasher(), other.Hasher()
+	mixed := engine.New(engine.Config{})
+	ownH, otherH, mixedH := own.Hasher(), other.Hasher(), mixed.Hasher()
 	for i := range obs {
 		o := obs[i]
 		plain.Observe(&o)
@@ -29,6 +31,13 @@ func TestHashedObservationsAlike(t *testing.T) {
 		o = obs[i]
 		otherH.Hash(&o)
 		foreign.Observe(&o)
+		// Half hashed, half not: what the engine takes from a Hasher
+		// must be what it computes itself, or names count twice.
+		o = obs[i]
+		if i%2 == 0 {
+			mixedH.Hash(&o)
+		}
+		mixed.Observe(&o)
 	}
 	want := plain.AllFeatures(1)
 	expanded := 0
@@ -38,7 +47,10 @@ func TestHashedObservationsAlike(t *testing.T) {
 	if len(want) < 1000 || expanded == 0 {
 		t.Fatalf("test too weak: %d domains, %d search-path expansions credited", len(want), expanded)
 	}
-	for name, e := range map[string]*engine.Engine{"own hashes": own, "another engine's hashes": foreign} {
+	if got := want["direct:192.0.2.53"]; got.Unique != 500 {
+		t.Fatalf("test too weak: the names under no top-level domain make %+v", got)
+	}
+	for name, e := range map[string]*engine.Engine{"own hashes": own, "another engine's hashes": foreign, "half hashed": mixed} {
 		if got := e.AllFeatures(1); !reflect.DeepEqual(got, want) {
 			diff := 0
 			for d, f := range want {
@@ -101,6 +113,29 @@ func searchPath(t *testing.T, n int) []engine.Observation {
 			ask(x+"."+zone, 3)
 		}
 		ask(x, 0)
+	}
+	return obs
+}
+
+// underNoTLD returns n lookups of names under no real top-level domain
+// (dnscat2 without a domain), which Observe groups by server: the names
+// are split one way by the analyzer and grouped another by the engine.
+func underNoTLD(t *testing.T, n int) []engine.Observation {
+	t.Helper()
+	split := regdomain.New(0)
+	client, server := netip.MustParseAddr("10.2.2.2"), netip.MustParseAddr("192.0.2.53")
+	at := time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC).UnixNano()
+	var obs []engine.Observation
+	for i := range n {
+		name := fmt.Sprintf("dnscat.%016x%016x.%016x", uint64(i)*0x9E3779B97F4A7C15, uint64(i)^0xdeadbeef, uint64(i)*31)
+		lens := []uint8{6, 32, 16}
+		lower, start := split.Split([]byte(name), lens)
+		q := engine.Observation{Time: at, Client: client, Server: server, QType: 16,
+			Name: append([]byte(nil), lower...), Labels: lens, RegStart: start, Size: 30 + len(name)}
+		r := q
+		r.Response, r.Time, r.AnswerData = true, at+int64(time.Millisecond), 80
+		obs = append(obs, q, r)
+		at += int64(time.Second)
 	}
 	return obs
 }
