@@ -17,8 +17,8 @@ import (
 // exactly as one that hashed everything itself: the same domains,
 // features, findings and counts.
 func TestHashedObservationsAlike(t *testing.T) {
-	obs := append(observations(t, 300_000), searchPath(t, 300)...)
-	obs = append(obs, underNoTLD(t, 500)...)
+	obs := append(observations(t, 300_000), searchPath(300)...)
+	obs = append(obs, underNoTLD(500)...)
 	plain, own, foreign, other := engine.New(engine.Config{}), engine.New(engine.Config{}), engine.New(engine.Config{}), engine.New(engine.Config{})
 	mixed := engine.New(engine.Config{})
 	ownH, otherH, mixedH := own.Hasher(), other.Hasher(), mixed.Hasher()
@@ -85,57 +85,57 @@ func TestHashWithoutName(t *testing.T) {
 	}
 }
 
+// lookups builds query and response observations, as the analyzer
+// would, from one client to one server, a lookup every step from start.
+type lookups struct {
+	split          *regdomain.Splitter
+	client, server netip.Addr
+	at, step       int64
+	obs            []engine.Observation
+}
+
+func newLookups(client, server string, start time.Time, step time.Duration) *lookups {
+	return &lookups{split: regdomain.New(0), client: netip.MustParseAddr(client), server: netip.MustParseAddr(server),
+		at: start.UnixNano(), step: int64(step)}
+}
+
+// ask adds a query of name and its response (rcode, answerData bytes).
+func (l *lookups) ask(name string, qtype uint16, rcode uint8, answerData int) {
+	var lens []uint8
+	for _, s := range strings.Split(name, ".") {
+		lens = append(lens, uint8(len(s)))
+	}
+	lower, start := l.split.Split([]byte(name), lens)
+	q := engine.Observation{Time: l.at, Client: l.client, Server: l.server, QType: qtype,
+		Name: append([]byte(nil), lower...), Labels: lens, RegStart: start, Size: 30 + len(name)}
+	r := q
+	r.Response, r.RCode, r.AnswerData, r.Time = true, rcode, answerData, l.at+int64(time.Millisecond)
+	l.obs = append(l.obs, q, r)
+	l.at += l.step
+}
+
 // searchPath returns n lookups of a pod with a Kubernetes search list:
 // each outside name asked, and denied, under the cluster's three zones,
 // then asked on its own, every message with its response.
-func searchPath(t *testing.T, n int) []engine.Observation {
-	t.Helper()
-	split := regdomain.New(0)
-	client, server := netip.MustParseAddr("10.244.1.7"), netip.MustParseAddr("10.96.0.10")
-	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
-	var obs []engine.Observation
-	ask := func(name string, rcode uint8) {
-		var lens []uint8
-		for _, l := range strings.Split(name, ".") {
-			lens = append(lens, uint8(len(l)))
-		}
-		lower, start := split.Split([]byte(name), lens)
-		q := engine.Observation{Time: at, Client: client, Server: server, QType: 1,
-			Name: append([]byte(nil), lower...), Labels: lens, RegStart: start, Size: 30 + len(name)}
-		r := q
-		r.Response, r.RCode, r.Time = true, rcode, at+int64(time.Millisecond)
-		obs = append(obs, q, r)
-		at += int64(3 * time.Millisecond)
-	}
+func searchPath(n int) []engine.Observation {
+	l := newLookups("10.244.1.7", "10.96.0.10", time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), 3*time.Millisecond)
 	for i := range n {
 		x := fmt.Sprintf("h%d.example-%d.com", i, i%7)
 		for _, zone := range []string{"ns1.svc.cluster.local", "svc.cluster.local", "cluster.local"} {
-			ask(x+"."+zone, 3)
+			l.ask(x+"."+zone, 1, 3, 0)
 		}
-		ask(x, 0)
+		l.ask(x, 1, 0, 0)
 	}
-	return obs
+	return l.obs
 }
 
 // underNoTLD returns n lookups of names under no real top-level domain
 // (dnscat2 without a domain), which Observe groups by server: the names
 // are split one way by the analyzer and grouped another by the engine.
-func underNoTLD(t *testing.T, n int) []engine.Observation {
-	t.Helper()
-	split := regdomain.New(0)
-	client, server := netip.MustParseAddr("10.2.2.2"), netip.MustParseAddr("192.0.2.53")
-	at := time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC).UnixNano()
-	var obs []engine.Observation
+func underNoTLD(n int) []engine.Observation {
+	l := newLookups("10.2.2.2", "192.0.2.53", time.Date(2030, 1, 2, 0, 0, 0, 0, time.UTC), time.Second)
 	for i := range n {
-		name := fmt.Sprintf("dnscat.%016x%016x.%016x", uint64(i)*0x9E3779B97F4A7C15, uint64(i)^0xdeadbeef, uint64(i)*31)
-		lens := []uint8{6, 32, 16}
-		lower, start := split.Split([]byte(name), lens)
-		q := engine.Observation{Time: at, Client: client, Server: server, QType: 16,
-			Name: append([]byte(nil), lower...), Labels: lens, RegStart: start, Size: 30 + len(name)}
-		r := q
-		r.Response, r.Time, r.AnswerData = true, at+int64(time.Millisecond), 80
-		obs = append(obs, q, r)
-		at += int64(time.Second)
+		l.ask(fmt.Sprintf("dnscat.%016x%016x.%016x", uint64(i)*0x9E3779B97F4A7C15, uint64(i)^0xdeadbeef, uint64(i)*31), 16, 0, 80)
 	}
-	return obs
+	return l.obs
 }
