@@ -15,7 +15,10 @@
 // raw tunnel packets were recognised in it: its names carry other domains'
 // names (expand.go).
 //
-// The engine sees messages in capture order, from one goroutine. Its state
+// The engine sees messages in capture order, from one goroutine. The
+// hashes it needs of each name can be computed beforehand where messages
+// are analysed in parallel (a copy of Engine.Hasher in each analyzer;
+// hasher.go), so that the one goroutine does less. Its state
 // is keyed by registered domain, so that it can be sharded or moved; its
 // memory is bounded by Config.MaxMemory, with least recently seen domains
 // evicted first (counted, never silent). Most domains never need more than
