@@ -38,7 +38,7 @@ const spoolRecSize = 23
 // collector fills the other buffer: the collector is the scan's one
 // serial stage, and the spill's encoding and system calls were about 4%
 // of a one-core scan's CPU in it. A write error is returned by the next
-// add, each or wait.
+// spill, sync or each, and by every add after it.
 type spool struct {
 	dir     string
 	mem     []spoolRec
