@@ -79,7 +79,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 	fl.BoolVar(&f.ignoreParsed, "ignore-parsed", false, "skip captures already processed into this output directory (ignore_parsed_pcaps): the same path, size and time, or the same bytes (SHA-256, taken only in runs with this setting)")
 	fl.BoolVar(&f.renameParsed, "rename-parsed", false, "rename each processed capture to NAME_parsed.EXT, as the old tool did")
 	fl.StringVar(&f.ports, "ports", "", "UDP/TCP `PORTS` decoded as DNS, comma-separated (default 53)")
-	fl.IntVar(&f.workers, "workers", 0, "run `N` decoding goroutines (default: number of CPUs less one, for the collector; at least 1)")
+	fl.IntVar(&f.workers, "workers", 0, "run `N` decoding goroutines (default: number of CPUs less one, for the engine's collector, at least 1; with --checks-only, number of CPUs)")
 	fl.Func("max-label-length", "flag labels longer than `N` bytes (default 40; 0 disables)", intFlag(&f.maxLabel))
 	fl.Func("max-entropy", "flag names whose Shannon entropy exceeds `BITS` per byte (default 4.5; 0 disables)", func(v string) error {
 		x, err := strconv.ParseFloat(v, 64)
@@ -115,7 +115,7 @@ func runScan(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	setMemoryLimit(cfg, scan.ExtraPipelineBytes(f.workers))
+	setMemoryLimit(cfg, scan.ExtraPipelineBytes(f.workers, cfg.ChecksOnly))
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {

@@ -278,19 +278,25 @@ const batchFootprint = batchBytes + batchRecords*int64(unsafe.Sizeof(record{})+2
 // DefaultWorkers decides) keeps in batches beyond what a scan with two
 // workers does: the Go memory limit must grow by it, or garbage
 // collection runs without end on a machine with many CPUs.
-func ExtraPipelineBytes(workers int) int64 {
-	return max(0, int64(batchesFor(DefaultWorkers(workers))-batchesFor(2))*batchFootprint)
+func ExtraPipelineBytes(workers int, checksOnly bool) int64 {
+	return max(0, int64(batchesFor(DefaultWorkers(workers, checksOnly))-batchesFor(2))*batchFootprint)
 }
 
 // DefaultWorkers returns workers if it is positive, else the number of
 // decoding goroutines a scan runs by default: one for each CPU Go may use
-// (GOMAXPROCS) but one, since the collector keeps a CPU busy on its own,
-// and at least one. On two CPUs one worker beside the collector beat two
-// by 5% of wall time on the 10M benchmark capture, with 8% less CPU: the
-// second worker only took turns with the collector (BENCHMARKS.md).
-func DefaultWorkers(workers int) int {
-	if workers > 0 {
+// (GOMAXPROCS) but one, since the collector and its engine keep a CPU busy
+// on their own, and at least one. On two CPUs one worker beside the
+// collector beat two by 5% of wall time on the 10M benchmark capture, with
+// 8% less CPU: the second worker only took turns with the collector
+// (BENCHMARKS.md). Without the engine (checksOnly) the collector has
+// little to do, and there is a worker for each CPU: on two CPUs two
+// workers took 3.0 s where one took 4.5 s.
+func DefaultWorkers(workers int, checksOnly bool) int {
+	switch {
+	case workers > 0:
 		return workers
+	case checksOnly:
+		return runtime.GOMAXPROCS(0)
 	}
 	return max(1, runtime.GOMAXPROCS(0)-1)
 }

@@ -240,7 +240,7 @@ func Run(ctx context.Context, opt Options) (Summary, error) {
 		}
 	}
 
-	workers := DefaultWorkers(opt.Workers)
+	workers := DefaultWorkers(opt.Workers, cfg.ChecksOnly)
 	prog := &progress{}
 	stopProgress := startProgress(opt, log, prog, totalBytes, len(jobs))
 

@@ -603,7 +603,7 @@ func TestExtraPipelineBytes(t *testing.T) {
 		workers int
 		want    int64
 	}{{1, 0}, {2, 0}, {3, 3 * batchFootprint}, {16, 42 * batchFootprint}} {
-		if got := ExtraPipelineBytes(c.workers); got != c.want {
+		if got := ExtraPipelineBytes(c.workers, false); got != c.want {
 			t.Errorf("ExtraPipelineBytes(%d) = %d, want %d", c.workers, got, c.want)
 		}
 	}
@@ -612,14 +612,24 @@ func TestExtraPipelineBytes(t *testing.T) {
 	}
 }
 
-// TestDefaultWorkers: one worker for each CPU but the collector's, at
-// least one; an explicit count is kept.
+// TestDefaultWorkers: one worker for each CPU but the engine collector's,
+// at least one; for each CPU without the engine; an explicit count is
+// kept.
 func TestDefaultWorkers(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	for _, c := range []struct{ procs, workers, want int }{{1, 0, 1}, {2, 0, 1}, {4, 0, 3}, {2, 5, 5}, {8, 1, 1}} {
+	for _, c := range []struct {
+		procs, workers int
+		checksOnly     bool
+		want           int
+	}{{1, 0, false, 1}, {2, 0, false, 1}, {4, 0, false, 3}, {2, 5, false, 5}, {8, 1, false, 1},
+		{1, 0, true, 1}, {2, 0, true, 2}, {4, 3, true, 3}} {
 		runtime.GOMAXPROCS(c.procs)
-		if got := DefaultWorkers(c.workers); got != c.want {
-			t.Errorf("GOMAXPROCS %d, workers %d: %d, want %d", c.procs, c.workers, got, c.want)
+		if got := DefaultWorkers(c.workers, c.checksOnly); got != c.want {
+			t.Errorf("GOMAXPROCS %d, workers %d, checks only %v: %d, want %d", c.procs, c.workers, c.checksOnly, got, c.want)
 		}
+	}
+	runtime.GOMAXPROCS(4)
+	if got := ExtraPipelineBytes(0, true); got != 6*batchFootprint {
+		t.Errorf("checks only on 4 CPUs: %d extra bytes, want %d", got, 6*batchFootprint)
 	}
 }
