@@ -396,12 +396,7 @@ const (
 // checkName runs the per-name checks on n, keeps those in mask, and
 // merges the result into res.
 func (a *Analyzer) checkName(n *dnswire.Name, res *checks.Result, c *Counts, mask checks.Reason) {
-	a.count(a.nameResult(n, mask), res, c)
-}
-
-// nameResult runs the per-name checks in mask on n.
-func (a *Analyzer) nameResult(n *dnswire.Name, mask checks.Reason) checks.Result {
-	return a.checks.Result(a.fired(n, mask), mask)
+	a.count(a.checks.Result(a.fired(n, mask), mask), res, c)
 }
 
 // fired returns the per-name checks in mask that n trips.

@@ -366,7 +366,6 @@ func (e *Engine) Observe(o *Observation) uint32 {
 	}
 	reg := o.Name[o.RegStart:]
 	var direct Observation
-	hashed := e.hashed(o)
 	if notUnderTLD(reg) && o.Server.IsValid() {
 		// The name is under no real top-level domain, so no resolver
 		// can deliver it: it only reaches the server it was sent to
@@ -379,12 +378,9 @@ func (e *Engine) Observe(o *Observation) uint32 {
 		direct.RegStart = len(o.Name) + 1
 		direct.hashes = observationHashes{} // of the name as split, not as grouped here
 		o = &direct
-		hashed = false
 	}
-	var h uint64
-	if hashed {
-		h = o.hashes.reg
-	} else {
+	h := o.hashes.reg
+	if !e.hashed(o) {
 		h = e.cold.hash(reg)
 	}
 	v := e.cold.lookup(h, reg)

@@ -237,7 +237,7 @@ func (e *Engine) noteExpansion(d *domain, o *Observation, sub []byte, labels []u
 	}
 	client := clientHash(o.Client.As16())
 	e.embeddedNames(sub, labels, func(name []byte) {
-		key := e.cold.hash(name) | 1
+		key := e.expansionKey(name)
 		// Asked on its own before, and failed: credited at once.
 		if f := e.failed.find(key, client, 0, o.Time); f != nil && f.names < maxSearchDomains {
 			f.names++

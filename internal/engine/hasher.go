@@ -24,7 +24,7 @@ type Hasher struct {
 type observationHashes struct {
 	by   *Engine // the engine whose Hasher computed them
 	reg  uint64  // the index hash of Name[RegStart:]
-	name uint64  // nameKey's key of Name (odd)
+	name uint64  // expansionKey of Name
 	sub  uint64  // hashName of the subdomain Name[:RegStart-1]; 0 without one
 }
 
@@ -59,11 +59,15 @@ func (e *Engine) subHash(o *Observation, sub []byte) uint64 {
 	return hashName(sub)
 }
 
-// nameKey returns the key of o's whole name in the search-path tables
-// (expand.go): the index hash, made odd so that 0 marks an empty slot.
+// nameKey returns expansionKey(o.Name), from o's hashes when they are
+// this engine's.
 func (e *Engine) nameKey(o *Observation) uint64 {
 	if e.hashed(o) {
 		return o.hashes.name
 	}
-	return e.cold.hash(o.Name) | 1
+	return e.expansionKey(o.Name)
 }
+
+// expansionKey returns the key of a whole name in the search-path tables
+// (expand.go): the index hash, made odd so that 0 marks an empty slot.
+func (e *Engine) expansionKey(name []byte) uint64 { return e.cold.hash(name) | 1 }
