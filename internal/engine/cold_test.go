@@ -504,3 +504,41 @@ func TestHasherMatchesObserve(t *testing.T) {
 		t.Errorf("a name without a subdomain: %+v", whole.hashes)
 	}
 }
+
+// TestIndexMatchesHashAndLength pins what identifies a domain in the index:
+// its hash and its name's length, in both tiers. Names filed under one
+// forged hash are told apart by length; a name of the same length under
+// that hash is taken for the one held (a seeded 64-bit collision, which
+// lookup's doc accounts for).
+func TestIndexMatchesHashAndLength(t *testing.T) {
+	e := New(Config{})
+	a, b := []byte("alpha.example"), []byte("beta.example")
+	h := e.cold.hash(a)
+	i := e.cold.insert(h, a, 1, 0)
+	j := e.cold.insert(h, b, 2, 0) // b forged onto a's hash
+	if got := e.cold.find(h, a); got != i {
+		t.Fatalf("a found at %d, want %d", got, i)
+	}
+	if got := e.cold.find(h, b); got != j {
+		t.Fatalf("b found at %d, want %d", got, j)
+	}
+	if got := e.cold.lookup(h, []byte("gamma.example.org")); got != 0 {
+		t.Fatalf("a name of another length under the same hash found: entry %x", got)
+	}
+	if got := e.cold.find(h, []byte("omega.example")); got != i {
+		t.Fatalf("same hash and length: found at %d, want a's %d", got, i)
+	}
+	if got := e.cold.find(e.cold.hash(b), b); got != -1 {
+		t.Fatalf("b under its own hash found at %d (it was filed under a's)", got)
+	}
+	d := e.promote(i)
+	if v := e.cold.lookup(h, a); v != hotBit|(d.slot+1) {
+		t.Fatalf("promoted a: entry %x, want %x", v, hotBit|(d.slot+1))
+	}
+	if v := e.cold.lookup(h, []byte("alpha.example.net")); v != 0 {
+		t.Fatalf("promoted a matched a longer name under its hash: entry %x", v)
+	}
+	if got := e.cold.find(h, b); got < 0 || e.cold.at(got).id != 2 {
+		t.Fatalf("b after a's promotion: %d", got)
+	}
+}
