@@ -37,6 +37,15 @@ func runFuzzBody(t *testing.T, data []byte) {
 		case 0, 1, 2, 3, 4:
 			var buf [MaxDataRecords]DataRecord
 			o := fuzzObservation(src, op, a, b, at, dom, "mzxw6ytboi4dcmrtgq2tmnzygaydcmrtgq2tm", netip.AddrFrom4([4]byte{192, 0, 2, 53}), &buf)
+			if a&1 != 0 {
+				// As a scan's collector does: hashed by the engine's
+				// Hasher, its memory asked for before it is observed.
+				h := e.Hasher()
+				h.Hash(&o)
+				e.PrefetchIndex(&o)
+				e.PrefetchRecord(&o)
+				e.PrefetchClient(&o)
+			}
 			e.Observe(&o)
 		case 5:
 			e.ObserveRaw(&RawObservation{Time: at, Client: netip.AddrFrom4([4]byte{10, 0, 0, a % 5}),

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +21,25 @@ func TestHashedObservationsAlike(t *testing.T) {
 	obs := append(observations(t, 300_000), searchPath(300)...)
 	obs = append(obs, underNoTLD(500)...)
 	plain, own, foreign, other := engine.New(engine.Config{}), engine.New(engine.Config{}), engine.New(engine.Config{}), engine.New(engine.Config{})
-	mixed := engine.New(engine.Config{})
-	ownH, otherH, mixedH := own.Hasher(), other.Hasher(), mixed.Hasher()
+	mixed, prefetched := engine.New(engine.Config{}), engine.New(engine.Config{})
+	ownH, otherH, mixedH, prefetchedH := own.Hasher(), other.Hasher(), mixed.Hasher(), prefetched.Hasher()
+	// The prefetched engine is fed as a scan's collector feeds it: each
+	// message's index slot, record and client asked for ahead of its turn.
+	pre := slices.Clone(obs)
+	for i := range pre {
+		prefetchedH.Hash(&pre[i])
+	}
 	for i := range obs {
+		if j := i + 16; j < len(pre) {
+			prefetched.PrefetchIndex(&pre[j])
+		}
+		if j := i + 6; j < len(pre) {
+			prefetched.PrefetchRecord(&pre[j])
+		}
+		if j := i + 2; j < len(pre) {
+			prefetched.PrefetchClient(&pre[j])
+		}
+		prefetched.Observe(&pre[i])
 		o := obs[i]
 		plain.Observe(&o)
 		o = obs[i]
@@ -50,7 +67,8 @@ func TestHashedObservationsAlike(t *testing.T) {
 	if got := want["direct:192.0.2.53"]; got.Unique != 500 {
 		t.Fatalf("test too weak: the names under no top-level domain make %+v", got)
 	}
-	for name, e := range map[string]*engine.Engine{"own hashes": own, "another engine's hashes": foreign, "half hashed": mixed} {
+	for name, e := range map[string]*engine.Engine{"own hashes": own, "another engine's hashes": foreign, "half hashed": mixed,
+		"prefetched": prefetched} {
 		if got := e.AllFeatures(1); !reflect.DeepEqual(got, want) {
 			diff := 0
 			for d, f := range want {

@@ -1,0 +1,9 @@
+//go:build amd64 || arm64
+
+package prefetch
+
+// Line starts loading the cache line holding address addr into every
+// level of the cache. It never faults: addr may be anything.
+//
+//go:noescape
+func Line(addr uintptr)
