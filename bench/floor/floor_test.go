@@ -72,11 +72,18 @@ type indexed struct {
 	mask  uint64
 }
 
-func newIndexed(domains int) *indexed {
+// slotsFor returns a power-of-two table size at most half full with
+// domains entries.
+func slotsFor(domains int) int {
 	n := 1
 	for n < 2*domains {
 		n *= 2
 	}
+	return n
+}
+
+func newIndexed(domains int) *indexed {
+	n := slotsFor(domains)
 	return &indexed{index: make([]uint64, n), recs: make([]record, 0, domains), mask: uint64(n - 1)}
 }
 
@@ -108,10 +115,7 @@ type inline struct {
 }
 
 func newInline(domains int) *inline {
-	n := 1
-	for n < 2*domains {
-		n *= 2
-	}
+	n := slotsFor(domains)
 	return &inline{slots: make([]record, n), mask: uint64(n - 1)}
 }
 
