@@ -18,7 +18,9 @@
 // The engine sees messages in capture order, from one goroutine. The
 // hashes it needs of each name can be computed beforehand where messages
 // are analysed in parallel (a copy of Engine.Hasher in each analyzer;
-// hasher.go), so that the one goroutine does less. Its state
+// hasher.go), so that the one goroutine does less; with those hashes,
+// whoever feeds it a batch can ask for the memory of the messages to come
+// while it observes the ones before (prefetch.go). Its state
 // is keyed by registered domain, so that it can be sharded or moved; its
 // memory is bounded by Config.MaxMemory, with least recently seen domains
 // evicted first (counted, never silent). Most domains never need more than

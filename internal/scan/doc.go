@@ -1,8 +1,9 @@
 // Package scan runs the batch job behind `dnsieve scan`: it expands the
 // input paths, reads each capture with all cores (one reader, a pool of
 // workers decoding and checking batches of whole records, one collector
-// putting results back in frame order and reassembling DNS over TCP), and
-// writes out.csv, stats.json and out.log to the output directory.
+// putting results back in frame order, reassembling DNS over TCP and
+// feeding the engine, with the state of the messages to come prefetched),
+// and writes out.csv, stats.json and out.log to the output directory.
 //
 // out.csv lists every packet of a domain judged a tunnel, also those seen
 // before the verdict, so the collector spools a small record of every DNS
