@@ -2,6 +2,7 @@ package floor
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -70,6 +71,7 @@ type indexed struct {
 	index []uint64
 	recs  []record
 	mask  uint64
+	shift uint // 64 - log2(len(index))
 }
 
 // slotsFor returns a power-of-two table size at most half full with
@@ -84,12 +86,17 @@ func slotsFor(domains int) int {
 
 func newIndexed(domains int) *indexed {
 	n := slotsFor(domains)
-	return &indexed{index: make([]uint64, n), recs: make([]record, 0, domains), mask: uint64(n - 1)}
+	return &indexed{index: make([]uint64, n), recs: make([]record, 0, domains), mask: uint64(n - 1),
+		shift: uint(64 - bits.TrailingZeros(uint(n)))}
 }
+
+// home is the index slot where h's probe starts: the top bits of the
+// product of the hash's high half, as the engine's coldTable.home.
+func (t *indexed) home(h uint64) uint64 { return (h >> 32) * 0x9E3779B97F4A7C15 >> t.shift }
 
 func (t *indexed) touch(h uint64, now int64) {
 	tag := h &^ 0xffffffff
-	for s := (h >> 32) * 0x9E3779B97F4A7C15 >> 40 & t.mask; ; s = (s + 1) & t.mask {
+	for s := t.home(h); ; s = (s + 1) & t.mask {
 		w := t.index[s]
 		if w == 0 {
 			t.recs = append(t.recs, record{key: h, first: now})

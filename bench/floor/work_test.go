@@ -36,7 +36,6 @@ func BenchmarkPrefetch(b *testing.B) {
 	for i, h := range hs {
 		t.touch(h, int64(i))
 	}
-	home := func(h uint64) uint64 { return (h >> 32) * 0x9E3779B97F4A7C15 >> 40 & t.mask }
 	for _, mode := range []string{"other-work", "demand", "touch-ahead", "prefetch-ahead"} {
 		b.Run(mode, func(b *testing.B) {
 			i := 0
@@ -45,13 +44,13 @@ func BenchmarkPrefetch(b *testing.B) {
 				next, soon := hs[(i+16)%len(hs)], hs[(i+6)%len(hs)]
 				switch mode {
 				case "touch-ahead":
-					side += t.index[home(next)]
-					if w := t.index[home(soon)]; w != 0 {
+					side += t.index[t.home(next)]
+					if w := t.index[t.home(soon)]; w != 0 {
 						side += t.recs[uint32(w)-1].key
 					}
 				case "prefetch-ahead":
-					prefetch.Line(uintptr(unsafe.Pointer(&t.index[home(next)])))
-					if w := t.index[home(soon)]; w != 0 {
+					prefetch.Line(uintptr(unsafe.Pointer(&t.index[t.home(next)])))
+					if w := t.index[t.home(soon)]; w != 0 {
 						prefetch.Line(uintptr(unsafe.Pointer(&t.recs[uint32(w)-1])))
 					}
 				}

@@ -173,13 +173,14 @@ func (t *coldTable) home(h uint64) uint64 { return (h >> 32) * 0x9E3779B97F4A7C1
 // comparing the names' bytes: those are a third dependent cache miss after
 // the index slot and the record, and comparing them was 3% of a one-core
 // scan (memeqbody in BENCHMARKS.md). Two names that differ match only if
-// their seeded hashes collide: about 2^-64 for each record a probe
-// reaches (most probes reach none: the index word's tag, the hash's high
-// half, must match first), under 10^-9 over ten billion messages. Picking
-// names that collide needs the seed, which is random per engine and never
-// leaves the process (snapshots hold names, not hashes); the 64 bits are
-// those of the map hash the runtime uses against hash flooding (AES-based
-// on amd64 and arm64).
+// their seeded 64-bit hashes collide: about 2^-64 for each index entry a
+// probe scans, about 10^-9 over ten billion messages. Picking names that
+// collide needs the seed, which is random per engine and never leaves the
+// process (snapshots hold names, not hashes); the hash is the one the
+// runtime uses against hash flooding (AES-based on amd64 and arm64 CPUs
+// with AES instructions). A collision would merge the two names' state
+// into one domain, and a snapshot holding both would be refused as naming
+// one domain twice.
 func (t *coldTable) lookup(h uint64, name []byte) uint32 {
 	if len(t.index) == 0 {
 		return 0

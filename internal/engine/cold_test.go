@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -540,5 +541,51 @@ func TestIndexMatchesHashAndLength(t *testing.T) {
 	}
 	if got := e.cold.find(h, b); got < 0 || e.cold.at(got).id != 2 {
 		t.Fatalf("b after a's promotion: %d", got)
+	}
+}
+
+// TestPrefetchChangesNothing: asking for the memory of any message, of a
+// domain full or compact, known or not, leaves the engine exactly as it
+// was (its snapshot holds the LRU order and the CLOCK marks too).
+func TestPrefetchChangesNothing(t *testing.T) {
+	f := newFeeder(Config{MaxMemory: 1 << 20})
+	for i := range 12000 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		client := fmt.Sprintf("10.0.%d.%d", i%7, i%250)
+		f.lookup(fmt.Sprintf("www.once%d.example", i), at, client, tA, 0, 16) // compact, then evicted
+		if i%4 == 0 {
+			// Popular domains: many names and clients, a table of them.
+			f.lookup(fmt.Sprintf("h%d.site%d.example", i%97, i%5), at, client, tA, 0, 16)
+		}
+	}
+	e := f.e
+	if e.Stats().Domains == e.Stats().ColdDomains || e.Stats().ColdDomains == 0 || e.Stats().Evictions == 0 {
+		t.Fatalf("test too weak: %+v", e.Stats())
+	}
+	before := snapshotBytes(t, e)
+	h := e.Hasher()
+	var clientTables int
+	for i := range 12000 {
+		name := fmt.Sprintf("h%d.site%d.example", i%101, i%7)
+		if i%2 == 0 {
+			name = fmt.Sprintf("www.once%d.example", i) // unmarked by now, or gone
+		}
+		lens := labelLens(name)
+		lower, start := f.split.Split([]byte(name), lens)
+		o := Observation{Time: t0.Add(time.Hour).UnixNano(), Client: netip.MustParseAddr(fmt.Sprintf("10.0.%d.%d", i%7, i%250)),
+			Name: lower, Labels: lens, RegStart: start}
+		h.Hash(&o)
+		if d := e.cold.hotAt(e.cold.prefetchEntry(o.hashes.reg)); d != nil && d.nFew != d.clients.len() {
+			clientTables++
+		}
+		e.PrefetchIndex(&o)
+		e.PrefetchRecord(&o)
+		e.PrefetchClient(&o)
+	}
+	if clientTables == 0 {
+		t.Fatal("test too weak: no message of a domain with a client table")
+	}
+	if !bytes.Equal(before, snapshotBytes(t, e)) {
+		t.Fatal("prefetching changed the engine")
 	}
 }

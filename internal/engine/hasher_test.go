@@ -22,24 +22,9 @@ func TestHashedObservationsAlike(t *testing.T) {
 	obs = append(obs, underNoTLD(500)...)
 	plain, own, foreign, other := engine.New(engine.Config{}), engine.New(engine.Config{}), engine.New(engine.Config{}), engine.New(engine.Config{})
 	mixed, prefetched := engine.New(engine.Config{}), engine.New(engine.Config{})
-	ownH, otherH, mixedH, prefetchedH := own.Hasher(), other.Hasher(), mixed.Hasher(), prefetched.Hasher()
-	// The prefetched engine is fed as a scan's collector feeds it: each
-	// message's index slot, record and client asked for ahead of its turn.
-	pre := slices.Clone(obs)
-	for i := range pre {
-		prefetchedH.Hash(&pre[i])
-	}
+	ownH, otherH, mixedH := own.Hasher(), other.Hasher(), mixed.Hasher()
+	feedPrefetching(prefetched, obs)
 	for i := range obs {
-		if j := i + 16; j < len(pre) {
-			prefetched.PrefetchIndex(&pre[j])
-		}
-		if j := i + 6; j < len(pre) {
-			prefetched.PrefetchRecord(&pre[j])
-		}
-		if j := i + 2; j < len(pre) {
-			prefetched.PrefetchClient(&pre[j])
-		}
-		prefetched.Observe(&pre[i])
 		o := obs[i]
 		plain.Observe(&o)
 		o = obs[i]
@@ -156,4 +141,52 @@ func underNoTLD(n int) []engine.Observation {
 		l.ask(fmt.Sprintf("dnscat.%016x%016x.%016x", uint64(i)*0x9E3779B97F4A7C15, uint64(i)^0xdeadbeef, uint64(i)*31), 16, 0, 80)
 	}
 	return l.obs
+}
+
+// TestPrefetchLeavesEvictionAlone feeds two engines under a memory cap
+// small enough to evict all the time, one of them as a scan's collector
+// does, asking for each message's memory 16, 6 and 2 messages ahead: a
+// prefetch that marked a record referenced or moved a domain in the LRU
+// list would change what is evicted, and so the features and statistics.
+func TestPrefetchLeavesEvictionAlone(t *testing.T) {
+	obs := observations(t, 200_000)
+	cfg := engine.Config{MaxMemory: 2 << 20}
+	plain, prefetched := engine.New(cfg), engine.New(cfg)
+	feedPrefetching(prefetched, obs)
+	for i := range obs {
+		plain.Observe(&obs[i])
+	}
+	want := plain.Stats()
+	if want.Evictions < 10_000 || want.Promotions == 0 {
+		t.Fatalf("test too weak: %+v", want)
+	}
+	if got := prefetched.Stats(); got != want {
+		t.Fatalf("stats %+v, want %+v", got, want)
+	}
+	if got, w := prefetched.AllFeatures(1), plain.AllFeatures(1); !reflect.DeepEqual(got, w) {
+		t.Fatalf("features of %d domains, want %d, or they differ", len(got), len(w))
+	}
+}
+
+// feedPrefetching observes copies of obs, hashed by e's Hasher, as a
+// scan's collector does: each message's index slot, record and client
+// asked for 16, 6 and 2 messages ahead of its turn.
+func feedPrefetching(e *engine.Engine, obs []engine.Observation) {
+	h := e.Hasher()
+	pre := slices.Clone(obs)
+	for i := range pre {
+		h.Hash(&pre[i])
+	}
+	for i := range pre {
+		if j := i + 16; j < len(pre) {
+			e.PrefetchIndex(&pre[j])
+		}
+		if j := i + 6; j < len(pre) {
+			e.PrefetchRecord(&pre[j])
+		}
+		if j := i + 2; j < len(pre) {
+			e.PrefetchClient(&pre[j])
+		}
+		e.Observe(&pre[i])
+	}
 }

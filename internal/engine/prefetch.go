@@ -10,12 +10,19 @@ import (
 // way while it observes the ones before. Over a million domains, Observe
 // waits for cache misses one after the other: the index slot, then the
 // domain's record, then for a popular domain the slot of its client. The
-// Prefetch methods issue prefetch instructions, which retire at once, in
-// three steps that each read only what the step before brought in:
+// Prefetch methods issue prefetch instructions, which do not hold up the
+// instructions after them, in three steps, each reading what the step
+// before asked for:
 //
 //	PrefetchIndex(o)   some messages ahead (the scan: 16)
 //	PrefetchRecord(o)  closer (6): reads the index slot
-//	PrefetchClient(o)  just before (2): reads the index and the domain
+//	PrefetchClient(o)  just before (2): reads the index slot and the domain
+//
+// They also read with ordinary loads what they do not ask for ahead: the
+// engine's slice of full domains (8 bytes a domain, mostly in the cache),
+// and in PrefetchClient the domain's client table header and count of
+// first clients, beyond the part PrefetchRecord asks for. Asking for more
+// measured no better (BENCHMARKS.md).
 //
 // They change nothing, and do nothing for an observation this engine's
 // Hasher did not hash. A prefetch of the wrong line costs a little
@@ -101,7 +108,7 @@ func (t *coldTable) hotAt(v uint32) *domain {
 
 // hotPrefetchBytes is how much of a full domain's state PrefetchRecord
 // asks for: the lines Observe reads first (the key it is matched by, the
-// LRU links and the counters every message updates).
+// LRU links, the message counts and times, the set of distinct names).
 const hotPrefetchBytes = 256
 
 // lines prefetches every cache line of the n bytes at p.

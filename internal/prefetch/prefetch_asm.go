@@ -4,6 +4,4 @@ package prefetch
 
 // Line starts loading the cache line holding address addr into every
 // level of the cache. It never faults: addr may be anything.
-//
-//go:noescape
 func Line(addr uintptr)

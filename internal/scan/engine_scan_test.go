@@ -557,3 +557,38 @@ func TestSearchDomainFromPackets(t *testing.T) {
 		t.Fatalf("findings %q, want only data-example.com as a tunnel", got)
 	}
 }
+
+// TestRawPacketsAmongMessages interleaves iodine raw-mode packets (not DNS,
+// on port 53) with DNS queries in one batch: the collector, which looks
+// ahead at the events to come to prefetch their state, must take every
+// event once and in order, raw or message.
+func TestRawPacketsAmongMessages(t *testing.T) {
+	dir := t.TempDir()
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var frames []testcap.Frame
+	add := func(data []byte) {
+		frames = append(frames, testcap.Frame{Time: base.Add(time.Duration(len(frames)) * 50 * time.Millisecond), Link: testcap.Ethernet, Data: data})
+	}
+	ping := []byte{0x10, 0xd1, 0x9e, 0x30} // an iodine raw-mode ping (fingerprint tests)
+	for i := range 120 {
+		add(testcap.UDP(testcap.Ethernet, client, server, testcap.Query(uint16(i), fmt.Sprintf("www.site%d.example.org", i%30), typeA)))
+		if i%3 == 0 {
+			add(testcap.UDP(testcap.Ethernet, client, server, ping))
+		}
+	}
+	testcap.WriteFile(t, filepath.Join(dir, "raw.pcap"), frames, "pcap")
+	_, out := runScan(t, config.Default(), dir)
+	var stats struct {
+		Engine struct {
+			Messages    uint64 `json:"messages"`
+			RawMessages uint64 `json:"raw_messages"`
+		} `json:"engine"`
+		Total uint64 `json:"total_packets"`
+	}
+	if err := json.Unmarshal([]byte(readFile(t, filepath.Join(out, StatsName))), &stats); err != nil {
+		t.Fatal(err)
+	}
+	if stats.Total != 160 || stats.Engine.Messages != 120 || stats.Engine.RawMessages != 40 {
+		t.Fatalf("packets %d, engine messages %d and raw %d; want 160, 120 and 40", stats.Total, stats.Engine.Messages, stats.Engine.RawMessages)
+	}
+}
