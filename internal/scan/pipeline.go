@@ -256,6 +256,10 @@ type event struct {
 	raw   *rawPacket
 }
 
+// prefetchable reports whether the collector will observe e's message, so
+// that asking for its state ahead is worth it: not raw, allowed or quoted.
+func (e event) prefetchable() bool { return e.msg != nil && !e.msg.allowed && !e.msg.quoted }
+
 func newFileScanner(ctx context.Context, workers int, newAnalyzer func() *analyze.Analyzer, eng *engine.Engine, sp *spool, prog *progress) *fileScanner {
 	fs := &fileScanner{ctx: ctx, workers: workers, analyzer: newAnalyzer, engine: eng, spool: sp, prog: prog, tcpBatch: newBatch()}
 	for i := 0; i < batchesFor(workers); i++ {
@@ -534,13 +538,13 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 		if !fs.checksOnly {
 			// Start loading the state of the messages to come: Observe
 			// otherwise waits for two cache misses in a row per domain.
-			if j := i + prefetchIndexAhead; j < len(ev) && ev[j].msg != nil {
+			if j := i + prefetchIndexAhead; j < len(ev) && ev[j].prefetchable() {
 				fs.engine.PrefetchIndex(&ev[j].msg.obs)
 			}
-			if j := i + prefetchRecordAhead; j < len(ev) && ev[j].msg != nil {
+			if j := i + prefetchRecordAhead; j < len(ev) && ev[j].prefetchable() {
 				fs.engine.PrefetchRecord(&ev[j].msg.obs)
 			}
-			if j := i + prefetchClientAhead; j < len(ev) && ev[j].msg != nil {
+			if j := i + prefetchClientAhead; j < len(ev) && ev[j].prefetchable() {
 				fs.engine.PrefetchClient(&ev[j].msg.obs)
 			}
 		}
