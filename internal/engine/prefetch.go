@@ -26,7 +26,7 @@ import (
 //
 // They change nothing, and do nothing for an observation this engine's
 // Hasher did not hash. A prefetch of the wrong line costs a little
-// bandwidth, never a wrong result. BENCHMARKS.md has the measurements.
+// bandwidth, never a wrong result.
 
 // PrefetchIndex starts loading the index slot where Observe will look up
 // o's registered domain.

@@ -585,9 +585,10 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 	return spoolErr
 }
 
-// How many events ahead the collector prefetches a message's index slot
-// and then its record (engine.PrefetchIndex, PrefetchRecord): far enough
-// for a miss to complete while the messages between are observed.
+// How many events ahead the collector prefetches a message's index slot,
+// then its record, then its client's slot (engine.PrefetchIndex,
+// PrefetchRecord, PrefetchClient): far enough for a miss to complete while
+// the messages between are observed.
 const (
 	prefetchIndexAhead  = 16
 	prefetchRecordAhead = 6
