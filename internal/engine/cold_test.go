@@ -545,8 +545,9 @@ func TestIndexMatchesHashAndLength(t *testing.T) {
 }
 
 // TestPrefetchChangesNothing: asking for the memory of any message, of a
-// domain full or compact, known or not, leaves the engine exactly as it
-// was (its snapshot holds the LRU order and the CLOCK marks too).
+// domain full or compact, known or not, or of the next record to evict,
+// leaves the engine exactly as it was (its snapshot holds the LRU order,
+// the CLOCK hand and marks too).
 func TestPrefetchChangesNothing(t *testing.T) {
 	f := newFeeder(Config{MaxMemory: 1 << 20})
 	for i := range 12000 {
@@ -585,6 +586,13 @@ func TestPrefetchChangesNothing(t *testing.T) {
 	if clientTables == 0 {
 		t.Fatal("test too weak: no message of a domain with a client table")
 	}
+	// Eviction's look-ahead, from every position of the CLOCK hand and
+	// past the end.
+	hand := e.cold.hand
+	for e.cold.hand = 0; e.cold.hand <= e.cold.n+1; e.cold.hand++ {
+		e.cold.prefetchVictim()
+	}
+	e.cold.hand = hand
 	if !bytes.Equal(before, snapshotBytes(t, e)) {
 		t.Fatal("prefetching changed the engine")
 	}

@@ -639,6 +639,7 @@ func (e *Engine) evict(keep *domain, keepCold uint32) {
 		if e.cold.n > 0 && (e.cold.mem*4 >= e.memory() || e.tail == nil || e.tail == keep) {
 			if i := e.cold.victim(keepCold); i >= 0 {
 				e.cold.remove(i)
+				e.cold.prefetchVictim()
 				e.stats.Evictions++
 				continue
 			}

@@ -70,6 +70,20 @@ func (e *Engine) PrefetchClient(o *Observation) {
 	prefetch.Line(uintptr(unsafe.Pointer(&d.clients.slots[clientHash(k)&uint64(len(d.clients.slots)-1)])))
 }
 
+// prefetchVictim starts loading the index slot of the record CLOCK will
+// most likely evict next, the one under its hand if unmarked: removing it
+// starts with that slot, a cache miss, and the next eviction comes with
+// the next new domain, some messages later. The record itself is read
+// with an ordinary load: the hand reads the slab in order.
+func (t *coldTable) prefetchVictim() {
+	if t.hand >= t.n || len(t.index) == 0 {
+		return
+	}
+	if c := t.at(t.hand); !c.ref {
+		prefetch.Line(uintptr(unsafe.Pointer(&t.index[t.home(c.key)])))
+	}
+}
+
 // prefetchProbe bounds how many index slots a prefetch reads: the index
 // is at most half full, so nearly every probe ends within it.
 const prefetchProbe = 4
