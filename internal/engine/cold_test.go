@@ -597,3 +597,14 @@ func TestPrefetchChangesNothing(t *testing.T) {
 		t.Fatal("prefetching changed the engine")
 	}
 }
+
+// TestHotAtOutOfRange: hotAt answers nil, never panics, for entries that
+// name no full domain, the malformed hotBit alone included.
+func TestHotAtOutOfRange(t *testing.T) {
+	e := New(Config{})
+	for _, v := range []uint32{0, 1, hotBit, hotBit | 1, hotBit | 1<<30} {
+		if d := e.cold.hotAt(v); d != nil {
+			t.Errorf("hotAt(%#x) = %p, want nil", v, d)
+		}
+	}
+}

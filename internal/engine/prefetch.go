@@ -114,7 +114,7 @@ func (t *coldTable) hotAt(v uint32) *domain {
 	if v&hotBit == 0 {
 		return nil
 	}
-	if i := int(v&^hotBit) - 1; i < len(t.hot) {
+	if i := int(v&^hotBit) - 1; i >= 0 && i < len(t.hot) {
 		return t.hot[i]
 	}
 	return nil
