@@ -811,3 +811,49 @@ func TestAnswerHeader(t *testing.T) {
 		t.Fatalf("after the answers: %v", err)
 	}
 }
+
+// TestShortLabelsIntoUsedName reads names whose labels are every length
+// from 1 to 63, ending at every distance from the message's end (so that
+// both the block copy of short labels and the sized copy are taken), into
+// a Name whose scratch is full of earlier bytes, and compares each with
+// dnsmessage's reading.
+func TestShortLabelsIntoUsedName(t *testing.T) {
+	var n Name
+	long := bytes.Repeat([]byte{'z'}, MaxLabelLen)
+	for size := 1; size <= MaxLabelLen; size++ {
+		for tail := 0; tail <= 2*copySlack; tail++ {
+			label := make([]byte, size)
+			for i := range label {
+				label[i] = byte('a' + (size+i)%26)
+			}
+			msg := append(header12(1, 0, 0, 0), wireName(label, []byte("x"), label)...)
+			msg = append(msg, bytes.Repeat([]byte{0}, tail)...)
+			// Fill the scratch with another name's bytes first.
+			if _, err := ReadName(append(wireName(long, long, long), 0), 0, &n); err != nil {
+				t.Fatal(err)
+			}
+			next, err := ReadName(msg, HeaderLen, &n)
+			if err != nil {
+				t.Fatalf("size %d tail %d: %v", size, tail, err)
+			}
+			want := string(label) + ".x." + string(label)
+			if got := string(n.Bytes()); got != want || n.Labels() != 3 || string(n.Label(2)) != string(label) {
+				t.Fatalf("size %d tail %d: %q (%d labels), want %q", size, tail, got, n.Labels(), want)
+			}
+			if wantNext := len(msg) - tail; next != wantNext {
+				t.Fatalf("size %d tail %d: next %d, want %d", size, tail, next, wantNext)
+			}
+			var p dnsmessage.Parser
+			if _, err := p.Start(append(msg[:len(msg)-tail:len(msg)-tail], 0, 1, 0, 1)); err != nil {
+				t.Fatal(err)
+			}
+			q, err := p.Question()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if dmName(&n) != q.Name.String() {
+				t.Fatalf("size %d tail %d: %q, dnsmessage %q", size, tail, dmName(&n), q.Name.String())
+			}
+		}
+	}
+}

@@ -19,6 +19,9 @@ const (
 	// and the dots between them (MaxNameWireLen minus the first length
 	// octet and the root octet).
 	maxPresentationLen = MaxNameWireLen - 2
+	// copySlack is the size of the block ReadName copies a label of at
+	// most that many bytes in.
+	copySlack = 16
 )
 
 // Name is a decoded domain name: its labels' raw bytes joined by '.', with
@@ -27,7 +30,10 @@ const (
 // real label boundaries. The zero Name is the root. A Name holds its bytes
 // in fixed arrays, so decoding into one never allocates.
 type Name struct {
-	buf     [maxPresentationLen]byte
+	// buf has copySlack bytes beyond the longest name so that a short
+	// label can be copied as one fixed-size block; the bytes past length
+	// are scratch.
+	buf     [maxPresentationLen + copySlack]byte
 	length  uint8            // bytes used in buf
 	labels  uint8            // number of labels
 	wireLen uint8            // uncompressed wire length (1 for the root)
@@ -129,7 +135,15 @@ func ReadName(msg []byte, off int, n *Name) (next int, err error) {
 					length++
 				}
 				n.start[labels] = uint8(length)
-				length += copy(n.buf[length:], msg[pos+1:end])
+				if c <= copySlack && pos+1+copySlack <= len(msg) {
+					// Most labels are short: one fixed-size move, spilling
+					// into the scratch past the label, instead of a call
+					// to memmove sized by the label.
+					*(*[copySlack]byte)(n.buf[length:]) = *(*[copySlack]byte)(msg[pos+1:])
+					length += c
+				} else {
+					length += copy(n.buf[length:], msg[pos+1:end])
+				}
 			}
 			labels++
 			pos = end
