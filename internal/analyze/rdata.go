@@ -163,8 +163,12 @@ func (t *textScan) feed(s []byte) {
 
 // tagged reports whether a TXT string starts (after spaces and quotes
 // pasted by mistake) with a tag: "tag=value" (not only base64 padding),
-// "tag:value", or a word of letters and hyphens followed by '_'.
+// "tag:value", a word of letters and hyphens followed by '_', or a JSON
+// object's first key.
 func tagged(s []byte) bool {
+	if jsonKeyed(s) {
+		return true
+	}
 	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '"' || s[0] == '\'') {
 		s = s[1:]
 	}
@@ -191,6 +195,43 @@ func tagged(s []byte) bool {
 		}
 	}
 	return false
+}
+
+// jsonKeyed reports whether s starts like a JSON object, or an array of
+// them, with a named first member: '{' (after spaces, or after '[' and
+// spaces), a quoted key of at most maxTag bytes, and ':'. Services that
+// answer with JSON (CIRCL's hashlookup: {"FileName": ..., "SHA-1": ...})
+// hold digests and tokens in structured text, as a tagged record does.
+func jsonKeyed(s []byte) bool {
+	i := skipBlanks(s, 0)
+	if i < len(s) && s[i] == '[' {
+		i = skipBlanks(s, i+1)
+	}
+	if i >= len(s) || s[i] != '{' {
+		return false
+	}
+	i = skipBlanks(s, i+1)
+	if i >= len(s) || s[i] != '"' {
+		return false
+	}
+	j := i + 1
+	for j < len(s) && j-i <= maxTag && s[j] != '"' && s[j] >= 0x20 && s[j] != 0x7f {
+		j++
+	}
+	if j >= len(s) || s[j] != '"' || j == i+1 {
+		return false
+	}
+	j = skipBlanks(s, j+1)
+	return j < len(s) && s[j] == ':'
+}
+
+// skipBlanks returns the index of the first byte of s from i that is not a
+// space, tab or line break.
+func skipBlanks(s []byte, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n') {
+		i++
+	}
+	return i
 }
 
 // innerRunes drops from s a character cut by a string boundary: up to

@@ -68,6 +68,14 @@ func TestTXTData(t *testing.T) {
 		{[]string{"1234"}, false},
 		{[]string{"version 2.4.1 released on 2024-05-01"}, false},
 		{[]string{"ab=QmFzZTY0IGVuY29kZWQgcGF5bG9hZCBmb3IgdGhlIHRlc3Q"}, false}, // a tag, even a made-up one
+		// JSON answers (CIRCL hashlookup), cut into 255-byte strings.
+		{[]string{`{"FileName": "./usr/bin/ls", "FileSize": "138208", "MD5": "a5d2b5e3f0c1d4e7b8a9c0d1e2f3a4b5", "SHA-1": "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c",`, ` "SHA-256": "9f8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b1a0"}`}, false},
+		{[]string{` [ {"hash":"a5d2b5e3f0c1d4e7b8a9c0d1e2f3a4b5a5d2b5e3f0c1d4e7"}]`}, false},
+		// Not JSON: no key, an empty key, a key cut by a control byte.
+		{[]string{`{QmFzZTY0IGVuY29kZWQgcGF5bG9hZCBmb3IgdGhlIHRlc3Q}`}, true},
+		{[]string{`{"":"QmFzZTY0IGVuY29kZWQgcGF5bG9hZCBmb3IgdGhlIHRlc3Q"}`}, true},
+		{[]string{"{\"a\x01b\":\"QmFzZTY0IGVuY29kZWQgcGF5bG9hZCBmb3IgdGhlIHRlc3Q\"}"}, true},
+		{[]string{`["QmFzZTY0IGVuY29kZWQgcGF5bG9hZCBmb3IgdGhlIHRlc3Q"]`}, true},
 	} {
 		n, h := DataAnswer(testcap.TypeTXT, txt(c.s...))
 		if got := n > 0; got != c.want || (n == 0) != (h == 0) {

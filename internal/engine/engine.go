@@ -251,6 +251,10 @@ type domain struct {
 	// expandedNames sketches how many distinct names those were.
 	expansions    uint64
 	expandedNames clientSketch
+	// repeats remembers the long labels of the domain's latest new
+	// names: a label that comes back (a service's account key, a fixed
+	// tag) carries no data.
+	repeats [repeatSlots]repeatedLabel
 }
 
 // Engine accumulates observations. It is not safe for concurrent use.
@@ -904,9 +908,14 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	}
 	off := 0
 	data := false
-	for _, l := range labels {
+	var repeated uint64 // bit i: label i is a long label an earlier name held
+	for i, l := range labels {
 		label := sub[off : off+int(l)]
 		off += int(l) + 1
+		if l >= 16 && i < 64 && d.repeated(label) {
+			repeated |= 1 << i
+			continue
+		}
 		if int(l) > d.maxLabel {
 			d.maxLabel = int(l)
 		}
@@ -930,7 +939,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		}
 		d.subLenSum += uint64(len(sub))
 		d.subLenSq += uint64(len(sub)) * uint64(len(sub))
-		if digestShaped(sub, labels) {
+		if digestShaped(sub, labels, repeated) {
 			d.digestNames++
 		}
 		d.updateZone(sub)
@@ -1149,25 +1158,28 @@ func ipShaped(sub []byte, labels []uint8) bool {
 
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
-// digestShaped reports whether a subdomain's only long label is exactly
-// the size of a common message digest in hex (32, 40, 64 characters: MD5,
-// SHA-1, SHA-256) or base32 (26, 32, 52): the shape of reputation and
-// antivirus lookups, which put a file or URL hash in a label. Tunnels
-// write as many bytes as a name holds and vary their lengths.
-func digestShaped(sub []byte, labels []uint8) bool {
+// digestShaped reports whether a subdomain's only long label, besides the
+// labels marked in skip (bit i for label i: labels earlier names held), is
+// exactly the size of a common message digest in hex (32, 40, 56, 64
+// characters: MD5, SHA-1, SHA-224 or SHA-256 cut to 28 bytes as
+// OPENPGPKEY and SMIMEA names hold it (RFC 7929, RFC 8162), SHA-256) or
+// base32 (26, 32, 52): the shape of reputation, antivirus and key lookups,
+// which put a file, URL, address or mailbox hash in a label. Tunnels write
+// as many bytes as a name holds and vary their lengths.
+func digestShaped(sub []byte, labels []uint8, skip uint64) bool {
 	long := false
 	off := 0
-	for _, l := range labels {
+	for i, l := range labels {
 		label := sub[off : off+int(l)]
 		off += int(l) + 1
-		if l < 16 {
+		if l < 16 || i < 64 && skip&(1<<i) != 0 {
 			continue
 		}
 		if long {
 			return false
 		}
 		long = true
-		hexDigest := (l == 32 || l == 40 || l == 64) && allHex(label)
+		hexDigest := (l == 32 || l == 40 || l == 56 || l == 64) && allHex(label)
 		b32Digest := (l == 26 || l == 32 || l == 52) && allBase32(label)
 		if !hexDigest && !b32Digest {
 			return false
@@ -1175,6 +1187,46 @@ func digestShaped(sub []byte, labels []uint8) bool {
 	}
 	return long
 }
+
+// repeatSlots is how many long labels a full domain remembers.
+const repeatSlots = 4
+
+// repeatedLabel is a long label of a domain's names, by its FNV-1a hash
+// (unseeded, so that snapshots of different processes merge), and how
+// many new names held it.
+type repeatedLabel struct {
+	hash uint64 // 0: a free slot
+	seen uint32
+}
+
+// repeated notes a long label of a new name and reports whether at least
+// two earlier names held it: a label that keeps coming back, not a hash
+// asked under two services (a mailbox's OPENPGPKEY and SMIMEA names). A
+// label not remembered takes the slot of the label seen least (the lowest
+// slot among equals), so a label that keeps coming back stays while a
+// tunnel's ever-new labels take turns in one slot.
+func (d *domain) repeated(label []byte) bool {
+	h := fnvLabel(label)
+	low := 0
+	for i := range d.repeats {
+		r := &d.repeats[i]
+		if r.hash == h {
+			again := r.seen >= 2
+			if r.seen < math.MaxUint32 {
+				r.seen++
+			}
+			return again
+		}
+		if r.seen < d.repeats[low].seen {
+			low = i
+		}
+	}
+	d.repeats[low] = repeatedLabel{hash: h, seen: 1}
+	return false
+}
+
+// fnvLabel is the 64-bit FNV-1a hash of label, never 0.
+func fnvLabel(label []byte) uint64 { return hashName(label) | 1 }
 
 func allHex(b []byte) bool {
 	for _, c := range b {

@@ -228,8 +228,9 @@ func TestIPShapedAndDigestShaped(t *testing.T) {
 		{"b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4", true, false},
 		{"0123456789abcdef0123456789abcdef.v1", false, true},
 		{"0123456789abcdef0123456789abcdef01234567", false, true},
-		{"0123456789abcdef0123456789abcde", false, false}, // 31 hex: not a digest size
-		{"mfrggzdfmztwq2lknnwg23tpobyxe43u", false, true}, // 32 base32
+		{"0123456789abcdef0123456789abcde", false, false},                                     // 31 hex: not a digest size
+		{"0123456789abcdef0123456789abcdef0123456789abcdef01234567._openpgpkey", false, true}, // RFC 7929: 56 hex
+		{"mfrggzdfmztwq2lknnwg23tpobyxe43u", false, true},                                     // 32 base32
 		{"0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef", false, false},
 	}
 	for _, c := range cases {
@@ -240,9 +241,100 @@ func TestIPShapedAndDigestShaped(t *testing.T) {
 		if got := ipShaped([]byte(c.sub), lens); got != c.ip {
 			t.Errorf("ipShaped(%q) = %v", c.sub, got)
 		}
-		if got := digestShaped([]byte(c.sub), lens); got != c.dg {
+		if got := digestShaped([]byte(c.sub), lens, 0); got != c.dg {
 			t.Errorf("digestShaped(%q) = %v", c.sub, got)
 		}
+	}
+}
+
+// TestQueryTypeClasses: NULL, KEY, private-use, obsolete and unassigned
+// types count as rare; types in current use that mail servers, validating
+// resolvers and management tools ask for do not.
+func TestQueryTypeClasses(t *testing.T) {
+	rare := []uint16{10, 25, 0, 3, 4, 7, 8, 9, 11, 14, 19, 20, 21, 22, 23, 24, 26, 27, 30, 31, 32, 34, 38, 40, 41,
+		54, 56, 57, 58, 100, 101, 102, 103, 110, 248, 253, 254, 263, 1000, 32770, 65279, 65280, 65399, 65534, 65535}
+	ordinary := []uint16{2, 6, 13, 17, 18, 29, 35, 36, 37, 39, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 55,
+		59, 60, 61, 62, 63, 99, 104, 105, 106, 107, 108, 109, 249, 250, 251, 252, 255, 256, 257, 258, 259, 260, 261, 262,
+		32768, 32769}
+	for _, qt := range rare {
+		if c := qtypeClass(qt); c != qtNULL && c != qtKEY && c != qtUnusual {
+			t.Errorf("type %d: class %d, want a rare one", qt, c)
+		}
+	}
+	for _, qt := range ordinary {
+		if c := qtypeClass(qt); c != qtOther {
+			t.Errorf("type %d: class %d, want qtOther", qt, c)
+		}
+	}
+	for qt, want := range map[uint16]int{1: qtA, 28: qtAAAA, 16: qtTXT, 5: qtCNAME, 15: qtMX, 33: qtSRV, 12: qtPTR, 64: qtHTTPS, 65: qtHTTPS} {
+		if c := qtypeClass(qt); c != want {
+			t.Errorf("type %d: class %d, want %d", qt, c, want)
+		}
+	}
+}
+
+// TestRepeatedLongLabelsAreNotData: a long label that every name repeats
+// (the account key of a reputation service,
+// <hash>._email.<key>.hbl.dq.spamhaus.net) is not data once it has come
+// back, so a name whose only new long label is a hash is digest-shaped,
+// and a name whose only long label is the key is not data at all; a
+// tunnel's ever-new labels never count as repeated, and a label that keeps
+// coming back keeps its slot while new ones churn.
+func TestRepeatedLongLabelsAreNotData(t *testing.T) {
+	const key = "k3y9x7mq2pw8z4rt6v0b1n5c8d"
+	d := &domain{}
+	for i := range 2 {
+		if d.repeated([]byte(key)) {
+			t.Fatalf("a label held by %d earlier names taken for a repeated one", i)
+		}
+	}
+	for i := range 100 {
+		hash := fmt.Sprintf("%032x", i*7919+1)
+		if d.repeated([]byte(hash)) {
+			t.Fatalf("name %d: a new hash label taken for a repeated one", i)
+		}
+		if !d.repeated([]byte(key)) {
+			t.Fatalf("name %d: the key lost its slot", i)
+		}
+		sub := []byte(hash + "._email." + key + ".hbl.dq")
+		lens := labelLens(string(sub))
+		if !digestShaped(sub, lens, 1<<2) {
+			t.Fatalf("name %d: %q with the key skipped is not digest-shaped", i, sub)
+		}
+		if digestShaped(sub, lens, 0) {
+			t.Fatalf("name %d: %q with the key counted is digest-shaped (two long labels)", i, sub)
+		}
+	}
+	if i := slices.IndexFunc(d.repeats[:], func(r repeatedLabel) bool { return r.hash == fnvLabel([]byte(key)) }); i < 0 || d.repeats[i].seen != 102 {
+		t.Fatalf("slots %+v: want the key seen 102 times", d.repeats)
+	}
+
+	// Through the engine: Spamhaus DBL lookups of ordinary domains behind a
+	// DQS key are not data names, and the key is not the longest label.
+	f := newFeeder(Config{})
+	words := []string{"mail", "shop", "news", "cloud", "bank", "travel", "media", "store"}
+	for i := range 200 {
+		name := words[i%8] + words[(i/8)%8] + fmt.Sprint(i) + ".com." + key + ".dbl.dq.spamhaus.net"
+		f.lookup(name, t0.Add(time.Duration(i)*time.Second), "10.0.0.25", 1, 3, 0)
+	}
+	feat, ok := f.e.AllFeatures(0)["spamhaus.net"]
+	if !ok {
+		t.Fatal("no spamhaus.net state")
+	}
+	// The first two names (the key not yet held by two earlier names) and
+	// two whose word pairs the n-gram model finds strange (newsmedia114,
+	// newsmedia178).
+	if feat.DataNames != 4 {
+		t.Fatalf("%d data names, want 4", feat.DataNames)
+	}
+	// The control: a new long label in every name makes every name data.
+	f = newFeeder(Config{})
+	for i := range 200 {
+		name := words[i%8] + words[(i/8)%8] + fmt.Sprint(i) + ".com." + fmt.Sprintf("%026x", i*104729+7) + ".dbl.dq.example.net"
+		f.lookup(name, t0.Add(time.Duration(i)*time.Second), "10.0.0.25", 1, 3, 0)
+	}
+	if feat := f.e.AllFeatures(0)["example.net"]; feat.DataNames != 200 {
+		t.Fatalf("control: %d data names, want 200", feat.DataNames)
 	}
 }
 
@@ -580,7 +672,7 @@ func TestExplainedRulesLeftOut(t *testing.T) {
 			t.Fatal("no finding")
 		}
 		ev := strings.Join(fd.Evidence, "\n")
-		labels, rare := strings.Contains(ev, "labels up to 50 bytes"), strings.Contains(ev, "of queries ask for NULL, KEY or private-use records")
+		labels, rare := strings.Contains(ev, "labels up to 50 bytes"), strings.Contains(ev, "of queries ask for NULL, KEY, private-use or obsolete records")
 		if want := explained == nil; labels != want || rare != want || !strings.Contains(ev, "the model says so") ||
 			!strings.Contains(ev, "answers carry 100 bytes on average") {
 			t.Errorf("explained %q: evidence\n%s", explained, ev)

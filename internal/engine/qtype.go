@@ -12,9 +12,14 @@ const (
 	qtMX
 	qtSRV
 	qtKEY
-	qtPrivate
+	// qtUnusual: private-use, obsolete, meta and unassigned types, which
+	// no ordinary client asks for.
+	qtUnusual
 	qtPTR
 	qtHTTPS // HTTPS and SVCB (RFC 9460): browsers ask for them with every A
+	// qtOther: every other type in current use (SOA, NS, DS, TLSA,
+	// OPENPGPKEY, CAA, NAPTR, ...), which mail servers, validating
+	// resolvers and management tools ask for.
 	qtOther
 	numQTypeClasses
 )
@@ -44,8 +49,37 @@ func qtypeClass(t uint16) int {
 	case 64, 65:
 		return qtHTTPS
 	}
-	if t >= 65280 && t <= 65534 { // RFC 6895: reserved for private use
-		return qtPrivate
+	if inUse(t) {
+		return qtOther
 	}
-	return qtOther
+	return qtUnusual
+}
+
+// inUse reports whether t is an RR TYPE that the IANA registry lists as
+// assigned and not obsolete, experimental or meta-only (as of 2026): the
+// types some ordinary software asks for. Obsolete ones (MD, MF, MB, MG,
+// MR, WKS, MINFO, X25, ISDN, RT, NSAP, NSAP-PTR, SIG, PX, GPOS, NXT, EID,
+// NIMLOC, ATMA, A6, SINK, NINFO, RKEY, TALINK, UINFO, UID, GID, UNSPEC,
+// MAILB, MAILA), OPT (never a question), private use (65280-65534, RFC
+// 6895) and unassigned numbers are not.
+func inUse(t uint16) bool {
+	switch t {
+	case 2, // NS
+		6,      // SOA
+		13,     // HINFO (RFC 8482 answers to ANY)
+		17, 18, // RP, AFSDB
+		29,             // LOC
+		35, 36, 37, 39, // NAPTR, KX, CERT, DNAME
+		42, 43, 44, 45, // APL, DS, SSHFP, IPSECKEY
+		46, 47, 48, 49, 50, 51, // RRSIG, NSEC, DNSKEY, DHCID, NSEC3, NSEC3PARAM
+		52, 53, 55, // TLSA, SMIMEA, HIP
+		59, 60, 61, 62, 63, // CDS, CDNSKEY, OPENPGPKEY, CSYNC, ZONEMD
+		99,                           // SPF
+		104, 105, 106, 107, 108, 109, // NID, L32, L64, LP, EUI48, EUI64
+		249, 250, 251, 252, 255, // TKEY, TSIG, IXFR, AXFR, ANY
+		256, 257, 258, 259, 260, 261, 262, // URI, CAA, AVC, DOA, AMTRELAY, RESINFO, WALLET
+		32768, 32769: // TA, DLV
+		return true
+	}
+	return false
 }

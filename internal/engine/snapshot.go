@@ -3,7 +3,7 @@ package engine
 // Checkpoint and restore of the engine's state, and per-domain export and
 // import for moving state between engines.
 //
-// Format (version 8). A stream starts with a magic string and a version:
+// Format (version 11). A stream starts with a magic string and a version:
 //
 //	"DNSIEVE-ENGINE" uvarint(version)    whole-engine snapshot
 //	"DNSIEVE-DOMAIN" uvarint(version)    one domain (ExportDomain)
@@ -59,9 +59,11 @@ const (
 	domainMagic   = "DNSIEVE-DOMAIN"
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write.
-	SnapshotVersion = 10
+	SnapshotVersion = 11
 	// OldestSnapshotVersion is the oldest version the readers accept:
-	// version 9 differs only in its domains holding no count of
+	// version 10 differs only in its domains holding no repeated long
+	// labels (read as none: a label is taken for data until it comes
+	// back once more), version 9 also in its domains holding no count of
 	// search-path expansions nor a sketch of the names expanded
 	// (expand.go; read as none), version 8 also in its domains holding one
 	// numbered family without its answered addresses (counter.go; read as
@@ -493,6 +495,21 @@ func (s *snapWriter) domain(d *domain) {
 		if s.version >= 10 {
 			p.u(d.expansions)
 			p.u(uint64(d.expandedNames))
+		}
+		if s.version >= 11 {
+			n := 0
+			for _, r := range d.repeats {
+				if r.hash != 0 {
+					n++
+				}
+			}
+			p.u(uint64(n))
+			for _, r := range d.repeats {
+				if r.hash != 0 {
+					p.u(r.hash)
+					p.u(uint64(r.seen))
+				}
+			}
 		}
 	case s.version == 8:
 		var f counterFamily // version 8 held one family: the first slot's
@@ -1282,6 +1299,21 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 			d.expansions = r.max(d.unique, "search-path expansions")
 			d.expandedNames = clientSketch(r.u())
 		}
+		if r.version >= 11 {
+			n := r.max(repeatSlots, "repeated labels")
+			for i := range n {
+				h, seen := r.u(), r.u32("names holding a repeated label")
+				if r.err == nil && (h&1 == 0 || seen == 0) {
+					r.fail("%s: repeated label %#x seen %d times", d.name, h, seen)
+				}
+				for j := range i {
+					if r.err == nil && d.repeats[j].hash == h {
+						r.fail("%s: repeated label %#x twice", d.name, h)
+					}
+				}
+				d.repeats[i] = repeatedLabel{hash: h, seen: seen}
+			}
+		}
 	case r.version == 8:
 		var f counterFamily
 		f.key = r.u()
@@ -1689,6 +1721,7 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	// never hides a channel.
 	d.expansions = min(d.expansions+b.expansions-min(overlap, b.expansions), d.unique)
 	d.expandedNames = d.expandedNames.union(b.expandedNames)
+	d.repeats = mergeRepeats(d.repeats, b.repeats)
 	d.digestNames += b.digestNames - part(b.digestNames, rd, b.dataNames)
 	d.subLenSum += b.subLenSum - rdBytes
 	d.subLenSq += b.subLenSq - part(b.subLenSq, rd, b.dataNames)
@@ -1857,6 +1890,37 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 }
 
 // mergeClient adds b's counts to c.
+// mergeRepeats unites two domains' repeated long labels whatever the
+// order: counts of one label add up, and the repeatSlots seen most stay
+// (then the smaller hash), in that order.
+func mergeRepeats(a, b [repeatSlots]repeatedLabel) [repeatSlots]repeatedLabel {
+	var all [2 * repeatSlots]repeatedLabel
+	n := copy(all[:], a[:])
+	for _, r := range b {
+		if r.hash == 0 {
+			continue
+		}
+		if j := slices.IndexFunc(all[:n], func(x repeatedLabel) bool { return x.hash == r.hash }); j >= 0 {
+			all[j].seen = uint32(min(uint64(all[j].seen)+uint64(r.seen), math.MaxUint32))
+			continue
+		}
+		all[n] = r
+		n++
+	}
+	slices.SortFunc(all[:], func(x, y repeatedLabel) int {
+		switch {
+		case x.hash == 0 || y.hash == 0:
+			return cmp.Compare(y.hash&1, x.hash&1) // taken slots first
+		case x.seen != y.seen:
+			return cmp.Compare(y.seen, x.seen)
+		}
+		return cmp.Compare(x.hash, y.hash)
+	})
+	var out [repeatSlots]repeatedLabel
+	copy(out[:], all[:])
+	return out
+}
+
 func mergeClient(c, b *clientState) {
 	c.queries += b.queries
 	c.responses += b.responses

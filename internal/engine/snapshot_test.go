@@ -1313,7 +1313,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 			"answerData", "sizes", "dataResponses", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "num", "awaiting", "staging", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
 			"zone", "haveZone", "samples", "alertSev", "announced", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "nextJudgeData", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
-			"peakDayRaw", "dayAnswerBytes", "peakDayAnswerBytes", "expansions", "expandedNames"},
+			"peakDayRaw", "dayAnswerBytes", "peakDayAnswerBytes", "expansions", "expandedNames", "repeats"},
 		reflect.TypeFor[clientState](): {"queries", "responses", "unique", "uniqueBytes", "channel", "first", "last", "gaps", "gapMean",
 			"gapM2", "lastQ", "strong"},
 		reflect.TypeFor[history]():       {"start", "width", "queries", "bytes", "lengths"},
@@ -1630,5 +1630,92 @@ func TestResolverMarkNeedsResponses(t *testing.T) {
 	}
 	if len(f.e.servers) > maxServers || f.e.memory() > max(before, f.e.cfg.MaxMemory) {
 		t.Errorf("%d servers counted, memory %d (cap %d)", len(f.e.servers), f.e.memory(), f.e.cfg.MaxMemory)
+	}
+}
+
+// TestRepeatedLabelsSnapshotAndMerge: the repeated long labels round-trip
+// through a snapshot (version 10 holds none), and merging two engines'
+// halves of a domain adds the counts of the labels both saw, whatever the
+// order, keeping the labels seen most.
+func TestRepeatedLabelsSnapshotAndMerge(t *testing.T) {
+	const key = "k3y9x7mq2pw8z4rt6v0b1n5c8d"
+	feedKeyed := func(f *feeder, from, to int) {
+		for i := from; i < to; i++ {
+			name := fmt.Sprintf("%032x._email.%s.hbl.dq.spamhaus.net", i*7919+1, key)
+			f.lookup(name, t0.Add(time.Duration(i)*time.Second), "10.0.0.25", 1, 3, 0)
+		}
+	}
+	keySeen := func(e *Engine) uint32 {
+		d := e.domains["spamhaus.net"]
+		if d == nil {
+			t.Fatal("no full state for spamhaus.net")
+		}
+		for _, r := range d.repeats {
+			if r.hash == fnvLabel([]byte(key)) {
+				return r.seen
+			}
+		}
+		return 0
+	}
+	f := newFeeder(Config{})
+	feedKeyed(f, 0, 100)
+	if got := keySeen(f.e); got != 100 {
+		t.Fatalf("key seen %d times, want 100", got)
+	}
+	g := New(Config{})
+	if err := g.ReadSnapshot(bytes.NewReader(snapshotBytes(t, f.e))); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(snapshotBytes(t, g), snapshotBytes(t, f.e)) || keySeen(g) != 100 {
+		t.Fatal("the repeated labels did not round-trip")
+	}
+	var v10 bytes.Buffer
+	if err := f.e.writeSnapshot(&v10, 10); err != nil {
+		t.Fatal(err)
+	}
+	old := New(Config{})
+	if err := old.ReadSnapshot(bytes.NewReader(v10.Bytes())); err != nil {
+		t.Fatal(err)
+	}
+	if got := old.domains["spamhaus.net"].repeats; got != [repeatSlots]repeatedLabel{} {
+		t.Fatalf("version 10 read back with repeated labels %+v", got)
+	}
+
+	// Two engines, each with half of the names, merged both ways.
+	halves := func() (a, b []byte) {
+		x, y := newFeeder(Config{}), newFeeder(Config{})
+		feedKeyed(x, 0, 60)
+		feedKeyed(y, 60, 100)
+		a, _ = x.e.ExportDomain("spamhaus.net")
+		b, _ = y.e.ExportDomain("spamhaus.net")
+		return a, b
+	}
+	a, b := halves()
+	ab, ba := New(Config{}), New(Config{})
+	for _, step := range []struct {
+		e    *Engine
+		recs [][]byte
+	}{{ab, [][]byte{a, b}}, {ba, [][]byte{b, a}}} {
+		for _, r := range step.recs {
+			if err := step.e.ImportDomain(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if keySeen(ab) != 100 || ab.domains["spamhaus.net"].repeats != ba.domains["spamhaus.net"].repeats {
+		t.Fatalf("merged: key seen %d times (want 100); slots %+v and %+v", keySeen(ab),
+			ab.domains["spamhaus.net"].repeats, ba.domains["spamhaus.net"].repeats)
+	}
+
+	// The labels seen most stay, then the smaller hash.
+	var x, y [repeatSlots]repeatedLabel
+	x[0], x[1], x[2] = repeatedLabel{hash: 9, seen: 5}, repeatedLabel{hash: 7, seen: 1}, repeatedLabel{hash: 5, seen: 2}
+	y[0], y[1], y[2], y[3] = repeatedLabel{hash: 7, seen: 3}, repeatedLabel{hash: 3, seen: 2}, repeatedLabel{hash: 11, seen: 1}, repeatedLabel{hash: 13, seen: 9}
+	want := [repeatSlots]repeatedLabel{{13, 9}, {9, 5}, {7, 4}, {3, 2}}
+	if got := mergeRepeats(x, y); got != want {
+		t.Fatalf("merge %+v, want %+v", got, want)
+	}
+	if got := mergeRepeats(y, x); got != want {
+		t.Fatalf("merge the other way %+v, want %+v", got, want)
 	}
 }

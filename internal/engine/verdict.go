@@ -37,7 +37,7 @@ type Features struct {
 	SubLenStddev        float64 `json:"subdomain_length_stddev"`
 	MaxLabel            int     `json:"max_label_length"`
 	NgramBits           float64 `json:"ngram_bits_per_char"`
-	RareTypeShare       float64 `json:"rare_type_share"` // NULL, KEY, PRIVATE, other
+	RareTypeShare       float64 `json:"rare_type_share"` // NULL, KEY, private-use, obsolete, unassigned
 	DataTypeShare       float64 `json:"data_type_share"` // TXT, CNAME, MX, SRV
 	NXShare             float64 `json:"nxdomain_share"`
 	ErrorShare          float64 `json:"error_share"`
@@ -275,7 +275,7 @@ func (e *Engine) features(d *domain) Features {
 	}
 	if d.queries > 0 {
 		q := float64(d.queries)
-		f.RareTypeShare = float64(d.qtypes[qtNULL]+d.qtypes[qtKEY]+d.qtypes[qtPrivate]+d.qtypes[qtOther]) / q
+		f.RareTypeShare = float64(d.qtypes[qtNULL]+d.qtypes[qtKEY]+d.qtypes[qtUnusual]) / q
 		f.DataTypeShare = float64(d.qtypes[qtTXT]+d.qtypes[qtCNAME]+d.qtypes[qtMX]+d.qtypes[qtSRV]) / q
 	}
 	if n := d.queries + d.responses; n > 0 {
@@ -392,7 +392,7 @@ func judge(f *Features) (float64, []rule) {
 		restate(featMaxLabel, 1, "labels up to %d bytes", f.MaxLabel)
 	}
 	if f.RareTypeShare >= 0.2 && f.Queries >= 10 {
-		restate(featRareTypeShare, 3, "%.0f%% of queries ask for NULL, KEY or private-use records", 100*f.RareTypeShare)
+		restate(featRareTypeShare, 3, "%.0f%% of queries ask for NULL, KEY, private-use or obsolete records", 100*f.RareTypeShare)
 	} else if f.DataTypeShare >= 0.5 && f.Queries >= 10 {
 		restate(featDataTypeShare, 1, "%.0f%% of queries ask for TXT, CNAME, MX or SRV records", 100*f.DataTypeShare)
 	}

@@ -62,7 +62,7 @@ var catalogue = []feature{
 	{name: "digest_share", raw: func(f *engine.Features) float64 { return share(f.DigestNames, f.DataNames) }, hi: 1,
 		words: "share of data-like names holding one hash-sized label", format: "%.2f"},
 	{name: "rare_type_share", raw: func(f *engine.Features) float64 { return f.RareTypeShare }, hi: 1,
-		words: "share of queries for NULL, KEY or private-use records", format: "%.2f"},
+		words: "share of queries for NULL, KEY, private-use or obsolete records", format: "%.2f"},
 	{name: "data_type_share", raw: func(f *engine.Features) float64 { return f.DataTypeShare }, hi: 1,
 		words: "share of queries for TXT, CNAME, MX or SRV records", format: "%.2f"},
 	{name: "nxdomain_share", raw: func(f *engine.Features) float64 { return f.NXShare }, hi: 1,

@@ -36,7 +36,7 @@ func genFinding(i int, clients int) engine.Finding {
 			tool + " protocol recognised in 11,620 messages",
 			"29.6 KB of information in distinct names (compressed)",
 			"subdomains look like encoded data (-8.2 bits/char against ordinary host names)",
-			"100% of queries ask for NULL, KEY or private-use records",
+			"100% of queries ask for NULL, KEY, private-use or obsolete records",
 			"against: most names are reversed IP addresses (DNSBL or reverse lookups)",
 		},
 	}

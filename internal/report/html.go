@@ -388,7 +388,7 @@ func featureRows(f *engine.Features) []keyValue {
 		{"Likeness to ordinary host names", fmt.Sprintf("%.2f bits/char (lower is less word-like)", f.NgramBits)},
 		{"Names that look like data / like hashes", comma(f.DataNames) + " / " + comma(f.DigestNames)},
 		{"Names that are reversed IP addresses", comma(f.IPShaped)},
-		{"Queries for NULL, KEY or private types", pct(f.RareTypeShare)},
+		{"Queries for NULL, KEY, private or obsolete types", pct(f.RareTypeShare)},
 		{"Queries for TXT, CNAME, MX or SRV", pct(f.DataTypeShare)},
 		{"Answers that are NXDOMAIN / other errors", pct(f.NXShare) + " / " + pct(f.ErrorShare)},
 		{"Answer bytes per response", fmt.Sprintf("%.0f", f.AnswerBytes)},

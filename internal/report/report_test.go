@@ -393,7 +393,7 @@ func TestFeatureRows(t *testing.T) {
 	for k, v := range map[string]string{
 		"Distinct names, share of lookups":                                                    "1,771 (62%)",
 		"Subdomain length, mean ± deviation":                                                  "48 ± 9 bytes",
-		"Queries for NULL, KEY or private types":                                              "98%",
+		"Queries for NULL, KEY, private or obsolete types":                                    "98%",
 		"Addresses it resolved to contacted by other traffic":                                 "never",
 		"Non-DNS packets on the DNS port":                                                     "12",
 		"Responses carrying encoded-looking data (TXT, NULL, private types, impossible AAAA)": "1,500: 1,200 distinct, 300.0 KiB",

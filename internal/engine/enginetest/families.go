@@ -10,6 +10,8 @@ package enginetest
 
 import (
 	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base32"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -34,6 +36,9 @@ const (
 	typePTR = 12
 	typeTXT = 16
 	typeSRV = 33
+
+	typeSMIMEA     = 53
+	typeOPENPGPKEY = 61
 )
 
 // start is when every family's traffic begins.
@@ -171,6 +176,31 @@ var HardNegatives = []Family{
 				lookup(name+"."+search, at(i), pod, typeA, 3, 0)
 			}
 			lookup(name, at(i), pod, typeA, 0, 16)
+		}
+	}},
+	{Name: "Spamhaus DQS hash lookups with an account key", Feed: func(lookup Lookup, rng *rand.Rand) {
+		// Spamhaus's Data Query Service puts the subscriber's 26-character
+		// key between the hash list's name and the hash: mailbox hashes
+		// are base32 of SHA-1 (32 characters), file hashes base32 of
+		// SHA-256 (52).
+		const key = "k3y9x7mq2pw8z4rt6v0b1n5c8d"
+		b32 := base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+		for i := 0; i < 400; i++ {
+			sum := sha1.Sum([]byte(fmt.Sprintf("user%d@example%d.com", rng.IntN(10000), rng.IntN(300))))
+			lookup(b32.EncodeToString(sum[:])+"._email."+key+".hbl.dq.spamhaus.net", at(i), "10.0.0.25", typeA, 3, 0)
+			file := sha256.Sum256([]byte(fmt.Sprint(rng.Uint64())))
+			lookup(b32.EncodeToString(file[:])+"._file."+key+".hbl.dq.spamhaus.net", at(i), "10.0.0.25", typeA, 3, 0)
+		}
+	}},
+	{Name: "OPENPGPKEY and SMIMEA discovery from a mail gateway", Feed: func(lookup Lookup, rng *rand.Rand) {
+		// RFC 7929 and RFC 8162: the SHA-256 of the mailbox's local part,
+		// cut to 28 bytes (56 hex characters), under _openpgpkey or
+		// _smimecert of the recipient's domain.
+		for i := 0; i < 300; i++ {
+			sum := sha256.Sum256([]byte(fmt.Sprintf("user%d", rng.IntN(5000))))
+			domain := fmt.Sprintf("partner%d.example", rng.IntN(5))
+			lookup(hex.EncodeToString(sum[:28])+"._openpgpkey."+domain, at(i), "10.0.0.25", typeOPENPGPKEY, 3, 0)
+			lookup(hex.EncodeToString(sum[:28])+"._smimecert."+domain, at(i), "10.0.0.25", typeSMIMEA, 3, 0)
 		}
 	}},
 	{Name: "telemetry endpoints", Feed: func(lookup Lookup, rng *rand.Rand) {
