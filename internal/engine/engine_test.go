@@ -679,3 +679,25 @@ func TestExplainedRulesLeftOut(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeableSmallChannels: the breadth a domain needs to be judged, at
+// its boundaries.
+func TestJudgeableSmallChannels(t *testing.T) {
+	for _, c := range []struct {
+		f    Features
+		want bool
+	}{
+		{Features{Unique: 10}, true},
+		{Features{Unique: 9}, false},
+		{Features{DistinctAnswers: 10}, true},
+		{Features{ToolStrong: 1}, true},
+		{Features{RawPackets: 1}, true},
+		{Features{Unique: 3, DataNames: 3, InfoBytes: 512}, true},
+		{Features{Unique: 3, DataNames: 3, InfoBytes: 511}, false},
+		{Features{Unique: 9, DataNames: 2, InfoBytes: 4096}, false},
+	} {
+		if got := Judgeable(&c.f); got != c.want {
+			t.Errorf("%+v: judgeable %v, want %v", c.f, got, c.want)
+		}
+	}
+}

@@ -491,10 +491,38 @@ func answerFloor(f *Features) (Severity, string) {
 		bytesText(float64(f.DistinctAnswerBytes)), comma(f.DistinctAnswers), bytesText(float64(f.PeakDayAnswerBytes)))
 }
 
+// Small channels. A key or a password leaves in a few names; a domain
+// with fewer than ten distinct names is still judged when at least
+// smallDataNames of them look like encoded data and its distinct names
+// carry smallDataInfo bytes of information after compression: more than
+// nine hash lookups hold (20 to 32 bytes each), about as much as five
+// names of 200 hex characters.
+const (
+	smallDataNames = 3
+	smallDataInfo  = 512
+)
+
+// Judgeable reports whether a domain has the breadth to be judged at all:
+// ten distinct names, ten distinct data-carrying answers, a recognised
+// protocol or raw tunnel packets, or a few names that carry unmistakable
+// data (smallDataNames, smallDataInfo).
+func Judgeable(f *Features) bool {
+	return f.Unique >= 10 || f.DistinctAnswers >= 10 || f.ToolStrong > 0 || f.RawPackets > 0 ||
+		f.DataNames >= smallDataNames && f.InfoBytes >= smallDataInfo
+}
+
+// mayBeJudgeable is Judgeable's cheap pre-check on a domain's state, before
+// its features are computed: the text of its distinct names is never
+// smaller than its compressed information.
+func (d *domain) mayBeJudgeable() bool {
+	return d.unique >= 10 || d.distinctAnswers >= 10 || d.hasStrong() || d.raw > 0 ||
+		d.dataNames >= smallDataNames && d.uniqueBytes >= smallDataInfo
+}
+
 // verdictOf maps a score to a verdict and severity. A domain needs some
-// breadth (distinct names or recognised protocol) to be judged at all.
+// breadth (Judgeable) to be judged at all.
 func verdictOf(score float64, f *Features) (string, Severity) {
-	if f.Unique < 10 && f.ToolStrong == 0 && f.RawPackets == 0 && f.DistinctAnswers < 10 {
+	if !Judgeable(f) {
 		return "", SeverityNone
 	}
 	sev := SeverityNone
@@ -568,6 +596,7 @@ func (e *Engine) judgement(f *Features) (verdict string, sev Severity, score flo
 func (e *Engine) maybeJudge(d *domain, t int64) {
 	_, strong, _ := d.tool()
 	due := d.unique >= d.nextJudge && d.unique >= candidateUnique && d.dataNames >= 5 ||
+		d.unique >= d.nextJudge && d.unique < candidateUnique && d.dataNames >= smallDataNames && d.uniqueBytes >= smallDataInfo ||
 		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= candidateUnique ||
 		d.unique >= d.nextJudge && d.staging ||
 		strong != d.judgedStrong && (strong == 1 || strong == 3) || d.raw > 0 && d.judgedRaw == 0
@@ -608,7 +637,7 @@ func (e *Engine) MarkAlerted(id uint32, sev Severity) {
 func (e *Engine) Findings() []Finding {
 	var out []Finding
 	for _, d := range e.domains {
-		if d.unique < 10 && d.raw == 0 && d.distinctAnswers < 10 && !d.hasStrong() {
+		if !d.mayBeJudgeable() {
 			continue
 		}
 		f := e.features(d)

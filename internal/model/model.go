@@ -290,12 +290,11 @@ type Decision struct {
 	Explained []string
 }
 
-// Enough reports whether a domain has enough breadth to be judged at all
-// (the engine's gate: ten distinct names or ten distinct data-carrying
-// answers, or a recognised protocol, or raw tunnel packets).
-func Enough(f *engine.Features) bool {
-	return f.Unique >= 10 || f.DistinctAnswers >= 10 || f.ToolStrong > 0 || f.RawPackets > 0
-}
+// Enough reports whether a domain has enough breadth to be judged at all:
+// the engine's gate, engine.Judgeable (ten distinct names or ten distinct
+// data-carrying answers, a recognised protocol, raw tunnel packets, or a
+// few names carrying unmistakable data).
+func Enough(f *engine.Features) bool { return engine.Judgeable(f) }
 
 // Judge decides a domain: the model's probability sets the severity; a
 // tool's protocol recognised in three or more messages, or raw tunnel

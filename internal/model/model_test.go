@@ -237,9 +237,14 @@ func TestJudge(t *testing.T) {
 	}
 	// Below the gate: no verdict at all.
 	small := tunnelish()
-	small.Unique = 9
+	small.Unique, small.DataNames = 9, 2
 	if d := m.Judge(&small); d.Verdict != "" || d.Evidence != nil {
-		t.Errorf("nine names judged: %+v", d)
+		t.Errorf("nine names, two of them data, judged: %+v", d)
+	}
+	// Nine names carrying unmistakable data (engine.Judgeable) are judged.
+	small.DataNames = 9
+	if d := m.Judge(&small); d.Verdict != "tunnel" {
+		t.Errorf("nine data names carrying %.0f bytes not judged: %+v", small.InfoBytes, d)
 	}
 	// The fingerprint floor: a recognised protocol makes it medium.
 	fp := ordinary()

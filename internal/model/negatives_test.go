@@ -133,3 +133,39 @@ func TestSearchDomainAtScale(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallSecretIsJudged: a secret of a few hundred bytes leaves in a
+// handful of names, far below the ten distinct names a domain otherwise
+// needs to be judged; names that carry that much data are judged anyway,
+// as they arrive and at the end, while nine hash lookups are not.
+func TestSmallSecretIsJudged(t *testing.T) {
+	e, lookup := feed()
+	var alerts []string
+	e.OnAlert = func(f engine.Finding) { alerts = append(alerts, f.RegisteredDomain+" "+f.SeverityText) }
+	rng := rand.New(rand.NewPCG(3, 4))
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	secret := make([]byte, 6*94) // six names of three 63-character hex labels
+	for i := range secret {
+		secret[i] = byte(rng.IntN(256))
+	}
+	h := hex.EncodeToString(secret)
+	for i := 0; i < 6; i++ {
+		chunk := h[i*188 : (i+1)*188]
+		name := chunk[:63] + "." + chunk[63:126] + "." + chunk[126:] + ".leak-example.com"
+		lookup(name, start.Add(time.Duration(i)*time.Second), "10.0.7.7", 1, 3, 0)
+	}
+	for i := 0; i < 9; i++ { // nine reputation lookups: not enough to judge
+		sum := sha1.Sum([]byte(fmt.Sprint(i)))
+		lookup(hex.EncodeToString(sum[:])+".rep-example.com", start.Add(time.Duration(i)*time.Second), "10.0.0.25", 1, 3, 0)
+	}
+	var got []string
+	for _, fd := range e.Findings() {
+		got = append(got, fd.RegisteredDomain+" "+fd.SeverityText)
+	}
+	if len(got) != 1 || got[0] != "leak-example.com high" {
+		t.Fatalf("findings %q, want exactly leak-example.com high", got)
+	}
+	if len(alerts) == 0 || alerts[len(alerts)-1] != "leak-example.com high" {
+		t.Fatalf("alerts as the names arrived %q, want leak-example.com high last", alerts)
+	}
+}

@@ -104,7 +104,8 @@ func (r *Result) Markdown(w io.Writer, command string) {
 	fmt.Fprintf(w, "- The committed corpus holds two real tools (iodine, dns2tcp) recorded on one machine, and one benign\n")
 	fmt.Fprintf(w, "  recording; the synthetic set widens both classes, but synthetic benign traffic is only as varied as its\n")
 	fmt.Fprintf(w, "  generator. Real benign traffic of a new network should be checked with `dnsieve eval`.\n")
-	fmt.Fprintf(w, "- Domains with fewer than ten distinct names are not judged by the model (the engine's gate); iodine's raw\n")
+	fmt.Fprintf(w, "- Domains with fewer than ten distinct names are not judged by the model (the engine's gate) unless three or more\n")
+	fmt.Fprintf(w, "  of their names look like data and carry 512 bytes of information (a small secret); iodine's raw\n")
 	fmt.Fprintf(w, "  mode is found by its fingerprint, its DNS part being a handshake of a few names.\n")
 	fmt.Fprintf(w, "- Per-client features are not used: the engine exposes features per registered domain only.\n")
 }
