@@ -889,6 +889,11 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	if len(labels) == 0 {
 		return
 	}
+	skip, address := d.skippable(sub, labels)
+	if address {
+		d.ipShaped++ // ip-10-0-0-1, 192-168-1-10.<server key>: an address lookup
+		return
+	}
 	e.noteExpansion(d, o, sub, labels)
 	if !d.names.full() { // past it, a name fetched again would count again
 		d.numberedName(o, sub, int(labels[0]), h)
@@ -908,12 +913,10 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	}
 	off := 0
 	data := false
-	var repeated uint64 // bit i: label i is a long label an earlier name held
 	for i, l := range labels {
 		label := sub[off : off+int(l)]
 		off += int(l) + 1
-		if l >= 16 && i < 64 && d.repeated(label) {
-			repeated |= 1 << i
+		if i < 64 && skip&(1<<i) != 0 {
 			continue
 		}
 		if int(l) > d.maxLabel {
@@ -939,7 +942,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		}
 		d.subLenSum += uint64(len(sub))
 		d.subLenSq += uint64(len(sub)) * uint64(len(sub))
-		if digestShaped(sub, labels, repeated) {
+		if digestShaped(sub, labels, skip) {
 			d.digestNames++
 		}
 		d.updateZone(sub)
@@ -1156,6 +1159,56 @@ func ipShaped(sub []byte, labels []uint8) bool {
 	return true
 }
 
+// dashedIPv4 reports whether a label is an IPv4 address written with
+// dashes, after an optional prefix of letters and digits ending in a
+// dash: 192-168-1-10 (plex.direct, nip.io, sslip.io), ip-10-0-0-1
+// (ec2.internal), ec2-54-1-2-3 (compute.amazonaws.com). Hosting names
+// such labels carry no data, though their digits and dashes look
+// unlike host names.
+func dashedIPv4(label []byte) bool {
+	if len(label) < 7 || len(label) > 32 {
+		return false
+	}
+	// Four numbers from the end, each 0..255 of at most three digits.
+	end := len(label)
+	for part := 0; part < 4; part++ {
+		start := end
+		for start > 0 && label[start-1] >= '0' && label[start-1] <= '9' && end-start < 3 {
+			start--
+		}
+		if start == end || end-start > 1 && label[start] == '0' {
+			return false
+		}
+		v := 0
+		for _, c := range label[start:end] {
+			v = v*10 + int(c-'0')
+		}
+		if v > 255 || start > 0 && label[start-1] >= '0' && label[start-1] <= '9' {
+			return false
+		}
+		if part == 3 {
+			if start == 0 {
+				return true
+			}
+			// A prefix: letters and digits, then the dash.
+			if label[start-1] != '-' || start == 1 {
+				return false
+			}
+			for _, c := range label[:start-1] {
+				if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+					return false
+				}
+			}
+			return true
+		}
+		if start == 0 || label[start-1] != '-' {
+			return false
+		}
+		end = start - 1
+	}
+	return false
+}
+
 func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
 // digestShaped reports whether a subdomain's only long label, besides the
@@ -1186,6 +1239,45 @@ func digestShaped(sub []byte, labels []uint8, skip uint64) bool {
 		}
 	}
 	return long
+}
+
+// skippable marks the labels of a new name that carry no data: long
+// labels two earlier names held (repeated) and addresses written with
+// dashes (dashedIPv4). address reports that the name is nothing else
+// but an address (and such labels), as a reversed IP address is.
+func (d *domain) skippable(sub []byte, labels []uint8) (skip uint64, address bool) {
+	off := 0
+	onlyAddress, sawAddress := true, false
+	for i, l := range labels {
+		label := sub[off : off+int(l)]
+		off += int(l) + 1
+		switch {
+		case i >= 64:
+			onlyAddress = false
+		case l >= 16 && d.repeated(label):
+			skip |= 1 << i
+		case dashedIPv4(label):
+			skip |= 1 << i
+			sawAddress = true
+		default:
+			onlyAddress = false
+		}
+	}
+	return skip, onlyAddress && sawAddress
+}
+
+// allDashedIPv4 reports whether every label of sub is an address written
+// with dashes: the compact records' share of skippable (they hold no long
+// labels, so none is repeated).
+func allDashedIPv4(sub []byte, labels []uint8) bool {
+	off := 0
+	for _, l := range labels {
+		if !dashedIPv4(sub[off : off+int(l)]) {
+			return false
+		}
+		off += int(l) + 1
+	}
+	return len(labels) > 0
 }
 
 // repeatSlots is how many long labels a full domain remembers.

@@ -228,9 +228,11 @@ func TestIPShapedAndDigestShaped(t *testing.T) {
 		{"b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4", true, false},
 		{"0123456789abcdef0123456789abcdef.v1", false, true},
 		{"0123456789abcdef0123456789abcdef01234567", false, true},
+		{"0123456789abcdef0123456789abcdef01234567.hash", false, true},
+		{"0001.0123456789abcdef0123456789abcdef01234567", false, true},                        // a short label besides
 		{"0123456789abcdef0123456789abcde", false, false},                                     // 31 hex: not a digest size
 		{"0123456789abcdef0123456789abcdef0123456789abcdef01234567._openpgpkey", false, true}, // RFC 7929: 56 hex
-		{"mfrggzdfmztwq2lknnwg23tpobyxe43u", false, true},                                     // 32 base32
+		{"mfrggzdfmztwq2lknnwg23tpobyxe43u.v2", false, true},                                  // 32 base32
 		{"0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef", false, false},
 	}
 	for _, c := range cases {
@@ -699,5 +701,43 @@ func TestJudgeableSmallChannels(t *testing.T) {
 		if got := Judgeable(&c.f); got != c.want {
 			t.Errorf("%+v: judgeable %v, want %v", c.f, got, c.want)
 		}
+	}
+}
+
+// TestDashedIPv4: addresses written with dashes, with or without a
+// hosting prefix, are recognised; numbers out of range, leading zeros,
+// other separators and data are not.
+func TestDashedIPv4(t *testing.T) {
+	for label, want := range map[string]bool{
+		"192-168-1-10": true, "10-0-0-1": true, "ip-10-0-0-1": true, "ec2-54-12-3-200": true, "host7-1-2-3-4": true,
+		"0-0-0-0": true, "255-255-255-255": true,
+		"256-1-1-1": false, "1-2-3": false, "1-2-3-4-5x": false, "01-2-3-4": false, "1.2.3.4": false,
+		"ip_10-0-0-1": false, "-1-2-3-4": false, "Ip-1-2-3-4": false, "a1b2c3d4": false, "1-2-3-4-": false,
+		"1234-1-1-1": false, "mfrggzdfmztwq2lk": false, "x-1-2-3-4": true,
+	} {
+		if got := dashedIPv4([]byte(label)); got != want {
+			t.Errorf("dashedIPv4(%q) = %v, want %v", label, got, want)
+		}
+	}
+}
+
+// TestDashedAddressNamesAreAddresses: names that are an address written
+// with dashes, beside a server key that keeps coming back, count as
+// address lookups (like reversed IP addresses), not as data.
+func TestDashedAddressNamesAreAddresses(t *testing.T) {
+	f := newFeeder(Config{})
+	const key = "7f8c2d4e1a3b5c6d9e0f1a2b3c4d5e6f"
+	for i := range 300 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		f.lookup(fmt.Sprintf("192-168-%d-%d.%s.plex.direct", i/250, 1+i%250, key), at, "10.0.0.7", 1, 0, 16)
+		f.lookup(fmt.Sprintf("ip-10-0-%d-%d.example-cloud.com", i/250, 1+i%250), at, "10.0.0.7", 1, 0, 16)
+	}
+	all := f.e.AllFeatures(0)
+	// plex.direct: the first two names hold the key before it has come back.
+	if p := all["plex.direct"]; p.Unique != 300 || p.IPShaped != 298 || p.DataNames != 2 {
+		t.Errorf("plex.direct: %d names, %d address-shaped, %d data; want 300, 298, 2", p.Unique, p.IPShaped, p.DataNames)
+	}
+	if c := all["example-cloud.com"]; c.Unique != 300 || c.IPShaped != 300 || c.DataNames != 0 {
+		t.Errorf("example-cloud.com: %d names, %d address-shaped, %d data; want 300, 300, 0", c.Unique, c.IPShaped, c.DataNames)
 	}
 }

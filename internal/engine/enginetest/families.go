@@ -203,6 +203,17 @@ var HardNegatives = []Family{
 			lookup(hex.EncodeToString(sum[:28])+"._smimecert."+domain, at(i), "10.0.0.25", typeSMIMEA, 3, 0)
 		}
 	}},
+	{Name: "addresses written with dashes (plex.direct, EC2 host names)", Feed: func(lookup Lookup, rng *rand.Rand) {
+		// Plex media servers answer for <address with dashes>.<server
+		// key>.plex.direct; EC2 names its hosts ip-10-0-1-2 and
+		// ec2-54-1-2-3.
+		keys := []string{"7f8c2d4e1a3b5c6d9e0f1a2b3c4d5e6f", "0a1b2c3d4e5f60718293a4b5c6d7e8f9"}
+		for i := 0; i < 1500; i++ {
+			ip := fmt.Sprintf("%d-%d-%d-%d", []int{10, 192, 172, 84}[rng.IntN(4)], rng.IntN(256), rng.IntN(256), 1+rng.IntN(254))
+			lookup(ip+"."+keys[rng.IntN(len(keys))]+".plex.direct", at(i), client(rng), typeA, 0, 16)
+			lookup(fmt.Sprintf("ip-10-0-%d-%d.ec2.example-cloud.com", rng.IntN(256), 1+rng.IntN(254)), at(i), client(rng), typeA, 0, 16)
+		}
+	}},
 	{Name: "telemetry endpoints", Feed: func(lookup Lookup, rng *rand.Rand) {
 		for i := 0; i < 5000; i++ {
 			lookup([]string{"v10.events.data.microsoft.com", "settings-win.data.microsoft.com", "self.events.data.microsoft.com", "watson.telemetry.microsoft.com"}[rng.IntN(4)], at(i), client(rng), typeA, 0, 60)
