@@ -450,7 +450,7 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 				return false
 			}
 			labels := o.Labels[:subLabelCount(o.Labels, o.RegStart)]
-			ipS = ipShaped(sub, labels) || allDashedIPv4(sub, labels)
+			ipS = ipShaped(sub, labels) || oneDashedIPv4(sub, labels)
 			if !ipS {
 				off := 0
 				for _, l := range labels {

@@ -891,7 +891,13 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	}
 	skip, address := d.skippable(sub, labels)
 	if address {
-		d.ipShaped++ // ip-10-0-0-1, 192-168-1-10.<server key>: an address lookup
+		// ip-10-0-0-1, 192-168-1-10.<server key>: an address lookup. Its
+		// number still counts in the numbered families, so that a
+		// stager's ip-10-0-1-N sweep is followed like any other.
+		d.ipShaped++
+		if !d.names.full() {
+			d.numberedName(o, sub, int(labels[0]), h)
+		}
 		return
 	}
 	e.noteExpansion(d, o, sub, labels)
@@ -1160,11 +1166,12 @@ func ipShaped(sub []byte, labels []uint8) bool {
 }
 
 // dashedIPv4 reports whether a label is an IPv4 address written with
-// dashes, after an optional prefix of letters and digits ending in a
-// dash: 192-168-1-10 (plex.direct, nip.io, sslip.io), ip-10-0-0-1
+// dashes, after an optional prefix of at most four letters and digits and
+// a dash: 192-168-1-10 (plex.direct, nip.io, sslip.io), ip-10-0-0-1
 // (ec2.internal), ec2-54-1-2-3 (compute.amazonaws.com). Hosting names
-// such labels carry no data, though their digits and dashes look
-// unlike host names.
+// such labels carry no data, though their digits and dashes look unlike
+// host names. The short prefix keeps what one such label can hide to
+// about six bytes, as a reversed address hides four.
 func dashedIPv4(label []byte) bool {
 	if len(label) < 7 || len(label) > 32 {
 		return false
@@ -1190,8 +1197,8 @@ func dashedIPv4(label []byte) bool {
 			if start == 0 {
 				return true
 			}
-			// A prefix: letters and digits, then the dash.
-			if label[start-1] != '-' || start == 1 {
+			// A prefix: one to four letters and digits, then the dash.
+			if label[start-1] != '-' || start == 1 || start > 5 {
 				return false
 			}
 			for _, c := range label[:start-1] {
@@ -1254,11 +1261,14 @@ func (d *domain) skippable(sub []byte, labels []uint8) (skip uint64, address boo
 		switch {
 		case i >= 64:
 			onlyAddress = false
-		case l >= 16 && d.repeated(label):
-			skip |= 1 << i
 		case dashedIPv4(label):
 			skip |= 1 << i
+			if sawAddress {
+				onlyAddress = false // one address a name; more would be data
+			}
 			sawAddress = true
+		case l >= 16 && d.repeated(label):
+			skip |= 1 << i
 		default:
 			onlyAddress = false
 		}
@@ -1266,18 +1276,12 @@ func (d *domain) skippable(sub []byte, labels []uint8) (skip uint64, address boo
 	return skip, onlyAddress && sawAddress
 }
 
-// allDashedIPv4 reports whether every label of sub is an address written
-// with dashes: the compact records' share of skippable (they hold no long
-// labels, so none is repeated).
-func allDashedIPv4(sub []byte, labels []uint8) bool {
-	off := 0
-	for _, l := range labels {
-		if !dashedIPv4(sub[off : off+int(l)]) {
-			return false
-		}
-		off += int(l) + 1
-	}
-	return len(labels) > 0
+// oneDashedIPv4 reports whether sub is a single label, an address written
+// with dashes: what skippable takes for an address in a compact record,
+// whose names hold no repeated long label (a long label has its domain
+// observed in full).
+func oneDashedIPv4(sub []byte, labels []uint8) bool {
+	return len(labels) == 1 && dashedIPv4(sub)
 }
 
 // repeatSlots is how many long labels a full domain remembers.

@@ -254,10 +254,10 @@ func TestIPShapedAndDigestShaped(t *testing.T) {
 // resolvers and management tools ask for do not.
 func TestQueryTypeClasses(t *testing.T) {
 	rare := []uint16{10, 25, 0, 3, 4, 7, 8, 9, 11, 14, 19, 20, 21, 22, 23, 24, 26, 27, 30, 31, 32, 34, 38, 40, 41,
-		54, 56, 57, 58, 100, 101, 102, 103, 110, 248, 253, 254, 263, 1000, 32770, 65279, 65280, 65399, 65534, 65535}
+		54, 56, 57, 58, 99, 100, 101, 102, 103, 104, 105, 106, 107, 110, 248, 250, 253, 254, 263, 1000, 32769, 32770,
+		65279, 65280, 65399, 65534, 65535}
 	ordinary := []uint16{2, 6, 13, 17, 18, 29, 35, 36, 37, 39, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 55,
-		59, 60, 61, 62, 63, 99, 104, 105, 106, 107, 108, 109, 249, 250, 251, 252, 255, 256, 257, 258, 259, 260, 261, 262,
-		32768, 32769}
+		59, 60, 61, 62, 63, 108, 109, 249, 251, 252, 255, 256, 257, 258, 259, 260, 261, 262, 32768}
 	for _, qt := range rare {
 		if c := qtypeClass(qt); c != qtNULL && c != qtKEY && c != qtUnusual {
 			t.Errorf("type %d: class %d, want a rare one", qt, c)
@@ -709,7 +709,7 @@ func TestJudgeableSmallChannels(t *testing.T) {
 // other separators and data are not.
 func TestDashedIPv4(t *testing.T) {
 	for label, want := range map[string]bool{
-		"192-168-1-10": true, "10-0-0-1": true, "ip-10-0-0-1": true, "ec2-54-12-3-200": true, "host7-1-2-3-4": true,
+		"192-168-1-10": true, "10-0-0-1": true, "ip-10-0-0-1": true, "ec2-54-12-3-200": true, "host-1-2-3-4": true, "host7-1-2-3-4": false,
 		"0-0-0-0": true, "255-255-255-255": true,
 		"256-1-1-1": false, "1-2-3": false, "1-2-3-4-5x": false, "01-2-3-4": false, "1.2.3.4": false,
 		"ip_10-0-0-1": false, "-1-2-3-4": false, "Ip-1-2-3-4": false, "a1b2c3d4": false, "1-2-3-4-": false,
@@ -739,5 +739,70 @@ func TestDashedAddressNamesAreAddresses(t *testing.T) {
 	}
 	if c := all["example-cloud.com"]; c.Unique != 300 || c.IPShaped != 300 || c.DataNames != 0 {
 		t.Errorf("example-cloud.com: %d names, %d address-shaped, %d data; want 300, 300, 0", c.Unique, c.IPShaped, c.DataNames)
+	}
+}
+
+// TestPayloadChunksFloor: a payload fetched in a few large answers, or
+// spread over weeks, earns the downstream floor although it stays under
+// the per-day rate; small rotating records and fewer than three responses
+// do not.
+func TestPayloadChunksFloor(t *testing.T) {
+	floor := func(n int, size int, every time.Duration) (Severity, string, Features) {
+		f := newFeeder(Config{})
+		for k := range n {
+			f.dataResponse(fmt.Sprintf("update-%d.payload.example.org", k), t0.Add(time.Duration(k)*every),
+				DataRecord{uint64(k+1) * 0x9e3779b97f4a7c15, size})
+		}
+		ft := f.e.features(f.e.domains["example.org"])
+		sev, why := DownstreamFloor(&ft)
+		return sev, why, ft
+	}
+	for _, c := range []struct {
+		name  string
+		n     int
+		size  int
+		every time.Duration
+		want  Severity
+	}{
+		{"8 records of 750 bytes", 8, 750, 2 * time.Second, SeverityMedium},
+		{"3 records of 1,400 bytes", 3, 1400, time.Minute, SeverityMedium},
+		{"2 records of 3,000 bytes", 2, 3000, time.Minute, SeverityNone},
+		{"9 records of 400 bytes (3.6 KB)", 9, 400, time.Minute, SeverityNone},
+		{"44 records of 1,000 bytes, one every 8 hours", 44, 1000, 8 * time.Hour, SeverityMedium},
+		{"200 rotating records of 200 bytes over 14 days", 200, 200, 100 * time.Minute, SeverityNone},
+	} {
+		sev, why, ft := floor(c.n, c.size, c.every)
+		if sev != c.want {
+			t.Errorf("%s: floor %s (%q), want %s; %d records, %d bytes", c.name, sev, why, c.want, ft.DistinctAnswers, ft.DistinctAnswerBytes)
+		}
+		if judged := Judgeable(&ft); judged != (c.want != SeverityNone || ft.DistinctAnswers >= 10) {
+			t.Errorf("%s: judgeable %v", c.name, judged)
+		}
+	}
+	if _, why, _ := floor(8, 750, 2*time.Second); why != "its answers carried 5.9 KiB of distinct encoded-looking data in 8 distinct records of 750 B on average: a payload's chunks" {
+		t.Errorf("evidence %q", why)
+	}
+}
+
+// TestDashedAddressesHideLittle: an address with a long prefix, or two
+// addresses in one name, are data, not an address lookup; a stager's
+// numbered sweep written as addresses (ip-10-0-1-N) is still followed.
+func TestDashedAddressesHideLittle(t *testing.T) {
+	f := newFeeder(Config{})
+	for i := range 200 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		f.lookup(fmt.Sprintf("%s-1-2-3-%d.evil-prefix.com", b32.EncodeToString([]byte(fmt.Sprintf("chunk%05d"+"xx", i))), 1+i%250), at, "10.0.0.7", 1, 0, 16)
+		f.lookup(fmt.Sprintf("1-2-3-%d.4-5-6-%d.evil-pair.com", 1+i%250, (i*7)%250), at, "10.0.0.7", 1, 0, 16)
+		f.lookup(fmt.Sprintf("ip-10-0-1-%d.evil-stager.com", i), at, "10.0.0.7", 1, 0, 16)
+	}
+	all := f.e.AllFeatures(0)
+	if p := all["evil-prefix.com"]; p.IPShaped != 0 || p.DataNames != 200 {
+		t.Errorf("long prefixes: %d address-shaped, %d data; want 0 and 200", p.IPShaped, p.DataNames)
+	}
+	if p := all["evil-pair.com"]; p.IPShaped != 0 {
+		t.Errorf("two addresses a name: %d address-shaped, want 0", p.IPShaped)
+	}
+	if s := all["evil-stager.com"]; s.IPShaped != 200 || s.NumberedNames < 190 {
+		t.Errorf("numbered addresses: %d address-shaped, %d numbered; want 200 and nearly all numbered", s.IPShaped, s.NumberedNames)
 	}
 }

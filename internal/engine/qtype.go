@@ -55,13 +55,16 @@ func qtypeClass(t uint16) int {
 	return qtUnusual
 }
 
-// inUse reports whether t is an RR TYPE that the IANA registry lists as
-// assigned and not obsolete, experimental or meta-only (as of 2026): the
-// types some ordinary software asks for. Obsolete ones (MD, MF, MB, MG,
-// MR, WKS, MINFO, X25, ISDN, RT, NSAP, NSAP-PTR, SIG, PX, GPOS, NXT, EID,
-// NIMLOC, ATMA, A6, SINK, NINFO, RKEY, TALINK, UINFO, UID, GID, UNSPEC,
-// MAILB, MAILA), OPT (never a question), private use (65280-65534, RFC
-// 6895) and unassigned numbers are not.
+// inUse reports whether t is a type some ordinary software asks for: a
+// data type the IANA registry lists as assigned and in current use (as of
+// 2026), or one of the query-only types IXFR, AXFR and ANY, or TKEY
+// (Windows clients ask for it to set up secure dynamic updates, RFC 3645).
+// Obsolete, historic and deprecated types (MD, MF, MB, MG, MR, WKS,
+// MINFO, X25, ISDN, RT, NSAP, NSAP-PTR, SIG, PX, GPOS, NXT, EID, NIMLOC,
+// ATMA, A6, SINK, NINFO, RKEY, TALINK, SPF, UINFO, UID, GID, UNSPEC,
+// MAILB, MAILA, DLV), experimental ones (NID, L32, L64, LP), TSIG and OPT
+// (never a question), private use (65280-65534, RFC 6895) and unassigned
+// numbers are not.
 func inUse(t uint16) bool {
 	switch t {
 	case 2, // NS
@@ -74,11 +77,10 @@ func inUse(t uint16) bool {
 		46, 47, 48, 49, 50, 51, // RRSIG, NSEC, DNSKEY, DHCID, NSEC3, NSEC3PARAM
 		52, 53, 55, // TLSA, SMIMEA, HIP
 		59, 60, 61, 62, 63, // CDS, CDNSKEY, OPENPGPKEY, CSYNC, ZONEMD
-		99,                           // SPF
-		104, 105, 106, 107, 108, 109, // NID, L32, L64, LP, EUI48, EUI64
-		249, 250, 251, 252, 255, // TKEY, TSIG, IXFR, AXFR, ANY
+		108, 109, // EUI48, EUI64
+		249, 251, 252, 255, // TKEY, IXFR, AXFR, ANY
 		256, 257, 258, 259, 260, 261, 262, // URI, CAA, AVC, DOA, AMTRELAY, RESINFO, WALLET
-		32768, 32769: // TA, DLV
+		32768: // TA
 		return true
 	}
 	return false

@@ -63,7 +63,8 @@ const (
 	// OldestSnapshotVersion is the oldest version the readers accept:
 	// version 10 differs only in its domains holding no repeated long
 	// labels (read as none: a label is taken for data until it comes
-	// back once more), version 9 also in its domains holding no count of
+	// back twice more) and in counting queries for obsolete and unassigned
+	// types with the other types (read as types in use), version 9 also in its domains holding no count of
 	// search-path expansions nor a sketch of the names expanded
 	// (expand.go; read as none), version 8 also in its domains holding one
 	// numbered family without its answered addresses (counter.go; read as
@@ -1889,10 +1890,10 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	d.peakDayAnswerBytes = min(max(d.peakDayAnswerBytes, b.peakDayAnswerBytes, d.dayAnswerBytes), d.distinctAnswerBytes)
 }
 
-// mergeClient adds b's counts to c.
 // mergeRepeats unites two domains' repeated long labels whatever the
-// order: counts of one label add up, and the repeatSlots seen most stay
-// (then the smaller hash), in that order.
+// order: a label both hold keeps the larger count (names both sides saw
+// would otherwise count twice, and an undercount never hides a channel),
+// and the repeatSlots seen most stay (then the smaller hash).
 func mergeRepeats(a, b [repeatSlots]repeatedLabel) [repeatSlots]repeatedLabel {
 	var all [2 * repeatSlots]repeatedLabel
 	n := copy(all[:], a[:])
@@ -1901,7 +1902,7 @@ func mergeRepeats(a, b [repeatSlots]repeatedLabel) [repeatSlots]repeatedLabel {
 			continue
 		}
 		if j := slices.IndexFunc(all[:n], func(x repeatedLabel) bool { return x.hash == r.hash }); j >= 0 {
-			all[j].seen = uint32(min(uint64(all[j].seen)+uint64(r.seen), math.MaxUint32))
+			all[j].seen = max(all[j].seen, r.seen)
 			continue
 		}
 		all[n] = r
@@ -1921,6 +1922,7 @@ func mergeRepeats(a, b [repeatSlots]repeatedLabel) [repeatSlots]repeatedLabel {
 	return out
 }
 
+// mergeClient adds b's counts to c.
 func mergeClient(c, b *clientState) {
 	c.queries += b.queries
 	c.responses += b.responses

@@ -1635,8 +1635,9 @@ func TestResolverMarkNeedsResponses(t *testing.T) {
 
 // TestRepeatedLabelsSnapshotAndMerge: the repeated long labels round-trip
 // through a snapshot (version 10 holds none), and merging two engines'
-// halves of a domain adds the counts of the labels both saw, whatever the
-// order, keeping the labels seen most.
+// halves of a domain keeps the larger count of a label both saw (names
+// both sides saw must not count twice), whatever the order, keeping the
+// labels seen most.
 func TestRepeatedLabelsSnapshotAndMerge(t *testing.T) {
 	const key = "k3y9x7mq2pw8z4rt6v0b1n5c8d"
 	feedKeyed := func(f *feeder, from, to int) {
@@ -1702,8 +1703,8 @@ func TestRepeatedLabelsSnapshotAndMerge(t *testing.T) {
 			}
 		}
 	}
-	if keySeen(ab) != 100 || ab.domains["spamhaus.net"].repeats != ba.domains["spamhaus.net"].repeats {
-		t.Fatalf("merged: key seen %d times (want 100); slots %+v and %+v", keySeen(ab),
+	if keySeen(ab) != 60 || ab.domains["spamhaus.net"].repeats != ba.domains["spamhaus.net"].repeats {
+		t.Fatalf("merged: key seen %d times (want 60, the larger half's); slots %+v and %+v", keySeen(ab),
 			ab.domains["spamhaus.net"].repeats, ba.domains["spamhaus.net"].repeats)
 	}
 
@@ -1711,11 +1712,38 @@ func TestRepeatedLabelsSnapshotAndMerge(t *testing.T) {
 	var x, y [repeatSlots]repeatedLabel
 	x[0], x[1], x[2] = repeatedLabel{hash: 9, seen: 5}, repeatedLabel{hash: 7, seen: 1}, repeatedLabel{hash: 5, seen: 2}
 	y[0], y[1], y[2], y[3] = repeatedLabel{hash: 7, seen: 3}, repeatedLabel{hash: 3, seen: 2}, repeatedLabel{hash: 11, seen: 1}, repeatedLabel{hash: 13, seen: 9}
-	want := [repeatSlots]repeatedLabel{{13, 9}, {9, 5}, {7, 4}, {3, 2}}
+	want := [repeatSlots]repeatedLabel{{13, 9}, {9, 5}, {7, 3}, {3, 2}}
 	if got := mergeRepeats(x, y); got != want {
 		t.Fatalf("merge %+v, want %+v", got, want)
 	}
 	if got := mergeRepeats(y, x); got != want {
 		t.Fatalf("merge the other way %+v, want %+v", got, want)
+	}
+}
+
+// TestSnapshotRejectsBadRepeatedLabels: a snapshot whose repeated labels
+// could not have been written (a hash with its low bit clear, a label seen
+// no times, one label in two slots) is refused.
+func TestSnapshotRejectsBadRepeatedLabels(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		slots [repeatSlots]repeatedLabel
+		want  string
+	}{
+		{"even hash", [repeatSlots]repeatedLabel{{hash: 8, seen: 3}}, "repeated label 0x8 seen 3 times"},
+		{"seen none", [repeatSlots]repeatedLabel{{hash: 9, seen: 0}}, "repeated label 0x9 seen 0 times"},
+		{"twice", [repeatSlots]repeatedLabel{{hash: 9, seen: 3}, {hash: 9, seen: 4}}, "repeated label 0x9 twice"},
+	} {
+		f := newFeeder(Config{})
+		f.lookup("mfrggzdfmztwq2lknnwg23tpobyxe43u.example.org", t0, "10.0.0.1", 1, 0, 16)
+		d := f.e.domains["example.org"]
+		if d == nil {
+			t.Fatal("no full state for example.org")
+		}
+		d.repeats = c.slots
+		err := New(Config{}).ReadSnapshot(bytes.NewReader(snapshotBytes(t, f.e)))
+		if !errors.Is(err, ErrSnapshotCorrupt) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want a corrupt snapshot saying %q", c.name, err, c.want)
+		}
 	}
 }

@@ -458,6 +458,19 @@ const (
 	secondsPerDay          = 86400
 )
 
+// A payload fetched in few answers, or spread over weeks, stays under the
+// rate above. Records of payloadRecordBytes or more on average are a
+// payload's chunks, not rotating keys or tokens (an ESNI key is about 100
+// bytes): 4 KB of them in at least smallDownstreamAnswers distinct records
+// and responses, or bulkDownstreamBytes in all at any rate, make a domain
+// a medium finding too.
+const (
+	smallDownstreamAnswers = 3
+	smallDownstreamBytes   = 4096
+	bulkDownstreamBytes    = 32 << 10
+	payloadRecordBytes     = 256
+)
+
 // DownstreamFloor returns the least severity a domain's answers earn on
 // their own (SeverityNone when they earn none) and the words that say
 // why: the stronger of their encoded-looking content (answerFloor) and a
@@ -476,19 +489,24 @@ func DownstreamFloor(f *Features) (Severity, string) {
 // encoded-looking answer data a day (in at least ten distinct records and
 // ten responses), high from 64 KB a day.
 func answerFloor(f *Features) (Severity, string) {
-	if f.DistinctAnswers < downstreamMinAnswers || f.DataAnswers < downstreamMinResponses {
-		return SeverityNone, ""
+	if f.DistinctAnswers >= downstreamMinAnswers && f.DataAnswers >= downstreamMinResponses {
+		rate := max(float64(f.PeakDayAnswerBytes), float64(f.DistinctAnswerBytes)/max(1, f.Seconds/secondsPerDay))
+		if rate >= downstreamBytesPerDay {
+			sev := SeverityMedium
+			if rate >= downstreamHighPerDay {
+				sev = SeverityHigh
+			}
+			return sev, fmt.Sprintf("its answers carried %s of distinct encoded-looking data in %s distinct records (%s on the busiest day): a downstream channel's volume",
+				bytesText(float64(f.DistinctAnswerBytes)), comma(f.DistinctAnswers), bytesText(float64(f.PeakDayAnswerBytes)))
+		}
 	}
-	rate := max(float64(f.PeakDayAnswerBytes), float64(f.DistinctAnswerBytes)/max(1, f.Seconds/secondsPerDay))
-	if rate < downstreamBytesPerDay {
-		return SeverityNone, ""
+	if f.DistinctAnswers >= smallDownstreamAnswers && f.DataAnswers >= smallDownstreamAnswers &&
+		f.DistinctAnswerBytes >= payloadRecordBytes*f.DistinctAnswers &&
+		(f.DistinctAnswers < downstreamMinAnswers && f.DistinctAnswerBytes >= smallDownstreamBytes || f.DistinctAnswerBytes >= bulkDownstreamBytes) {
+		return SeverityMedium, fmt.Sprintf("its answers carried %s of distinct encoded-looking data in %s distinct records of %s on average: a payload's chunks",
+			bytesText(float64(f.DistinctAnswerBytes)), comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)/float64(f.DistinctAnswers)))
 	}
-	sev := SeverityMedium
-	if rate >= downstreamHighPerDay {
-		sev = SeverityHigh
-	}
-	return sev, fmt.Sprintf("its answers carried %s of distinct encoded-looking data in %s distinct records (%s on the busiest day): a downstream channel's volume",
-		bytesText(float64(f.DistinctAnswerBytes)), comma(f.DistinctAnswers), bytesText(float64(f.PeakDayAnswerBytes)))
+	return SeverityNone, ""
 }
 
 // Small channels. A key or a password leaves in a few names; a domain
@@ -500,23 +518,29 @@ func answerFloor(f *Features) (Severity, string) {
 const (
 	smallDataNames = 3
 	smallDataInfo  = 512
+	// compressSlack bounds what compression adds to a short text: the
+	// DEFLATE block headers and the end of the stream.
+	compressSlack = 64
 )
 
 // Judgeable reports whether a domain has the breadth to be judged at all:
 // ten distinct names, ten distinct data-carrying answers, a recognised
-// protocol or raw tunnel packets, or a few names that carry unmistakable
-// data (smallDataNames, smallDataInfo).
+// protocol or raw tunnel packets, a few names that carry unmistakable
+// data (smallDataNames, smallDataInfo), or a few answers that carry a
+// payload's worth of it (smallDownstreamAnswers, smallDownstreamBytes).
 func Judgeable(f *Features) bool {
 	return f.Unique >= 10 || f.DistinctAnswers >= 10 || f.ToolStrong > 0 || f.RawPackets > 0 ||
-		f.DataNames >= smallDataNames && f.InfoBytes >= smallDataInfo
+		f.DataNames >= smallDataNames && f.InfoBytes >= smallDataInfo ||
+		f.DistinctAnswers >= smallDownstreamAnswers && f.DistinctAnswerBytes >= smallDownstreamBytes
 }
 
 // mayBeJudgeable is Judgeable's cheap pre-check on a domain's state, before
-// its features are computed: the text of its distinct names is never
-// smaller than its compressed information.
+// its features are computed: compressing its distinct names' text (a
+// newline each) adds at most a few dozen bytes of framing to it.
 func (d *domain) mayBeJudgeable() bool {
 	return d.unique >= 10 || d.distinctAnswers >= 10 || d.hasStrong() || d.raw > 0 ||
-		d.dataNames >= smallDataNames && d.uniqueBytes >= smallDataInfo
+		d.dataNames >= smallDataNames && d.uniqueBytes+d.unique+compressSlack >= smallDataInfo ||
+		d.distinctAnswers >= smallDownstreamAnswers && d.distinctAnswerBytes >= smallDownstreamBytes
 }
 
 // verdictOf maps a score to a verdict and severity. A domain needs some
@@ -596,8 +620,9 @@ func (e *Engine) judgement(f *Features) (verdict string, sev Severity, score flo
 func (e *Engine) maybeJudge(d *domain, t int64) {
 	_, strong, _ := d.tool()
 	due := d.unique >= d.nextJudge && d.unique >= candidateUnique && d.dataNames >= 5 ||
-		d.unique >= d.nextJudge && d.unique < candidateUnique && d.dataNames >= smallDataNames && d.uniqueBytes >= smallDataInfo ||
+		d.unique >= d.nextJudge && d.unique < candidateUnique && d.dataNames >= smallDataNames && d.uniqueBytes+d.unique+compressSlack >= smallDataInfo ||
 		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= candidateUnique ||
+		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= smallDownstreamAnswers && d.distinctAnswerBytes >= smallDownstreamBytes ||
 		d.unique >= d.nextJudge && d.staging ||
 		strong != d.judgedStrong && (strong == 1 || strong == 3) || d.raw > 0 && d.judgedRaw == 0
 	if !due || d.alertSev == SeverityHigh {
