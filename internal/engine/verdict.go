@@ -487,7 +487,10 @@ func DownstreamFloor(f *Features) (Severity, string) {
 // answerFloor returns the least severity a domain's answer content earns
 // on its own and the words that say why: medium from 4 KB of distinct
 // encoded-looking answer data a day (in at least ten distinct records and
-// ten responses), high from 64 KB a day.
+// ten responses), high from 64 KB a day; medium also for a payload's
+// chunks (records of payloadRecordBytes on average: 4 KB in as few as
+// smallDownstreamAnswers records and responses, or bulkDownstreamBytes
+// at any rate).
 func answerFloor(f *Features) (Severity, string) {
 	if f.DistinctAnswers >= downstreamMinAnswers && f.DataAnswers >= downstreamMinResponses {
 		rate := max(float64(f.PeakDayAnswerBytes), float64(f.DistinctAnswerBytes)/max(1, f.Seconds/secondsPerDay))
@@ -620,7 +623,7 @@ func (e *Engine) judgement(f *Features) (verdict string, sev Severity, score flo
 func (e *Engine) maybeJudge(d *domain, t int64) {
 	_, strong, _ := d.tool()
 	due := d.unique >= d.nextJudge && d.unique >= candidateUnique && d.dataNames >= 5 ||
-		d.unique >= d.nextJudge && d.unique < candidateUnique && d.dataNames >= smallDataNames && d.uniqueBytes+d.unique+compressSlack >= smallDataInfo ||
+		d.unique >= d.nextJudge && d.dataNames >= smallDataNames && d.uniqueBytes+d.unique+compressSlack >= smallDataInfo ||
 		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= candidateUnique ||
 		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= smallDownstreamAnswers && d.distinctAnswerBytes >= smallDownstreamBytes ||
 		d.unique >= d.nextJudge && d.staging ||
