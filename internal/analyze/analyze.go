@@ -274,10 +274,10 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 	// was decoded already: its answer checks are run once.
 	oneQuestion := h.QDCount == 1 && questions == 1
 	// Answer content counts in responses to ordinary questions (not zone
-	// transfers or ANY), except under an underscore label, the question's
-	// or the record's (service metadata: ACME challenges, _esni; see
-	// rdata.go).
-	dataAnswers := h.Response() && !(len(obs.Name) > 0 && obs.Name[0] == '_') &&
+	// transfers or ANY), except under an underscore label anywhere in the
+	// question's name or the record's (service metadata, RFC 8552: ACME
+	// challenges, _esni, s1._domainkey; see rdata.go).
+	dataAnswers := h.Response() && !underscored(obs.Name) &&
 		obs.QType != typeIXFR && obs.QType != typeAXFR && obs.QType != typeANY
 	// An answer owned by the question's name takes the answer checks of
 	// the question's pass.

@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"bytes"
 	"unicode/utf8"
 
 	"github.com/dnsieve/dnsieve/internal/dnswire"
@@ -161,16 +162,18 @@ func (t *textScan) feed(s []byte) {
 	}
 }
 
-// tagged reports whether a TXT string starts (after spaces and quotes
-// pasted by mistake) with a tag: "tag=value" (not only base64 padding),
+// tagged reports whether a TXT string starts (after a byte order mark,
+// spaces, quotes and a zone file's parenthesis pasted by mistake) with a
+// tag: "tag=value" (not only base64 padding),
 // "tag:value", a word of letters and hyphens followed by '_', or a JSON
 // object's first key.
 func tagged(s []byte) bool {
 	if jsonKeyed(s) {
 		return true
 	}
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '"' || s[0] == '\'') {
-		s = s[1:]
+	s = bytes.TrimPrefix(s, []byte("\ufeff")) // a byte order mark pasted with the record
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '"' || s[0] == '\'' || s[0] == '(') {
+		s = s[1:] // and spaces, quotes or a zone file's parenthesis
 	}
 	letters := true // only letters and hyphens so far
 	for i, c := range s {
@@ -223,6 +226,12 @@ func jsonKeyed(s []byte) bool {
 	}
 	j = skipBlanks(s, j+1)
 	return j < len(s) && s[j] == ':'
+}
+
+// underscored reports whether a name has a label that starts with '_'
+// (RFC 8552's attribute leaves: _domainkey, _acme-challenge, _esni).
+func underscored(name []byte) bool {
+	return len(name) > 0 && name[0] == '_' || bytes.Contains(name, []byte("._"))
 }
 
 // skipBlanks returns the index of the first byte of s from i that is not a

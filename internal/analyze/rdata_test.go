@@ -48,6 +48,8 @@ func TestTXTData(t *testing.T) {
 		{[]string{"v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu5G3"}, false},
 		{[]string{"v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA", "QmFzZTY0IGVuY29kZWQgcGF5bG9hZCBmb3IgdGhlIHRlc3Q"}, false},
 		{[]string{" v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP"}, false}, // pasted with a space
+		{[]string{"( v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP"}, false}, // with a zone file's parenthesis
+		{[]string{"\ufeffv=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP"}, false}, // with a byte order mark
 		{[]string{"\"v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP\""}, false},     // pasted with quotes
 		{[]string{"k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP"}, false},
 		{[]string{"p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP/Xyz"}, false},
@@ -227,4 +229,15 @@ func FuzzDataAnswer(f *testing.F) {
 			t.Fatal("rdata modified")
 		}
 	})
+}
+
+func TestUnderscored(t *testing.T) {
+	for name, want := range map[string]bool{
+		"_acme-challenge.example.com": true, "s1._domainkey.example.com": true, "a._esni.example.com": true,
+		"www.example.com": false, "my_host.example.com": false, "": false, "x_.example.com": false,
+	} {
+		if got := underscored([]byte(name)); got != want {
+			t.Errorf("underscored(%q) = %v, want %v", name, got, want)
+		}
+	}
 }

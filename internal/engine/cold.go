@@ -456,6 +456,9 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 				for _, l := range labels {
 					label := sub[off : off+int(l)]
 					off += int(l) + 1
+					if dashedIPv4(label) {
+						continue // an address: no data, as in domain.skippable
+					}
 					s, n := e.model.LabelScore(label)
 					if l >= 16 || (l >= 8 && s < -5*256*n) {
 						return false // data-like: observed in full

@@ -4,6 +4,7 @@ import (
 	"encoding/base32"
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -770,6 +771,7 @@ func TestPayloadChunksFloor(t *testing.T) {
 		{"9 records of 400 bytes (3.6 KB)", 9, 400, time.Minute, SeverityNone},
 		{"44 records of 1,000 bytes, one every 8 hours", 44, 1000, 8 * time.Hour, SeverityMedium},
 		{"200 rotating records of 200 bytes over 14 days", 200, 200, 100 * time.Minute, SeverityNone},
+		{"100 records of 390 bytes, one a day (a key rotating daily)", 100, 390, 24 * time.Hour, SeverityNone},
 	} {
 		sev, why, ft := floor(c.n, c.size, c.every)
 		if sev != c.want {
@@ -804,5 +806,34 @@ func TestDashedAddressesHideLittle(t *testing.T) {
 	}
 	if s := all["evil-stager.com"]; s.IPShaped != 200 || s.NumberedNames < 190 {
 		t.Errorf("numbered addresses: %d address-shaped, %d numbered; want 200 and nearly all numbered", s.IPShaped, s.NumberedNames)
+	}
+}
+
+// TestDashedLabelsAlikeInBothTiers: a dashed address beside ordinary
+// labels scores the same in a compact record as in a full domain: it is
+// left out of the longest label and the n-gram score.
+func TestDashedLabelsAlikeInBothTiers(t *testing.T) {
+	f := newFeeder(Config{})
+	f.lookup("1-2-3-4.www.example.org", t0, "10.0.0.1", 1, 0, 16)
+	if _, full := f.e.domains["example.org"]; full {
+		t.Fatal("one ordinary lookup made a full domain")
+	}
+	compact := f.e.AllFeatures(0)["example.org"]
+	g := newFeeder(Config{})
+	g.lookup("www.example.org", t0, "10.0.0.1", 1, 0, 16)
+	plain := g.e.AllFeatures(0)["example.org"]
+	if compact.MaxLabel != 3 || compact.NgramBits != plain.NgramBits {
+		t.Fatalf("compact: longest label %d, n-gram %.2f; want 3 and %.2f (www alone)", compact.MaxLabel, compact.NgramBits, plain.NgramBits)
+	}
+}
+
+// TestJudgementStepSaturates: a count near the top of its range (from a
+// hostile snapshot) does not wrap the next judgement's step around.
+func TestJudgementStepSaturates(t *testing.T) {
+	if got := satAdd(math.MaxUint64-100, math.MaxUint64/8); got != math.MaxUint64 {
+		t.Fatalf("satAdd wrapped to %d", got)
+	}
+	if got := satAdd(800, 100); got != 900 {
+		t.Fatalf("satAdd(800, 100) = %d", got)
 	}
 }

@@ -462,12 +462,14 @@ const (
 // rate above. Records of payloadRecordBytes or more on average are a
 // payload's chunks, not rotating keys or tokens (an ESNI key is about 100
 // bytes): 4 KB of them in at least smallDownstreamAnswers distinct records
-// and responses, or bulkDownstreamBytes in all at any rate, make a domain
-// a medium finding too.
+// and responses, or bulkDownstreamBytes in all at bulkBytesPerDay or more
+// over the whole span (a payload fetched over weeks, not one large record
+// that rotates daily for months), make a domain a medium finding too.
 const (
 	smallDownstreamAnswers = 3
 	smallDownstreamBytes   = 4096
 	bulkDownstreamBytes    = 32 << 10
+	bulkBytesPerDay        = 1024
 	payloadRecordBytes     = 256
 )
 
@@ -489,8 +491,8 @@ func DownstreamFloor(f *Features) (Severity, string) {
 // encoded-looking answer data a day (in at least ten distinct records and
 // ten responses), high from 64 KB a day; medium also for a payload's
 // chunks (records of payloadRecordBytes on average: 4 KB in as few as
-// smallDownstreamAnswers records and responses, or bulkDownstreamBytes
-// at any rate).
+// smallDownstreamAnswers records and responses, or bulkDownstreamBytes at
+// bulkBytesPerDay over the span).
 func answerFloor(f *Features) (Severity, string) {
 	if f.DistinctAnswers >= downstreamMinAnswers && f.DataAnswers >= downstreamMinResponses {
 		rate := max(float64(f.PeakDayAnswerBytes), float64(f.DistinctAnswerBytes)/max(1, f.Seconds/secondsPerDay))
@@ -503,9 +505,11 @@ func answerFloor(f *Features) (Severity, string) {
 				bytesText(float64(f.DistinctAnswerBytes)), comma(f.DistinctAnswers), bytesText(float64(f.PeakDayAnswerBytes)))
 		}
 	}
+	spanRate := float64(f.DistinctAnswerBytes) / max(1, f.Seconds/secondsPerDay)
 	if f.DistinctAnswers >= smallDownstreamAnswers && f.DataAnswers >= smallDownstreamAnswers &&
 		f.DistinctAnswerBytes >= payloadRecordBytes*f.DistinctAnswers &&
-		(f.DistinctAnswers < downstreamMinAnswers && f.DistinctAnswerBytes >= smallDownstreamBytes || f.DistinctAnswerBytes >= bulkDownstreamBytes) {
+		(f.DistinctAnswers < downstreamMinAnswers && f.DistinctAnswerBytes >= smallDownstreamBytes ||
+			f.DistinctAnswerBytes >= bulkDownstreamBytes && spanRate >= bulkBytesPerDay) {
 		return SeverityMedium, fmt.Sprintf("its answers carried %s of distinct encoded-looking data in %s distinct records of %s on average: a payload's chunks",
 			bytesText(float64(f.DistinctAnswerBytes)), comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)/float64(f.DistinctAnswers)))
 	}
@@ -631,8 +635,8 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 	if !due || d.alertSev == SeverityHigh {
 		return
 	}
-	d.nextJudge = d.unique + max(1, d.unique/8)
-	d.nextJudgeData = d.distinctAnswers + max(1, d.distinctAnswers/8)
+	d.nextJudge = satAdd(d.unique, max(1, d.unique/8))
+	d.nextJudgeData = satAdd(d.distinctAnswers, max(1, d.distinctAnswers/8))
 	d.judgedStrong, d.judgedRaw = strong, d.raw
 	f := e.features(d)
 	verdict, sev, score, rules, why := e.decide(&f)
@@ -646,6 +650,16 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 	if e.OnAlert != nil {
 		e.OnAlert(e.finding(d, &f, score, rules, why, verdict, sev))
 	}
+}
+
+// satAdd adds without wrapping: counts read from a hostile snapshot may
+// be near the top of their range, and a wrapped step would make a domain
+// due for judgement on every message.
+func satAdd(a, b uint64) uint64 {
+	if s := a + b; s >= a {
+		return s
+	}
+	return math.MaxUint64
 }
 
 // MarkAlerted records that an alert sink accepted the finding of domain
