@@ -47,10 +47,10 @@ func TestTXTData(t *testing.T) {
 		{[]string{"v=spf1 include:_spf.google.com ~all"}, false},
 		{[]string{"v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu5G3"}, false},
 		{[]string{"v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA", "QmFzZTY0IGVuY29kZWQgcGF5bG9hZCBmb3IgdGhlIHRlc3Q"}, false},
-		{[]string{" v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP"}, false}, // pasted with a space
-		{[]string{"( v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP"}, false}, // with a zone file's parenthesis
+		{[]string{" v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP"}, false},      // pasted with a space
+		{[]string{"( v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP"}, false},     // with a zone file's parenthesis
 		{[]string{"\ufeffv=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP"}, false}, // with a byte order mark
-		{[]string{"\"v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP\""}, false},     // pasted with quotes
+		{[]string{"\"v=DKIM1; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP\""}, false},          // pasted with quotes
 		{[]string{"k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP"}, false},
 		{[]string{"p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDwIRP/Xyz"}, false},
 		{[]string{"google-site-verification=rXOxyZounnZasA8Z7oaD3c14JdjS9aKSWvsR1EbUSIQ"}, false},
