@@ -304,7 +304,7 @@ func (a *Analyzer) Message(msg []byte, c *Counts, obs *engine.Observation, allow
 			a.count(qAnswer, &res, c)
 		} else if _, err := dnswire.ReadName(msg, own, &a.target); err == nil {
 			a.checkName(&a.target, &res, c, answerReasons)
-			metaOwner = a.target.Labels() > 0 && len(a.target.Label(0)) > 0 && a.target.Label(0)[0] == '_'
+			metaOwner = underscored(a.target.Bytes())
 		}
 		if dataAnswers && !metaOwner && mayCarryData(a.rr.Type, rdata) {
 			if n, h := DataAnswer(a.rr.Type, rdata); n > 0 {

@@ -545,9 +545,17 @@ func Judgeable(f *Features) bool {
 // its features are computed: compressing its distinct names' text (a
 // newline each) adds at most a few dozen bytes of framing to it.
 func (d *domain) mayBeJudgeable() bool {
-	return d.unique >= 10 || d.distinctAnswers >= 10 || d.hasStrong() || d.raw > 0 ||
-		d.dataNames >= smallDataNames && d.uniqueBytes+d.unique+compressSlack >= smallDataInfo ||
-		d.distinctAnswers >= smallDownstreamAnswers && d.distinctAnswerBytes >= smallDownstreamBytes
+	return d.unique >= 10 || d.distinctAnswers >= 10 || d.hasStrong() || d.raw > 0 || d.maySmallData() || d.mayPayload()
+}
+
+// maySmallData is the pre-check of Judgeable's small-channel clause.
+func (d *domain) maySmallData() bool {
+	return d.dataNames >= smallDataNames && d.uniqueBytes+d.unique+compressSlack >= smallDataInfo
+}
+
+// mayPayload is the pre-check of Judgeable's payload clause.
+func (d *domain) mayPayload() bool {
+	return d.distinctAnswers >= smallDownstreamAnswers && d.distinctAnswerBytes >= smallDownstreamBytes
 }
 
 // verdictOf maps a score to a verdict and severity. A domain needs some
@@ -627,9 +635,9 @@ func (e *Engine) judgement(f *Features) (verdict string, sev Severity, score flo
 func (e *Engine) maybeJudge(d *domain, t int64) {
 	_, strong, _ := d.tool()
 	due := d.unique >= d.nextJudge && d.unique >= candidateUnique && d.dataNames >= 5 ||
-		d.unique >= d.nextJudge && d.dataNames >= smallDataNames && d.uniqueBytes+d.unique+compressSlack >= smallDataInfo ||
+		d.unique >= d.nextJudge && d.maySmallData() ||
 		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= candidateUnique ||
-		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= smallDownstreamAnswers && d.distinctAnswerBytes >= smallDownstreamBytes ||
+		d.distinctAnswers >= d.nextJudgeData && d.mayPayload() ||
 		d.unique >= d.nextJudge && d.staging ||
 		strong != d.judgedStrong && (strong == 1 || strong == 3) || d.raw > 0 && d.judgedRaw == 0
 	if !due || d.alertSev == SeverityHigh {
