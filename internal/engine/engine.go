@@ -172,7 +172,7 @@ type domain struct {
 	raw   uint64              // raw (non-DNS) tunnel packets attributed here
 	rawB  uint64
 
-	resolved  [4]netip.Addr // first distinct addresses its answers gave
+	resolved  [MaxAnswerAddresses]netip.Addr // first distinct addresses its answers gave
 	nResolved int
 	// num follows its families of numbered names and their IPv4 answers
 	// (counter.go); nil until its first numbered name. awaiting has the
@@ -1223,9 +1223,10 @@ func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 // exactly the size of a common message digest in hex (32, 40, 56, 64
 // characters: MD5, SHA-1, SHA-224 or SHA-256 cut to 28 bytes as
 // OPENPGPKEY and SMIMEA names hold it (RFC 7929, RFC 8162), SHA-256) or
-// base32 (26, 32, 52): the shape of reputation, antivirus and key lookups,
-// which put a file, URL, address or mailbox hash in a label. Tunnels write
-// as many bytes as a name holds and vary their lengths.
+// base32 with a digit among its characters (26, 32, 52): the shape of
+// reputation, antivirus and key lookups, which put a file, URL, address or
+// mailbox hash in a label. Tunnels write as many bytes as a name holds and
+// vary their lengths.
 func digestShaped(sub []byte, labels []uint8, skip uint64) bool {
 	long := false
 	off := 0
@@ -1240,7 +1241,7 @@ func digestShaped(sub []byte, labels []uint8, skip uint64) bool {
 		}
 		long = true
 		hexDigest := (l == 32 || l == 40 || l == 56 || l == 64) && allHex(label)
-		b32Digest := (l == 26 || l == 32 || l == 52) && allBase32(label)
+		b32Digest := (l == 26 || l == 32 || l == 52) && base32Digest(label)
 		if !hexDigest && !b32Digest {
 			return false
 		}
@@ -1333,11 +1334,20 @@ func allHex(b []byte) bool {
 	return true
 }
 
-func allBase32(b []byte) bool {
+// base32Digest reports whether b is lowercase base32 (RFC 4648 section
+// 6) with a digit in it: a hash's 26 characters or more hold one of 2..7
+// but for about one in 200 (26/32 to the 26th power), and a label of
+// letters alone that long is words run together.
+func base32Digest(b []byte) bool {
+	digit := false
 	for _, c := range b {
-		if !('a' <= c && c <= 'z' || '2' <= c && c <= '7') {
+		switch {
+		case '2' <= c && c <= '7':
+			digit = true
+		case 'a' <= c && c <= 'z':
+		default:
 			return false
 		}
 	}
-	return true
+	return digit
 }

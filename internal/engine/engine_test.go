@@ -234,6 +234,8 @@ func TestIPShapedAndDigestShaped(t *testing.T) {
 		{"0123456789abcdef0123456789abcde", false, false},                                     // 31 hex: not a digest size
 		{"0123456789abcdef0123456789abcdef0123456789abcdef01234567._openpgpkey", false, true}, // RFC 7929: 56 hex
 		{"mfrggzdfmztwq2lknnwg23tpobyxe43u.v2", false, true},                                  // 32 base32
+		{"abcdefghijklmnopqrstuvwxyz.v2", false, false},                                       // 26 letters: words, not base32
+		{"umaqhgmrknppz7c86mjivatdg6", false, false},                                          // 0, 1, 8, 9: not base32
 		{"0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef", false, false},
 	}
 	for _, c := range cases {

@@ -92,10 +92,14 @@ type Features struct {
 	// AnswersUsed is 1 when an address the domain resolved to appears in
 	// the capture's other traffic, 0 when it never does although there is
 	// other traffic, -1 when it cannot be told.
-	AnswersUsed int    `json:"answers_used"`
-	Tool        string `json:"tool"`
-	ToolStrong  uint32 `json:"tool_strong"`
-	ToolWeak    uint32 `json:"tool_weak"`
+	AnswersUsed int `json:"answers_used"`
+	// AnswerAddresses counts the distinct addresses the domain's answers
+	// gave first (each response's first A or AAAA record), up to
+	// MaxAnswerAddresses: that many means that many or more.
+	AnswerAddresses int    `json:"answer_addresses"`
+	Tool            string `json:"tool"`
+	ToolStrong      uint32 `json:"tool_strong"`
+	ToolWeak        uint32 `json:"tool_weak"`
 }
 
 // Scorer decides a domain's verdict from its behaviour (package model's
@@ -288,6 +292,7 @@ func (e *Engine) features(d *domain) Features {
 		f.AnswerBytes = float64(d.answerData) / r
 	}
 	f.Seconds = float64(d.last-d.first) / 1e9
+	f.AnswerAddresses = d.nResolved
 	f.AnswersUsed = -1
 	if e.others >= minOtherTraffic && d.nResolved > 0 {
 		f.AnswersUsed = 0
@@ -410,6 +415,10 @@ func judge(f *Features) (float64, []rule) {
 	if sev, why := StagerFloor(f); sev > SeverityNone {
 		add(2, "%s", why)
 	}
+	// Data in short labels: the volume of the names alone (UpstreamFloor).
+	if sev, why := UpstreamFloor(f); sev > SeverityNone {
+		add(2, "%s", why)
+	}
 	if f.FlaggedShare >= 0.2 && f.Lookups >= 10 {
 		restate(featFlaggedShare, 1, "%.0f%% of messages fail the per-name checks", 100*f.FlaggedShare)
 	}
@@ -472,6 +481,106 @@ const (
 	bulkBytesPerDay        = 1024
 	payloadRecordBytes     = 256
 )
+
+// Upstream channel floor. Data in short labels (a few dozen characters a
+// name) looks to the model like the host names of a cloud service, and
+// stays under its thresholds however much of it leaves. A service's hosts
+// are asked again and again, by many clients, and answered with their
+// addresses, often through a CNAME to the service's edge (Dropbox names
+// every shared file's host so), or with records (DKIM keys); a channel's
+// names are new at every query, come from a host or two, and its server
+// answers NXDOMAIN, nothing, or one fixed address. Together with their
+// volume (the information in the distinct names after compression, at the
+// busiest day's rate or the span's, as for answers), that is the channel's
+// mark. Hash-sized labels are left out: reputation lookups are exactly
+// that shape (digestShaped). Behind a resolver every service is asked by
+// one client, and its cache asks each name about once; services that
+// answer a few fixed addresses to random names (reputation verdicts in
+// 127/8, beacons named by a UUID, one anycast address) then look alike,
+// so names answered with addresses, or whose answers were not seen, need
+// four times the volume of names that were denied, and a burst: a file
+// leaving, not a service's steady trickle of lookups over the day.
+const (
+	upstreamInfoPerDay = 16 << 10
+	// upstreamAddressedPerDay is the volume that names answered with
+	// addresses need, and names whose answers were not seen, and
+	// upstreamBurstNames the new names they need in one window (one a
+	// second over the default ten minutes).
+	upstreamAddressedPerDay = 64 << 10
+	upstreamBurstNames      = 600
+	upstreamDataShare       = 0.9
+	upstreamMaxDigestShare  = 0.1
+	upstreamMinUniqueRatio  = 0.4
+	// Without responses, the names alone: nearly every one new.
+	upstreamQueriesOnlyRatio = 0.9
+	upstreamMaxAddresses     = 3
+	// At most one address an answer on average (an AAAA record's 16
+	// bytes): no CNAME, no text.
+	upstreamMaxAnswerBytes = 16
+	upstreamMaxClients     = 3
+	// MaxAnswerAddresses is the most answer addresses a domain keeps
+	// (Features.AnswerAddresses).
+	MaxAnswerAddresses = 4
+)
+
+// UpstreamFloor returns the least severity a domain's query names earn on
+// their own (SeverityNone when they earn none) and the words that say why:
+// medium for upstreamInfoPerDay of information in names nearly all
+// encoded-looking and not hash-shaped, each asked about once, by at most
+// upstreamMaxClients clients, denied or answered with nothing
+// (upstreamAddressedPerDay and upstreamBurstNames when answered with at
+// most upstreamMaxAddresses addresses and upstreamMaxAnswerBytes of records
+// a response, or when no response was seen).
+func UpstreamFloor(f *Features) (Severity, string) {
+	n := f.Unique - min(f.IPShaped, f.Unique)
+	if n == 0 || f.Clients > upstreamMaxClients || f.UniqueRatio < upstreamMinUniqueRatio ||
+		float64(f.DataNames) < upstreamDataShare*float64(n) ||
+		float64(f.DigestNames) > upstreamMaxDigestShare*float64(f.DataNames) {
+		return SeverityNone, ""
+	}
+	if f.Responses > 0 && (f.AnswerAddresses > upstreamMaxAddresses || f.AnswerBytes > upstreamMaxAnswerBytes) ||
+		f.Responses == 0 && f.UniqueRatio < upstreamQueriesOnlyRatio {
+		return SeverityNone, ""
+	}
+	rate := max(f.PeakDayInfo, f.InfoBytes/max(1, f.Seconds/secondsPerDay))
+	if rate < upstreamInfoPerDay ||
+		(f.AnswerAddresses > 0 || f.Responses == 0) && (rate < upstreamAddressedPerDay || f.PeakWinUnique < upstreamBurstNames) {
+		return SeverityNone, ""
+	}
+	answers := "no responses were seen"
+	if f.Responses > 0 {
+		answers = "its answers gave no address"
+		switch f.AnswerAddresses {
+		case 0:
+		case 1:
+			answers = "its answers gave one address"
+		default:
+			answers = fmt.Sprintf("its answers gave %d addresses", f.AnswerAddresses)
+		}
+		if f.NXShare >= 0.5 {
+			answers = fmt.Sprintf("%.0f%% of its answers were NXDOMAIN", 100*f.NXShare)
+		}
+	}
+	return SeverityMedium, fmt.Sprintf("its %s distinct names, nearly all encoded-looking, carried %s of information after compression (%s on the busiest day) from %s, each name asked about once, and %s: an upstream channel's volume",
+		comma(f.Unique), bytesText(f.InfoBytes), bytesText(f.PeakDayInfo), clientsText(f.Clients), answers)
+}
+
+func clientsText(n int) string {
+	if n == 1 {
+		return "one client"
+	}
+	return fmt.Sprintf("%d clients", n)
+}
+
+// VolumeFloor is the stronger of DownstreamFloor and UpstreamFloor: the
+// least severity the data a domain moves earns on its own.
+func VolumeFloor(f *Features) (Severity, string) {
+	sev, why := DownstreamFloor(f)
+	if s, w := UpstreamFloor(f); s > sev {
+		sev, why = s, w
+	}
+	return sev, why
+}
 
 // DownstreamFloor returns the least severity a domain's answers earn on
 // their own (SeverityNone when they earn none) and the words that say
@@ -573,7 +682,7 @@ func verdictOf(score float64, f *Features) (string, Severity) {
 	case score >= 5:
 		sev = SeverityLow
 	}
-	if floor, _ := DownstreamFloor(f); floor > sev {
+	if floor, _ := VolumeFloor(f); floor > sev {
 		sev = floor
 	}
 	switch {

@@ -279,9 +279,10 @@ type Decision struct {
 	// Fingerprinted is true when a tool's protocol (or raw tunnel
 	// packets) raised the severity beyond the model's.
 	Fingerprinted bool
-	// Downstream says why the answers' data raised the severity beyond
-	// the model's and the fingerprints' ("" when it did not).
-	Downstream string
+	// Floor says why the data the domain moved (engine.VolumeFloor)
+	// raised the severity beyond the model's and the fingerprints' (""
+	// when it did not).
+	Floor string
 	// Evidence explains the decision: the model's headline, the features
 	// that pushed it over the line, then the strongest ones against.
 	Evidence []string
@@ -301,7 +302,8 @@ func Enough(f *engine.Features) bool { return engine.Judgeable(f) }
 // packets, make it at least a medium tunnel (fingerprints are exact
 // protocol structure, and they name the tool), and so does a downstream
 // channel's volume of encoded answer data (engine.DownstreamFloor, which
-// can also make it high).
+// can also make it high) or an upstream channel's volume of information in
+// its names (engine.UpstreamFloor): engine.VolumeFloor.
 func (m *Model) Judge(f *engine.Features) Decision {
 	var d Decision
 	if !Enough(f) {
@@ -313,9 +315,9 @@ func (m *Model) Judge(f *engine.Features) Decision {
 	if (f.ToolStrong >= 3 || f.RawPackets > 0) && d.Severity < engine.SeverityMedium {
 		d.Severity, d.Fingerprinted = engine.SeverityMedium, true
 	}
-	floor, downstream := engine.DownstreamFloor(f)
+	floor, why := engine.VolumeFloor(f)
 	if floor > d.Severity {
-		d.Severity, d.Downstream = floor, downstream
+		d.Severity, d.Floor = floor, why
 	}
 	switch {
 	case d.Severity >= engine.SeverityMedium:
@@ -328,11 +330,11 @@ func (m *Model) Judge(f *engine.Features) Decision {
 	_, cs := m.Score(f)
 	d.Evidence = append(d.Evidence, fmt.Sprintf("behaviour model: %.1f%% tunnel-like (%s from %.0f%%, %s from %.0f%%)",
 		100*p, engine.SeverityMedium, 100*m.Thresholds.Medium, engine.SeverityHigh, 100*m.Thresholds.High))
-	if d.Fingerprinted && d.Downstream == "" {
+	if d.Fingerprinted && d.Floor == "" {
 		d.Evidence = append(d.Evidence, "raised to medium: the tool's protocol was recognised although the behaviour alone is below the line")
 	}
-	if d.Downstream != "" {
-		d.Evidence = append(d.Evidence, fmt.Sprintf("raised to %s: %s", d.Severity, d.Downstream))
+	if d.Floor != "" {
+		d.Evidence = append(d.Evidence, fmt.Sprintf("raised to %s: %s", d.Severity, d.Floor))
 	}
 	for _, c := range explained(cs, 4, 2) {
 		d.Evidence = append(d.Evidence, c.words)
@@ -448,8 +450,8 @@ func New(m Model) (*Model, error) {
 func (m *Model) Verdict(f *engine.Features) engine.Judgement {
 	d := m.Judge(f)
 	j := engine.Judgement{Verdict: d.Verdict, Severity: d.Severity, Score: d.P, Evidence: d.Evidence, Explained: d.Explained}
-	if d.Downstream != "" {
-		j.Quoted = []string{d.Downstream}
+	if d.Floor != "" {
+		j.Quoted = []string{d.Floor}
 	}
 	return j
 }

@@ -69,7 +69,8 @@ func (r *Result) Markdown(w io.Writer, command string) {
 	fmt.Fprintf(w, "steps) over each registered domain's behaviour features as the engine computes them. It says how\n")
 	fmt.Fprintf(w, "tunnel-like the behaviour is; the fingerprints still name the tool, and a tool's protocol recognised\n")
 	fmt.Fprintf(w, "in three or more messages (or raw tunnel packets) makes a domain at least a medium finding; so does\n")
-	fmt.Fprintf(w, "a downstream channel's volume of distinct encoded-looking answer data (`engine.DownstreamFloor`).\n\n")
+	fmt.Fprintf(w, "a downstream channel's volume of distinct encoded-looking answer data (`engine.DownstreamFloor`), and an\n")
+	fmt.Fprintf(w, "upstream channel's volume of information in encoded-looking names asked once each (`engine.UpstreamFloor`).\n\n")
 	fmt.Fprintf(w, "Trained on: %s.\n\n", m.TrainedOn)
 	var nt, nb, ne int
 	for _, s := range r.Data.Samples {

@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestUpstreamFloor: each of the floor's conditions holds it back alone.
+func TestUpstreamFloor(t *testing.T) {
+	denied := Features{
+		Queries: 2000, Responses: 2000, Lookups: 2000, Unique: 2000, UniqueRatio: 1,
+		DataNames: 2000, InfoBytes: 20000, PeakDayInfo: 20000, Seconds: 3600,
+		Clients: 1, NXShare: 1, PeakWinUnique: 2000,
+	}
+	addressed := func(f *Features) { f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0, 1, 4 }
+	big := func(f *Features) { f.InfoBytes, f.PeakDayInfo = 70000, 70000 }
+	for _, c := range []struct {
+		name   string
+		change func(f *Features)
+		want   Severity
+	}{
+		{"denied", func(*Features) {}, SeverityMedium},
+		{"answered with nothing (NODATA)", func(f *Features) { f.NXShare = 0 }, SeverityMedium},
+		{"three clients", func(f *Features) { f.Clients = 3 }, SeverityMedium},
+		{"four clients", func(f *Features) { f.Clients = 4 }, SeverityNone},
+		{"20 KB answered with one address", addressed, SeverityNone},
+		{"70 KB answered with one address", func(f *Features) { addressed(f); big(f) }, SeverityMedium},
+		{"70 KB answered with three addresses", func(f *Features) { addressed(f); big(f); f.AnswerAddresses = 3 }, SeverityMedium},
+		{"70 KB answered with four addresses", func(f *Features) { addressed(f); big(f); f.AnswerAddresses = 4 }, SeverityNone},
+		{"70 KB, an AAAA answer each", func(f *Features) { addressed(f); big(f); f.AnswerBytes = 16 }, SeverityMedium},
+		{"70 KB, a CNAME and an address each", func(f *Features) { addressed(f); big(f); f.AnswerBytes = 40 }, SeverityNone},
+		{"70 KB answered with one address, 599 new names at most in a window", func(f *Features) { addressed(f); big(f); f.PeakWinUnique = 599 }, SeverityNone},
+		{"70 KB answered with one address, 600 new names in a window", func(f *Features) { addressed(f); big(f); f.PeakWinUnique = 600 }, SeverityMedium},
+		{"denied, 100 new names at most in a window", func(f *Features) { f.PeakWinUnique = 100 }, SeverityMedium},
+		{"names asked again and again", func(f *Features) { f.Lookups, f.UniqueRatio = 6000, 0.33 }, SeverityNone},
+		{"an A and an AAAA query a name", func(f *Features) { f.Lookups, f.UniqueRatio = 4000, 0.5 }, SeverityMedium},
+		{"85% of names data-like", func(f *Features) { f.DataNames = 1700 }, SeverityNone},
+		{"half the names addresses, the rest data", func(f *Features) { f.Unique, f.IPShaped = 4000, 2000 }, SeverityMedium},
+		{"15% hash-shaped", func(f *Features) { f.DigestNames = 300 }, SeverityNone},
+		{"queries only, every name new", func(f *Features) { f.Responses, f.NXShare = 0, 0 }, SeverityNone},
+		{"queries only, every name new, 70 KB", func(f *Features) { f.Responses, f.NXShare = 0, 0; big(f) }, SeverityMedium},
+		{"queries only, some names again, 70 KB", func(f *Features) { f.Responses, f.NXShare, f.UniqueRatio = 0, 0, 0.8; big(f) }, SeverityNone},
+		{"15 KiB in a day", func(f *Features) { f.InfoBytes, f.PeakDayInfo = 15<<10, 15<<10 }, SeverityNone},
+		{"60 KB over a week, 9 KB on the busiest day", func(f *Features) { f.InfoBytes, f.PeakDayInfo, f.Seconds = 60000, 9000, 7*86400 }, SeverityNone},
+		{"120 KB over a week, 12 KB on the busiest day", func(f *Features) { f.InfoBytes, f.PeakDayInfo, f.Seconds = 120000, 12000, 7*86400 }, SeverityMedium},
+		{"no names", func(f *Features) { f.Unique, f.DataNames = 0, 0 }, SeverityNone},
+	} {
+		f := denied
+		c.change(&f)
+		got, why := UpstreamFloor(&f)
+		if got != c.want {
+			t.Errorf("%s: %s (%q), want %s", c.name, got, why, c.want)
+		}
+		if v, _ := VolumeFloor(&f); v != got {
+			t.Errorf("%s: VolumeFloor %s, UpstreamFloor %s", c.name, v, got)
+		}
+	}
+	if _, why := UpstreamFloor(&denied); why != "its 2,000 distinct names, nearly all encoded-looking, carried 19.5 KiB of information after compression (19.5 KiB on the busiest day) from one client, each name asked about once, and 100% of its answers were NXDOMAIN: an upstream channel's volume" {
+		t.Errorf("evidence %q", why)
+	}
+	one := denied
+	addressed(&one)
+	big(&one)
+	one.Clients = 2
+	if _, why := UpstreamFloor(&one); !strings.HasSuffix(why, "from 2 clients, each name asked about once, and its answers gave one address: an upstream channel's volume") {
+		t.Errorf("evidence %q", why)
+	}
+}
+
+// TestShortLabelExfiltration: 80 KB leaving in names of one 10-character
+// base64url label each (with a sequence number) is a medium tunnel on the
+// volume of its names alone, however ordinary its labels' lengths, whether
+// its server denies the names or answers one fixed address; the same names
+// answered each with its own address (a service's hosts), asked by four
+// clients, or answered with a CNAME to a service's edge (Dropbox's
+// per-file hosts) are not.
+func TestShortLabelExfiltration(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	data := make([]byte, 80000)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	enc := base64.RawURLEncoding.EncodeToString(data)
+	f := newFeeder(Config{})
+	fixed := netip.MustParseAddr("198.51.100.7")
+	n := 0
+	for i := 0; i+10 <= len(enc); i += 10 {
+		at := t0.Add(time.Duration(n) * 300 * time.Millisecond)
+		label := strings.ToLower(enc[i : i+10]) // as the engine sees names
+		f.lookup(fmt.Sprintf("%d.%s.denied.example", n, label), at, "10.0.0.6", 1, 3, 0)
+		f.aLookup(fmt.Sprintf("%d.%s.fixed.example", n, label), at, "10.0.0.7", fixed)
+		f.aLookup(fmt.Sprintf("%s.hosts.example", label), at, "10.0.0.8", netip.AddrFrom4([4]byte{203, 0, byte(n >> 8), byte(n)}))
+		f.lookup(fmt.Sprintf("%s.shared.example", label), at, fmt.Sprintf("10.0.1.%d", 1+n%4), 1, 3, 0)
+		f.lookup(fmt.Sprintf("uc%s.dl.files.example", label), at, "10.0.0.9", 1, 0, len("edge-block.files-dns.example")+2+4)
+		n++
+	}
+	all := f.e.AllFeatures(0)
+	for _, c := range []struct {
+		domain string
+		want   Severity
+	}{
+		{"denied.example", SeverityMedium},
+		{"fixed.example", SeverityMedium},
+		{"hosts.example", SeverityNone},
+		{"shared.example", SeverityNone},
+		{"files.example", SeverityNone},
+	} {
+		ft, ok := all[c.domain]
+		if !ok {
+			t.Fatalf("%s: no features", c.domain)
+		}
+		if sev, why := UpstreamFloor(&ft); sev != c.want {
+			t.Errorf("%s: %s (%q), want %s; %d names, %d data, %d digest, %.0f bytes of information, %d clients, %d addresses",
+				c.domain, sev, why, c.want, ft.Unique, ft.DataNames, ft.DigestNames, ft.InfoBytes, ft.Clients, ft.AnswerAddresses)
+		}
+		if c.want == SeverityNone {
+			continue
+		}
+		fd := f.find(t, c.domain)
+		if fd == nil || fd.Severity < SeverityMedium || fd.Verdict != "tunnel" {
+			t.Errorf("%s: no medium tunnel finding", c.domain)
+			continue
+		}
+		found := false
+		for _, e := range fd.Evidence {
+			found = found || strings.HasSuffix(e, "an upstream channel's volume")
+		}
+		if !found {
+			t.Errorf("%s: evidence %q lacks the floor's words", c.domain, fd.Evidence)
+		}
+	}
+}
