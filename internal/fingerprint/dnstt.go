@@ -11,12 +11,25 @@ package fingerprint
 //     followed by the domain.
 //   - The query type is always TXT, with an EDNS(0) OPT record.
 //
+//   - numPadding is 3 in dnstt and in the forks that copy its client
+//     (Xray's xdns); forks that carry their data in EDNS options set it
+//     to 0 (numPaddingForPoll stays 8). A query with data never has the
+//     poll's 8.
+//
 // The structure is checked exactly: a data query must end exactly where
-// its length byte says (a 1-in-65536 accident for random base32), so it is
-// strong; an empty poll is only the 0xE8 prefix at a fixed offset (1 in
-// 256), so it stays weak.
+// its length byte says, after 0 or 3 bytes of padding (an accident for
+// about one random base32 name in 33,000), so it is strong; other padding
+// lengths ahead of well-formed data (one in 3,000 or so; two of 5,000
+// random DKIM tokens of a mail service held one) are weak. An empty poll
+// is only the 0xE8 prefix at a fixed offset (1 in 256), so it stays weak.
 
-const dnsttLabel = 63
+const (
+	dnsttLabel = 63
+	// Padding ahead of a data query's packet: dnstt's numPadding, and
+	// that of the forks that carry data in EDNS options.
+	dnsttPadding     = 3
+	dnsttPaddingEDNS = 0
+)
 
 func dnsttMatch(v *view, m *Message) Match {
 	if m.QType != typeTXT {
@@ -38,7 +51,7 @@ func dnsttMatch(v *view, m *Message) Match {
 			return Match{}
 		}
 		rest = rest[1+n:]
-		padded = true
+		padded = n == dnsttPadding || n == dnsttPaddingEDNS
 		if len(rest) == 0 {
 			if n == 8 {
 				return Match{Tool: Dnstt, Strength: Weak, Evidence: EvDnsttPoll}

@@ -126,6 +126,12 @@ func toolCases() []tcase {
 	// dnstt.
 	add(tcase{"dnstt data", name(dnsttLabels(clientID, random(3), random(100)), "t.example.com"), typeTXT, false, nil, Dnstt, Strong, EvDnsttData})
 	add(tcase{"dnstt poll", name(dnsttLabels(clientID, random(8), nil), "t.example.com"), typeTXT, false, nil, Dnstt, Weak, EvDnsttPoll})
+	add(tcase{"dnstt data, EDNS fork (no padding)", name(dnsttLabels(clientID, nil, random(100)), "t.example.com"), typeTXT, false, nil, Dnstt, Strong, EvDnsttData})
+	// Random names decode to well-formed data after other padding lengths
+	// now and then (two of 5,000 Amazon SES DKIM tokens did): no dnstt
+	// client writes them.
+	add(tcase{"dnstt-like, padding 4", name(dnsttLabels(clientID, random(4), random(6)), "dkim.amazonses.com"), typeTXT, false, nil, Dnstt, Weak, EvDnsttData})
+	add(tcase{"dnstt-like, poll padding before data", name(dnsttLabels(clientID, random(8), random(2)), "dkim.amazonses.com"), typeTXT, false, nil, Dnstt, Weak, EvDnsttData})
 
 	// Cobalt Strike.
 	add(tcase{"cobalt upload", name([]string{"post", "2" + fmt.Sprintf("%08x%08x%08x", 1, 2, 3), fmt.Sprintf("%08x%08x%08x", 4, 5, 6), "1d3e19997cf2"}, "dns.example.com"), typeA, false, nil, CobaltStrike, Strong, EvCobaltUpload})
