@@ -507,7 +507,7 @@ func TestFeaturesExact(t *testing.T) {
 	fs := f.e.AllFeatures(1)["feat.example"]
 	want := Features{Lookups: 40, Queries: 40, Responses: 40, Unique: 20, UniqueRatio: 0.5, DataNames: 20,
 		MeanSubLen: 20, MaxLabel: 20, RareTypeShare: 0.5, DataTypeShare: 0.5, NXShare: 1, AnswerBytes: 50,
-		Clients: 1, Seconds: 390.02, AnswersUsed: -1, Tool: "unknown"}
+		Clients: 1, Seconds: 390.02, WindowSeconds: 600, AnswersUsed: -1, Tool: "unknown"}
 	got := fs
 	got.InfoBytes, got.InfoPerName, got.PeakDayInfo, got.NgramBits, got.SubLenStddev = 0, 0, 0, 0, 0
 	got.PeakWinQueries, got.PeakWinUnique = 0, 0

@@ -52,11 +52,13 @@ type Features struct {
 	// PeakWinQueries is the most queries in one window (Config.Window);
 	// PeakWinUnique the most new names in one window, which may be
 	// another window, and counts a name first seen in a response too.
-	PeakWinQueries uint64  `json:"peak_window_queries"`
-	PeakWinUnique  uint64  `json:"peak_window_unique"`
-	RawPackets     uint64  `json:"raw_packets"`
-	OffPort        uint64  `json:"off_port_messages"`
-	EDNSBytes      float64 `json:"edns_option_bytes_per_message"`
+	PeakWinQueries uint64 `json:"peak_window_queries"`
+	PeakWinUnique  uint64 `json:"peak_window_unique"`
+	// WindowSeconds is the length of those windows (Config.Window).
+	WindowSeconds float64 `json:"window_seconds"`
+	RawPackets    uint64  `json:"raw_packets"`
+	OffPort       uint64  `json:"off_port_messages"`
+	EDNSBytes     float64 `json:"edns_option_bytes_per_message"`
 	// DataAnswers counts responses whose answers carry content that looks
 	// like encoded data (TXT strings of base64 or hex, NULL, KEY and
 	// private-use records, AAAA addresses no host can have),
@@ -238,7 +240,7 @@ func (e *Engine) features(d *domain) Features {
 		Queries: d.queries, Responses: d.responses, Unique: d.unique, IPShaped: d.ipShaped,
 		DataNames: d.dataNames, DigestNames: d.digestNames, SearchExpansions: d.expansions,
 		SearchExpandedNames: d.expandedNames.estimate(), MaxLabel: d.maxLabel,
-		PeakWinQueries: d.peakQueries, PeakWinUnique: d.peakUniq,
+		PeakWinQueries: d.peakQueries, PeakWinUnique: d.peakUniq, WindowSeconds: e.cfg.Window.Seconds(),
 		RawPackets: d.raw, OffPort: d.offPort,
 		DataAnswers: d.dataResponses, DataAnswerBytes: d.dataAnswerBytes,
 		DistinctAnswers: d.distinctAnswers, DistinctAnswerBytes: d.distinctAnswerBytes,
@@ -504,10 +506,10 @@ const (
 	upstreamInfoPerDay = 16 << 10
 	// upstreamAddressedPerDay is the volume that names answered with
 	// addresses need, and names whose answers were not seen, and
-	// upstreamBurstNames the new names they need in one window (one a
-	// second over the default ten minutes).
+	// upstreamBurstRate the new names a second they need over one rate
+	// window (600 in the default ten minutes).
 	upstreamAddressedPerDay = 64 << 10
-	upstreamBurstNames      = 600
+	upstreamBurstRate       = 1.0
 	upstreamDataShare       = 0.9
 	upstreamMaxDigestShare  = 0.1
 	upstreamMinUniqueRatio  = 0.4
@@ -528,7 +530,7 @@ const (
 // medium for upstreamInfoPerDay of information in names nearly all
 // encoded-looking and not hash-shaped, each asked about once, by at most
 // upstreamMaxClients clients, denied or answered with nothing
-// (upstreamAddressedPerDay and upstreamBurstNames when answered with at
+// (upstreamAddressedPerDay and upstreamBurstRate when answered with at
 // most upstreamMaxAddresses addresses and upstreamMaxAnswerBytes of records
 // a response, or when no response was seen).
 func UpstreamFloor(f *Features) (Severity, string) {
@@ -544,7 +546,7 @@ func UpstreamFloor(f *Features) (Severity, string) {
 	}
 	rate := max(f.PeakDayInfo, f.InfoBytes/max(1, f.Seconds/secondsPerDay))
 	if rate < upstreamInfoPerDay ||
-		(f.AnswerAddresses > 0 || f.Responses == 0) && (rate < upstreamAddressedPerDay || f.PeakWinUnique < upstreamBurstNames) {
+		(f.AnswerAddresses > 0 || f.Responses == 0) && (rate < upstreamAddressedPerDay || !burst(f)) {
 		return SeverityNone, ""
 	}
 	answers := "no responses were seen"
@@ -563,6 +565,17 @@ func UpstreamFloor(f *Features) (Severity, string) {
 	}
 	return SeverityMedium, fmt.Sprintf("its %s distinct names, nearly all encoded-looking, carried %s of information after compression (%s on the busiest day) from %s, each name asked about once, and %s: an upstream channel's volume",
 		comma(f.Unique), bytesText(f.InfoBytes), bytesText(f.PeakDayInfo), clientsText(f.Clients), answers)
+}
+
+// burst reports whether a domain's busiest rate window held
+// upstreamBurstRate new names a second (windows of ten minutes when the
+// features do not say).
+func burst(f *Features) bool {
+	w := f.WindowSeconds
+	if w <= 0 {
+		w = 600
+	}
+	return float64(f.PeakWinUnique) >= upstreamBurstRate*w
 }
 
 func clientsText(n int) string {
