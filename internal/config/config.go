@@ -231,6 +231,7 @@ var known = map[string]map[string]setter{
 			c.Engine.MaxMemory = n << 20
 			return nil
 		},
+		"judge_known_services": boolean(func(c *Config) *bool { return &c.Engine.JudgeKnownServices }),
 		"window_minutes": func(c *Config, v string) error {
 			n, err := strconv.ParseFloat(v, 64)
 			if err != nil || n <= 0 || n > 7*24*60 {

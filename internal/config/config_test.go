@@ -45,6 +45,7 @@ dns_ports = 53, 5353 853
 [engine]
 max_memory_mb = 64
 window_minutes = 5
+judge_known_services = yes
 [files settings]
 recursive = on
 rename_parsed = 1
@@ -54,14 +55,14 @@ foo = bar
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(warn) != 1 || !strings.Contains(warn[0], "x.ini:15: unknown section [extra]") {
+	if len(warn) != 1 || !strings.Contains(warn[0], "x.ini:16: unknown section [extra]") {
 		t.Fatalf("warnings %q", warn)
 	}
 	if c.Checks.MaxLabelLen != 50 || c.Checks.MaxEntropy != 4.0 || c.Checks.MinHexRun != 0 ||
 		c.Checks.HexLevel != checks.High || c.Checks.RareSymbols || !c.Recursive || !c.RenameParsed {
 		t.Fatalf("checks %+v", c)
 	}
-	if c.Engine.MaxMemory != 64<<20 || c.Engine.Window != 5*time.Minute {
+	if c.Engine.MaxMemory != 64<<20 || c.Engine.Window != 5*time.Minute || !c.Engine.JudgeKnownServices {
 		t.Fatalf("engine %+v", c.Engine)
 	}
 	if !reflect.DeepEqual(c.DNSPorts, []uint16{53, 5353, 853}) {

@@ -16,7 +16,8 @@
 // names its clients then ask on their own (a Kubernetes cluster's zone) is
 // judged suspicious at most, unless its answers carry data or a tool or
 // raw tunnel packets were recognised in it: its names carry other domains'
-// names (expand.go).
+// names (expand.go). So is a known service that puts identifiers or data
+// in DNS names by design, to servers only its vendor runs (known.go).
 //
 // The engine sees messages in capture order, from one goroutine. The
 // hashes it needs of each name can be computed beforehand where messages

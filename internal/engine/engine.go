@@ -45,6 +45,9 @@ type Config struct {
 	// Untracked); scan keeps IDs and needs 4 billion new domains to get
 	// there.
 	RenumberIDs bool
+	// JudgeKnownServices judges the domains of known services (known.go)
+	// like any other; without it they are suspicious at most.
+	JudgeKnownServices bool
 }
 
 func (c *Config) defaults() {

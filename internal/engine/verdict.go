@@ -98,10 +98,13 @@ type Features struct {
 	// AnswerAddresses counts the distinct addresses the domain's answers
 	// gave first (each response's first A or AAAA record), up to
 	// MaxAnswerAddresses: that many means that many or more.
-	AnswerAddresses int    `json:"answer_addresses"`
-	Tool            string `json:"tool"`
-	ToolStrong      uint32 `json:"tool_strong"`
-	ToolWeak        uint32 `json:"tool_weak"`
+	AnswerAddresses int `json:"answer_addresses"`
+	// KnownService names the known service the domain belongs to
+	// (KnownService), if any.
+	KnownService string `json:"known_service,omitempty"`
+	Tool         string `json:"tool"`
+	ToolStrong   uint32 `json:"tool_strong"`
+	ToolWeak     uint32 `json:"tool_weak"`
 }
 
 // Scorer decides a domain's verdict from its behaviour (package model's
@@ -295,6 +298,7 @@ func (e *Engine) features(d *domain) Features {
 	}
 	f.Seconds = float64(d.last-d.first) / 1e9
 	f.AnswerAddresses = d.nResolved
+	f.KnownService = KnownService(d.name)
 	f.AnswersUsed = -1
 	if e.others >= minOtherTraffic && d.nResolved > 0 {
 		f.AnswersUsed = 0
@@ -708,11 +712,17 @@ func verdictOf(score float64, f *Features) (string, Severity) {
 }
 
 // decide turns features into a verdict: the Scorer's when one is set,
-// else the hand-set points, capped at suspicious for a search domain
-// (expand.go). rules are the hand-set rules that held (their texts are
+// else the hand-set points, capped at suspicious for a known service
+// (known.go) and for a search domain (expand.go). rules are the hand-set rules that held (their texts are
 // evidence either way); why is the Scorer's explanation.
 func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float64, rules []rule, why []string) {
 	verdict, sev, score, rules, why = e.judgement(f)
+	if sev > SeverityLow && f.KnownService != "" && !e.cfg.JudgeKnownServices {
+		// A known service's zone: only its vendor answers for it (known.go).
+		rules = append(rules, rule{points: -1, text: fmt.Sprintf("a known service that puts identifiers or data in DNS names by design (%s), whose servers only its vendor runs: judged suspicious at most",
+			f.KnownService)})
+		return "suspicious", SeverityLow, score, rules, why
+	}
 	if sev <= SeverityLow || !searchExpanded(f) || f.ToolStrong > 0 || f.RawPackets > 0 {
 		return verdict, sev, score, rules, why
 	}
