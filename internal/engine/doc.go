@@ -9,7 +9,7 @@
 // names is answered with IPv4 addresses spread over the byte range, a
 // payload served four bytes per A record (counter.go, StagerFloor), and so
 // is one whose names nearly all look like data and carry a channel's volume
-// of information, each asked about once by a host or two and answered with
+// of information, each asked about once by one to three hosts and answered with
 // at most a few addresses (data in short labels; UpstreamFloor); the
 // tool that made it is named from protocol facts (package fingerprint). A
 // domain whose names are nearly all a resolver's search-path expansions of

@@ -52,6 +52,23 @@ func TestUpstreamFloor(t *testing.T) {
 		{"60 KB over a week, 9 KB on the busiest day", func(f *Features) { f.InfoBytes, f.PeakDayInfo, f.Seconds = 60000, 9000, 7*86400 }, SeverityNone},
 		{"120 KB over a week, 12 KB on the busiest day", func(f *Features) { f.InfoBytes, f.PeakDayInfo, f.Seconds = 120000, 12000, 7*86400 }, SeverityMedium},
 		{"no names", func(f *Features) { f.Unique, f.DataNames = 0, 0 }, SeverityNone},
+		{"20 KB over a week, 16 KiB on the busiest day", func(f *Features) { f.InfoBytes, f.PeakDayInfo, f.Seconds = 20000, 16<<10, 7*86400 }, SeverityMedium},
+		{"0.4 distinct names a lookup", func(f *Features) { f.Lookups, f.UniqueRatio = 5000, 0.4 }, SeverityMedium},
+		{"0.39 distinct names a lookup", func(f *Features) { f.UniqueRatio = 0.39 }, SeverityNone},
+		{"90% of names data-like", func(f *Features) { f.DataNames = 1800 }, SeverityMedium},
+		{"10% hash-shaped", func(f *Features) { f.DigestNames = 200 }, SeverityMedium},
+		{"queries only, 70 KB, 0.9 distinct names a lookup", func(f *Features) { f.Responses, f.NXShare, f.UniqueRatio = 0, 0, 0.9; big(f) }, SeverityMedium},
+		{"queries only, 70 KB, 0.89 distinct names a lookup", func(f *Features) { f.Responses, f.NXShare, f.UniqueRatio = 0, 0, 0.89; big(f) }, SeverityNone},
+		{"responses to a third of the queries: queries only", func(f *Features) { f.Responses = 666 }, SeverityNone},
+		{"responses to half the queries", func(f *Features) { f.Responses = 1000 }, SeverityMedium},
+		{"SERVFAIL answers", func(f *Features) { f.NXShare, f.ErrorShare = 0, 1 }, SeverityMedium},
+		{"a tenth of the names search-path expansions", func(f *Features) { f.SearchExpansions = 200 }, SeverityMedium},
+		{"more than a tenth search-path expansions", func(f *Features) { f.SearchExpansions = 201 }, SeverityNone},
+		{"70 KB, CNAMEs of 30 bytes to half the names, NXDOMAIN for the rest", func(f *Features) {
+			addressed(f)
+			big(f)
+			f.NXShare, f.AnswerBytes = 0.5, 15
+		}, SeverityNone},
 	} {
 		f := denied
 		c.change(&f)
@@ -63,14 +80,19 @@ func TestUpstreamFloor(t *testing.T) {
 			t.Errorf("%s: VolumeFloor %s, UpstreamFloor %s", c.name, v, got)
 		}
 	}
-	if _, why := UpstreamFloor(&denied); why != "its 2,000 distinct names, nearly all encoded-looking, carried 19.5 KiB of information after compression (19.5 KiB on the busiest day) from one client, each name asked about once, and 100% of its answers were NXDOMAIN: an upstream channel's volume" {
+	if _, why := UpstreamFloor(&denied); why != "2,000 distinct names, 2,000 of them encoded-looking, carried 19.5 KiB of information after compression (19.5 KiB on the busiest day) from one client, each asked about once, and its answers gave no address (100% NXDOMAIN): an upstream channel's volume" {
 		t.Errorf("evidence %q", why)
 	}
 	one := denied
 	addressed(&one)
 	big(&one)
 	one.Clients = 2
-	if _, why := UpstreamFloor(&one); !strings.HasSuffix(why, "from 2 clients, each name asked about once, and its answers gave one address: an upstream channel's volume") {
+	if _, why := UpstreamFloor(&one); !strings.HasSuffix(why, "from 2 clients, each asked about once, and its answers gave one address: an upstream channel's volume") {
+		t.Errorf("evidence %q", why)
+	}
+	mixed := denied
+	mixed.Unique, mixed.IPShaped, mixed.DataNames, mixed.Lookups, mixed.UniqueRatio, mixed.NXShare, mixed.ErrorShare = 4000, 2000, 1900, 8000, 0.5, 0.4, 0.6
+	if _, why := UpstreamFloor(&mixed); why != "2,000 distinct names, 1,900 of them encoded-looking, carried 19.5 KiB of information after compression (19.5 KiB on the busiest day) from one client, each asked 2.0 times on average, and its answers gave no address (40% NXDOMAIN): an upstream channel's volume" {
 		t.Errorf("evidence %q", why)
 	}
 }

@@ -494,7 +494,7 @@ const (
 // are asked again and again, by many clients, and answered with their
 // addresses, often through a CNAME to the service's edge (Dropbox names
 // every shared file's host so), or with records (DKIM keys); a channel's
-// names are new at every query, come from a host or two, and its server
+// names are new at every query, come from one to three hosts, and its server
 // answers NXDOMAIN, nothing, or one fixed address. Together with their
 // volume (the information in the distinct names after compression, at the
 // busiest day's rate or the span's, as for answers), that is the channel's
@@ -521,9 +521,14 @@ const (
 	upstreamQueriesOnlyRatio = 0.9
 	upstreamMaxAddresses     = 3
 	// At most one address an answer on average (an AAAA record's 16
-	// bytes): no CNAME, no text.
+	// bytes) over the responses that were not errors: no CNAME, no text.
 	upstreamMaxAnswerBytes = 16
 	upstreamMaxClients     = 3
+	// A search domain's names are other domains' names (expand.go); when
+	// forwarders in front of the sensor send the expansions and the names
+	// from different addresses, only some are credited, so one credited
+	// name in ten keeps the floor away.
+	upstreamMaxExpansionShare = 0.1
 	// MaxAnswerAddresses is the most answer addresses a domain keeps
 	// (Features.AnswerAddresses).
 	MaxAnswerAddresses = 4
@@ -533,42 +538,61 @@ const (
 // their own (SeverityNone when they earn none) and the words that say why:
 // medium for upstreamInfoPerDay of information in names nearly all
 // encoded-looking and not hash-shaped, each asked about once, by at most
-// upstreamMaxClients clients, denied or answered with nothing
-// (upstreamAddressedPerDay and upstreamBurstRate when answered with at
-// most upstreamMaxAddresses addresses and upstreamMaxAnswerBytes of records
-// a response, or when no response was seen).
+// upstreamMaxClients clients, at most one in ten of them a search-path
+// expansion, denied or answered with nothing (upstreamAddressedPerDay and
+// upstreamBurstRate when answered with at most upstreamMaxAddresses
+// addresses and upstreamMaxAnswerBytes of records a response, or when
+// fewer than half the queries' responses were seen).
 func UpstreamFloor(f *Features) (Severity, string) {
 	n := f.Unique - min(f.IPShaped, f.Unique)
 	if n == 0 || f.Clients > upstreamMaxClients || f.UniqueRatio < upstreamMinUniqueRatio ||
 		float64(f.DataNames) < upstreamDataShare*float64(n) ||
-		float64(f.DigestNames) > upstreamMaxDigestShare*float64(f.DataNames) {
+		float64(f.DigestNames) > upstreamMaxDigestShare*float64(f.DataNames) ||
+		float64(f.SearchExpansions) > upstreamMaxExpansionShare*float64(f.Unique) {
 		return SeverityNone, ""
 	}
-	if f.Responses > 0 && (f.AnswerAddresses > upstreamMaxAddresses || f.AnswerBytes > upstreamMaxAnswerBytes) ||
-		f.Responses == 0 && f.UniqueRatio < upstreamQueriesOnlyRatio {
+	// Responses to fewer than half the queries tell little about the
+	// answers: the names alone decide, as in a capture of queries only.
+	answered := f.Responses > 0 && 2*f.Responses >= f.Queries
+	if answered && (f.AnswerAddresses > upstreamMaxAddresses || recordBytes(f) > upstreamMaxAnswerBytes) ||
+		!answered && f.UniqueRatio < upstreamQueriesOnlyRatio {
 		return SeverityNone, ""
 	}
 	rate := max(f.PeakDayInfo, f.InfoBytes/max(1, f.Seconds/secondsPerDay))
 	if rate < upstreamInfoPerDay ||
-		(f.AnswerAddresses > 0 || f.Responses == 0) && (rate < upstreamAddressedPerDay || !burst(f)) {
+		(f.AnswerAddresses > 0 || !answered) && (rate < upstreamAddressedPerDay || !burst(f)) {
 		return SeverityNone, ""
 	}
-	answers := "no responses were seen"
-	if f.Responses > 0 {
-		answers = "its answers gave no address"
+	answers := "too few of their responses were seen"
+	if answered {
 		switch f.AnswerAddresses {
 		case 0:
+			answers = "its answers gave no address"
 		case 1:
 			answers = "its answers gave one address"
 		default:
 			answers = fmt.Sprintf("its answers gave %d addresses", f.AnswerAddresses)
 		}
-		if f.NXShare >= 0.5 {
-			answers = fmt.Sprintf("%.0f%% of its answers were NXDOMAIN", 100*f.NXShare)
+		if f.NXShare >= 0.01 {
+			answers += fmt.Sprintf(" (%.0f%% NXDOMAIN)", 100*f.NXShare)
 		}
 	}
-	return SeverityMedium, fmt.Sprintf("its %s distinct names, nearly all encoded-looking, carried %s of information after compression (%s on the busiest day) from %s, each name asked about once, and %s: an upstream channel's volume",
-		comma(f.Unique), bytesText(f.InfoBytes), bytesText(f.PeakDayInfo), clientsText(f.Clients), answers)
+	asked := "each asked about once"
+	if f.UniqueRatio < 0.9 {
+		asked = fmt.Sprintf("each asked %.1f times on average", 1/f.UniqueRatio)
+	}
+	return SeverityMedium, fmt.Sprintf("%s distinct names, %s of them encoded-looking, carried %s of information after compression (%s on the busiest day) from %s, %s, and %s: an upstream channel's volume",
+		comma(n), comma(f.DataNames), bytesText(f.InfoBytes), bytesText(f.PeakDayInfo), clientsText(f.Clients), asked, answers)
+}
+
+// recordBytes is the answer records' bytes per response that was not an
+// error (NXDOMAIN answers carry none, and would dilute a CNAME's).
+func recordBytes(f *Features) float64 {
+	ok := float64(f.Responses) * (1 - f.NXShare - f.ErrorShare)
+	if ok < 1 {
+		return 0
+	}
+	return f.AnswerBytes * float64(f.Responses) / ok
 }
 
 // burst reports whether a domain's busiest rate window held
@@ -721,7 +745,7 @@ func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float6
 		// A known service's zone: only its vendor answers for it (known.go).
 		rules = append(rules, rule{points: -1, text: fmt.Sprintf("a known service that puts identifiers or data in DNS names by design (%s), whose servers only its vendor runs: judged suspicious at most",
 			f.KnownService)})
-		return "suspicious", SeverityLow, score, rules, why
+		return "suspicious", SeverityLow, score, rules, notRaised(why)
 	}
 	if sev <= SeverityLow || !searchExpanded(f) || f.ToolStrong > 0 || f.RawPackets > 0 {
 		return verdict, sev, score, rules, why
@@ -732,7 +756,14 @@ func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float6
 	// A search domain: its names are other domains' names (expand.go).
 	rules = append(rules, rule{points: -1, text: fmt.Sprintf("%s of the %s distinct names are a resolver's search-path expansions of names their clients then asked on their own: judged suspicious at most",
 		comma(f.SearchExpansions), comma(f.Unique))})
-	return "suspicious", SeverityLow, score, rules, why
+	return "suspicious", SeverityLow, score, rules, notRaised(why)
+}
+
+// notRaised drops the lines of a Scorer's explanation that say what
+// raised its severity (model.Decision.Floor, "raised to ..."): a cap that
+// lowers it again would contradict them.
+func notRaised(why []string) []string {
+	return slices.DeleteFunc(why, func(w string) bool { return strings.HasPrefix(w, "raised to ") })
 }
 
 // judgement is decide's verdict before the search-domain cap.

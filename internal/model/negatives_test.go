@@ -169,3 +169,48 @@ func TestSmallSecretIsJudged(t *testing.T) {
 		t.Fatalf("alerts as the names arrived %q, want leak-example.com high last", alerts)
 	}
 }
+
+// TestUpstreamFloorWithTheModel: with the built-in model (the default
+// verdicts), 20 KB leaving in names of one 10-character label each, all
+// denied, is a medium tunnel raised by the upstream floor, which the model
+// alone leaves under its thresholds; in a known service's zone the same
+// names are suspicious at most, and the evidence does not say "raised".
+func TestUpstreamFloorWithTheModel(t *testing.T) {
+	e, lookup := feed()
+	rng := rand.New(rand.NewPCG(11, 12))
+	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	const set = "abcdefghijklmnopqrstuvwxyz0123456789"
+	for i := range 2600 {
+		label := make([]byte, 10)
+		for j := range label {
+			label[j] = set[rng.IntN(len(set))]
+		}
+		at := start.Add(time.Duration(i) * 2 * time.Second)
+		lookup(fmt.Sprintf("%d.%s.x.exfil-example.com", i, label), at, "10.0.7.7", 1, 3, 0)
+		lookup(fmt.Sprintf("%d.%s.u.sophosxl.net", i, label), at, "10.0.7.8", 1, 3, 0)
+	}
+	byDomain := map[string]engine.Finding{}
+	for _, fd := range e.Findings() {
+		byDomain[fd.RegisteredDomain] = fd
+	}
+	fd, ok := byDomain["exfil-example.com"]
+	if !ok || fd.Severity != engine.SeverityMedium || fd.Score >= Default().Thresholds.Low {
+		t.Fatalf("exfil-example.com: %+v, want medium with a probability under the low threshold", fd)
+	}
+	raised := false
+	for _, ev := range fd.Evidence {
+		raised = raised || strings.HasPrefix(ev, "raised to medium: ") && strings.HasSuffix(ev, "an upstream channel's volume")
+	}
+	if !raised {
+		t.Errorf("exfil-example.com evidence %q: no upstream floor", fd.Evidence)
+	}
+	known, ok := byDomain["sophosxl.net"]
+	if !ok || known.Severity != engine.SeverityLow || known.Verdict != "suspicious" {
+		t.Fatalf("sophosxl.net: %+v, want suspicious", known)
+	}
+	for _, ev := range known.Evidence {
+		if strings.HasPrefix(ev, "raised to ") {
+			t.Errorf("sophosxl.net evidence says %q although it was capped", ev)
+		}
+	}
+}

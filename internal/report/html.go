@@ -392,6 +392,7 @@ func featureRows(f *engine.Features) []keyValue {
 		{"Queries for TXT, CNAME, MX or SRV", pct(f.DataTypeShare)},
 		{"Answers that are NXDOMAIN / other errors", pct(f.NXShare) + " / " + pct(f.ErrorShare)},
 		{"Answer bytes per response", fmt.Sprintf("%.0f", f.AnswerBytes)},
+		{"Distinct addresses answered (first of each response, up to 4)", fmt.Sprint(f.AnswerAddresses)},
 		{"Messages failing the per-name checks", pct(f.FlaggedShare)},
 		{"Names mixing upper and lower case", pct(f.MixedCaseShare)},
 		{"Most queries in a window; most new names in a window", comma(f.PeakWinQueries) + "; " + comma(f.PeakWinUnique)},
