@@ -839,3 +839,23 @@ func TestJudgementStepSaturates(t *testing.T) {
 		t.Fatalf("satAdd(800, 100) = %d", got)
 	}
 }
+
+// TestToolRecognised: three strong messages at least, and one message in
+// a hundred matching, strongly or weakly.
+func TestToolRecognised(t *testing.T) {
+	for _, c := range []struct {
+		strong, weak uint32
+		messages     uint64
+		want         bool
+	}{
+		{3, 0, 300, true}, {2, 10, 10, false}, {3, 0, 301, false}, {100, 0, 10000, true}, {99, 0, 10000, false}, {3466, 0, 16, true},
+		{6, 1021, 1043, true}, // dns2tcp through a case-scrambling resolver
+		{6, 46, 13168, false}, // random DKIM tokens
+		{3, 1, 400, true}, {3, 0, 400, false},
+	} {
+		f := Features{ToolStrong: c.strong, ToolWeak: c.weak, Queries: c.messages / 2, Responses: c.messages - c.messages/2}
+		if got := ToolRecognised(&f); got != c.want {
+			t.Errorf("%d strong, %d weak of %d messages: %v", c.strong, c.weak, c.messages, got)
+		}
+	}
+}

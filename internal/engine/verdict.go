@@ -357,6 +357,25 @@ func RuleFeatures() []string {
 		featDataTypeShare, featAnswerBytes, featFlaggedShare}
 }
 
+// A tool's protocol is recognised when its strong fingerprints hold in
+// minToolMessages messages or more, and its fingerprints, strong or weak,
+// in one message in toolShareOf at least: a tunnel's domain is its own,
+// and its messages nearly all match (a dns2tcp session through a resolver
+// that scrambles case matches strongly in its commands only, and weakly
+// in all the rest), while a busy service's random names meet a
+// fingerprint's structure by accident now and then (a name in 33,000 for
+// dnstt's), and again each time that name is looked up.
+const (
+	minToolMessages = 3
+	toolShareOf     = 100
+)
+
+// ToolRecognised reports whether a tool's protocol is recognised in a
+// domain: enough to make it at least a medium finding.
+func ToolRecognised(f *Features) bool {
+	return f.ToolStrong >= minToolMessages && (uint64(f.ToolStrong)+uint64(f.ToolWeak))*toolShareOf >= f.Queries+f.Responses
+}
+
 // judge scores features. The points are hand-set from protocol facts and
 // published work (Paxson et al. 2013's 4 KB/day information bound; the
 // record types tunnels need for downstream capacity) and checked on the
@@ -368,7 +387,7 @@ func judge(f *Features) (float64, []rule) {
 		rs = append(rs, rule{p, fmt.Sprintf(format, args...), feature})
 	}
 	add := func(p float64, format string, args ...any) { restate("", p, format, args...) }
-	if f.ToolStrong >= 3 {
+	if ToolRecognised(f) {
 		add(6, "%s protocol recognised in %s messages", f.Tool, comma(uint64(f.ToolStrong)))
 	} else if f.ToolStrong > 0 {
 		add(3, "%s protocol recognised in %s message(s)", f.Tool, comma(uint64(f.ToolStrong)))

@@ -298,7 +298,8 @@ type Decision struct {
 func Enough(f *engine.Features) bool { return engine.Judgeable(f) }
 
 // Judge decides a domain: the model's probability sets the severity; a
-// tool's protocol recognised in three or more messages, or raw tunnel
+// tool's protocol recognised (engine.ToolRecognised: in three or more
+// messages, its fingerprints in one in a hundred at least), or raw tunnel
 // packets, make it at least a medium tunnel (fingerprints are exact
 // protocol structure, and they name the tool), and so does a downstream
 // channel's volume of encoded answer data (engine.DownstreamFloor, which
@@ -312,7 +313,7 @@ func (m *Model) Judge(f *engine.Features) Decision {
 	p := m.Probability(f) // the explanation only for a verdict: no allocation otherwise
 	d.P, d.ModelSeverity = p, m.Severity(p)
 	d.Severity = d.ModelSeverity
-	if (f.ToolStrong >= 3 || f.RawPackets > 0) && d.Severity < engine.SeverityMedium {
+	if (engine.ToolRecognised(f) || f.RawPackets > 0) && d.Severity < engine.SeverityMedium {
 		d.Severity, d.Fingerprinted = engine.SeverityMedium, true
 	}
 	floor, why := engine.VolumeFloor(f)
