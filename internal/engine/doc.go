@@ -16,8 +16,10 @@
 // names its clients then ask on their own (a Kubernetes cluster's zone) is
 // judged suspicious at most, unless its answers carry data or a tool or
 // raw tunnel packets were recognised in it: its names carry other domains'
-// names (expand.go). So is a known service that puts identifiers or data
-// in DNS names by design, to servers only its vendor runs (known.go).
+// names (expand.go). So is a domain whose data-like names sit in a zone
+// of a known service that puts identifiers or data in DNS names by design
+// (known.go), unless a tool's protocol, raw tunnel packets or a downstream
+// channel's answers were recognised in it.
 //
 // The engine sees messages in capture order, from one goroutine. The
 // hashes it needs of each name can be computed beforehand where messages

@@ -840,22 +840,48 @@ func TestJudgementStepSaturates(t *testing.T) {
 	}
 }
 
-// TestToolRecognised: three strong messages at least, and one message in
-// a hundred matching, strongly or weakly.
+// TestToolRecognised: three strong messages of three data-like names at
+// least, and one message of the domain's data-like names in a hundred
+// matching, strongly or weakly.
 func TestToolRecognised(t *testing.T) {
 	for _, c := range []struct {
+		name         string
 		strong, weak uint32
 		messages     uint64
+		dataNames    uint64
 		want         bool
 	}{
-		{3, 0, 300, true}, {2, 10, 10, false}, {3, 0, 301, false}, {100, 0, 10000, true}, {99, 0, 10000, false}, {3466, 0, 16, true},
-		{6, 1021, 1043, true}, // dns2tcp through a case-scrambling resolver
-		{6, 46, 13168, false}, // random DKIM tokens
-		{3, 1, 400, true}, {3, 0, 400, false},
+		{"a tunnel", 300, 0, 300, 150, true},
+		{"two strong", 2, 10, 10, 5, false},
+		{"3 strong of 301 messages, names not data-like", 3, 0, 301, 0, false},
+		{"3 strong of 300 messages, names not data-like (dnscat2 direct)", 3, 0, 300, 0, true},
+		{"iodine raw", 3466, 0, 16, 2, false}, // raw packets raise it on their own
+		{"dns2tcp through a case-scrambling resolver", 6, 1021, 1043, 520, true},
+		{"the same beside 80,000 ordinary messages", 6, 1021, 81043, 520, true},
+		{"random DKIM tokens", 6, 46, 13168, 5000, false},
+		{"one data-like name matching, looked up 300 times", 300, 0, 600, 1, false},
+		{"3 strong, 1 weak of 400 messages, 200 data names", 3, 1, 400, 200, true},
+		{"3 strong of 400 messages, 200 data names", 3, 0, 400, 200, false},
 	} {
-		f := Features{ToolStrong: c.strong, ToolWeak: c.weak, Queries: c.messages / 2, Responses: c.messages - c.messages/2}
+		f := Features{ToolStrong: c.strong, ToolWeak: c.weak, Queries: c.messages / 2, Responses: c.messages - c.messages/2, DataNames: c.dataNames}
 		if got := ToolRecognised(&f); got != c.want {
-			t.Errorf("%d strong, %d weak of %d messages: %v", c.strong, c.weak, c.messages, got)
+			t.Errorf("%s: %v", c.name, got)
 		}
+		f.Tool = "dnstt"
+		_, rules := judge(&f)
+		said := slices.ContainsFunc(rules, func(r rule) bool { return strings.HasPrefix(r.text, "dnstt protocol recognised in ") })
+		if said != c.want {
+			t.Errorf("%s: the rules say recognised: %v", c.name, said)
+		}
+	}
+}
+
+// TestNotRaised: a cap drops the Scorer's "raised to" lines from a copy,
+// never from the Scorer's own slice.
+func TestNotRaised(t *testing.T) {
+	why := []string{"raised to medium: because", "the model says so"}
+	got := notRaised(why)
+	if !slices.Equal(got, []string{"the model says so"}) || !slices.Equal(why, []string{"raised to medium: because", "the model says so"}) {
+		t.Errorf("notRaised: %q, the Scorer's slice now %q", got, why)
 	}
 }

@@ -151,7 +151,10 @@ func TestSearchExpandedCap(t *testing.T) {
 	if v, got, _, _, _ := f.e.decide(&down); v != "tunnel" || got < SeverityMedium {
 		t.Errorf("a downstream channel: %q %v, want a tunnel", v, got)
 	}
-	feats.ToolStrong, feats.Tool = 3, "iodine"
+	feats.ToolStrong, feats.Tool = uint32(max(3, feats.DataNames)), "iodine" // every data-like name
+	if !ToolRecognised(&feats) {
+		t.Fatal("test too weak: the tool is not recognised")
+	}
 	if v, got, _, _, _ := f.e.decide(&feats); v != "tunnel" || got < sev {
 		t.Errorf("a recognised tool: %q %v, want a tunnel at %v or above", v, got, sev)
 	}

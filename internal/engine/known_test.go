@@ -1,10 +1,15 @@
 package engine
 
 import (
+	"fmt"
 	"math/rand/v2"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
+	"github.com/dnsieve/dnsieve/internal/regdomain"
 )
 
 // TestKnownServicesSuspiciousAtMost: a known service's zone is judged
@@ -41,21 +46,51 @@ func TestKnownServicesSuspiciousAtMost(t *testing.T) {
 	if fd := f.find(t, "sophosxl-net.com"); fd == nil || fd.Verdict != "tunnel" || fd.Severity != SeverityHigh || fd.Features.KnownService != "" {
 		t.Errorf("look-alike: %+v, want a high tunnel", fd)
 	}
+	// A tool's protocol under a known service's zone, sent to the
+	// attacker's own server: the cap does not hide it.
+	g := newFeeder(Config{})
+	for i := 0; i < 300; i++ {
+		at := t0.Add(time.Duration(i) * time.Second).UnixNano()
+		name := chunkName([]byte(fmt.Sprintf("payload %04d of the tunnel, padded to thirty", i)), "t.sophosxl.net")
+		iodine := fingerprint.Match{Tool: fingerprint.Iodine, Strength: fingerprint.Strong}
+		client, own := netip.MustParseAddr("10.1.1.5"), netip.MustParseAddr("203.0.113.9")
+		g.observe(name, at, client, own, tNULL, false, 0, 0, netip.Addr{}, iodine, 0, false, false)
+		g.observe(name, at+int64(time.Millisecond), client, own, tNULL, true, 0, 200, netip.Addr{}, iodine, 0, false, false)
+	}
+	if fd := g.find(t, "sophosxl.net"); fd == nil || fd.Verdict != "tunnel" || fd.Severity < SeverityMedium {
+		t.Errorf("a recognised tool under a known service: %+v, want a tunnel", fd)
+	}
 	f = feed(Config{JudgeKnownServices: true})
 	if fd := f.find(t, "sophosxl.net"); fd == nil || fd.Verdict != "tunnel" || fd.Severity != SeverityHigh {
 		t.Errorf("JudgeKnownServices: %+v, want a high tunnel", fd)
 	}
 }
 
-// TestKnownServiceNames: every entry is a registered domain in lower case
-// with a name.
+// TestKnownServiceNames: every entry is its own registered domain, in
+// lower case, with a name; zones narrow an entry.
 func TestKnownServiceNames(t *testing.T) {
-	for dom, name := range knownServices {
-		if dom != strings.ToLower(dom) || strings.Count(dom, ".") != 1 || name == "" {
-			t.Errorf("%q: %q", dom, name)
+	split := regdomain.New(0)
+	for dom, s := range knownServices {
+		lower, start := split.Split([]byte("x."+dom), labelLens("x."+dom))
+		if got := string(lower[start:]); got != dom || s.name == "" {
+			t.Errorf("%q (%q): registered domain %q", dom, s.name, got)
 		}
 	}
-	if KnownService("avqs.mcafee.com") != "" || KnownService("mcafee.com") == "" {
-		t.Error("KnownService takes registered domains")
+	for _, c := range []struct {
+		registered, zone string
+		known            bool
+	}{
+		{"mcafee.com", "avqs", true},
+		{"mcafee.com", "0.avqs", true},
+		{"mcafee.com", "www", false},
+		{"mcafee.com", "xavqs", false},
+		{"mcafee.com", "", false},
+		{"sophosxl.net", "", true},
+		{"sophosxl.net", "i.00.mac", true},
+		{"sophosxl.org", "", false},
+	} {
+		if got := KnownService(c.registered, c.zone) != ""; got != c.known {
+			t.Errorf("KnownService(%q, %q): %v", c.registered, c.zone, got)
+		}
 	}
 }

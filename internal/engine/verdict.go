@@ -199,7 +199,8 @@ type Finding struct {
 	Score   float64  `json:"score"`
 	Tool    string   `json:"tool"`
 	// ToolRecognised is true when the tool's protocol was recognised
-	// (strong fingerprints), not only guessed.
+	// (strong fingerprints, in enough of the domain's messages:
+	// engine.ToolRecognised), not only guessed.
 	ToolRecognised bool `json:"tool_recognised"`
 	// Tools lists every tool recognised in the domain, most evidence
 	// first (several tools can share a domain, e.g. a test zone).
@@ -298,7 +299,7 @@ func (e *Engine) features(d *domain) Features {
 	}
 	f.Seconds = float64(d.last-d.first) / 1e9
 	f.AnswerAddresses = d.nResolved
-	f.KnownService = KnownService(d.name)
+	f.KnownService = KnownService(d.name, string(d.zone))
 	f.AnswersUsed = -1
 	if e.others >= minOtherTraffic && d.nResolved > 0 {
 		f.AnswersUsed = 0
@@ -358,13 +359,18 @@ func RuleFeatures() []string {
 }
 
 // A tool's protocol is recognised when its strong fingerprints hold in
-// minToolMessages messages or more, and its fingerprints, strong or weak,
-// in one message in toolShareOf at least: a tunnel's domain is its own,
-// and its messages nearly all match (a dns2tcp session through a resolver
-// that scrambles case matches strongly in its commands only, and weakly
-// in all the rest), while a busy service's random names meet a
+// minToolMessages messages or more, of as many distinct data-like names at
+// least, and its fingerprints, strong or weak, in one message in
+// toolShareOf at least, counting only the messages of data-like names (a
+// query and its response each) when the domain has fewer of those. A
+// tunnel's messages nearly all match (a dns2tcp session through a
+// resolver that scrambles case matches strongly in its commands only, and
+// weakly in all the rest), each with a new name, even when its zone is a
+// corner of a busy company domain; a busy service's random names meet a
 // fingerprint's structure by accident now and then (a name in 33,000 for
-// dnstt's), and again each time that name is looked up.
+// dnstt's), and the match counts again each time that name is looked up.
+// Names under no registered domain (dnscat2's direct mode) have no
+// subdomain, and so no data-like names: the messages alone count.
 const (
 	minToolMessages = 3
 	toolShareOf     = 100
@@ -373,7 +379,11 @@ const (
 // ToolRecognised reports whether a tool's protocol is recognised in a
 // domain: enough to make it at least a medium finding.
 func ToolRecognised(f *Features) bool {
-	return f.ToolStrong >= minToolMessages && (uint64(f.ToolStrong)+uint64(f.ToolWeak))*toolShareOf >= f.Queries+f.Responses
+	strong, messages := uint64(f.ToolStrong), f.Queries+f.Responses
+	if f.DataNames > 0 {
+		strong, messages = min(strong, f.DataNames), min(messages, 2*f.DataNames)
+	}
+	return strong >= minToolMessages && (uint64(f.ToolStrong)+uint64(f.ToolWeak))*toolShareOf >= messages
 }
 
 // judge scores features. The points are hand-set from protocol facts and
@@ -390,7 +400,7 @@ func judge(f *Features) (float64, []rule) {
 	if ToolRecognised(f) {
 		add(6, "%s protocol recognised in %s messages", f.Tool, comma(uint64(f.ToolStrong)))
 	} else if f.ToolStrong > 0 {
-		add(3, "%s protocol recognised in %s message(s)", f.Tool, comma(uint64(f.ToolStrong)))
+		add(3, "%s protocol structure in %s message(s), too few to call it recognised", f.Tool, comma(uint64(f.ToolStrong)))
 	}
 	if f.RawPackets > 0 {
 		add(3, "%s non-DNS packets on the DNS port (raw tunnel mode)", comma(f.RawPackets))
@@ -573,7 +583,7 @@ func UpstreamFloor(f *Features) (Severity, string) {
 	// Responses to fewer than half the queries tell little about the
 	// answers: the names alone decide, as in a capture of queries only.
 	answered := f.Responses > 0 && 2*f.Responses >= f.Queries
-	if answered && (f.AnswerAddresses > upstreamMaxAddresses || recordBytes(f) > upstreamMaxAnswerBytes) ||
+	if f.Responses > 0 && (f.AnswerAddresses > upstreamMaxAddresses || recordBytes(f) > upstreamMaxAnswerBytes) ||
 		!answered && f.UniqueRatio < upstreamQueriesOnlyRatio {
 		return SeverityNone, ""
 	}
@@ -582,7 +592,10 @@ func UpstreamFloor(f *Features) (Severity, string) {
 		(f.AnswerAddresses > 0 || !answered) && (rate < upstreamAddressedPerDay || !burst(f)) {
 		return SeverityNone, ""
 	}
-	answers := "too few of their responses were seen"
+	answers := "no responses were seen"
+	if f.Responses > 0 && !answered {
+		answers = "too few of their responses were seen"
+	}
 	if answered {
 		switch f.AnswerAddresses {
 		case 0:
@@ -608,7 +621,7 @@ func UpstreamFloor(f *Features) (Severity, string) {
 // error (NXDOMAIN answers carry none, and would dilute a CNAME's).
 func recordBytes(f *Features) float64 {
 	ok := float64(f.Responses) * (1 - f.NXShare - f.ErrorShare)
-	if ok < 1 {
+	if ok < 0.5 { // none: the shares are ratios of whole counts
 		return 0
 	}
 	return f.AnswerBytes * float64(f.Responses) / ok
@@ -760,13 +773,13 @@ func verdictOf(score float64, f *Features) (string, Severity) {
 // evidence either way); why is the Scorer's explanation.
 func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float64, rules []rule, why []string) {
 	verdict, sev, score, rules, why = e.judgement(f)
-	if sev > SeverityLow && f.KnownService != "" && !e.cfg.JudgeKnownServices {
-		// A known service's zone: only its vendor answers for it (known.go).
-		rules = append(rules, rule{points: -1, text: fmt.Sprintf("a known service that puts identifiers or data in DNS names by design (%s), whose servers only its vendor runs: judged suspicious at most",
+	if sev > SeverityLow && f.KnownService != "" && !e.cfg.JudgeKnownServices && !channelProven(f) {
+		// A known service's zone (known.go): its names carry data by design.
+		rules = append(rules, rule{points: -1, text: fmt.Sprintf("a known service that puts identifiers or data in DNS names by design (%s): judged suspicious at most",
 			f.KnownService)})
-		return "suspicious", SeverityLow, score, rules, notRaised(why)
+		return "suspicious", SeverityLow, score, keepFloor(rules, f), notRaised(why)
 	}
-	if sev <= SeverityLow || !searchExpanded(f) || f.ToolStrong > 0 || f.RawPackets > 0 {
+	if sev <= SeverityLow || !searchExpanded(f) || ToolRecognised(f) || f.RawPackets > 0 {
 		return verdict, sev, score, rules, why
 	}
 	if floor, _ := DownstreamFloor(f); floor != SeverityNone {
@@ -775,14 +788,36 @@ func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float6
 	// A search domain: its names are other domains' names (expand.go).
 	rules = append(rules, rule{points: -1, text: fmt.Sprintf("%s of the %s distinct names are a resolver's search-path expansions of names their clients then asked on their own: judged suspicious at most",
 		comma(f.SearchExpansions), comma(f.Unique))})
-	return "suspicious", SeverityLow, score, rules, notRaised(why)
+	return "suspicious", SeverityLow, score, keepFloor(rules, f), notRaised(why)
+}
+
+// channelProven reports whether a domain holds what no known service's
+// traffic holds: a tool's protocol, raw tunnel packets, or answers that
+// carry a downstream channel's data.
+func channelProven(f *Features) bool {
+	if ToolRecognised(f) || f.RawPackets > 0 {
+		return true
+	}
+	sev, _ := DownstreamFloor(f)
+	return sev > SeverityNone
+}
+
+// keepFloor adds the upstream floor's words to a capped verdict's rules
+// when they are not among them (the Scorer quotes them in the line that
+// notRaised drops).
+func keepFloor(rules []rule, f *Features) []rule {
+	sev, why := UpstreamFloor(f)
+	if sev == SeverityNone || slices.ContainsFunc(rules, func(r rule) bool { return r.text == why }) {
+		return rules
+	}
+	return append(rules, rule{points: 2, text: why})
 }
 
 // notRaised drops the lines of a Scorer's explanation that say what
 // raised its severity (model.Decision.Floor, "raised to ..."): a cap that
 // lowers it again would contradict them.
 func notRaised(why []string) []string {
-	return slices.DeleteFunc(why, func(w string) bool { return strings.HasPrefix(w, "raised to ") })
+	return slices.DeleteFunc(slices.Clone(why), func(w string) bool { return strings.HasPrefix(w, "raised to ") })
 }
 
 // judgement is decide's verdict before the search-domain cap.
@@ -810,7 +845,9 @@ func (e *Engine) judgement(f *Features) (verdict string, sev Severity, score flo
 // maybeJudge judges a domain while traffic flows, so that an alert can be
 // raised (and its time recorded) as soon as the evidence suffices: when
 // its distinct names have grown by an eighth since the last judgement, or
-// a tool's protocol or raw tunnel packets were first recognised. Only
+// a tool's strong fingerprints reached 1, 3 or a power of two (a protocol
+// is recognised only once they are a share of the domain's messages:
+// ToolRecognised), or raw tunnel packets were first seen. Only
 // domains with data-like names or answers, recognised protocols or a
 // sweep of numbered names are judged, so ordinary traffic costs nothing
 // here.
@@ -821,7 +858,7 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= candidateUnique ||
 		d.distinctAnswers >= d.nextJudgeData && d.mayPayload() ||
 		d.unique >= d.nextJudge && d.staging ||
-		strong != d.judgedStrong && (strong == 1 || strong == 3) || d.raw > 0 && d.judgedRaw == 0
+		strong != d.judgedStrong && (strong == 1 || strong == 3 || strong&(strong-1) == 0) || d.raw > 0 && d.judgedRaw == 0
 	if !due || d.alertSev == SeverityHigh {
 		return
 	}
@@ -936,7 +973,7 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 	// matches); resemblance is said in the evidence.
 	fd.Tool = fingerprint.Unknown.String()
 	if f.Tool != fingerprint.Unknown.String() && f.ToolStrong > 0 {
-		fd.Tool, fd.ToolRecognised = f.Tool, true
+		fd.Tool, fd.ToolRecognised = f.Tool, ToolRecognised(f)
 	} else if f.Tool != fingerprint.Unknown.String() && f.ToolWeak > 0 {
 		resemble = fmt.Sprintf("names resemble %s's encoding (%s messages), but no protocol structure proves it", f.Tool, comma(uint64(f.ToolWeak)))
 	}

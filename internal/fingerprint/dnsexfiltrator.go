@@ -45,10 +45,19 @@ func dnsexfilMatch(v *view, m *Message) Match {
 	}
 	k := v.run(1, len(l1), cB64URL)
 	s := Weak
-	if len(l1) == dnsexfilLabel && k >= 2 {
+	if len(l1) == dnsexfilLabel && k >= 2 && !longEncoded(v, 1+k) {
 		s = Strong
 	}
 	return Match{Tool: DNSExfiltrator, Strength: s, Evidence: EvDNSExfilChunk, Detail: chunk}
+}
+
+// longEncoded reports whether label i exists and is 16 characters or more
+// of base64url: after a chunk's data labels comes the domain name, and a
+// domain's label is seldom that. Other lookups that number their names
+// carry more encoded labels after a short one (Sophos's Mac lookups:
+// "3.<63>.<63>.<26>.<40 hex>.i.00.mac.sophosxl.net").
+func longEncoded(v *view, i int) bool {
+	return i < v.n && len(v.label(i)) >= 16 && all(v.label(i), cB64URL)
 }
 
 // nameBarCount checks "<printable file name>|<decimal chunk count>".

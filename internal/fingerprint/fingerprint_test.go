@@ -122,6 +122,10 @@ func toolCases() []tcase {
 	add(tcase{"dnsexfiltrator init", name([]string{"init", init, "base64"}, "hsc.fr"), typeTXT, false, nil, DNSExfiltrator, Strong, EvDNSExfilInit})
 	data := strings.NewReplacer("+", "-", "/", "_").Replace(strings.TrimRight(hexToB64(random(150)), "="))
 	add(tcase{"dnsexfiltrator chunk", name(append([]string{"4"}, chunk(data, 63)...), "hsc.fr"), typeTXT, false, nil, DNSExfiltrator, Strong, EvDNSExfilChunk})
+	// A numbered lookup with more encoded labels after the short one is
+	// not a chunk before a domain (Sophos's Mac lookups have this shape).
+	sophos := append(append([]string{"3"}, chunk(data[:152], 63)...), strings.Repeat("0123456789abcdef", 3)[:40], "i", "00", "mac")
+	add(tcase{"numbered lookup, long label after the data", name(sophos, "sophosxl.net"), typeTXT, false, nil, DNSExfiltrator, Weak, EvDNSExfilChunk})
 
 	// dnstt.
 	add(tcase{"dnstt data", name(dnsttLabels(clientID, random(3), random(100)), "t.example.com"), typeTXT, false, nil, Dnstt, Strong, EvDnsttData})

@@ -246,23 +246,18 @@ func TestJudge(t *testing.T) {
 	if d := m.Judge(&small); d.Verdict != "tunnel" {
 		t.Errorf("nine data names carrying %.0f bytes not judged: %+v", small.InfoBytes, d)
 	}
-	// The fingerprint floor: a recognised protocol makes it medium, in
-	// one message in a hundred at least (6 of 600).
+	// The fingerprint floor: a recognised protocol makes it medium (see
+	// engine.ToolRecognised).
 	fp := ordinary()
-	fp.ToolStrong, fp.Tool = 6, "iodine"
+	fp.ToolStrong, fp.Tool, fp.DataNames = 6, "iodine", 40
 	if d := m.Judge(&fp); d.Severity != engine.SeverityMedium || !d.Fingerprinted || d.ModelSeverity != engine.SeverityNone {
 		t.Errorf("fingerprinted ordinary behaviour: %+v", d)
 	}
-	// A busy service's random names that meet a fingerprint by accident:
-	// one name looked up twice (4 messages) in 600 raises nothing.
-	fp.ToolStrong, fp.ToolWeak = 5, 0
+	// One data-like name that meets a fingerprint by accident, looked up
+	// again and again, raises nothing.
+	fp.ToolStrong, fp.DataNames = 300, 2
 	if d := m.Judge(&fp); d.Verdict != "" || d.Fingerprinted {
-		t.Errorf("5 strong messages in 600: %+v", d)
-	}
-	fp.ToolStrong = 2
-	fp.Queries, fp.Responses = 100, 100
-	if d := m.Judge(&fp); d.Verdict != "" || d.Fingerprinted {
-		t.Errorf("2 strong messages: %+v", d)
+		t.Errorf("300 strong messages of 2 data-like names: %+v", d)
 	}
 	fp.ToolStrong, fp.RawPackets = 0, 5
 	if d := m.Judge(&fp); d.Verdict != "tunnel" || !d.Fingerprinted {

@@ -208,9 +208,14 @@ func TestUpstreamFloorWithTheModel(t *testing.T) {
 	if !ok || known.Severity != engine.SeverityLow || known.Verdict != "suspicious" {
 		t.Fatalf("sophosxl.net: %+v, want suspicious", known)
 	}
+	floor := false
 	for _, ev := range known.Evidence {
 		if strings.HasPrefix(ev, "raised to ") {
 			t.Errorf("sophosxl.net evidence says %q although it was capped", ev)
 		}
+		floor = floor || strings.HasSuffix(ev, "an upstream channel's volume")
+	}
+	if !floor {
+		t.Errorf("sophosxl.net evidence %q lost the floor's words", known.Evidence)
 	}
 }
