@@ -16,9 +16,8 @@
 // names its clients then ask on their own (a Kubernetes cluster's zone) is
 // judged suspicious at most, unless its answers carry data or a tool or
 // raw tunnel packets were recognised in it: its names carry other domains'
-// names (expand.go). So is a domain whose data-like names sit in a zone
-// of a known service that puts identifiers or data in DNS names by design
-// (known.go), unless a tool's protocol, raw tunnel packets or a downstream
+// names (expand.go). So is the registered domain of a known service that
+// puts identifiers or data in DNS names by design (known.go), unless a tool's protocol, raw tunnel packets or a downstream
 // channel's answers were recognised in it.
 //
 // The engine sees messages in capture order, from one goroutine. The

@@ -67,30 +67,13 @@ func TestKnownServicesSuspiciousAtMost(t *testing.T) {
 }
 
 // TestKnownServiceNames: every entry is its own registered domain, in
-// lower case, with a name; zones narrow an entry.
+// lower case, with a name.
 func TestKnownServiceNames(t *testing.T) {
 	split := regdomain.New(0)
-	for dom, s := range knownServices {
+	for dom, name := range knownServices {
 		lower, start := split.Split([]byte("x."+dom), labelLens("x."+dom))
-		if got := string(lower[start:]); got != dom || s.name == "" {
-			t.Errorf("%q (%q): registered domain %q", dom, s.name, got)
-		}
-	}
-	for _, c := range []struct {
-		registered, zone string
-		known            bool
-	}{
-		{"mcafee.com", "avqs", true},
-		{"mcafee.com", "0.avqs", true},
-		{"mcafee.com", "www", false},
-		{"mcafee.com", "xavqs", false},
-		{"mcafee.com", "", false},
-		{"sophosxl.net", "", true},
-		{"sophosxl.net", "i.00.mac", true},
-		{"sophosxl.org", "", false},
-	} {
-		if got := KnownService(c.registered, c.zone) != ""; got != c.known {
-			t.Errorf("KnownService(%q, %q): %v", c.registered, c.zone, got)
+		if got := string(lower[start:]); got != dom || name == "" {
+			t.Errorf("%q (%q): registered domain %q", dom, name, got)
 		}
 	}
 }

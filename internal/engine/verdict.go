@@ -299,7 +299,7 @@ func (e *Engine) features(d *domain) Features {
 	}
 	f.Seconds = float64(d.last-d.first) / 1e9
 	f.AnswerAddresses = d.nResolved
-	f.KnownService = KnownService(d.name, string(d.zone))
+	f.KnownService = KnownService(d.name)
 	f.AnswersUsed = -1
 	if e.others >= minOtherTraffic && d.nResolved > 0 {
 		f.AnswersUsed = 0
@@ -359,18 +359,15 @@ func RuleFeatures() []string {
 }
 
 // A tool's protocol is recognised when its strong fingerprints hold in
-// minToolMessages messages or more, of as many distinct data-like names at
-// least, and its fingerprints, strong or weak, in one message in
-// toolShareOf at least, counting only the messages of data-like names (a
-// query and its response each) when the domain has fewer of those. A
-// tunnel's messages nearly all match (a dns2tcp session through a
-// resolver that scrambles case matches strongly in its commands only, and
-// weakly in all the rest), each with a new name, even when its zone is a
-// corner of a busy company domain; a busy service's random names meet a
-// fingerprint's structure by accident now and then (a name in 33,000 for
-// dnstt's), and the match counts again each time that name is looked up.
-// Names under no registered domain (dnscat2's direct mode) have no
-// subdomain, and so no data-like names: the messages alone count.
+// minToolMessages messages or more, and its fingerprints, strong or weak,
+// in one of the domain's messages in toolShareOf at least. A tunnel's
+// messages nearly all match (a dns2tcp session through a resolver that
+// scrambles case matches strongly in its commands only, and weakly in all
+// the rest); a busy service's random names meet a fingerprint's structure
+// by accident now and then (a name in 33,000 for dnstt's), and the match
+// counts again each time that name is looked up. A tool in a corner of a
+// busy domain, under one in a hundred of its messages, is judged by its
+// behaviour alone (README, "What it misses").
 const (
 	minToolMessages = 3
 	toolShareOf     = 100
@@ -379,11 +376,7 @@ const (
 // ToolRecognised reports whether a tool's protocol is recognised in a
 // domain: enough to make it at least a medium finding.
 func ToolRecognised(f *Features) bool {
-	strong, messages := uint64(f.ToolStrong), f.Queries+f.Responses
-	if f.DataNames > 0 {
-		strong, messages = min(strong, f.DataNames), min(messages, 2*f.DataNames)
-	}
-	return strong >= minToolMessages && (uint64(f.ToolStrong)+uint64(f.ToolWeak))*toolShareOf >= messages
+	return f.ToolStrong >= minToolMessages && (uint64(f.ToolStrong)+uint64(f.ToolWeak))*toolShareOf >= f.Queries+f.Responses
 }
 
 // judge scores features. The points are hand-set from protocol facts and
@@ -810,7 +803,7 @@ func keepFloor(rules []rule, f *Features) []rule {
 	if sev == SeverityNone || slices.ContainsFunc(rules, func(r rule) bool { return r.text == why }) {
 		return rules
 	}
-	return append(rules, rule{points: 2, text: why})
+	return append(rules, rule{points: 2, text: why}) // shown as evidence for; the score is made already
 }
 
 // notRaised drops the lines of a Scorer's explanation that say what

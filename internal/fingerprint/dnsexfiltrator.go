@@ -45,19 +45,35 @@ func dnsexfilMatch(v *view, m *Message) Match {
 	}
 	k := v.run(1, len(l1), cB64URL)
 	s := Weak
-	if len(l1) == dnsexfilLabel && k >= 2 && !longEncoded(v, 1+k) {
+	if len(l1) == dnsexfilLabel && k >= 2 && !fewSymbols(l1) {
 		s = Strong
 	}
 	return Match{Tool: DNSExfiltrator, Strength: s, Evidence: EvDNSExfilChunk, Detail: chunk}
 }
 
-// longEncoded reports whether label i exists and is 16 characters or more
-// of base64url: after a chunk's data labels comes the domain name, and a
-// domain's label is seldom that. Other lookups that number their names
-// carry more encoded labels after a short one (Sophos's Mac lookups:
-// "3.<63>.<63>.<26>.<40 hex>.i.00.mac.sophosxl.net").
-func longEncoded(v *view, i int) bool {
-	return i < v.n && len(v.label(i)) >= 16 && all(v.label(i), cB64URL)
+// fewSymbols reports whether label uses 16 distinct characters or fewer.
+// DNSExfiltrator's data is base64url or base32 of compressed (and
+// optionally encrypted) bytes: 63 such characters use about 40 and 28
+// distinct symbols on average, and 16 or fewer by chance almost never. A
+// label of 16 symbols is hex in some alphabet, another program's layout
+// (Sophos's Mac lookups number their names, then write hex shifted by
+// ROT13 in labels of 63).
+func fewSymbols(label []byte) bool {
+	var seen [2]uint64
+	n := 0
+	for _, c := range label {
+		if c >= 128 {
+			return false
+		}
+		w, b := c>>6, uint64(1)<<(c&63)
+		if seen[w]&b == 0 {
+			seen[w] |= b
+			if n++; n > 16 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // nameBarCount checks "<printable file name>|<decimal chunk count>".

@@ -122,10 +122,17 @@ func toolCases() []tcase {
 	add(tcase{"dnsexfiltrator init", name([]string{"init", init, "base64"}, "hsc.fr"), typeTXT, false, nil, DNSExfiltrator, Strong, EvDNSExfilInit})
 	data := strings.NewReplacer("+", "-", "/", "_").Replace(strings.TrimRight(hexToB64(random(150)), "="))
 	add(tcase{"dnsexfiltrator chunk", name(append([]string{"4"}, chunk(data, 63)...), "hsc.fr"), typeTXT, false, nil, DNSExfiltrator, Strong, EvDNSExfilChunk})
-	// A numbered lookup with more encoded labels after the short one is
-	// not a chunk before a domain (Sophos's Mac lookups have this shape).
-	sophos := append(append([]string{"3"}, chunk(data[:152], 63)...), strings.Repeat("0123456789abcdef", 3)[:40], "i", "00", "mac")
-	add(tcase{"numbered lookup, long label after the data", name(sophos, "sophosxl.net"), typeTXT, false, nil, DNSExfiltrator, Weak, EvDNSExfilChunk})
+	// A numbered lookup whose 63-character labels hold 16 symbols is hex,
+	// not DNSExfiltrator's base64url or base32 (Sophos's Mac lookups write
+	// hex shifted by ROT13); a long label of the attacker's zone does not
+	// matter.
+	rot := strings.NewReplacer("a", "n", "b", "o", "c", "p", "d", "q", "e", "r", "f", "s").Replace(hex.EncodeToString(random(80)))
+	sophos := append(append([]string{"3"}, chunk(rot[:152], 63)...), rot[:40], "i", "00", "mac")
+	add(tcase{"numbered lookup of ROT13 hex labels", name(sophos, "sophosxl.net"), typeTXT, false, nil, DNSExfiltrator, Weak, EvDNSExfilChunk})
+	longZone := append(append([]string{"7"}, chunk(data[:160], 63)...), "updatecheck-telemetry")
+	add(tcase{"dnsexfiltrator chunk, long zone label", name(longZone, "attacker.com"), typeTXT, false, nil, DNSExfiltrator, Strong, EvDNSExfilChunk})
+	b32data := strings.ToLower(dnsttB32.EncodeToString(random(120)))
+	add(tcase{"dnsexfiltrator chunk in base32", name(append([]string{"12"}, chunk(b32data, 63)...), "attacker.com"), typeTXT, false, nil, DNSExfiltrator, Strong, EvDNSExfilChunk})
 
 	// dnstt.
 	add(tcase{"dnstt data", name(dnsttLabels(clientID, random(3), random(100)), "t.example.com"), typeTXT, false, nil, Dnstt, Strong, EvDnsttData})
