@@ -453,6 +453,7 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 			ipS = ipShaped(sub, labels) || oneDashedIPv4(sub, labels)
 			if !ipS {
 				off := 0
+				var scan dataScan
 				for _, l := range labels {
 					label := sub[off : off+int(l)]
 					off += int(l) + 1
@@ -460,7 +461,7 @@ func (e *Engine) observeCold(c *coldDomain, o *Observation) bool {
 						continue // an address: no data, as in domain.skippable
 					}
 					s, n := e.model.LabelScore(label)
-					if l >= 16 || (l >= 8 && s < -5*256*n) {
+					if scan.label(l, s, n) {
 						return false // data-like: observed in full
 					}
 					maxLabel = max(maxLabel, int(l))

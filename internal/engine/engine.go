@@ -468,6 +468,27 @@ func (e *Engine) noteServer(a netip.Addr) {
 	}
 }
 
+// dataScan decides, label by label, whether a name looks like data: a
+// label of 16 bytes or more, or of 8 or more that reads unlike host names
+// (below -5 bits a character against the n-gram model), or labels of 4 to
+// 7 bytes that read so, 16 bytes of them in all (data cut into short
+// labels, <7>.<7>.<7>.<seq>).
+type dataScan struct{ short int }
+
+// label reports whether the name is data-like once a label of l bytes
+// with n-gram score s over n characters is seen.
+func (ds *dataScan) label(l uint8, s, n int32) bool {
+	strange := s < -5*256*n
+	switch {
+	case l >= 16 || l >= 8 && strange:
+		return true
+	case l >= 4 && strange:
+		ds.short += int(l)
+		return ds.short >= 16
+	}
+	return false
+}
+
 // isServer reports whether a sent enough DNS responses to be a resolver.
 func (e *Engine) isServer(a netip.Addr) bool { return e.servers[a] >= resolverResponses }
 
@@ -922,6 +943,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 	}
 	off := 0
 	data := false
+	var scan dataScan
 	for i, l := range labels {
 		label := sub[off : off+int(l)]
 		off += int(l) + 1
@@ -934,7 +956,7 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		s, n := e.model.LabelScore(label)
 		d.ngramSum += int64(s)
 		d.ngramN += int64(n)
-		if l >= 16 || (l >= 8 && s < -5*256*n) {
+		if scan.label(l, s, n) {
 			data = true
 		}
 	}

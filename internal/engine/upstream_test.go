@@ -160,3 +160,60 @@ func TestShortLabelExfiltration(t *testing.T) {
 		}
 	}
 }
+
+// TestShortLabelsAreData: data cut into labels of 7 characters is
+// data-like once 16 characters of such labels read unlike host names, in
+// both tiers (a compact record promotes the domain at its first such
+// name); short host-name words are not.
+func TestShortLabelsAreData(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const set = "abcdefghijklmnopqrstuvwxyz234567"
+	short := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = set[rng.IntN(len(set))]
+		}
+		return string(b)
+	}
+	f := newFeeder(Config{})
+	words := []string{"mail", "static", "images", "portal", "login", "files"}
+	for i := range 300 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		f.lookup(fmt.Sprintf("%s.%s.%s.%d.seven.example", short(7), short(7), short(7), i), at, "10.0.0.6", 1, 3, 0)
+		f.lookup(fmt.Sprintf("%s.%s.two.example", short(7), short(7)), at, "10.0.0.6", 1, 3, 0)
+		f.lookup(fmt.Sprintf("%s.%s.%s.eu%d.words.example", words[i%6], words[(i/6)%6], words[(i/36)%6], i), at, "10.0.0.6", 1, 0, 4)
+	}
+	all := f.e.AllFeatures(0)
+	// Random base32 reads like a word now and then: nine names in ten of
+	// three such labels are data-like.
+	if got := all["seven.example"].DataNames; got < 270 {
+		t.Errorf("seven.example: %d data-like names of 300, want 270 or more", got)
+	}
+	for _, dom := range []string{"two.example", "words.example"} { // 14 strange characters; words
+		if got := all[dom].DataNames; got != 0 {
+			t.Errorf("%s: %d data-like names, want none", dom, got)
+		}
+	}
+	// Feed labels one by one: (length, score per character); the last
+	// result says whether the name is data-like.
+	scan := func(labels ...[2]int32) bool {
+		var ds dataScan
+		data := false
+		for _, l := range labels {
+			data = ds.label(uint8(l[0]), l[1]*256*l[0], l[0]) || data
+		}
+		return data
+	}
+	if !scan([2]int32{7, -6}, [2]int32{7, -6}, [2]int32{3, 0}, [2]int32{4, -6}) {
+		t.Error("dataScan: 7 + 7 + 4 strange characters are data")
+	}
+	if scan([2]int32{7, -6}, [2]int32{7, -6}) {
+		t.Error("dataScan: 14 strange characters are not")
+	}
+	if scan([2]int32{3, -6}, [2]int32{3, -6}, [2]int32{3, -6}, [2]int32{3, -6}, [2]int32{3, -6}, [2]int32{3, -6}) {
+		t.Error("dataScan: labels of 3 characters never count")
+	}
+	if scan([2]int32{7, -4}, [2]int32{7, -4}, [2]int32{7, -4}) {
+		t.Error("dataScan: labels that read like host names never count")
+	}
+}
