@@ -762,31 +762,33 @@ func verdictOf(score float64, f *Features) (string, Severity) {
 
 // decide turns features into a verdict: the Scorer's when one is set,
 // else the hand-set points, capped at suspicious for a known service
-// (known.go) and for a search domain (expand.go). rules are the hand-set rules that held (their texts are
-// evidence either way); why is the Scorer's explanation.
+// (known.go) and for a search domain (expand.go) unless the channel is
+// proven (channelProven). rules are the hand-set rules that held (their
+// texts are evidence either way); why is the Scorer's explanation.
 func (e *Engine) decide(f *Features) (verdict string, sev Severity, score float64, rules []rule, why []string) {
 	verdict, sev, score, rules, why = e.judgement(f)
-	if sev > SeverityLow && f.KnownService != "" && !e.cfg.JudgeKnownServices && !channelProven(f) {
-		// A known service's zone (known.go): its names carry data by design.
-		rules = append(rules, rule{points: -1, text: fmt.Sprintf("a known service that puts identifiers or data in DNS names by design (%s): judged suspicious at most",
-			f.KnownService)})
-		return "suspicious", SeverityLow, score, keepFloor(rules, f), notRaised(why)
-	}
-	if sev <= SeverityLow || !searchExpanded(f) || ToolRecognised(f) || f.RawPackets > 0 {
+	if sev <= SeverityLow || channelProven(f) {
 		return verdict, sev, score, rules, why
 	}
-	if floor, _ := DownstreamFloor(f); floor != SeverityNone {
-		return verdict, sev, score, rules, why // answers that carry data
+	var capped string
+	switch {
+	case f.KnownService != "" && !e.cfg.JudgeKnownServices:
+		// Its names carry data by design (known.go).
+		capped = fmt.Sprintf("a known service that puts identifiers or data in DNS names by design (%s): judged suspicious at most", f.KnownService)
+	case searchExpanded(f):
+		// Its names are other domains' names (expand.go).
+		capped = fmt.Sprintf("%s of the %s distinct names are a resolver's search-path expansions of names their clients then asked on their own: judged suspicious at most",
+			comma(f.SearchExpansions), comma(f.Unique))
+	default:
+		return verdict, sev, score, rules, why
 	}
-	// A search domain: its names are other domains' names (expand.go).
-	rules = append(rules, rule{points: -1, text: fmt.Sprintf("%s of the %s distinct names are a resolver's search-path expansions of names their clients then asked on their own: judged suspicious at most",
-		comma(f.SearchExpansions), comma(f.Unique))})
+	rules = append(rules, rule{points: -1, text: capped})
 	return "suspicious", SeverityLow, score, keepFloor(rules, f), notRaised(why)
 }
 
-// channelProven reports whether a domain holds what no known service's
-// traffic holds: a tool's protocol, raw tunnel packets, or answers that
-// carry a downstream channel's data.
+// channelProven reports whether a domain holds what neither a known
+// service's nor a search domain's traffic holds: a tool's protocol, raw
+// tunnel packets, or answers that carry a downstream channel's data.
 func channelProven(f *Features) bool {
 	if ToolRecognised(f) || f.RawPackets > 0 {
 		return true
@@ -838,7 +840,7 @@ func (e *Engine) judgement(f *Features) (verdict string, sev Severity, score flo
 // maybeJudge judges a domain while traffic flows, so that an alert can be
 // raised (and its time recorded) as soon as the evidence suffices: when
 // its distinct names have grown by an eighth since the last judgement, or
-// a tool's strong fingerprints reached 1, 3 or a power of two (a protocol
+// a tool's strong fingerprints reached 3 or a power of two (a protocol
 // is recognised only once they are a share of the domain's messages:
 // ToolRecognised), or raw tunnel packets were first seen. Only
 // domains with data-like names or answers, recognised protocols or a
@@ -851,7 +853,7 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= candidateUnique ||
 		d.distinctAnswers >= d.nextJudgeData && d.mayPayload() ||
 		d.unique >= d.nextJudge && d.staging ||
-		strong != d.judgedStrong && (strong == 1 || strong == 3 || strong&(strong-1) == 0) || d.raw > 0 && d.judgedRaw == 0
+		strong != d.judgedStrong && (strong == 3 || strong&(strong-1) == 0) || d.raw > 0 && d.judgedRaw == 0
 	if !due || d.alertSev == SeverityHigh {
 		return
 	}
