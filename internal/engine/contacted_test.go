@@ -182,6 +182,7 @@ func TestReadVersion6Snapshot(t *testing.T) {
 		}
 		d.num = nil                              // not in versions 6 and 7
 		d.repeats = [repeatSlots]repeatedLabel{} // not before version 11
+		asCommonZone(d)                          // votes not before version 12
 	}
 	if numbered == 0 {
 		t.Fatal("the mix has no numbered names: the test would not see them dropped")

@@ -210,9 +210,9 @@ type domain struct {
 
 	files []int
 
-	zone     []byte // deepest common zone (subdomain labels) of data-like names
-	haveZone bool
-	samples  [][]byte
+	zones     zoneVotes // the zone (subdomain labels) of the data-like names
+	toolZones zoneVotes // and of the names a tool's protocol was recognised in
+	samples   [][]byte
 
 	// Incremental judgement (alerts): the highest severity reached so
 	// far, when and after how many lookups the first tunnel verdict came,
@@ -898,6 +898,11 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		return
 	}
 	d.mem += d.names.bytes() - setBytes
+	if o.Match.Strength == fingerprint.Strong {
+		before := d.toolZones.bytes()
+		d.toolZones.vote(sub)
+		d.mem += d.toolZones.bytes() - before
+	}
 	d.unique++
 	d.winUnique++
 	d.peakUniq = max(d.peakUniq, d.winUnique)
@@ -1096,43 +1101,12 @@ func (e *Engine) compressedSize(b []byte) int {
 	return e.counts.n
 }
 
-// updateZone keeps the longest common trailing run of labels of the
-// data-like subdomains: the tunnel's own zone below the registered domain.
+// updateZone counts sub's vote for the tunnel's own zone below the
+// registered domain (zone.go).
 func (d *domain) updateZone(sub []byte) {
-	if !d.haveZone {
-		d.haveZone = true
-		// Everything but the leftmost label can be the zone.
-		if i := bytes.IndexByte(sub, '.'); i >= 0 {
-			d.zone = append(d.zone[:0], sub[i+1:]...)
-		}
-		return
-	}
-	z := d.zone
-	i, j := len(z), len(sub)
-	for i > 0 && j > 0 && z[i-1] == sub[j-1] {
-		i--
-		j--
-	}
-	// The common part must start at a label boundary in both.
-	for i < len(z) && !(i == 0 || z[i-1] == '.') || (i < len(z) && !(j == 0 || sub[j-1] == '.')) {
-		k := bytes.IndexByte(z[i:], '.')
-		if k < 0 {
-			i = len(z)
-			break
-		}
-		i += k + 1
-		j += k + 1
-	}
-	if j == len(sub) && i < len(z) {
-		// sub is entirely a suffix of the zone: the zone must keep a
-		// label for the data, so it shrinks.
-		if k := bytes.IndexByte(z[i:], '.'); k >= 0 {
-			i += k + 1
-		} else {
-			i = len(z)
-		}
-	}
-	d.zone = append(d.zone[:0], z[i:]...)
+	before := d.zones.bytes()
+	d.zones.vote(sub)
+	d.mem += d.zones.bytes() - before
 }
 
 // subLabelCount returns how many of the labels lie left of regStart.

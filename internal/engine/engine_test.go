@@ -343,22 +343,6 @@ func TestRepeatedLongLabelsAreNotData(t *testing.T) {
 	}
 }
 
-func TestZoneIsDeepestCommonZone(t *testing.T) {
-	d := &domain{}
-	for _, s := range []string{"aaaa.bbbb.up.t1", "cccc.up.t1", "dddd.down.t1"} {
-		d.updateZone([]byte(s))
-	}
-	if string(d.zone) != "t1" {
-		t.Fatalf("zone %q", d.zone)
-	}
-	d = &domain{}
-	d.updateZone([]byte("abc.xt1"))
-	d.updateZone([]byte("abd.t1"))
-	if string(d.zone) != "" {
-		t.Fatalf("zone %q: must not cut inside a label", d.zone)
-	}
-}
-
 func TestObserveAllocatesNothingForAKnownName(t *testing.T) {
 	f := newFeeder(Config{})
 	name := "www.example.com"

@@ -3,7 +3,7 @@ package engine
 // Checkpoint and restore of the engine's state, and per-domain export and
 // import for moving state between engines.
 //
-// Format (version 11). A stream starts with a magic string and a version:
+// Format (version 12). A stream starts with a magic string and a version:
 //
 //	"DNSIEVE-ENGINE" uvarint(version)    whole-engine snapshot
 //	"DNSIEVE-DOMAIN" uvarint(version)    one domain (ExportDomain)
@@ -59,9 +59,11 @@ const (
 	domainMagic   = "DNSIEVE-DOMAIN"
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write.
-	SnapshotVersion = 11
+	SnapshotVersion = 12
 	// OldestSnapshotVersion is the oldest version the readers accept:
-	// version 10 differs only in its domains holding no repeated long
+	// version 11 differs only in its domains keeping the longest common
+	// zone of their data-like names instead of votes for it (zone.go; read
+	// as every one of those names voting for it), version 10 also only in its domains holding no repeated long
 	// labels (read as none: a label is taken for data until it comes
 	// back twice more) and in counting queries for obsolete and unassigned
 	// types with the other types (read as types in use), version 9 also in its domains holding no count of
@@ -435,8 +437,22 @@ func (s *snapWriter) domain(d *domain) {
 	for _, f := range d.files {
 		p.u(uint64(f))
 	}
-	p.bool(d.haveZone)
-	p.bytes(d.zone)
+	if s.version >= 12 {
+		for _, z := range [...]*zoneVotes{&d.zones, &d.toolZones} {
+			p.u(uint64(z.names))
+			for k := range z.depth {
+				v := &z.depth[k]
+				p.u(uint64(v.votes))
+				p.bool(v.none)
+				p.bytes(v.text)
+			}
+		}
+	} else {
+		// Versions 11 and older kept the zone itself.
+		z := channelZone(&d.zones, &d.toolZones)
+		p.bool(d.zones.names > 0 || d.toolZones.names > 0)
+		p.bytes(z)
+	}
 	p.u(uint64(len(d.samples)))
 	for _, x := range d.samples {
 		p.bytes(x)
@@ -1223,12 +1239,20 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		}
 		d.files = append(d.files, f)
 	}
-	d.haveZone = r.bool("zone flag")
-	if z := r.bytes(maxZoneBytes, "zone"); len(z) > 0 {
-		if !d.haveZone {
+	if r.version >= 12 {
+		r.zoneVotes(d, &d.zones)
+		r.zoneVotes(d, &d.toolZones)
+	} else {
+		have := r.bool("zone flag")
+		z := r.bytes(maxZoneBytes, "zone")
+		if len(z) > 0 && !have {
 			r.fail("zone without the zone flag")
 		}
-		d.zone = append([]byte(nil), z...)
+		if have {
+			// The common zone of the data-like names (or of the
+			// answers' names before them) stands for all of them.
+			d.zones.fromCommonZone(z, uint32(min(max(d.dataNames, 1), math.MaxUint32)))
+		}
 	}
 	ns := r.count(maxSamples, 1, "samples")
 	for range ns {
@@ -1393,7 +1417,8 @@ func finishDomain(d *domain, hashes []uint64, cfg *Config) {
 // samples, pending text capacity and the name and answer sets
 // (TestMemoryEstimateRecomputed checks the two agree).
 func memOf(d *domain) int {
-	m := baseDomainBytes + len(d.name) + memFile*len(d.files) + memClient*d.clients.len() + cap(d.pending) + d.names.bytes() + d.answers.bytes()
+	m := baseDomainBytes + len(d.name) + memFile*len(d.files) + memClient*d.clients.len() + cap(d.pending) + d.names.bytes() + d.answers.bytes() +
+		d.zones.bytes() + d.toolZones.bytes()
 	if d.hist != nil {
 		m += historyBytes
 	}
@@ -1570,7 +1595,7 @@ func (e *Engine) RemoveDomain(registered string) bool {
 //     MaxClientsPerDomain are left to the united client sketches, which
 //     estimate how many there are;
 //   - resolved addresses, files, samples: union in order, within their
-//     bounds (4, 4096, 5); zone: the deepest zone common to both;
+//     bounds (4, 4096, 5); zone votes: merged as Boyer–Moore counts (zone.go);
 //   - numbered families (counter.go): families of one key merge (names
 //     summed and clamped to their united range, weights summed and capped
 //     at the names, in-order names summed and capped below them, answered
@@ -1825,13 +1850,8 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 			d.files = append(d.files, f)
 		}
 	}
-	switch {
-	case !b.haveZone:
-	case !d.haveZone:
-		d.haveZone, d.zone = true, b.zone
-	default:
-		d.zone = commonZone(d.zone, b.zone)
-	}
+	d.zones.merge(&b.zones)
+	d.toolZones.merge(&b.toolZones)
 	for _, s := range b.samples {
 		if len(d.samples) < maxSamples && !slices.ContainsFunc(d.samples, func(x []byte) bool { return bytes.Equal(x, s) }) {
 			d.samples = append(d.samples, s)
@@ -1975,25 +1995,6 @@ func mergeHistory(a, b *history) *history {
 		}
 	}
 	return h
-}
-
-// commonZone returns the longest common suffix of two zones that starts at
-// a label boundary in both.
-func commonZone(a, b []byte) []byte {
-	i, j := len(a), len(b)
-	for i > 0 && j > 0 && a[i-1] == b[j-1] {
-		i--
-		j--
-	}
-	for i < len(a) && !((i == 0 || a[i-1] == '.') && (j == 0 || b[j-1] == '.')) {
-		k := bytes.IndexByte(a[i:], '.')
-		if k < 0 {
-			return a[:0]
-		}
-		i += k + 1
-		j += k + 1
-	}
-	return a[i:]
 }
 
 // takeNames removes r of the total distinct names of clients cs (total is

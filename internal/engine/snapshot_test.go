@@ -174,8 +174,10 @@ func normDomain(d *domain) domain {
 	c.recentAddr, c.recent = netip.Addr{}, nil                                              // a cache
 	c.names = nameSet{}
 	c.pending = nil
-	if len(c.zone) == 0 {
-		c.zone = nil
+	for k := range c.zones.depth {
+		if len(c.zones.depth[k].text) == 0 {
+			c.zones.depth[k].text = nil
+		}
 	}
 	if len(c.files) == 0 {
 		c.files = nil
@@ -1131,7 +1133,7 @@ func TestImportSameDomainTwice(t *testing.T) {
 				t.Errorf("%s %v: client %+v from %+v", name, a, c, o)
 			}
 		}
-		if d.first != once.first || d.last != once.last || string(d.zone) != string(once.zone) || d.alertSev != once.alertSev ||
+		if d.first != once.first || d.last != once.last || string(d.zones.zone()) != string(once.zones.zone()) || d.alertSev != once.alertSev ||
 			!slices.Equal(d.files, once.files) || len(d.samples) != len(once.samples) || d.nResolved != once.nResolved {
 			t.Errorf("%s: set-like state changed", name)
 		}
@@ -1244,22 +1246,6 @@ func TestMergeHistory(t *testing.T) {
 	}
 }
 
-func TestCommonZone(t *testing.T) {
-	for _, c := range [][3]string{
-		{"up.t1", "down.t1", "t1"},
-		{"up.t1", "t1", "t1"},
-		{"t1", "up.t1", "t1"},
-		{"t1", "xt1", ""},
-		{"a.t1", "a.t1", "a.t1"},
-		{"", "t1", ""},
-		{"b.a.t1", "c.xa.t1", "t1"},
-	} {
-		if got := string(commonZone([]byte(c[0]), []byte(c[1]))); got != c[2] {
-			t.Errorf("commonZone(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
-		}
-	}
-}
-
 func TestSaveLoadSnapshotFile(t *testing.T) {
 	f := newFeeder(Config{})
 	feedMix(f, 0, 500, allMix)
@@ -1311,13 +1297,15 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
 			"answerData", "sizes", "dataResponses", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "num", "awaiting", "staging", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
-			"zone", "haveZone", "samples", "alertSev", "announced", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
+			"zones", "toolZones", "samples", "alertSev", "announced", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "nextJudgeData", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw", "dayAnswerBytes", "peakDayAnswerBytes", "expansions", "expandedNames", "repeats"},
 		reflect.TypeFor[clientState](): {"queries", "responses", "unique", "uniqueBytes", "channel", "first", "last", "gaps", "gapMean",
 			"gapM2", "lastQ", "strong"},
 		reflect.TypeFor[history]():       {"start", "width", "queries", "bytes", "lengths"},
 		reflect.TypeFor[nameSet]():       {"slots", "n", "limit"},
+		reflect.TypeFor[zoneVotes]():     {"depth", "names"},
+		reflect.TypeFor[zoneVote]():      {"text", "none", "votes"},
 		reflect.TypeFor[numbered]():      {"fams", "pending", "next"},
 		reflect.TypeFor[counterFamily](): {"key", "names", "lo", "hi", "weight", "last", "near", "addrs", "most", "octets"},
 		reflect.TypeFor[Engine](): {"OnAlert", "cfg", "domains", "byID", "head", "tail", "nextID", "mem", "stats",

@@ -105,6 +105,9 @@ type Features struct {
 	Tool         string `json:"tool"`
 	ToolStrong   uint32 `json:"tool_strong"`
 	ToolWeak     uint32 `json:"tool_weak"`
+	// ToolNames counts the distinct names in which a tool's protocol was
+	// recognised (strongly) the first time they were seen.
+	ToolNames uint32 `json:"tool_names"`
 }
 
 // Scorer decides a domain's verdict from its behaviour (package model's
@@ -312,6 +315,7 @@ func (e *Engine) features(d *domain) Features {
 	}
 	tool, strong, weak := d.tool()
 	f.Tool, f.ToolStrong, f.ToolWeak = tool.String(), strong, weak
+	f.ToolNames = d.toolZones.names
 	return f
 }
 
@@ -359,15 +363,19 @@ func RuleFeatures() []string {
 }
 
 // A tool's protocol is recognised when its strong fingerprints hold in
-// minToolMessages messages or more, and its fingerprints, strong or weak,
-// in one of the domain's messages in toolShareOf at least. A tunnel's
-// messages nearly all match (a dns2tcp session through a resolver that
-// scrambles case matches strongly in its commands only, and weakly in all
-// the rest); a busy service's random names meet a fingerprint's structure
-// by accident now and then (a name in 33,000 for dnstt's), and the match
-// counts again each time that name is looked up. A tool in a corner of a
-// busy domain, under one in a hundred of its messages, is judged by its
-// behaviour alone (README, "What it misses").
+// minToolMessages messages or more, and either its fingerprints, strong or
+// weak, hold in one of the domain's messages in toolShareOf at least, or
+// its strong ones in one of the domain's distinct names in toolShareOf.
+// A tunnel's messages nearly all match (a dns2tcp session through a
+// resolver that scrambles case matches strongly in its commands only, and
+// weakly in all the rest); a busy service's random names meet a
+// fingerprint's structure by accident now and then (a name in 33,000 for
+// dnstt's), and the match counts again each time that name is looked up,
+// hence the distinct names. A tunnel in a corner of a busy domain (a
+// delegated zone of a company's domain) is under one in a hundred of its
+// messages, but its names are distinct and the company's hosts are looked
+// up again and again. Under one name in a hundred as well, it is judged by
+// its behaviour alone (README, "What it misses").
 const (
 	minToolMessages = 3
 	toolShareOf     = 100
@@ -376,7 +384,11 @@ const (
 // ToolRecognised reports whether a tool's protocol is recognised in a
 // domain: enough to make it at least a medium finding.
 func ToolRecognised(f *Features) bool {
-	return f.ToolStrong >= minToolMessages && (uint64(f.ToolStrong)+uint64(f.ToolWeak))*toolShareOf >= f.Queries+f.Responses
+	if f.ToolStrong < minToolMessages {
+		return false
+	}
+	return (uint64(f.ToolStrong)+uint64(f.ToolWeak))*toolShareOf >= f.Queries+f.Responses ||
+		f.ToolNames >= minToolMessages && uint64(f.ToolNames)*toolShareOf >= f.Unique
 }
 
 // judge scores features. The points are hand-set from protocol facts and
@@ -960,8 +972,8 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		OtherClients: uint64(f.Clients - d.clients.len()), Alerted: d.announced,
 	}
 	fd.Domain = d.name
-	if len(d.zone) > 0 {
-		fd.Domain = string(d.zone) + "." + d.name
+	if z := channelZone(&d.zones, &d.toolZones); len(z) > 0 {
+		fd.Domain = string(z) + "." + d.name
 	}
 	resemble := ""
 	// A tool is named only from protocol structure it alone has (strong
@@ -1011,8 +1023,18 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 	if f.MixedCaseShare >= 0.5 {
 		fd.Evidence = append(fd.Evidence, fmt.Sprintf("%.0f%% of names mix upper and lower case (0x20 randomisation or a case-sensitive encoding)", 100*f.MixedCaseShare))
 	}
+	// Names in the channel's zone first: a benign name of the registered
+	// domain that looked like data can be among the first samples.
+	inZone := "." + fd.Domain
 	for _, s := range d.samples {
-		fd.Samples = append(fd.Samples, string(s))
+		if strings.HasSuffix(string(s), inZone) {
+			fd.Samples = append(fd.Samples, string(s))
+		}
+	}
+	for _, s := range d.samples {
+		if !strings.HasSuffix(string(s), inZone) {
+			fd.Samples = append(fd.Samples, string(s))
+		}
 	}
 	if d.firstAlert != 0 {
 		fd.FirstAlert, fd.AlertLookups = time.Unix(0, d.firstAlert).UTC(), d.firstAlertLookups

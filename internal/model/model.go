@@ -299,7 +299,8 @@ func Enough(f *engine.Features) bool { return engine.Judgeable(f) }
 
 // Judge decides a domain: the model's probability sets the severity; a
 // tool's protocol recognised (engine.ToolRecognised: in three or more
-// messages, its fingerprints in one in a hundred at least), or raw tunnel
+// messages, its fingerprints in one message or distinct name in a hundred
+// at least), or raw tunnel
 // packets, make it at least a medium tunnel (fingerprints are exact
 // protocol structure, and they name the tool), and so does a downstream
 // channel's volume of encoded answer data (engine.DownstreamFloor, which
