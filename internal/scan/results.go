@@ -38,7 +38,10 @@ type domainRow struct {
 }
 
 // writeCSV writes out.csv from the spool: every packet of a domain judged
-// a tunnel (high, or 100% where the tool's protocol was recognised), every
+// a tunnel (high, or 100% where the tool's protocol was recognised) that
+// lies in the tunnel's zone or shows evidence of its own (a check fired, or
+// a tool's protocol: a second session whose names end in a session label
+// of their own lies outside the zone of the first), every
 // other packet that a per-message check flagged (with the check's level),
 // and, at low, the remaining packets of domains judged suspicious. It sets
 // each file's malicious_packets_count and returns the number of rows.
@@ -114,7 +117,7 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 			return fmt.Errorf("spool record %d beyond the last file", i)
 		}
 		level, reason := r.level, reasons[r.reasons&31]
-		if d, ok := rows[r.domain]; ok && r.domain != 0 && underZone(r, d.zone) {
+		if d, ok := rows[r.domain]; ok && r.domain != 0 && (underZone(r, d.zone) || d.level >= checks.High && (r.level != checks.None || r.tool != 0)) {
 			if text, ok := d.byTool[r.tool]; ok {
 				d.reason = text
 			}

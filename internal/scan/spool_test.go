@@ -108,6 +108,58 @@ func TestCSVNamesEachPacketsTool(t *testing.T) {
 	}
 }
 
+// TestCSVZoneRows checks out.csv's rows for a tunnel in zone t1 of a
+// registered domain: its packets under the zone are listed, and so are
+// those outside it that show evidence of their own (a check, a tool's
+// protocol: a second session under a label of its own); the domain's
+// ordinary lookups are not, nor are those of a suspicious domain's zone
+// limited.
+func TestCSVZoneRows(t *testing.T) {
+	dir := t.TempDir()
+	sp := newSpool(dir, 1<<10)
+	recs := []struct {
+		sub    string
+		domain uint32
+		level  checks.Level
+		reason checks.Reason
+		tool   fingerprint.Tool
+	}{
+		{"abc.t1", 7, checks.None, 0, fingerprint.Unknown},                    // 1: in the zone
+		{"www", 7, checks.None, 0, fingerprint.Unknown},                       // 2: an ordinary host
+		{"def.t2", 7, checks.High, checks.LongLabel, fingerprint.Unknown},     // 3: a check fired
+		{"ghi.s2", 7, checks.None, 0, fingerprint.Iodine},                     // 4: the tool's protocol
+		{"mail", 8, checks.None, 0, fingerprint.Unknown},                      // 5: a suspicious domain
+		{"jkl.t1", 9, checks.Medium, checks.HexEncoding, fingerprint.Unknown}, // 6: no finding: low
+		{"abc.t1.x", 7, checks.None, 0, fingerprint.Unknown},                  // 7: not under t1
+	}
+	for i, r := range recs {
+		rec := spoolRec{frame: uint64(i + 1), domain: r.domain, level: r.level, reasons: r.reason, tool: uint8(r.tool)}
+		rec.zone1, rec.zone2 = zoneHashes([]byte(r.sub))
+		if err := sp.add(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	findings := []engine.Finding{
+		{ID: 7, Domain: "t1.example.com", RegisteredDomain: "example.com", Verdict: "tunnel", Tool: "iodine", Tools: []string{"iodine"}},
+		{ID: 8, Domain: "example.net", RegisteredDomain: "example.net", Verdict: "suspicious"},
+	}
+	path := filepath.Join(dir, CSVName)
+	n, err := writeCSV(path, sp, []scannedFile{{name: "x.pcap", stats: &output.FileStats{}, from: 0, to: len(recs)}}, findings, false)
+	sp.close()
+	if err != nil || n != 5 {
+		t.Fatalf("%d rows, %v", n, err)
+	}
+	want := "pcap_name|packet_number|probability|reason\r\n" +
+		"x.pcap|1|high|tunnel domain t1.example.com (iodine)\r\n" +
+		"x.pcap|3|high|tunnel domain t1.example.com (iodine); " + checks.LongLabel.String() + "\r\n" +
+		"x.pcap|4|high|tunnel domain t1.example.com (iodine)\r\n" +
+		"x.pcap|5|low|suspicious domain example.net\r\n" +
+		"x.pcap|6|low|" + checks.HexEncoding.String() + "\r\n"
+	if got := readFile(t, path); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
 // TestSpoolWriteErrorReported: a spill that fails on its goroutine fails
 // the next add that spills, and each, with the file's error.
 func TestSpoolWriteErrorReported(t *testing.T) {
