@@ -19,9 +19,9 @@
 // names (expand.go). So is the registered domain of a known service that
 // puts identifiers or data in DNS names by design (known.go), unless a tool's protocol, raw tunnel packets or a downstream
 // channel's answers were recognised in it. A finding names the tunnel's own
-// zone below the registered domain: the one nine in ten of its data-like
-// names share and where its tool's protocol was recognised, found by
-// majority votes that benign hosts of a busy domain do not move (zone.go).
+// zone below the registered domain: the label nine in ten of its data-like
+// names share and where its tool's fingerprints hold, found by majority
+// votes that benign hosts of a busy domain do not move (zone.go).
 //
 // The engine sees messages in capture order, from one goroutine. The
 // hashes it needs of each name can be computed beforehand where messages

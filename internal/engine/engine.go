@@ -211,7 +211,9 @@ type domain struct {
 	files []int
 
 	zones     zoneVotes // the zone (subdomain labels) of the data-like names
-	toolZones zoneVotes // and of the names a tool's protocol was recognised in
+	toolZones zoneVotes // and of the names zoneTool's protocol was recognised in
+	zoneTool  fingerprint.Tool
+	toolNames uint64 // zoneTool's distinct names with a strong match
 	samples   [][]byte
 
 	// Incremental judgement (alerts): the highest severity reached so
@@ -898,10 +900,8 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		return
 	}
 	d.mem += d.names.bytes() - setBytes
-	if o.Match.Strength == fingerprint.Strong {
-		before := d.toolZones.bytes()
-		d.toolZones.vote(sub)
-		d.mem += d.toolZones.bytes() - before
+	if o.Match.Strength != fingerprint.None {
+		d.voteTool(sub, o.Match)
 	}
 	d.unique++
 	d.winUnique++

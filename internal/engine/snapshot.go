@@ -52,6 +52,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
 )
 
 const (
@@ -438,20 +440,14 @@ func (s *snapWriter) domain(d *domain) {
 		p.u(uint64(f))
 	}
 	if s.version >= 12 {
-		for _, z := range [...]*zoneVotes{&d.zones, &d.toolZones} {
-			p.u(uint64(z.names))
-			for k := range z.depth {
-				v := &z.depth[k]
-				p.u(uint64(v.votes))
-				p.bool(v.none)
-				p.bytes(v.text)
-			}
-		}
+		p.writeZoneVotes(&d.zones)
+		p.writeZoneVotes(&d.toolZones)
+		p.u(uint64(d.zoneTool))
+		p.u(d.toolNames)
 	} else {
 		// Versions 11 and older kept the zone itself.
-		z := channelZone(&d.zones, &d.toolZones)
-		p.bool(d.zones.names > 0 || d.toolZones.names > 0)
-		p.bytes(z)
+		p.bool(d.zones.names > 0)
+		p.bytes(d.zones.zone())
 	}
 	p.u(uint64(len(d.samples)))
 	for _, x := range d.samples {
@@ -1242,6 +1238,8 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	if r.version >= 12 {
 		r.zoneVotes(d, &d.zones)
 		r.zoneVotes(d, &d.toolZones)
+		d.zoneTool = fingerprint.Tool(r.max(numTools-1, "zone tool"))
+		d.toolNames = r.max(d.toolZones.names, "tool names")
 	} else {
 		have := r.bool("zone flag")
 		z := r.bytes(maxZoneBytes, "zone")
@@ -1251,7 +1249,7 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		if have {
 			// The common zone of the data-like names (or of the
 			// answers' names before them) stands for all of them.
-			d.zones.fromCommonZone(z, uint32(min(max(d.dataNames, 1), math.MaxUint32)))
+			d.zones.fromCommonZone(z, max(d.dataNames, 1))
 		}
 	}
 	ns := r.count(maxSamples, 1, "samples")
@@ -1851,7 +1849,15 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 		}
 	}
 	d.zones.merge(&b.zones)
-	d.toolZones.merge(&b.toolZones)
+	switch {
+	case b.toolZones.names == 0:
+	case d.toolZones.names == 0:
+		d.toolZones.merge(&b.toolZones)
+		d.zoneTool, d.toolNames = b.zoneTool, b.toolNames
+	case d.zoneTool == b.zoneTool:
+		d.toolZones.merge(&b.toolZones)
+		d.toolNames += b.toolNames
+	}
 	for _, s := range b.samples {
 		if len(d.samples) < maxSamples && !slices.ContainsFunc(d.samples, func(x []byte) bool { return bytes.Equal(x, s) }) {
 			d.samples = append(d.samples, s)

@@ -174,9 +174,12 @@ func normDomain(d *domain) domain {
 	c.recentAddr, c.recent = netip.Addr{}, nil                                              // a cache
 	c.names = nameSet{}
 	c.pending = nil
-	for k := range c.zones.depth {
-		if len(c.zones.depth[k].text) == 0 {
-			c.zones.depth[k].text = nil
+	for _, z := range []*zoneVotes{&c.zones, &c.toolZones} {
+		if len(z.common) == 0 {
+			z.common = nil
+		}
+		if len(z.top.text) == 0 {
+			z.top.text = nil
 		}
 	}
 	if len(c.files) == 0 {
@@ -1297,14 +1300,14 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
 			"answerData", "sizes", "dataResponses", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "num", "awaiting", "staging", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
-			"zones", "toolZones", "samples", "alertSev", "announced", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
+			"zones", "toolZones", "zoneTool", "toolNames", "samples", "alertSev", "announced", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "nextJudgeData", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw", "dayAnswerBytes", "peakDayAnswerBytes", "expansions", "expandedNames", "repeats"},
 		reflect.TypeFor[clientState](): {"queries", "responses", "unique", "uniqueBytes", "channel", "first", "last", "gaps", "gapMean",
 			"gapM2", "lastQ", "strong"},
 		reflect.TypeFor[history]():       {"start", "width", "queries", "bytes", "lengths"},
 		reflect.TypeFor[nameSet]():       {"slots", "n", "limit"},
-		reflect.TypeFor[zoneVotes]():     {"depth", "names"},
+		reflect.TypeFor[zoneVotes]():     {"common", "top", "names"},
 		reflect.TypeFor[zoneVote]():      {"text", "none", "votes"},
 		reflect.TypeFor[numbered]():      {"fams", "pending", "next"},
 		reflect.TypeFor[counterFamily](): {"key", "names", "lo", "hi", "weight", "last", "near", "addrs", "most", "octets"},

@@ -105,8 +105,9 @@ type Features struct {
 	Tool         string `json:"tool"`
 	ToolStrong   uint32 `json:"tool_strong"`
 	ToolWeak     uint32 `json:"tool_weak"`
-	// ToolNames counts the distinct names in which a tool's protocol was
-	// recognised (strongly) the first time they were seen.
+	// ToolNames counts the distinct names in which the tool's protocol was
+	// recognised (strongly) the first time they were seen; only the first
+	// tool recognised in the domain has them counted, 0 for another.
 	ToolNames uint32 `json:"tool_names"`
 }
 
@@ -315,7 +316,9 @@ func (e *Engine) features(d *domain) Features {
 	}
 	tool, strong, weak := d.tool()
 	f.Tool, f.ToolStrong, f.ToolWeak = tool.String(), strong, weak
-	f.ToolNames = d.toolZones.names
+	if tool == d.zoneTool {
+		f.ToolNames = uint32(min(d.toolNames, math.MaxUint32))
+	}
 	return f
 }
 
@@ -972,7 +975,7 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		OtherClients: uint64(f.Clients - d.clients.len()), Alerted: d.announced,
 	}
 	fd.Domain = d.name
-	if z := channelZone(&d.zones, &d.toolZones); len(z) > 0 {
+	if z := d.zoneOf(ToolRecognised(f) && d.zoneTool.String() == f.Tool); len(z) > 0 {
 		fd.Domain = string(z) + "." + d.name
 	}
 	resemble := ""

@@ -1,70 +1,86 @@
 package engine
 
-import "bytes"
+import (
+	"bytes"
 
-// zoneDepths is how many labels below the registered domain a tunnel's
-// own zone can have ("t1", "up.t1", "a.up.t1", "b.a.up.t1"); a deeper
-// zone is reported by its last zoneDepths labels.
-const zoneDepths = 4
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
+)
 
-// zoneShareNum/zoneShareDen is the share of the votes a depth's candidate
-// must keep to be the zone: a Boyer–Moore count of at least 4/5 of the
-// names proves that the candidate is the zone of at least 9 in 10 of them
-// (votes <= 2*share - names), and a zone of 19 names in 20 always reaches it.
+// zoneShareNum/zoneShareDen is the share of the names that the top label's
+// Boyer–Moore count must reach. The count never exceeds the names that
+// voted for the candidate, so a zone found is the top label of at least
+// 9 names in 10; a label of at least 19 in 20 always reaches it (the count
+// is at least twice its names less all names).
 const (
-	zoneShareNum = 4
-	zoneShareDen = 5
+	zoneShareNum = 9
+	zoneShareDen = 10
 )
 
 // zoneVote is a Boyer–Moore majority vote (Boyer and Moore, "MJRTY: a fast
-// majority vote algorithm", 1981) over the last k labels of the
-// subdomains that voted. A subdomain of k labels or fewer votes for "no
-// zone this deep" (none): a tunnel's zone leaves a label for its data.
+// majority vote algorithm", 1981) over the last label of the subdomains
+// that voted. A subdomain of one label votes for no zone (none): a
+// tunnel's zone leaves a label for its data.
 type zoneVote struct {
-	text  []byte // the candidate: the last k labels (none: empty)
+	text  []byte // the candidate label (none: empty)
 	none  bool
-	votes uint32 // 0: no candidate
+	votes uint64 // 0: no candidate
 }
 
 // zoneVotes finds the zone of a domain's channel below its registered
-// domain: a run of trailing labels that at least nine in ten of its
-// data-like subdomains share (see zone). A longest common suffix of all of them
-// would fall to the registered domain at the first benign name among them
-// that happens to look like data (a host "yahtzee4" of a busy company
-// domain with a tunnel in its "t1"), and every packet of the registered
-// domain would be reported as the tunnel's; a majority does not.
+// domain. The longest common suffix of all its data-like subdomains is
+// exact, but it falls to the registered domain at the first benign name
+// among them that happens to look like data (a host "yahtzee4" of a busy
+// company domain with a tunnel in its "t1"), and every packet of the
+// registered domain would then be reported as the tunnel's. So the label
+// under the registered domain is chosen by a majority vote, which such
+// names do not move, and the common suffix adds the labels below it when
+// it agrees (zone). Both are independent of the order of the names and
+// mergeable.
 type zoneVotes struct {
-	depth [zoneDepths]zoneVote
-	names uint32 // subdomains that voted
+	common []byte // the longest common run of trailing labels
+	top    zoneVote
+	names  uint64 // subdomains that voted
 }
 
 // vote counts one subdomain (labels joined by '.', lowercased).
 func (z *zoneVotes) vote(sub []byte) {
-	z.names++
-	end := len(sub)
-	for k := range zoneDepths {
-		// start of the last k+1 labels; -1: the subdomain has no more.
-		dot := bytes.LastIndexByte(sub[:end], '.')
-		var cand []byte
-		none := dot < 0
-		if !none {
-			cand = sub[dot+1:]
-			end = dot
+	if z.names == 0 {
+		// Everything but the leftmost label can be the zone.
+		z.common = z.common[:0]
+		if i := bytes.IndexByte(sub, '.'); i >= 0 {
+			z.common = append(z.common, sub[i+1:]...)
 		}
-		z.depth[k].count(cand, none)
-		if none {
-			// Deeper depths are none as well.
-			for j := k + 1; j < zoneDepths; j++ {
-				z.depth[j].count(nil, true)
-			}
-			return
-		}
+	} else {
+		z.common = shrinkZone(z.common, sub)
 	}
+	z.names++
+	dot := bytes.LastIndexByte(sub, '.')
+	if dot < 0 {
+		z.top.count(nil, true)
+		return
+	}
+	z.top.count(sub[dot+1:], false)
 }
 
-// count adds one vote for cand (none: no zone at this depth). An empty
-// candidate (a label holding a '.' byte splits into empty text) counts as
-// none, so that every candidate kept has text.
+// shrinkZone returns the longest common run of trailing labels of zone and
+// sub that leaves sub a label of its own (zone's storage, shortened).
+func shrinkZone(zone, sub []byte) []byte {
+	c := commonSuffix(zone, sub)
+	if len(c) == len(sub) && len(c) > 0 {
+		// sub is entirely a suffix of the zone: the zone must keep a
+		// label for the data, so it loses its first label.
+		if k := bytes.IndexByte(c, '.'); k >= 0 {
+			c = c[k+1:]
+		} else {
+			c = c[:0]
+		}
+	}
+	return append(zone[:0], c...)
+}
+
+// count adds one vote for cand (none: no zone). An empty candidate (a
+// label holding a '.' byte splits into empty text) counts as none, so that
+// every candidate kept has text.
 func (v *zoneVote) count(cand []byte, none bool) {
 	none = none || len(cand) == 0
 	if none {
@@ -80,17 +96,17 @@ func (v *zoneVote) count(cand []byte, none bool) {
 	}
 }
 
-// drop takes n < v.votes or n == v.votes votes from the candidate, which
-// leaves when none are left.
-func (v *zoneVote) drop(n uint32) {
+// drop takes n <= v.votes votes from the candidate, which leaves when none
+// are left.
+func (v *zoneVote) drop(n uint64) {
 	v.votes -= n
 	if v.votes == 0 {
 		v.text, v.none = v.text[:0], false
 	}
 }
 
-// zone returns the zone (nil: the registered domain itself, or no
-// zone holds the votes).
+// zone returns the zone (nil: the registered domain itself, or no zone
+// holds the votes).
 func (z *zoneVotes) zone() []byte {
 	zone, _ := z.find()
 	return zone
@@ -98,41 +114,43 @@ func (z *zoneVotes) zone() []byte {
 
 // find returns the zone and whether the votes determine it: nil and true
 // when the data is right under the registered domain, nil and false when
-// no zone holds the votes. The zone's first label is the candidate that
-// holds its share of the votes, which benign names that look like data do
-// not move; each deeper label must keep every vote of the one above (no
-// name of the zone disagrees, as with a common suffix), so that a channel
-// whose data goes to sibling zones ("up.t1" and "down.t1") is reported in
-// the zone above them. The result aliases z.
+// no label holds the votes. The zone's top label is the candidate that
+// holds its share of the votes; the labels below it are those of the
+// common suffix of all names when it ends in that label (a channel whose
+// data goes to sibling zones, "up.t1" and "down.t1", is in "t1"). The
+// result aliases z.
 func (z *zoneVotes) find() ([]byte, bool) {
-	v := &z.depth[0]
-	if v.votes == 0 || uint64(v.votes)*zoneShareDen < uint64(z.names)*zoneShareNum {
+	v := &z.top
+	if v.votes == 0 || v.votes*zoneShareDen < z.names*zoneShareNum {
 		return nil, false
 	}
 	if v.none {
 		return nil, true
 	}
-	best := v.text
-	for k := 1; k < zoneDepths; k++ {
-		w := &z.depth[k]
-		if w.none || w.votes < v.votes {
-			break
-		}
-		best, v = w.text, w
+	c := z.common
+	if bytes.Equal(c, v.text) || len(c) > len(v.text) && c[len(c)-len(v.text)-1] == '.' && bytes.HasSuffix(c, v.text) {
+		return c, true
 	}
-	return best, true
+	return v.text, true
 }
 
-// channelZone returns the zone of a channel from the votes of its
-// data-like names and of the names in which a tool's protocol was
-// recognised: where both determine one, their common trailing labels (the
-// shallower when one lies in the other), so that both kinds of evidence
-// are in it; where one does, that one. A few names of a tool's handshake beside benign hosts that look like
-// data (a tunnel in raw mode sends almost nothing in names) are found
-// in their zone.
-func channelZone(data, tool *zoneVotes) []byte {
-	dz, dok := data.find()
-	tz, tok := tool.find()
+// zoneOf returns the zone of d's channel from the votes of its data-like
+// names and of the names in which its tool's protocol was recognised
+// (recognised: engine.ToolRecognised holds for that tool). Where both
+// determine one, it is their common trailing labels (the shallower when
+// one lies in the other), so that both kinds of evidence are in it. Where
+// the data-like names do not, the tool's zone is taken (a tunnel in raw
+// mode sends a few names of its handshake beside benign hosts that look
+// like data). A tool whose names are not all under its zone (Cobalt
+// Strike's stager names are; its beacon's end in a nonce) keeps its other
+// packets in out.csv by their own evidence: data in the name, or the
+// tool's structure, strong or weak (package scan).
+func (d *domain) zoneOf(recognised bool) []byte {
+	dz, dok := d.zones.find()
+	if !recognised {
+		return dz
+	}
+	tz, tok := d.toolZones.find()
 	switch {
 	case dok && tok:
 		return commonSuffix(dz, tz)
@@ -140,6 +158,28 @@ func channelZone(data, tool *zoneVotes) []byte {
 		return tz
 	}
 	return dz
+}
+
+// voteTool counts a new name that matched a tool's fingerprint. The first
+// tool recognised (strongly) in d is the one whose names vote, strong or
+// weak, so that another tool's accidental matches neither move its zone
+// nor count as its names (Features.ToolNames: the strong ones). Weak
+// matches vote so that a tool whose traffic goes beyond the zone of its
+// strong names (Cobalt Strike's stager names under "stage.123456", its
+// beacon's check-ins and tasks elsewhere) has no zone of its own.
+func (d *domain) voteTool(sub []byte, m fingerprint.Match) {
+	switch {
+	case d.toolZones.names == 0 && m.Strength == fingerprint.Strong:
+		d.zoneTool = m.Tool
+	case d.toolZones.names == 0, m.Tool != d.zoneTool:
+		return
+	}
+	if m.Strength == fingerprint.Strong {
+		d.toolNames++
+	}
+	before := d.toolZones.bytes()
+	d.toolZones.vote(sub)
+	d.mem += d.toolZones.bytes() - before
 }
 
 // commonSuffix returns the longest common run of trailing labels of two
@@ -162,82 +202,86 @@ func commonSuffix(a, b []byte) []byte {
 }
 
 // merge adds b's votes: Boyer–Moore counts are mergeable (equal
-// candidates add, different ones cancel), and the bound of zoneShareNum
-// holds for the union.
+// candidates add, different ones cancel; the bounds above hold for the
+// union), and common suffixes meet.
 func (z *zoneVotes) merge(b *zoneVotes) {
+	switch {
+	case b.names == 0:
+		return
+	case z.names == 0:
+		z.common = append(z.common[:0], b.common...)
+	default:
+		z.common = append(z.common[:0], commonSuffix(z.common, b.common)...)
+	}
 	z.names += b.names
-	for k := range z.depth {
-		v, w := &z.depth[k], &b.depth[k]
-		switch {
-		case w.votes == 0:
-		case v.votes == 0:
-			v.text, v.none, v.votes = append(v.text[:0], w.text...), w.none, w.votes
-		case v.none == w.none && bytes.Equal(v.text, w.text):
-			v.votes += w.votes
-		case v.votes >= w.votes:
-			v.drop(w.votes)
-		default:
-			v.text, v.none, v.votes = append(v.text[:0], w.text...), w.none, w.votes-v.votes
-		}
+	v, w := &z.top, &b.top
+	switch {
+	case w.votes == 0:
+	case v.votes == 0:
+		v.text, v.none, v.votes = append(v.text[:0], w.text...), w.none, w.votes
+	case v.none == w.none && bytes.Equal(v.text, w.text):
+		v.votes += w.votes
+	case v.votes >= w.votes:
+		v.drop(w.votes)
+	default:
+		v.text, v.none, v.votes = append(v.text[:0], w.text...), w.none, w.votes-v.votes
 	}
 }
 
 // fromCommonZone sets the votes that a common zone of n subdomains stands
-// for (a snapshot of version 11 or older kept only that): every depth of
-// the zone has it as candidate, and the next depth none.
-func (z *zoneVotes) fromCommonZone(zone []byte, n uint32) {
-	*z = zoneVotes{names: n}
+// for (a snapshot of version 11 or older kept only that): all of them
+// voted for its last label, or for none when it is empty.
+func (z *zoneVotes) fromCommonZone(zone []byte, n uint64) {
+	*z = zoneVotes{names: n, common: append([]byte(nil), zone...)}
 	if n == 0 {
 		return
 	}
-	end := len(zone)
-	for k := range zoneDepths {
-		if end <= 0 {
-			z.depth[k] = zoneVote{none: true, votes: n}
-			return
-		}
-		dot := bytes.LastIndexByte(zone[:end], '.')
-		if dot+1 == len(zone) {
-			z.depth[k] = zoneVote{none: true, votes: n}
-			return
-		}
-		z.depth[k] = zoneVote{text: append([]byte(nil), zone[dot+1:]...), votes: n}
-		end = dot
+	top := zone[bytes.LastIndexByte(zone, '.')+1:]
+	if len(top) == 0 {
+		z.top = zoneVote{none: true, votes: n}
+		return
 	}
+	z.top = zoneVote{text: append([]byte(nil), top...), votes: n}
 }
 
-// bytes returns the memory the candidates hold beyond the struct, as
-// their lengths (a restored engine's capacities differ).
-func (z *zoneVotes) bytes() int {
-	n := 0
-	for k := range z.depth {
-		n += len(z.depth[k].text)
-	}
-	return n
-}
+// bytes returns the memory the votes hold beyond the struct, as lengths
+// (a restored engine's capacities differ).
+func (z *zoneVotes) bytes() int { return len(z.common) + len(z.top.text) }
 
 // zoneVotes reads zone votes z of d (snapshot version 12 and later).
 func (r *dec) zoneVotes(d *domain, z *zoneVotes) {
-	z.names = r.u32("zone voters")
-	for k := range z.depth {
-		v := &z.depth[k]
-		v.votes = r.u32("zone votes")
-		v.none = r.bool("zone depth without a zone")
-		if t := r.bytes(maxZoneBytes, "zone candidate"); len(t) > 0 {
-			v.text = append([]byte(nil), t...)
-		}
-		if r.err != nil {
-			return
-		}
-		switch {
-		case v.votes > z.names:
-			r.fail("%s: %d votes for a zone of %d names", d.name, v.votes, z.names)
-		case v.votes == 0 && (v.none || len(v.text) > 0):
-			r.fail("%s: a zone candidate without votes", d.name)
-		case v.none && len(v.text) > 0:
-			r.fail("%s: a zone candidate both none and %q", d.name, v.text)
-		case v.votes > 0 && !v.none && len(v.text) == 0:
-			r.fail("%s: an empty zone candidate", d.name)
-		}
+	z.names = r.u()
+	if c := r.bytes(maxZoneBytes, "common zone"); len(c) > 0 {
+		z.common = append([]byte(nil), c...)
 	}
+	v := &z.top
+	v.votes = r.u()
+	v.none = r.bool("no zone")
+	if t := r.bytes(maxZoneBytes, "zone candidate"); len(t) > 0 {
+		v.text = append([]byte(nil), t...)
+	}
+	if r.err != nil {
+		return
+	}
+	switch {
+	case v.votes > z.names:
+		r.fail("%s: %d votes for a zone of %d names", d.name, v.votes, z.names)
+	case z.names == 0 && len(z.common) > 0:
+		r.fail("%s: a common zone without names", d.name)
+	case v.votes == 0 && (v.none || len(v.text) > 0):
+		r.fail("%s: a zone candidate without votes", d.name)
+	case v.none && len(v.text) > 0:
+		r.fail("%s: a zone candidate both none and %q", d.name, v.text)
+	case v.votes > 0 && !v.none && len(v.text) == 0:
+		r.fail("%s: an empty zone candidate", d.name)
+	}
+}
+
+// writeZoneVotes writes z (snapshot version 12 and later).
+func (p *enc) writeZoneVotes(z *zoneVotes) {
+	p.u(z.names)
+	p.bytes(z.common)
+	p.u(z.top.votes)
+	p.bool(z.top.none)
+	p.bytes(z.top.text)
 }

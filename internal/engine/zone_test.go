@@ -7,15 +7,17 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dnsieve/dnsieve/internal/fingerprint"
 )
 
 // asCommonZone replaces d's zone votes with what a snapshot of version 11
 // or older reads back as: its zone, voted for by every data-like name.
 func asCommonZone(d *domain) {
-	if d.zones.names > 0 || d.toolZones.names > 0 {
-		d.zones.fromCommonZone(bytes.Clone(channelZone(&d.zones, &d.toolZones)), uint32(max(d.dataNames, 1)))
+	if d.zones.names > 0 {
+		d.zones.fromCommonZone(bytes.Clone(d.zones.zone()), max(d.dataNames, 1))
 	}
-	d.toolZones = zoneVotes{}
+	d.toolZones, d.zoneTool, d.toolNames = zoneVotes{}, fingerprint.Unknown, 0
 }
 
 func votesFor(subs ...string) *zoneVotes {
@@ -34,6 +36,14 @@ func repeat(n int, s string) []string {
 	return out
 }
 
+func concat(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
 func TestZoneVotes(t *testing.T) {
 	cases := []struct {
 		name string
@@ -44,75 +54,183 @@ func TestZoneVotes(t *testing.T) {
 		{"a common zone", []string{"aaaa.bbbb.up.t1", "cccc.up.t1", "dddd.down.t1"}, "t1"},
 		{"not inside a label", []string{"abc.xt1", "abd.t1"}, ""},
 		{"data right under the registered domain", repeat(50, "d%05d"), ""},
-		{"the zone keeps a label for the data", append(repeat(50, "d%05d.t1"), "t1"), "t1"},
-		{"a 4-label zone", repeat(20, "d%05d.a.b.c.t1"), "a.b.c.t1"},
-		{"deeper zones are cut to four labels", repeat(20, "d%05d.x.a.b.c.t1"), "a.b.c.t1"},
-		{"two zones half and half: the registered domain", append(repeat(20, "d%05d.a"), repeat(20, "d%05d.b")...), ""},
-		// 95 in 100 always reach the 4/5 of the votes; 5 outliers first
-		// do not move the zone.
-		{"benign outliers first", append(repeat(5, "yahtzee%d"), repeat(95, "d%05d.www")...), "www"},
-		{"benign outliers last", append(repeat(95, "d%05d.www"), repeat(5, "yahtzee%d")...), "www"},
-		{"too many outliers", append(repeat(85, "d%05d.www"), repeat(15, "yahtzee%d")...), ""},
+		{"the zone keeps a label for the data", concat(repeat(50, "d%05d.t1"), []string{"t1"}), "t1"},
+		{"a deep zone", repeat(20, "d%05d.x.a.b.c.t1"), "x.a.b.c.t1"},
+		{"two zones half and half: the registered domain", concat(repeat(20, "d%05d.a"), repeat(20, "d%05d.b")), ""},
+		{"benign outliers first", concat(repeat(5, "yahtzee%d"), repeat(95, "d%05d.www")), "www"},
+		{"benign outliers last", concat(repeat(95, "d%05d.www"), repeat(5, "yahtzee%d")), "www"},
+		{"too many outliers", concat(repeat(85, "d%05d.www"), repeat(15, "yahtzee%d")), ""},
+		// The review's order: outliers that cancel each other first leave
+		// the candidate a count of all later names; 4 in 5 is not enough.
+		{"outliers cancelling each other first", concat(repeat(10, "yahtzee%d"), repeat(10, "m%d.mail"), repeat(80, "d%05d.www")), ""},
 		{"multi-label data", repeat(30, "aaaa%d.bbbb%[1]d.cccc%[1]d.t1"), "t1"},
-		{"outliers and a 2-label zone", append(repeat(5, "node%d"), repeat(95, "d%05d.a.t1")...), "a.t1"},
-		// OzymanDNS: its uploads under "up", a few downloads under "down".
-		{"sibling zones", append(repeat(97, "d%05d.up.t1"), repeat(3, "%d-1.id-1.down.t1")...), "t1"},
-		{"sibling zones first", append(repeat(3, "%d-1.id-1.down.t1"), repeat(97, "d%05d.up.t1")...), "t1"},
+		{"outliers and a 2-label zone: its top label", concat(repeat(5, "node%d"), repeat(95, "d%05d.a.t1")), "t1"},
+		{"a 2-label zone", repeat(95, "d%05d.a.t1"), "a.t1"},
+		// OzymanDNS: its uploads under "up", a few downloads under "down",
+		// in any order, with or without an outlier.
+		{"sibling zones", concat(repeat(97, "d%05d.up.t1"), repeat(3, "%d-1.id-1.down.t1")), "t1"},
+		{"sibling zones first", concat(repeat(3, "%d-1.id-1.down.t1"), repeat(97, "d%05d.up.t1")), "t1"},
+		{"sibling zone, an outlier, then the rest", concat([]string{"1-1.id-1.down.t1", "yahtzee"}, repeat(98, "d%05d.up.t1")), "t1"},
 	}
 	for _, c := range cases {
 		if got := string(votesFor(c.subs...).zone()); got != c.want {
 			t.Errorf("%s: zone %q, want %q", c.name, got, c.want)
 		}
+		// The order does not matter.
+		rev := append([]string(nil), c.subs...)
+		for i, j := 0, len(rev)-1; i < j; i, j = i+1, j-1 {
+			rev[i], rev[j] = rev[j], rev[i]
+		}
+		if got := string(votesFor(rev...).zone()); got != c.want && c.name != "one name: all but its first label" {
+			t.Errorf("%s, reversed: zone %q, want %q", c.name, got, c.want)
+		}
 	}
 }
 
-// TestZoneVotesBound: the zone found is shared by at least 9 in 10 of the
-// names, and a zone of at least 19 in 20 is always found, whatever the
-// order of the names.
+// TestZoneVotesBound: the zone found is the top label of at least 9 in 10
+// of the names, and a top label of at least 19 in 20 is always found,
+// whatever the order of the names: random orders, and the adversarial one
+// (the other names first, pairing off among themselves).
 func TestZoneVotesBound(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	for trial := range 2000 {
+	for trial := range 4000 {
 		n := 20 + r.IntN(200)
-		zoneShare := 0.5 + r.Float64()/2
-		var subs []string
-		inZone := 0
+		zoneShare := 0.75 + r.Float64()/4
+		var in, out []string
 		for i := range n {
 			if r.Float64() < zoneShare {
-				subs = append(subs, fmt.Sprintf("d%d.www", i))
-				inZone++
+				in = append(in, fmt.Sprintf("d%d.www", i))
 			} else {
-				subs = append(subs, [...]string{"h%d", "m%d.mail", "x%d.y.www2"}[r.IntN(3)])
-				subs[len(subs)-1] = fmt.Sprintf(subs[len(subs)-1], i)
+				out = append(out, fmt.Sprintf([...]string{"h%d", "m%d.mail", "x%d.y.www2"}[r.IntN(3)], i))
 			}
 		}
-		r.Shuffle(len(subs), func(i, j int) { subs[i], subs[j] = subs[j], subs[i] })
+		subs := concat(out, in) // adversarial: the outliers first
+		if trial%2 == 0 {
+			r.Shuffle(len(subs), func(i, j int) { subs[i], subs[j] = subs[j], subs[i] })
+		}
 		got := string(votesFor(subs...).zone())
 		switch {
-		case got == "www" && inZone*10 < n*9:
-			t.Fatalf("trial %d: zone www for %d of %d names", trial, inZone, n)
+		case got == "www" && len(in)*10 < n*9:
+			t.Fatalf("trial %d: zone www for %d of %d names", trial, len(in), n)
 		case got != "www" && got != "":
 			t.Fatalf("trial %d: zone %q", trial, got)
-		case got == "" && inZone*20 >= n*19:
-			t.Fatalf("trial %d: no zone for %d of %d names", trial, inZone, n)
+		case got == "" && len(in)*20 >= n*19:
+			t.Fatalf("trial %d: no zone for %d of %d names", trial, len(in), n)
 		}
 	}
 }
 
 // TestZoneVotesMerge: merging the votes of two halves gives the zone of
-// the whole, and keeps the bound (the merged count never claims more).
+// the whole.
 func TestZoneVotesMerge(t *testing.T) {
-	all := append(repeat(4, "yahtzee%d"), repeat(96, "d%05d.www")...)
+	all := concat(repeat(4, "yahtzee%d"), repeat(96, "d%05d.up.t1"), []string{"x.down.t1"})
 	for cut := 0; cut <= len(all); cut += 7 {
 		a, b := votesFor(all[:cut]...), votesFor(all[cut:]...)
 		a.merge(b)
-		if got := string(a.zone()); got != "www" || a.names != 100 {
+		if got := string(a.zone()); got != "t1" || a.names != 101 {
 			t.Fatalf("cut %d: merged zone %q of %d names", cut, got, a.names)
 		}
 	}
 	a, b := votesFor(repeat(50, "d%05d.a")...), votesFor(repeat(50, "d%05d.b")...)
 	a.merge(b)
-	if got := string(a.zone()); got != "" || a.depth[0].votes != 0 || len(a.depth[0].text) != 0 {
-		t.Fatalf("two zones merged: %q, %+v", got, a.depth[0])
+	if got := string(a.zone()); got != "" || a.top.votes != 0 || len(a.top.text) != 0 {
+		t.Fatalf("two zones merged: %q, %+v", got, a.top)
+	}
+}
+
+func TestZoneOf(t *testing.T) {
+	outliers := repeat(3, "node%d")
+	cases := []struct {
+		name       string
+		data, tool []string
+		recognised bool
+		want       string
+	}{
+		{"no votes", nil, nil, true, ""},
+		{"data only", repeat(10, "d%d.t1"), nil, true, "t1"},
+		{"tool only", nil, repeat(10, "d%d.t1"), true, "t1"},
+		{"tool only, not recognised", nil, repeat(10, "d%d.t1"), false, ""},
+		// iodine in raw mode: two data-like names of its handshake
+		// beside three benign hosts that look like data.
+		{"a few data names undecided: the tool's zone", concat(repeat(2, "d%d.www"), outliers), repeat(6, "h%d.www"), true, "www"},
+		// Cobalt Strike: its names end in a nonce; its stager's are under
+		// "stage.123456".
+		{"many data names undecided: the tool's zone", repeat(30, "post.1%08x.%[1]x99"), repeat(30, "a%02d.stage.123456"), true, "stage.123456"},
+		// ... but its beacon's task names vote too (weak matches): no
+		// zone of its own.
+		{"a tool beyond its strong names' zone", repeat(30, "post.1%08x.%[1]x99"), concat(repeat(30, "a%02d.stage.123456"), repeat(30, "cdn.%x77")), true, ""},
+		// iodine's 12 handshake names beside three such hosts.
+		{"data names led by the tool's zone", concat(repeat(12, "d%d.t1"), outliers), repeat(8, "h%d.t1"), true, "t1"},
+		{"both: the shallower", repeat(10, "d%d.up.t1"), repeat(10, "h%d.t1"), true, "t1"},
+		{"both: their common labels", repeat(10, "d%d.a.t1"), repeat(10, "h%d.b.t1"), true, "t1"},
+		{"a tool not recognised does not widen", repeat(10, "d%d.t1"), []string{"aaa.stage.2024"}, false, "t1"},
+		{"data under the registered domain itself", repeat(10, "d%d"), repeat(10, "h%d.www"), true, ""},
+		{"different zones", repeat(10, "d%d.a"), repeat(10, "h%d.b"), true, ""},
+	}
+	for _, c := range cases {
+		d := &domain{zones: *votesFor(c.data...), toolZones: *votesFor(c.tool...)}
+		if got := string(d.zoneOf(c.recognised)); got != c.want {
+			t.Errorf("%s: zone %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestVoteToolFirstToolOnly: only the first tool recognised in a domain
+// has its names vote and counted.
+func TestVoteToolFirstToolOnly(t *testing.T) {
+	d := &domain{}
+	strong := func(t fingerprint.Tool) fingerprint.Match {
+		return fingerprint.Match{Tool: t, Strength: fingerprint.Strong}
+	}
+	weak := func(t fingerprint.Tool) fingerprint.Match {
+		return fingerprint.Match{Tool: t, Strength: fingerprint.Weak}
+	}
+	d.voteTool([]byte("w.t1"), weak(fingerprint.Dnstt)) // before any strong match: no vote
+	d.voteTool([]byte("a.t1"), strong(fingerprint.Dnstt))
+	d.voteTool([]byte("b.t1"), strong(fingerprint.Sliver))
+	d.voteTool([]byte("c.t1"), strong(fingerprint.Dnstt))
+	d.voteTool([]byte("x.t2"), weak(fingerprint.Dnstt)) // votes, not a name of the tool
+	if d.zoneTool != fingerprint.Dnstt || d.toolZones.names != 3 || d.toolNames != 2 {
+		t.Fatalf("tool %v, %d votes, %d names", d.zoneTool, d.toolZones.names, d.toolNames)
+	}
+	// Features count them for that tool only.
+	f := &Features{Tool: "sliver", ToolStrong: 3, ToolNames: 0, Queries: 20000, Unique: 100}
+	if ToolRecognised(f) {
+		t.Fatal("another tool's names counted")
+	}
+}
+
+func TestCommonSuffix(t *testing.T) {
+	for _, c := range [][3]string{
+		{"up.t1", "down.t1", "t1"},
+		{"up.t1", "t1", "t1"},
+		{"t1", "up.t1", "t1"},
+		{"t1", "xt1", ""},
+		{"a.t1", "a.t1", "a.t1"},
+		{"", "t1", ""},
+		{"b.a.t1", "c.xa.t1", "t1"},
+	} {
+		if got := string(commonSuffix([]byte(c[0]), []byte(c[1]))); got != c[2] {
+			t.Errorf("commonSuffix(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+}
+
+// TestZoneVotesEmptyLabelText: a label that holds a '.' byte splits into
+// empty text; such a candidate counts as no zone, so that every candidate
+// kept has text and a snapshot of the votes reads back (FuzzReadSnapshot
+// found a version 11 zone "a." that did not).
+func TestZoneVotesEmptyLabelText(t *testing.T) {
+	var from zoneVotes
+	from.fromCommonZone([]byte("a."), 3)
+	for _, z := range []*zoneVotes{votesFor("x.", "y.", "a..b", "."), &from} {
+		v := z.top
+		if v.votes == 0 && (v.none || len(v.text) > 0) || v.none && len(v.text) > 0 || v.votes > 0 && !v.none && len(v.text) == 0 {
+			t.Fatalf("candidate %+v", v)
+		}
+	}
+	if got := votesFor("x.", "y.").zone(); got != nil {
+		t.Fatalf("zone %q", got)
 	}
 }
 
@@ -148,7 +266,7 @@ func TestZoneOfABusyDomain(t *testing.T) {
 	}
 	for _, fd := range f.e.Findings() {
 		if fd.RegisteredDomain == "example.com" {
-			if fd.Domain != "www.example.com" || !strings.HasSuffix(string(fd.Samples[0]), ".www.example.com") {
+			if fd.Domain != "www.example.com" || !strings.HasSuffix(fd.Samples[0], ".www.example.com") {
 				t.Fatalf("finding %q, samples %q", fd.Domain, fd.Samples)
 			}
 			return
@@ -171,9 +289,9 @@ func TestZoneVotesSnapshotVersion11(t *testing.T) {
 	}
 	zoned := 0
 	for name, d := range f.e.domains {
+		want := d.zones.zone()
 		h := g.domains[name]
-		want := channelZone(&d.zones, &d.toolZones)
-		if h == nil || string(channelZone(&h.zones, &h.toolZones)) != string(want) {
+		if h == nil || string(h.zones.zone()) != string(want) {
 			t.Fatalf("%s: zone %q read back otherwise", name, want)
 		}
 		if len(want) > 0 {
@@ -182,65 +300,5 @@ func TestZoneVotesSnapshotVersion11(t *testing.T) {
 	}
 	if zoned == 0 {
 		t.Fatal("the mix has no zone below its registered domains")
-	}
-}
-
-func TestChannelZone(t *testing.T) {
-	outliers := repeat(3, "node%d")
-	cases := []struct {
-		name       string
-		data, tool []string
-		want       string
-	}{
-		{"no votes", nil, nil, ""},
-		{"data only", repeat(10, "d%d.t1"), nil, "t1"},
-		{"tool only", nil, repeat(10, "d%d.t1"), "t1"},
-		// iodine in raw mode: two data-like names of its handshake
-		// beside three benign hosts that look like data.
-		{"data undetermined, the tool's zone", append(repeat(2, "d%d.www"), outliers...), repeat(6, "h%d.www"), "www"},
-		{"both: the shallower", repeat(10, "d%d.up.t1"), repeat(10, "h%d.t1"), "t1"},
-		{"both: their common labels", repeat(10, "d%d.a.t1"), repeat(10, "h%d.b.t1"), "t1"},
-		{"data under the registered domain itself", repeat(10, "d%d"), repeat(10, "h%d.www"), ""},
-		{"different zones", repeat(10, "d%d.a"), repeat(10, "h%d.b"), ""},
-	}
-	for _, c := range cases {
-		if got := string(channelZone(votesFor(c.data...), votesFor(c.tool...))); got != c.want {
-			t.Errorf("%s: zone %q, want %q", c.name, got, c.want)
-		}
-	}
-}
-
-func TestCommonSuffix(t *testing.T) {
-	for _, c := range [][3]string{
-		{"up.t1", "down.t1", "t1"},
-		{"up.t1", "t1", "t1"},
-		{"t1", "up.t1", "t1"},
-		{"t1", "xt1", ""},
-		{"a.t1", "a.t1", "a.t1"},
-		{"", "t1", ""},
-		{"b.a.t1", "c.xa.t1", "t1"},
-	} {
-		if got := string(commonSuffix([]byte(c[0]), []byte(c[1]))); got != c[2] {
-			t.Errorf("commonSuffix(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
-		}
-	}
-}
-
-// TestZoneVotesEmptyLabelText: a label that holds a '.' byte splits into
-// empty text; such a candidate counts as no zone, so that every candidate
-// kept has text and a snapshot of the votes reads back (FuzzReadSnapshot
-// found a version 11 zone "a." that did not).
-func TestZoneVotesEmptyLabelText(t *testing.T) {
-	var from zoneVotes
-	from.fromCommonZone([]byte("a."), 3)
-	for _, z := range []*zoneVotes{votesFor("x.", "y.", "a..b", "."), &from} {
-		for k, v := range z.depth {
-			if v.votes == 0 && (v.none || len(v.text) > 0) || v.none && len(v.text) > 0 || v.votes > 0 && !v.none && len(v.text) == 0 {
-				t.Fatalf("depth %d: candidate %+v", k, v)
-			}
-		}
-	}
-	if got := votesFor("x.", "y.").zone(); got != nil {
-		t.Fatalf("zone %q", got)
 	}
 }

@@ -557,7 +557,7 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 			rec.level, rec.reasons = e.msg.res.Level, e.msg.res.Reasons
 		case e.raw != nil:
 			rec.domain = fs.engine.ObserveRaw(&e.raw.obs)
-			rec.tool = strongTool(e.raw.obs.Match)
+			rec.tool = toolMark(e.raw.obs.Match)
 		case e.msg.allowed:
 			continue
 		case e.msg.quoted:
@@ -574,7 +574,7 @@ func (fs *fileScanner) collect(b *batch, asm *tcpstream.Assembler, ca *analyze.A
 			rec.level, rec.reasons = e.msg.res.Level, e.msg.res.Reasons
 			rec.domain = fs.engine.Observe(&e.msg.obs)
 			rec.zone1, rec.zone2 = e.msg.zone1, e.msg.zone2
-			rec.tool = strongTool(e.msg.obs.Match)
+			rec.tool = toolMark(e.msg.obs.Match)
 		}
 		// A spool that failed loses out.csv's rows, not the analysis:
 		// the engine goes on seeing every message.
@@ -635,10 +635,14 @@ func serverPort(p *packet.Packet, response bool) uint16 {
 	return p.DstPort
 }
 
-// strongTool is the tool a fingerprint match names with certainty, or 0.
-func strongTool(m fingerprint.Match) uint8 {
-	if m.Strength != fingerprint.Strong {
-		return 0
+// toolMark is the spool's record of a fingerprint match: the tool, with
+// weakTool set for a weak match; 0 for none.
+func toolMark(m fingerprint.Match) uint8 {
+	switch m.Strength {
+	case fingerprint.Strong:
+		return uint8(m.Tool)
+	case fingerprint.Weak:
+		return uint8(m.Tool) | weakTool
 	}
-	return uint8(m.Tool)
+	return 0
 }

@@ -35,13 +35,38 @@ type domainRow struct {
 	// ordinary names of the same registered domain are not reported as
 	// tunnel traffic.
 	zone string
+	// tools is the set of the finding's tools (bit by fingerprint.Tool).
+	tools uint32
 }
+
+// evidence reports whether a record of the row's domain outside its zone
+// shows the tunnel of its own: data in its name (dataReasons), a tool's
+// protocol, or the structure of one of the finding's tools (Cobalt
+// Strike's check-ins and task queries are weak matches outside the zone
+// of its stager's names).
+func (d *domainRow) evidence(r *spoolRec) bool {
+	if d.level < checks.High {
+		return false
+	}
+	if r.reasons&dataReasons != 0 || r.strongTool() != 0 {
+		return true
+	}
+	t := r.tool &^ weakTool
+	return r.tool&weakTool != 0 && t < 32 && d.tools&(1<<t) != 0
+}
+
+// dataReasons are the checks that data in a name trips (long labels, high
+// entropy): a tunnel domain's packet outside the tunnel's zone that trips
+// them is listed with the tunnel's. Rare symbols and invalid UTF-8 alone
+// are typos and local names as often ("my host", "café").
+const dataReasons = checks.LongLabel | checks.HighEntropy
 
 // writeCSV writes out.csv from the spool: every packet of a domain judged
 // a tunnel (high, or 100% where the tool's protocol was recognised) that
-// lies in the tunnel's zone or shows evidence of its own (a check fired, or
-// a tool's protocol: a second session whose names end in a session label
-// of their own lies outside the zone of the first), every
+// lies in the tunnel's zone or shows evidence of its own (a check for
+// encoded data fired, or a tool's protocol: a second session whose names
+// end in a session label of their own lies outside the zone of the first),
+// every
 // other packet that a per-message check flagged (with the check's level),
 // and, at low, the remaining packets of domains judged suspicious. It sets
 // each file's malicious_packets_count and returns the number of rows.
@@ -74,6 +99,11 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 			}
 			if f.ToolRecognised {
 				r.level = checks.Certain
+			}
+			for _, name := range f.Tools {
+				if t, ok := fingerprint.ParseTool(name); ok && t < 32 {
+					r.tools |= 1 << t
+				}
 			}
 			rows[f.ID] = r
 		case "suspicious":
@@ -117,8 +147,8 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 			return fmt.Errorf("spool record %d beyond the last file", i)
 		}
 		level, reason := r.level, reasons[r.reasons&31]
-		if d, ok := rows[r.domain]; ok && r.domain != 0 && (underZone(r, d.zone) || d.level >= checks.High && (r.level != checks.None || r.tool != 0)) {
-			if text, ok := d.byTool[r.tool]; ok {
+		if d, ok := rows[r.domain]; ok && r.domain != 0 && (underZone(r, d.zone) || d.evidence(&r)) {
+			if text, ok := d.byTool[r.strongTool()]; ok {
 				d.reason = text
 			}
 			switch {

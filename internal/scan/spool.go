@@ -23,8 +23,21 @@ type spoolRec struct {
 	zone1, zone2 uint32
 	// tool is the tool whose protocol the message showed (a strong
 	// fingerprint; 0: none), so that a row of a domain used by several
-	// tools names the one of its packet.
+	// tools names the one of its packet; with weakTool set, the tool whose
+	// structure the message resembled (a weak fingerprint).
 	tool uint8
+}
+
+// weakTool marks a spool record's tool as a weak match.
+const weakTool = 0x80
+
+// strongTool returns the tool the record's message showed with certainty,
+// or 0.
+func (r *spoolRec) strongTool() uint8 {
+	if r.tool&weakTool != 0 {
+		return 0
+	}
+	return r.tool
 }
 
 const spoolRecSize = 23

@@ -111,9 +111,10 @@ func TestCSVNamesEachPacketsTool(t *testing.T) {
 // TestCSVZoneRows checks out.csv's rows for a tunnel in zone t1 of a
 // registered domain: its packets under the zone are listed, and so are
 // those outside it that show evidence of their own (a check, a tool's
-// protocol: a second session under a label of its own); the domain's
-// ordinary lookups are not, nor are those of a suspicious domain's zone
-// limited.
+// protocol: a second session under a label of its own) as data does
+// (long labels, high entropy: not rare symbols alone, which stay low); the
+// domain's ordinary lookups are not, nor are those of a suspicious
+// domain's zone limited.
 func TestCSVZoneRows(t *testing.T) {
 	dir := t.TempDir()
 	sp := newSpool(dir, 1<<10)
@@ -131,6 +132,7 @@ func TestCSVZoneRows(t *testing.T) {
 		{"mail", 8, checks.None, 0, fingerprint.Unknown},                      // 5: a suspicious domain
 		{"jkl.t1", 9, checks.Medium, checks.HexEncoding, fingerprint.Unknown}, // 6: no finding: low
 		{"abc.t1.x", 7, checks.None, 0, fingerprint.Unknown},                  // 7: not under t1
+		{"my host", 7, checks.High, checks.RareSymbols, fingerprint.Unknown},  // 8: rare symbols alone: low
 	}
 	for i, r := range recs {
 		rec := spoolRec{frame: uint64(i + 1), domain: r.domain, level: r.level, reasons: r.reason, tool: uint8(r.tool)}
@@ -146,7 +148,7 @@ func TestCSVZoneRows(t *testing.T) {
 	path := filepath.Join(dir, CSVName)
 	n, err := writeCSV(path, sp, []scannedFile{{name: "x.pcap", stats: &output.FileStats{}, from: 0, to: len(recs)}}, findings, false)
 	sp.close()
-	if err != nil || n != 5 {
+	if err != nil || n != 6 {
 		t.Fatalf("%d rows, %v", n, err)
 	}
 	want := "pcap_name|packet_number|probability|reason\r\n" +
@@ -154,7 +156,8 @@ func TestCSVZoneRows(t *testing.T) {
 		"x.pcap|3|high|tunnel domain t1.example.com (iodine); " + checks.LongLabel.String() + "\r\n" +
 		"x.pcap|4|high|tunnel domain t1.example.com (iodine)\r\n" +
 		"x.pcap|5|low|suspicious domain example.net\r\n" +
-		"x.pcap|6|low|" + checks.HexEncoding.String() + "\r\n"
+		"x.pcap|6|low|" + checks.HexEncoding.String() + "\r\n" +
+		"x.pcap|8|low|" + checks.RareSymbols.String() + "\r\n"
 	if got := readFile(t, path); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
