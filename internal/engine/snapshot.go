@@ -65,7 +65,7 @@ const (
 	// OldestSnapshotVersion is the oldest version the readers accept:
 	// version 11 differs only in its domains keeping the longest common
 	// zone of their data-like names instead of votes for it (zone.go; read
-	// as every one of those names voting for it), version 10 also only in its domains holding no repeated long
+	// as every one of those names voting for it), version 10 also in its domains holding no repeated long
 	// labels (read as none: a label is taken for data until it comes
 	// back twice more) and in counting queries for obsolete and unassigned
 	// types with the other types (read as types in use), version 9 also in its domains holding no count of
@@ -1593,7 +1593,8 @@ func (e *Engine) RemoveDomain(registered string) bool {
 //     MaxClientsPerDomain are left to the united client sketches, which
 //     estimate how many there are;
 //   - resolved addresses, files, samples: union in order, within their
-//     bounds (4, 4096, 5); zone votes: merged as Boyer–Moore counts (zone.go);
+//     bounds (4, 4096, 5); zone votes: merged as Boyer–Moore counts, the
+//     tool's only when both sides voted for the same tool (zone.go);
 //   - numbered families (counter.go): families of one key merge (names
 //     summed and clamped to their united range, weights summed and capped
 //     at the names, in-order names summed and capped below them, answered
