@@ -1103,11 +1103,7 @@ func (e *Engine) compressedSize(b []byte) int {
 
 // updateZone counts sub's vote for the tunnel's own zone below the
 // registered domain (zone.go).
-func (d *domain) updateZone(sub []byte) {
-	before := d.zones.bytes()
-	d.zones.vote(sub)
-	d.mem += d.zones.bytes() - before
-}
+func (d *domain) updateZone(sub []byte) { d.vote(&d.zones, sub) }
 
 // subLabelCount returns how many of the labels lie left of regStart.
 func subLabelCount(labels []uint8, regStart int) int {

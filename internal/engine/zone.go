@@ -177,9 +177,14 @@ func (d *domain) voteTool(sub []byte, m fingerprint.Match) {
 	if m.Strength == fingerprint.Strong {
 		d.toolNames++
 	}
-	before := d.toolZones.bytes()
-	d.toolZones.vote(sub)
-	d.mem += d.toolZones.bytes() - before
+	d.vote(&d.toolZones, sub)
+}
+
+// vote counts sub in z, one of d's zone votes, and its memory in d's.
+func (d *domain) vote(z *zoneVotes, sub []byte) {
+	before := z.bytes()
+	z.vote(sub)
+	d.mem += z.bytes() - before
 }
 
 // commonSuffix returns the longest common run of trailing labels of two
