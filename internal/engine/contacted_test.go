@@ -183,6 +183,12 @@ func TestReadVersion6Snapshot(t *testing.T) {
 		d.num = nil                              // not in versions 6 and 7
 		d.repeats = [repeatSlots]repeatedLabel{} // not before version 11
 		asCommonZone(d)                          // votes not before version 12
+		if d.unit != nil {                       // units not before version 13
+			f.e.mem -= int64(d.mem)
+			d.unit, d.unitZone = nil, nil
+			d.mem = memOf(d)
+			f.e.mem += int64(d.mem)
+		}
 	}
 	if numbered == 0 {
 		t.Fatal("the mix has no numbered names: the test would not see them dropped")

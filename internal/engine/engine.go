@@ -215,6 +215,12 @@ type domain struct {
 	zoneTool  fingerprint.Tool
 	toolNames uint64 // zoneTool's distinct names with a strong match
 	samples   [][]byte
+	// unit is the state of the zone unitZone (labels below the registered
+	// domain) judged on its own, once decided (unit.go); on a unit,
+	// parent is its domain.
+	unit     *domain
+	unitZone []byte
+	parent   *domain
 
 	// Incremental judgement (alerts): the highest severity reached so
 	// far, when and after how many lookups the first tunnel verdict came,
@@ -420,10 +426,13 @@ func (e *Engine) Observe(o *Observation) uint32 {
 		d = e.promote(i)
 	}
 	e.touch(d)
-	before := d.mem
+	before, data := d.mem, d.dataNames
 	d.observe(e, o)
 	e.mem += int64(d.mem - before)
 	e.maybeJudge(d, o.Time)
+	if d.unit != nil || d.dataNames != data {
+		e.maybeUnit(d, o, data)
+	}
 	if e.memory() > e.cfg.MaxMemory {
 		e.evict(d, 0)
 	}
@@ -600,6 +609,9 @@ func (e *Engine) renumber() {
 		id++
 		moved[d.id] = id
 		d.id = id
+		if d.unit != nil {
+			d.unit.id = id
+		}
 		byID[id] = d
 	}
 	e.byID = byID
@@ -929,12 +941,16 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		}
 		return
 	}
-	e.noteExpansion(d, o, sub, labels)
+	if d.parent == nil { // a unit's names are its domain's: noted once
+		e.noteExpansion(d, o, sub, labels)
+	}
 	if !d.names.full() { // past it, a name fetched again would count again
 		d.numberedName(o, sub, int(labels[0]), h)
 	}
 	d.uniqueBytes += uint64(len(sub))
-	e.lengths[lengthBucket(len(sub))]++
+	if d.parent == nil {
+		e.lengths[lengthBucket(len(sub))]++
+	}
 	if d.hist == nil && d.unique >= candidateUnique {
 		d.hist = d.newHistory()
 		d.mem += historyBytes

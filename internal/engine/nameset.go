@@ -97,6 +97,16 @@ var setSeed = rand.Uint64()
 // stay distinct) into the first slot to probe.
 func slotOf(h uint64) uint64 { return fmix64(h ^ setSeed) }
 
+// appendTo appends the set's hashes to dst.
+func (s *nameSet) appendTo(dst []uint64) []uint64 {
+	for _, h := range s.slots {
+		if h != 0 {
+			dst = append(dst, h)
+		}
+	}
+	return dst
+}
+
 // bytes is the set's memory.
 func (s *nameSet) bytes() int { return 8 * len(s.slots) }
 

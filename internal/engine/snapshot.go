@@ -3,7 +3,7 @@ package engine
 // Checkpoint and restore of the engine's state, and per-domain export and
 // import for moving state between engines.
 //
-// Format (version 12). A stream starts with a magic string and a version:
+// Format (version 13). A stream starts with a magic string and a version:
 //
 //	"DNSIEVE-ENGINE" uvarint(version)    whole-engine snapshot
 //	"DNSIEVE-DOMAIN" uvarint(version)    one domain (ExportDomain)
@@ -32,8 +32,10 @@ package engine
 // cold.go, in slab order, at most 4096 each) and an 'E' record with the
 // number of domains. A domain export holds an 'X' record (layout and the addresses
 // whose raw-mode packets belong to the domain), one 'D' record and the 'E'
-// record. Maps are written in key order and domains in LRU order, so equal
-// states give equal bytes.
+// record. A domain's record ends with its unit (unit.go), if it has one:
+// the unit's zone and the unit's own domain record, nested. Maps are
+// written in key order and domains in LRU order, so equal states give
+// equal bytes.
 
 import (
 	"bufio"
@@ -61,9 +63,11 @@ const (
 	domainMagic   = "DNSIEVE-DOMAIN"
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write.
-	SnapshotVersion = 12
+	SnapshotVersion = 13
 	// OldestSnapshotVersion is the oldest version the readers accept:
-	// version 11 differs only in its domains keeping the longest common
+	// version 12 differs only in its domains holding no unit (unit.go;
+	// read as none: a zone decided earlier gets one at its next data-like
+	// name), version 11 also in its domains keeping the longest common
 	// zone of their data-like names instead of votes for it (zone.go; read
 	// as every one of those names voting for it), version 10 also in its domains holding no repeated long
 	// labels (read as none: a label is taken for data until it comes
@@ -524,6 +528,15 @@ func (s *snapWriter) domain(d *domain) {
 				}
 			}
 		}
+		if s.version >= 13 {
+			// The zone judged on its own (unit.go), as a domain record
+			// of its own nested here.
+			p.bool(d.unit != nil)
+			if d.unit != nil {
+				p.bytes(d.unitZone)
+				s.domain(d.unit)
+			}
+		}
 	case s.version == 8:
 		var f counterFamily // version 8 held one family: the first slot's
 		if d.num != nil {
@@ -546,6 +559,7 @@ type dec struct {
 	b       []byte
 	err     error
 	version uint64 // the stream's format version
+	unit    bool   // reading a unit's record (decodeUnit): it may hold none
 }
 
 func (r *dec) fail(format string, args ...any) {
@@ -1361,7 +1375,39 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 		}
 	}
 	d.syncNumbered()
+	if r.version >= 13 && r.bool("zone judged on its own") {
+		decodeUnit(r, cfg, d)
+	}
 	return d, hashes
+}
+
+// decodeUnit reads the unit of domain d (unit.go) nested in d's record.
+func decodeUnit(r *dec, cfg *Config, d *domain) {
+	if r.unit {
+		r.fail("%s: a unit within a unit", d.name)
+		return
+	}
+	zone := r.bytes(maxZoneBytes, "unit zone")
+	r.unit = true
+	u, hashes := decodeDomain(r, cfg, nil)
+	r.unit = false
+	if r.err != nil {
+		return
+	}
+	switch {
+	case len(zone) == 0 || zone[0] == '.' || zone[len(zone)-1] == '.':
+		r.fail("%s: unit zone %q", d.name, zone)
+	case u.name != string(zone)+"."+d.name:
+		r.fail("%s: unit %q of zone %q", d.name, u.name, zone)
+	case u.id != d.id:
+		r.fail("%s: unit ID %d, domain ID %d", d.name, u.id, d.id)
+	}
+	if r.err != nil {
+		return
+	}
+	finishDomain(u, hashes, cfg)
+	u.parent = d
+	d.unit, d.unitZone = u, append([]byte(nil), zone...)
 }
 
 // validHistory checks what history.slot relies on: the width is one
@@ -1425,6 +1471,9 @@ func memOf(d *domain) int {
 	}
 	for _, s := range d.samples {
 		m += len(s) + memSample
+	}
+	if d.unit != nil {
+		m += len(d.unitZone) + memOf(d.unit)
 	}
 	return m
 }
@@ -1678,6 +1727,9 @@ func (e *Engine) ImportDomain(b []byte) error {
 		}
 		finishDomain(in, hashes, &e.cfg)
 		in.id = id
+		if in.unit != nil {
+			in.unit.id = id
+		}
 		e.domains[in.name] = in
 		e.byID[in.id] = in
 		e.cold.addHot(in)
@@ -1915,6 +1967,7 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	// distinct answer data.
 	d.dayAnswerBytes = min(d.dayAnswerBytes, d.distinctAnswerBytes)
 	d.peakDayAnswerBytes = min(max(d.peakDayAnswerBytes, b.peakDayAnswerBytes, d.dayAnswerBytes), d.distinctAnswerBytes)
+	e.mergeUnits(d, b)
 }
 
 // mergeRepeats unites two domains' repeated long labels whatever the

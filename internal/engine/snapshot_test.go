@@ -77,6 +77,13 @@ func feedMix(f *feeder, from, to int, o mixOpts) {
 			f.observe(name, at, c, srv, tNULL, false, 0, 0, netip.Addr{}, fingerprint.Match{}, file, false, i%4 == 0)
 			f.observe(name, at+int64(time.Millisecond), c, srv, tNULL, true, 0, 150, netip.Addr{}, fingerprint.Match{}, file, false, false)
 		}
+		if i%4 == 1 {
+			// The tunnel's registered domain's other hosts, from other
+			// clients: its zone becomes a unit (unit.go).
+			name := fmt.Sprintf("host%d.example-tunnel.com", i%23)
+			c := netip.AddrFrom4([4]byte{10, 4, 0, byte(1 + i%5)})
+			f.observe(name, at, c, srv, tA, false, 0, 0, netip.Addr{}, fingerprint.Match{}, file, false, false)
+		}
 		{
 			name := fmt.Sprintf("www.site%d.example", i%400)
 			c := netip.AddrFrom4([4]byte{10, 0, byte(i % 3), byte(1 + i%50)})
@@ -174,6 +181,10 @@ func normDomain(d *domain) domain {
 	c.recentAddr, c.recent = netip.Addr{}, nil                                              // a cache
 	c.names = nameSet{}
 	c.pending = nil
+	c.unit, c.parent = nil, nil // compared apart (diffDomains)
+	if len(c.unitZone) == 0 {
+		c.unitZone = nil
+	}
 	for _, z := range []*zoneVotes{&c.zones, &c.toolZones} {
 		if len(z.common) == 0 {
 			z.common = nil
@@ -230,6 +241,35 @@ func canonClients(t *clientTable) clientTable {
 	return out
 }
 
+// diffDomains compares two domains' states, and their units (unit.go),
+// and returns the first difference.
+func diffDomains(name string, da, db *domain, withIDs bool) string {
+	if !bytes.Equal(da.pending, db.pending) || cap(da.pending) != cap(db.pending) {
+		return fmt.Sprintf("%s: pending %d/%d vs %d/%d bytes", name, len(da.pending), cap(da.pending), len(db.pending), cap(db.pending))
+	}
+	if !slices.Equal(sortedHashes(&da.names), sortedHashes(&db.names)) || len(da.names.slots) != len(db.names.slots) ||
+		da.names.n != db.names.n || da.names.limit != db.names.limit {
+		return name + ": name sets differ"
+	}
+	na, nb := normDomain(da), normDomain(db)
+	if !withIDs {
+		na.id, nb.id = 0, 0
+	}
+	if !reflect.DeepEqual(na, nb) {
+		return fmt.Sprintf("%s differs:\n%+v\n%+v", name, na, nb)
+	}
+	switch ua, ub := da.unit, db.unit; {
+	case (ua == nil) != (ub == nil):
+		return fmt.Sprintf("%s: unit %v vs %v", name, ua != nil, ub != nil)
+	case ua != nil:
+		if ua.parent != da || ub.parent != db || withIDs && (ua.id != da.id || ub.id != db.id) {
+			return name + ": unit not linked to its domain"
+		}
+		return diffDomains(name+" (unit)", ua, ub, withIDs)
+	}
+	return ""
+}
+
 // lruOrder lists the domains most recent first.
 func lruOrder(e *Engine) []string {
 	var out []string
@@ -254,19 +294,8 @@ func diffEngines(a, b *Engine, withIDs, withMem bool) string {
 		if db == nil {
 			return "missing " + name
 		}
-		if !bytes.Equal(da.pending, db.pending) || cap(da.pending) != cap(db.pending) {
-			return fmt.Sprintf("%s: pending %d/%d vs %d/%d bytes", name, len(da.pending), cap(da.pending), len(db.pending), cap(db.pending))
-		}
-		if !slices.Equal(sortedHashes(&da.names), sortedHashes(&db.names)) || len(da.names.slots) != len(db.names.slots) ||
-			da.names.n != db.names.n || da.names.limit != db.names.limit {
-			return name + ": name sets differ"
-		}
-		na, nb := normDomain(da), normDomain(db)
-		if !withIDs {
-			na.id, nb.id = 0, 0
-		}
-		if !reflect.DeepEqual(na, nb) {
-			return fmt.Sprintf("%s differs:\n%+v\n%+v", name, na, nb)
+		if d := diffDomains(name, da, db, withIDs); d != "" {
+			return d
 		}
 		if withIDs && a.byID[da.id] != da {
 			return name + ": byID inconsistent"
@@ -1300,7 +1329,7 @@ func TestSnapshotKnowsEveryField(t *testing.T) {
 			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
 			"answerData", "sizes", "dataResponses", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "num", "awaiting", "staging", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
-			"zones", "toolZones", "zoneTool", "toolNames", "samples", "alertSev", "announced", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
+			"zones", "toolZones", "zoneTool", "toolNames", "samples", "unit", "unitZone", "parent", "alertSev", "announced", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",
 			"judgedRaw", "nextJudgeData", "hist", "winStart", "winQueries", "winUnique", "peakQueries", "peakUniq", "day", "dayRaw",
 			"peakDayRaw", "dayAnswerBytes", "peakDayAnswerBytes", "expansions", "expandedNames", "repeats"},
 		reflect.TypeFor[clientState](): {"queries", "responses", "unique", "uniqueBytes", "channel", "first", "last", "gaps", "gapMean",

@@ -303,7 +303,7 @@ func (e *Engine) features(d *domain) Features {
 	}
 	f.Seconds = float64(d.last-d.first) / 1e9
 	f.AnswerAddresses = d.nResolved
-	f.KnownService = KnownService(d.name)
+	f.KnownService = KnownService(d.registered())
 	f.AnswersUsed = -1
 	if e.others >= minOtherTraffic && d.nResolved > 0 {
 		f.AnswersUsed = 0
@@ -880,9 +880,17 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 	if sev <= d.alertSev {
 		return
 	}
-	d.alertSev = sev
+	if p := d.parent; p != nil && !channelProven(&f) {
+		if pf := e.features(p); searchExpanded(&pf) {
+			return // its domain's cap holds for it (judgeUnit)
+		}
+	}
+	d.raiseAlert(sev)
 	if verdict == "tunnel" && d.firstAlert == 0 {
 		d.firstAlert, d.firstAlertLookups = t, f.Lookups
+	}
+	if p := d.parent; verdict == "tunnel" && p != nil && p.firstAlert == 0 {
+		p.firstAlert, p.firstAlertLookups = t, max(p.queries, p.responses)
 	}
 	if e.OnAlert != nil {
 		e.OnAlert(e.finding(d, &f, score, rules, why, verdict, sev))
@@ -907,7 +915,10 @@ func satAdd(a, b uint64) uint64 {
 func (e *Engine) MarkAlerted(id uint32, sev Severity) {
 	if d := e.byID[id]; d != nil && sev > d.announced {
 		d.announced = min(sev, SeverityHigh)
-		d.alertSev = max(d.alertSev, d.announced)
+		d.raiseAlert(max(d.alertSev, d.announced))
+		if d.unit != nil {
+			d.unit.announced = d.announced
+		}
 	}
 }
 
@@ -916,11 +927,22 @@ func (e *Engine) MarkAlerted(id uint32, sev Severity) {
 func (e *Engine) Findings() []Finding {
 	var out []Finding
 	for _, d := range e.domains {
-		if !d.mayBeJudgeable() {
-			continue
+		var f Features
+		var verdict string
+		var sev Severity
+		var score float64
+		var rules []rule
+		var why []string
+		if d.mayBeJudgeable() {
+			f = e.features(d)
+			verdict, sev, score, rules, why = e.decide(&f)
 		}
-		f := e.features(d)
-		verdict, sev, score, rules, why := e.decide(&f)
+		if d.unit != nil {
+			if uf, v, s, sc, r, w, ok := e.judgeUnit(d, &f, sev); ok {
+				out = append(out, e.finding(d.unit, &uf, sc, r, w, v, s))
+				continue
+			}
+		}
 		if verdict == "" {
 			continue
 		}
@@ -968,7 +990,7 @@ func (d *domain) hasStrong() bool {
 
 func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, why []string, verdict string, sev Severity) Finding {
 	fd := Finding{
-		ID: d.id, RegisteredDomain: d.name, Verdict: verdict, Severity: sev, SeverityText: sev.String(),
+		ID: d.id, RegisteredDomain: d.registered(), Verdict: verdict, Severity: sev, SeverityText: sev.String(),
 		Score: math.Round(score*1000) / 1000, Queries: d.queries, Responses: d.responses, UniqueNames: d.unique,
 		FirstSeen: time.Unix(0, d.first).UTC(), LastSeen: time.Unix(0, d.last).UTC(),
 		BytesUp: uint64(f.InfoBytes), BytesDown: d.answerData + d.rawB, Files: d.files, Features: *f,
@@ -1004,6 +1026,9 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 	}
 	fd.Evidence = append(fd.Evidence, fmt.Sprintf("%s distinct subdomains in %s lookups over %s from %s%s client(s)",
 		comma(d.unique), comma(max(f.Lookups, d.unique)), span, about, comma(uint64(f.Clients))))
+	if d.parent != nil {
+		fd.Evidence = append(fd.Evidence, e.unitEvidence(d))
+	}
 	// The learned model's explanation first (what pushed the domain over
 	// the line), then the facts the rules saw, as context.
 	fd.Evidence = append(fd.Evidence, why...)

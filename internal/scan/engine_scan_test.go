@@ -166,6 +166,49 @@ func TestTunnelZoneInABusyDomain(t *testing.T) {
 	}
 }
 
+// TestTunnelZoneJudgedOnItsOwn: a channel in a zone of a registered domain
+// whose other hosts 200 clients look up 2,000 times. Judged as a whole,
+// the domain was a medium finding at best (300 of those lookups made it
+// low); its zone, judged on its own, is a high one, and out.csv lists its
+// 600 packets and none of the other hosts'.
+func TestTunnelZoneJudgedOnItsOwn(t *testing.T) {
+	dir := t.TempDir()
+	tunnel := tunnelFrames(t)
+	first, last := tunnel[0].Time, tunnel[len(tunnel)-1].Time
+	rng := rand.New(rand.NewPCG(5, 6))
+	frames := tunnel
+	const lookups = 2000
+	for i := range lookups {
+		host := fmt.Sprintf("host%d.exfil-test.net", rng.IntN(300))
+		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(1 + rng.IntN(200))}), 40000)
+		at := first.Add(time.Duration(i) * last.Sub(first) / lookups)
+		frames = append(frames,
+			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, server, testcap.Query(uint16(i), host, typeA))},
+			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, c,
+				testcap.Response(uint16(i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 40)}))))})
+	}
+	slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
+	testcap.WriteFile(t, filepath.Join(dir, "busy.pcap"), frames, "pcap")
+	sum, out := runScan(t, config.Default(), dir)
+	if len(sum.Findings) != 1 {
+		t.Fatalf("findings %+v", sum.Findings)
+	}
+	f := sum.Findings[0]
+	if f.Domain != "t1.exfil-test.net" || f.RegisteredDomain != "exfil-test.net" || f.Severity != engine.SeverityHigh ||
+		len(f.Evidence) < 2 || !strings.HasPrefix(f.Evidence[1], "judged on its own: the zone t1.exfil-test.net") {
+		t.Fatalf("finding %s (%s) %v %v", f.Domain, f.RegisteredDomain, f.Severity, f.Evidence)
+	}
+	// The unit starts once 16 data-like names decided the zone: it holds
+	// the rest of the channel's 300 queries and none of the other hosts'.
+	if f.Queries < 250 || f.Queries > 285 || f.UniqueNames != f.Queries || len(f.Clients) != 1 {
+		t.Fatalf("unit counts: %d queries, %d names, %d clients", f.Queries, f.UniqueNames, len(f.Clients))
+	}
+	csv := readFile(t, filepath.Join(out, CSVName))
+	if rows := strings.Count(csv, "|high|tunnel domain t1.exfil-test.net (unknown)"); rows != 600 || strings.Contains(csv, "host") {
+		t.Fatalf("%d high rows, want 600", rows)
+	}
+}
+
 // TestEngineDemotesLoneCheckHits: with the engine on, a name that only the
 // per-message checks dislike is reported at low.
 func TestEngineDemotesLoneCheckHits(t *testing.T) {

@@ -1,0 +1,176 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// A channel's zone judged as a unit of its own.
+//
+// The model judges a registered domain as a whole, so the ordinary
+// lookups of its other hosts dilute a channel in one of its zones: they
+// lower the shares the model weighs (data-like names, clients, record
+// types). A channel of 300 TXT names under "t1" was high alone, medium
+// beside 40 lookups of the domain's other hosts, low beside 80 and not
+// found beside 100. So once the votes of a domain's data-like names decide
+// a zone below the registered domain (zone.go), and the domain has traffic
+// outside it (unitOutsideNames distinct names that are not data-like, or
+// unitClients clients), the zone gets a state of its own, a unit: every
+// later message under the zone is observed by the domain as before and by
+// the unit too. The unit is judged like a domain, and a finding is the
+// unit's when its severity is above the domain's own (Findings,
+// maybeJudge), so a unit only ever adds a verdict the dilution hid.
+//
+// A unit is not indexed and not evicted on its own: it lives and goes
+// with its domain, shares its ID (out.csv's rows and alerts stay the
+// domain's, limited to the finding's zone), and its memory counts in the
+// domain's. It starts when the zone is decided, so it does not hold the
+// channel's first names; the domain does. A unit has no unit.
+const (
+	// unitNames is how many data-like names must have voted before a
+	// zone can become a unit: enough that a few benign names that look
+	// like data cannot decide a zone (the vote needs 9 in 10).
+	unitNames = 16
+	// unitOutsideNames and unitClients are the traffic outside the zone
+	// that makes a unit worth its memory: distinct names that are not
+	// data-like, or clients (a tunnel through a resolver shows two).
+	unitOutsideNames = 8
+	unitClients      = 3
+)
+
+// maybeUnit observes o, just observed by d, in d's unit: it starts the
+// unit when d's zone is decided and diluted (dataBefore is d.dataNames
+// before o, so that the decision is only looked at when a data-like name
+// voted), and passes o to it when o's name lies under the unit's zone.
+func (e *Engine) maybeUnit(d *domain, o *Observation, dataBefore uint64) {
+	if d.unit == nil {
+		if d.dataNames == dataBefore || !d.unitDue() {
+			return
+		}
+		e.newUnit(d, o.Time)
+	}
+	if o.RegStart <= 1 {
+		return
+	}
+	sub := o.Name[:o.RegStart-1]
+	zone := d.unitZone
+	if len(sub) <= len(zone) || !bytes.HasSuffix(sub, zone) || sub[len(sub)-len(zone)-1] != '.' {
+		return
+	}
+	uo := *o
+	uo.RegStart -= len(zone) + 1
+	uo.hashes = observationHashes{} // of the name as split by the domain
+	u := d.unit
+	before := u.mem
+	u.observe(e, &uo)
+	d.mem += u.mem - before
+	e.mem += int64(u.mem - before)
+	e.maybeJudge(u, o.Time)
+}
+
+// unitDue reports whether d's data-like names decide a zone below the
+// registered domain that should be judged on its own.
+func (d *domain) unitDue() bool {
+	if d.parent != nil || d.zones.names < unitNames {
+		return false
+	}
+	zone, ok := d.zones.find()
+	if !ok || len(zone) == 0 {
+		return false
+	}
+	if d.unique-d.ipShaped-d.dataNames >= unitOutsideNames {
+		return true
+	}
+	n, _ := d.clientCount()
+	return n >= unitClients
+}
+
+// newUnit gives d a unit for its decided zone, from time t.
+func (e *Engine) newUnit(d *domain, t int64) {
+	zone, _ := d.zones.find()
+	d.unitZone = append([]byte(nil), zone...)
+	u := &domain{id: d.id, name: string(zone) + "." + d.name, parent: d, first: t, last: t, winStart: t,
+		day: d.day, alertSev: d.alertSev, announced: d.announced}
+	u.names.limit = e.cfg.MaxNamesPerDomain
+	u.answers.limit = e.cfg.MaxNamesPerDomain
+	u.mem = baseDomainBytes + len(u.name)
+	d.unit = u
+	grow := u.mem + len(d.unitZone)
+	d.mem += grow
+	e.mem += int64(grow)
+}
+
+// registered returns the registered domain d belongs to: its name, or its
+// domain's for a unit.
+func (d *domain) registered() string {
+	if d.parent != nil {
+		return d.parent.name
+	}
+	return d.name
+}
+
+// raiseAlert records that d's verdict reached sev. A unit and its domain
+// share their alert severity: an alert is the domain's, whichever of the
+// two raised it, and neither announces a severity again.
+func (d *domain) raiseAlert(sev Severity) {
+	d.alertSev = sev
+	if p := d.parent; p != nil {
+		p.alertSev = max(p.alertSev, sev)
+	}
+	if u := d.unit; u != nil {
+		u.alertSev = max(u.alertSev, sev)
+	}
+}
+
+// judgeUnit returns the features and decision of d's unit when its
+// severity is above sev (d's own), and ok false otherwise. A domain whose
+// names are a resolver's search-path expansions (df: its features) is
+// capped as a whole; the unit, which does not follow expansions, may not
+// lift that cap unless it proves a channel.
+func (e *Engine) judgeUnit(d *domain, df *Features, sev Severity) (f Features, verdict string, usev Severity, score float64, rules []rule, why []string, ok bool) {
+	u := d.unit
+	if u == nil || !u.mayBeJudgeable() {
+		return
+	}
+	f = e.features(u)
+	verdict, usev, score, rules, why = e.decide(&f)
+	if verdict == "" || usev <= sev || searchExpanded(df) && !channelProven(&f) {
+		return
+	}
+	return f, verdict, usev, score, rules, why, true
+}
+
+// unitEvidence is the line of a unit's finding that says why its counts
+// are the zone's, not the registered domain's.
+func (e *Engine) unitEvidence(u *domain) string {
+	p := u.parent
+	n, est := p.clientCount()
+	about := ""
+	if est {
+		about = "about "
+	}
+	return fmt.Sprintf("judged on its own: the zone %s holds the channel's data-like names, and the other lookups of %s "+
+		"(%s distinct names in all, from %s%s client(s)) would dilute its behaviour; its counts start when the zone was decided, "+
+		"after %d data-like names or more",
+		u.name, p.name, comma(p.unique), about, comma(uint64(n)), unitNames)
+}
+
+// mergeUnits folds b's unit into d's, after merge folded b into d (both
+// not units): units of one zone merge as domains do; of two zones, the
+// one with more distinct names stays. The alert severity stays shared.
+func (e *Engine) mergeUnits(d, b *domain) {
+	bu := b.unit
+	switch {
+	case bu == nil:
+	case d.unit == nil || !bytes.Equal(d.unitZone, b.unitZone) && bu.unique > d.unit.unique:
+		d.unit, d.unitZone = bu, b.unitZone
+		bu.parent, bu.id = d, d.id
+	case bytes.Equal(d.unitZone, b.unitZone):
+		e.merge(d.unit, bu, bu.names.appendTo(nil))
+		d.unit.mem = memOf(d.unit)
+	}
+	if u := d.unit; u != nil {
+		d.raiseAlert(max(d.alertSev, u.alertSev))
+		u.announced = d.announced
+	}
+}

@@ -1,0 +1,217 @@
+package engine
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+// cleanScorer is a Scorer that sees what dilution hides: a domain whose
+// names are nearly all data-like, from one client, is a high tunnel; one
+// with data-like names among others is a medium one.
+type cleanScorer struct{}
+
+func (cleanScorer) Verdict(f *Features) Judgement {
+	switch {
+	case f.DataNames < 50:
+		return Judgement{}
+	case f.Clients == 1 && f.DataNames*10 >= f.Unique*9:
+		return Judgement{Verdict: "tunnel", Severity: SeverityHigh, Score: 0.95}
+	}
+	return Judgement{Verdict: "tunnel", Severity: SeverityMedium, Score: 0.5}
+}
+
+// feedDiluted feeds a channel of tunnel names under zone.example.com from
+// one client, beside lookups of 40 ordinary hosts of example.com from
+// clients clients (none: no ordinary lookups), interleaved.
+func feedDiluted(f *feeder, zone string, tunnel, clients int) {
+	r := rand.New(rand.NewPCG(8, 9))
+	for i := range tunnel {
+		at := t0.Add(time.Duration(i) * time.Second)
+		data := make([]byte, 30)
+		for j := range data {
+			data[j] = byte(r.Uint32())
+		}
+		f.lookup(chunkName(data, zone+".example.com"), at, "10.9.9.9", 16, 0, 100)
+		if clients > 0 {
+			f.lookup(fmt.Sprintf("host%d.example.com", i%40), at.Add(time.Millisecond), fmt.Sprintf("10.1.0.%d", 1+i%clients), 1, 0, 4)
+		}
+	}
+}
+
+// TestUnitJudgesADilutedZone: a channel in t1 beside the domain's other
+// hosts gets a unit once 16 data-like names decided the zone; the unit
+// holds the channel's later names only, and the finding is the unit's,
+// higher than the domain's own, under the domain's ID and registered
+// domain.
+func TestUnitJudgesADilutedZone(t *testing.T) {
+	f := newFeeder(Config{Scorer: cleanScorer{}})
+	feedDiluted(f, "t1", 300, 20)
+	d := f.e.domains["example.com"]
+	if d == nil || d.unit == nil {
+		t.Fatal("no unit")
+	}
+	u := d.unit
+	if string(d.unitZone) != "t1" || u.name != "t1.example.com" || u.parent != d || u.id != d.id {
+		t.Fatalf("unit %q zone %q", u.name, d.unitZone)
+	}
+	// The 16th data-like name decided the zone and is the unit's first.
+	if u.unique != 300-15 || u.dataNames != 300-15 || u.queries != 300-15 || d.unique != 340 {
+		t.Fatalf("unit: %d names, %d data-like, %d queries; domain %d names", u.unique, u.dataNames, u.queries, d.unique)
+	}
+	if n, _ := u.clientCount(); n != 1 {
+		t.Fatalf("unit clients %d", n)
+	}
+	if m := memOf(d); m != d.mem {
+		t.Fatalf("memory: recomputed %d, kept %d", m, d.mem)
+	}
+	fs := f.e.Findings()
+	if len(fs) != 1 {
+		t.Fatalf("findings %+v", fs)
+	}
+	fd := fs[0]
+	if fd.Domain != "t1.example.com" || fd.RegisteredDomain != "example.com" || fd.ID != d.id || fd.Severity != SeverityHigh ||
+		fd.Queries != 285 || !strings.HasPrefix(fd.Evidence[1], "judged on its own: the zone t1.example.com") {
+		t.Fatalf("finding %s (%s, ID %d) %v, %d queries, %q", fd.Domain, fd.RegisteredDomain, fd.ID, fd.Severity, fd.Queries, fd.Evidence)
+	}
+	// The domain as a whole is the medium finding it was before.
+	df := f.e.features(d)
+	if _, sev, _, _, _ := f.e.decide(&df); sev != SeverityMedium {
+		t.Fatalf("the domain alone: %v", sev)
+	}
+}
+
+// TestUnitOnlyWhereDiluted: no unit for a channel alone in its registered
+// domain (nothing dilutes it), for one right under the registered domain
+// (no zone below it), or for data-like names spread over sibling zones (no
+// zone decided).
+func TestUnitOnlyWhereDiluted(t *testing.T) {
+	f := newFeeder(Config{Scorer: cleanScorer{}})
+	feedDiluted(f, "t1", 300, 0)
+	if d := f.e.domains["example.com"]; d == nil || d.unit != nil || string(d.zones.zone()) != "t1" {
+		t.Fatal("a unit for a channel with nothing beside it")
+	}
+	if fs := f.e.Findings(); len(fs) != 1 || fs[0].Domain != "t1.example.com" || fs[0].Queries != 300 {
+		t.Fatalf("findings %+v", fs)
+	}
+
+	g := newFeeder(Config{})
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range 300 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		data := make([]byte, 30)
+		for j := range data {
+			data[j] = byte(r.Uint32())
+		}
+		zone := []string{"a", "b", "c"}[i%3] + ".example.com"
+		g.lookup(chunkName(data, zone), at, "10.9.9.9", 16, 0, 100)
+		g.lookup(chunkName(data[:20], "example.org"), at, "10.9.9.9", 16, 0, 100)
+		g.lookup(fmt.Sprintf("host%d.example.com", i%40), at, fmt.Sprintf("10.1.0.%d", 1+i%20), 1, 0, 4)
+		g.lookup(fmt.Sprintf("host%d.example.org", i%40), at, fmt.Sprintf("10.1.0.%d", 1+i%20), 1, 0, 4)
+	}
+	for _, name := range []string{"example.com", "example.org"} {
+		if d := g.e.domains[name]; d == nil || d.unit != nil {
+			t.Fatalf("%s: a unit without a zone below the registered domain", name)
+		}
+	}
+}
+
+// TestUnitSnapshotAndMove: a unit is written with its domain, read back
+// alike, dropped by a version 12 snapshot, and moves with its domain;
+// imported beside a unit of the same zone the two merge.
+func TestUnitSnapshotAndMove(t *testing.T) {
+	f := newFeeder(Config{Scorer: cleanScorer{}})
+	feedDiluted(f, "t1", 300, 20)
+	snap := snapshotBytes(t, f.e)
+	g := restore(t, Config{Scorer: cleanScorer{}}, snap)
+	if d := diffEngines(f.e, g, true, true); d != "" {
+		t.Fatal(d)
+	}
+	if !bytes.Equal(snapshotBytes(t, g), snap) {
+		t.Fatal("a restored unit writes other bytes")
+	}
+	var v12 bytes.Buffer
+	if err := f.e.writeSnapshot(&v12, 12); err != nil {
+		t.Fatal(err)
+	}
+	h := restore(t, Config{}, v12.Bytes())
+	if d := h.domains["example.com"]; d == nil || d.unit != nil || d.mem != memOf(d) {
+		t.Fatal("version 12 holds a unit")
+	}
+
+	// Move the domain to an engine that has seen the same traffic: the
+	// units merge into one of twice the names (the data differs by seed
+	// only in the first feeder's names, so make the second see others).
+	b, ok := f.e.ExportDomain("example.com")
+	if !ok {
+		t.Fatal("no export")
+	}
+	other := newFeeder(Config{Scorer: cleanScorer{}})
+	r := rand.New(rand.NewPCG(21, 22))
+	for i := range 300 {
+		at := t0.Add(time.Hour + time.Duration(i)*time.Second)
+		data := make([]byte, 30)
+		for j := range data {
+			data[j] = byte(r.Uint32())
+		}
+		other.lookup(chunkName(data, "t1.example.com"), at, "10.9.9.9", 16, 0, 100)
+		other.lookup(fmt.Sprintf("host%d.example.com", i%40), at, fmt.Sprintf("10.1.0.%d", 1+i%20), 1, 0, 4)
+	}
+	od := other.e.domains["example.com"]
+	before := od.unit.unique
+	if err := other.e.ImportDomain(b); err != nil {
+		t.Fatal(err)
+	}
+	if od.unit == nil || od.unit.unique != before+285 || od.unit.parent != od || od.unit.id != od.id || od.mem != memOf(od) {
+		t.Fatalf("merged unit: %d names, want %d", od.unit.unique, before+285)
+	}
+
+	// Into an empty engine, the domain arrives with its unit.
+	empty := newFeeder(Config{Scorer: cleanScorer{}})
+	if err := empty.e.ImportDomain(b); err != nil {
+		t.Fatal(err)
+	}
+	ed := empty.e.domains["example.com"]
+	if ed == nil || ed.unit == nil || ed.unit.unique != 285 || ed.unit.id != ed.id || ed.unit.parent != ed {
+		t.Fatal("the unit did not move")
+	}
+	if fs := empty.e.Findings(); len(fs) != 1 || fs[0].Domain != "t1.example.com" || fs[0].Severity != SeverityHigh {
+		t.Fatalf("findings after the move %+v", fs)
+	}
+}
+
+// TestUnitAlertsOnce: alerts raised by a unit are its domain's: one per
+// severity, under the domain's ID, and MarkAlerted on that ID holds for
+// both.
+func TestUnitAlertsOnce(t *testing.T) {
+	f := newFeeder(Config{Scorer: cleanScorer{}})
+	var got []string
+	f.e.OnAlert = func(fd Finding) {
+		got = append(got, fmt.Sprintf("%s %s %d", fd.Domain, fd.Severity, fd.ID))
+		f.e.MarkAlerted(fd.ID, fd.Severity)
+	}
+	feedDiluted(f, "t1", 300, 20)
+	d := f.e.domains["example.com"]
+	want := []string{fmt.Sprintf("t1.example.com medium %d", d.id), fmt.Sprintf("t1.example.com high %d", d.id)}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("alerts %q, want %q", got, want)
+	}
+	if d.announced != SeverityHigh || d.unit.announced != SeverityHigh || d.alertSev != SeverityHigh {
+		t.Fatalf("announced %v/%v", d.announced, d.unit.announced)
+	}
+}
+
+// TestUnitRenumbered: renumbering domain IDs moves a unit's with its
+// domain's.
+func TestUnitRenumbered(t *testing.T) {
+	f := newFeeder(Config{Scorer: cleanScorer{}, RenumberIDs: true})
+	feedDiluted(f, "t1", 300, 20)
+	f.e.renumber()
+	d := f.e.domains["example.com"]
+	if d.unit.id != d.id || f.e.byID[d.id] != d {
+		t.Fatalf("unit ID %d, domain ID %d", d.unit.id, d.id)
+	}
+}
