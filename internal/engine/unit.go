@@ -12,14 +12,20 @@ import (
 // lower the shares the model weighs (data-like names, clients, record
 // types). A channel of 300 TXT names under "t1" was high alone, medium
 // beside 40 lookups of the domain's other hosts, low beside 80 and not
-// found beside 100. So once the votes of a domain's data-like names decide
-// a zone below the registered domain (zone.go), and the domain has traffic
+// found beside 100. So once a label below the registered domain holds two
+// in three of the domain's data-like names by their votes (zone.go,
+// unitZone: less certain than a finding's zone, nine in ten, since a unit
+// adds a judgement and takes none away), and the domain has traffic
 // outside it (unitOutsideNames distinct names that are not data-like, or
-// unitClients clients), the zone gets a state of its own, a unit: every
+// data-like names elsewhere), the zone gets a state of its own, a unit: every
 // later message under the zone is observed by the domain as before and by
-// the unit too. The unit is judged like a domain, and a finding is the
-// unit's when its severity is above the domain's own (Findings,
-// maybeJudge), so a unit only ever adds a verdict the dilution hid.
+// the unit too, name for name as the domain sees it (zone labels
+// included: the names' length and likeness to host names must not change
+// by being counted apart). The unit is judged like a domain, and a finding
+// is the unit's when its severity is above the domain's own, or as high
+// while the domain's own zone is not decided (Findings, maybeJudge), so a
+// unit only ever adds a verdict the dilution hid, or narrows the packets
+// listed.
 //
 // A unit is not indexed and not evicted on its own: it lives and goes
 // with its domain, shares its ID (out.csv's rows and alerts stay the
@@ -31,11 +37,12 @@ const (
 	// zone can become a unit: enough that a few benign names that look
 	// like data cannot decide a zone (the vote needs 9 in 10).
 	unitNames = 16
-	// unitOutsideNames and unitClients are the traffic outside the zone
-	// that makes a unit worth its memory: distinct names that are not
-	// data-like, or clients (a tunnel through a resolver shows two).
+	// unitOutsideNames is the traffic outside the zone that makes a unit
+	// worth its memory: distinct names that are not data-like (clients
+	// alone do not dilute: a zone's names from many clients are the
+	// zone's own); so are data-like names outside it when they are too
+	// many for the zone to be decided for a finding (zone.go).
 	unitOutsideNames = 8
-	unitClients      = 3
 )
 
 // maybeUnit observes o, just observed by d, in d's unit: it starts the
@@ -57,12 +64,13 @@ func (e *Engine) maybeUnit(d *domain, o *Observation, dataBefore uint64) {
 	if len(sub) <= len(zone) || !bytes.HasSuffix(sub, zone) || sub[len(sub)-len(zone)-1] != '.' {
 		return
 	}
-	uo := *o
-	uo.RegStart -= len(zone) + 1
-	uo.hashes = observationHashes{} // of the name as split by the domain
+	// The unit sees the name as its domain does, zone labels included,
+	// so that what the names look like (their length, their likeness to
+	// host names, their information) is measured alike in both and the
+	// two differ only by the traffic outside the zone.
 	u := d.unit
 	before := u.mem
-	u.observe(e, &uo)
+	u.observe(e, o)
 	d.mem += u.mem - before
 	e.mem += int64(u.mem - before)
 	e.maybeJudge(u, o.Time)
@@ -74,20 +82,18 @@ func (d *domain) unitDue() bool {
 	if d.parent != nil || d.zones.names < unitNames {
 		return false
 	}
-	zone, ok := d.zones.find()
-	if !ok || len(zone) == 0 {
+	if len(d.zones.unitZone()) == 0 {
 		return false
 	}
-	if d.unique-d.ipShaped-d.dataNames >= unitOutsideNames {
-		return true
-	}
-	n, _ := d.clientCount()
-	return n >= unitClients
+	_, decided := d.zones.find()
+	// Data-like names outside the zone (one in ten or more), or ordinary
+	// ones.
+	return !decided || d.unique-d.ipShaped-d.dataNames >= unitOutsideNames
 }
 
 // newUnit gives d a unit for its decided zone, from time t.
 func (e *Engine) newUnit(d *domain, t int64) {
-	zone, _ := d.zones.find()
+	zone := d.zones.unitZone()
 	d.unitZone = append([]byte(nil), zone...)
 	u := &domain{id: d.id, name: string(zone) + "." + d.name, parent: d, first: t, last: t, winStart: t,
 		day: d.day, alertSev: d.alertSev, announced: d.announced}
@@ -123,10 +129,13 @@ func (d *domain) raiseAlert(sev Severity) {
 }
 
 // judgeUnit returns the features and decision of d's unit when its
-// severity is above sev (d's own), and ok false otherwise. A domain whose
-// names are a resolver's search-path expansions (df: its features) is
-// capped as a whole; the unit, which does not follow expansions, may not
-// lift that cap unless it proves a channel.
+// severity is above sev (d's own), and ok false otherwise. At the same
+// severity the unit's is taken while d's own zone is not decided and d has
+// ordinary names (its finding would list every packet of the registered
+// domain, the company's lookups too; the unit's, those of its zone and the
+// packets with evidence of their own): not without ordinary names, where
+// the names outside the zone are data-like, a second session of the same
+// channel as often. df is d's features.
 func (e *Engine) judgeUnit(d *domain, df *Features, sev Severity) (f Features, verdict string, usev Severity, score float64, rules []rule, why []string, ok bool) {
 	u := d.unit
 	if u == nil || !u.mayBeJudgeable() {
@@ -134,10 +143,25 @@ func (e *Engine) judgeUnit(d *domain, df *Features, sev Severity) (f Features, v
 	}
 	f = e.features(u)
 	verdict, usev, score, rules, why = e.decide(&f)
-	if verdict == "" || usev <= sev || searchExpanded(df) && !channelProven(&f) {
+	if verdict == "" || usev < sev || e.unitCapped(df, &f) {
+		return
+	}
+	if _, decided := d.zones.find(); usev == sev && (decided || d.unique-d.ipShaped-d.dataNames < unitOutsideNames) {
 		return
 	}
 	return f, verdict, usev, score, rules, why, true
+}
+
+// unitCapped reports whether a unit's verdict (f: its features) must not
+// count beside its domain's (df), whose caps hold for the whole registered
+// domain unless the unit proves a channel: a known service's (the unit
+// would only add a suspicious finding the cap made), and a search domain's
+// (the unit does not follow search-path expansions; expand.go).
+func (e *Engine) unitCapped(df, f *Features) bool {
+	if channelProven(f) {
+		return false
+	}
+	return f.KnownService != "" && !e.cfg.JudgeKnownServices || searchExpanded(df)
 }
 
 // unitEvidence is the line of a unit's finding that says why its counts

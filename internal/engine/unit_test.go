@@ -11,12 +11,13 @@ import (
 
 // cleanScorer is a Scorer that sees what dilution hides: a domain whose
 // names are nearly all data-like, from one client, is a high tunnel; one
-// with data-like names among others is a medium one.
+// with data-like names among others is a medium one, and nothing when they
+// are under half of its names.
 type cleanScorer struct{}
 
 func (cleanScorer) Verdict(f *Features) Judgement {
 	switch {
-	case f.DataNames < 50:
+	case f.DataNames < 50 || f.DataNames*2 < f.Unique:
 		return Judgement{}
 	case f.Clients == 1 && f.DataNames*10 >= f.Unique*9:
 		return Judgement{Verdict: "tunnel", Severity: SeverityHigh, Score: 0.95}
@@ -213,5 +214,93 @@ func TestUnitRenumbered(t *testing.T) {
 	d := f.e.domains["example.com"]
 	if d.unit.id != d.id || f.e.byID[d.id] != d {
 		t.Fatalf("unit ID %d, domain ID %d", d.unit.id, d.id)
+	}
+}
+
+// TestUnitMeasuresNamesAsItsDomain: a unit sees each name as its domain
+// does, zone label included, so that the names' length and likeness to
+// host names do not change by being counted apart.
+func TestUnitMeasuresNamesAsItsDomain(t *testing.T) {
+	f := newFeeder(Config{Scorer: cleanScorer{}})
+	feedDiluted(f, "t1", 300, 20)
+	d := f.e.domains["example.com"]
+	// feedDiluted's names again: the unit's are the 16th and later.
+	r := rand.New(rand.NewPCG(8, 9))
+	var subBytes, n int
+	for i := range 300 {
+		data := make([]byte, 30)
+		for j := range data {
+			data[j] = byte(r.Uint32())
+		}
+		if i >= 15 {
+			subBytes += len(strings.TrimSuffix(chunkName(data, "t1.example.com"), ".example.com"))
+			n++
+		}
+	}
+	uf := f.e.features(d.unit)
+	if want := float64(subBytes) / float64(n); uf.MeanSubLen != want || uf.MaxLabel != d.maxLabel {
+		t.Fatalf("unit: mean subdomain %.2f bytes (want %.2f), longest label %d (domain %d)", uf.MeanSubLen, want, uf.MaxLabel, d.maxLabel)
+	}
+	if got := string(d.unit.zones.zone()); got != "t1" {
+		t.Fatalf("the unit's own zone %q", got)
+	}
+}
+
+// TestUnitKeepsASecondSession: data-like names under two labels of an
+// attacker's domain, 70 and 30 in a hundred, with no ordinary names: the
+// unit of the first is no more severe than the domain, whose finding (the
+// registered domain, every packet) stays.
+func TestUnitKeepsASecondSession(t *testing.T) {
+	f := newFeeder(Config{Scorer: cleanScorer{}})
+	r := rand.New(rand.NewPCG(3, 3))
+	for i := range 300 {
+		data := make([]byte, 30)
+		for j := range data {
+			data[j] = byte(r.Uint32())
+		}
+		zone := "s1.example.com"
+		if i%10 >= 7 {
+			zone = "s2.example.com"
+		}
+		f.lookup(chunkName(data, zone), t0.Add(time.Duration(i)*time.Second), "10.9.9.9", 16, 0, 100)
+	}
+	d := f.e.domains["example.com"]
+	if d.unit == nil || string(d.unitZone) != "s1" {
+		t.Fatal("no unit for the larger session")
+	}
+	fs := f.e.Findings()
+	if len(fs) != 1 || fs[0].Domain != "example.com" || fs[0].Queries != 300 || fs[0].Severity != SeverityHigh {
+		t.Fatalf("findings %+v", fs)
+	}
+}
+
+// TestUnitUnderAKnownService: a known service's cap holds for a unit of
+// its zone, which adds no finding of its own.
+func TestUnitUnderAKnownService(t *testing.T) {
+	f := newFeeder(Config{Scorer: cleanScorer{}})
+	r := rand.New(rand.NewPCG(4, 4))
+	for i := range 300 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		data := make([]byte, 30)
+		for j := range data {
+			data[j] = byte(r.Uint32())
+		}
+		f.lookup(chunkName(data, "dl.dropboxusercontent.com"), at, "10.9.9.9", 1, 0, 4)
+		for k := range 2 {
+			f.lookup(fmt.Sprintf("host%d.dropboxusercontent.com", 2*i+k), at, fmt.Sprintf("10.1.0.%d", 1+i%20), 1, 0, 4)
+		}
+	}
+	d := f.e.domains["dropboxusercontent.com"]
+	if d == nil || d.unit == nil {
+		t.Fatal("no unit")
+	}
+	// Judged on its own the unit is a tunnel the cap makes suspicious;
+	// the domain, under half data-like, is nothing.
+	uf := f.e.features(d.unit)
+	if v, sev, _, _, _ := f.e.decide(&uf); v != "suspicious" || sev != SeverityLow {
+		t.Fatalf("the unit alone: %q %v", v, sev)
+	}
+	if fs := f.e.Findings(); len(fs) != 0 {
+		t.Fatalf("findings %+v", fs)
 	}
 }

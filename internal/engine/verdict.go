@@ -880,9 +880,9 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 	if sev <= d.alertSev {
 		return
 	}
-	if p := d.parent; p != nil && !channelProven(&f) {
-		if pf := e.features(p); searchExpanded(&pf) {
-			return // its domain's cap holds for it (judgeUnit)
+	if p := d.parent; p != nil {
+		if pf := e.features(p); e.unitCapped(&pf, &f) {
+			return // its domain's caps hold for it
 		}
 	}
 	d.raiseAlert(sev)
@@ -996,9 +996,9 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		BytesUp: uint64(f.InfoBytes), BytesDown: d.answerData + d.rawB, Files: d.files, Features: *f,
 		OtherClients: uint64(f.Clients - d.clients.len()), Alerted: d.announced,
 	}
-	fd.Domain = d.name
+	fd.Domain = d.registered()
 	if z := d.zoneOf(ToolRecognised(f) && d.zoneTool.String() == f.Tool); len(z) > 0 {
-		fd.Domain = string(z) + "." + d.name
+		fd.Domain = string(z) + "." + fd.Domain
 	}
 	resemble := ""
 	// A tool is named only from protocol structure it alone has (strong

@@ -134,6 +134,29 @@ func (z *zoneVotes) find() ([]byte, bool) {
 	return v.text, true
 }
 
+// unitShare is the share of the names the top label's count must reach
+// for a unit (unit.go): a count of a third of the names proves the label
+// is that of two in three of them at least, and a label of two in three
+// always reaches it. A unit's zone need not be as certain as a finding's:
+// it adds a judgement, never takes one away.
+const unitShare = 3
+
+// unitZone returns the zone a unit would judge: the top label of at least
+// two in three of the names, with the labels below it that all of them
+// share when the common suffix ends in it; nil when there is none (the
+// names are right under the registered domain, or spread).
+func (z *zoneVotes) unitZone() []byte {
+	v := &z.top
+	if v.votes == 0 || v.none || v.votes*unitShare < z.names {
+		return nil
+	}
+	c := z.common
+	if bytes.Equal(c, v.text) || len(c) > len(v.text) && c[len(c)-len(v.text)-1] == '.' && bytes.HasSuffix(c, v.text) {
+		return c
+	}
+	return v.text
+}
+
 // zoneOf returns the zone of d's channel from the votes of its data-like
 // names and of the names in which its tool's protocol was recognised
 // (recognised: engine.ToolRecognised holds for that tool). Where both
