@@ -25,6 +25,15 @@ func (cleanScorer) Verdict(f *Features) Judgement {
 	return Judgement{Verdict: "tunnel", Severity: SeverityMedium, Score: 0.5}
 }
 
+// randomBytes returns n bytes from r.
+func randomBytes(r *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for j := range b {
+		b[j] = byte(r.Uint32())
+	}
+	return b
+}
+
 // feedDiluted feeds a channel of tunnel names under zone.example.com from
 // one client, beside lookups of 40 ordinary hosts of example.com from
 // clients clients (none: no ordinary lookups), interleaved.
@@ -32,10 +41,7 @@ func feedDiluted(f *feeder, zone string, tunnel, clients int) {
 	r := rand.New(rand.NewPCG(8, 9))
 	for i := range tunnel {
 		at := t0.Add(time.Duration(i) * time.Second)
-		data := make([]byte, 30)
-		for j := range data {
-			data[j] = byte(r.Uint32())
-		}
+		data := randomBytes(r, 30)
 		f.lookup(chunkName(data, zone+".example.com"), at, "10.9.9.9", 16, 0, 100)
 		if clients > 0 {
 			f.lookup(fmt.Sprintf("host%d.example.com", i%40), at.Add(time.Millisecond), fmt.Sprintf("10.1.0.%d", 1+i%clients), 1, 0, 4)
@@ -103,10 +109,7 @@ func TestUnitOnlyWhereDiluted(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := range 300 {
 		at := t0.Add(time.Duration(i) * time.Second)
-		data := make([]byte, 30)
-		for j := range data {
-			data[j] = byte(r.Uint32())
-		}
+		data := randomBytes(r, 30)
 		zone := []string{"a", "b", "c"}[i%3] + ".example.com"
 		g.lookup(chunkName(data, zone), at, "10.9.9.9", 16, 0, 100)
 		g.lookup(chunkName(data[:20], "example.org"), at, "10.9.9.9", 16, 0, 100)
@@ -154,10 +157,7 @@ func TestUnitSnapshotAndMove(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	for i := range 300 {
 		at := t0.Add(time.Hour + time.Duration(i)*time.Second)
-		data := make([]byte, 30)
-		for j := range data {
-			data[j] = byte(r.Uint32())
-		}
+		data := randomBytes(r, 30)
 		other.lookup(chunkName(data, "t1.example.com"), at, "10.9.9.9", 16, 0, 100)
 		other.lookup(fmt.Sprintf("host%d.example.com", i%40), at, fmt.Sprintf("10.1.0.%d", 1+i%20), 1, 0, 4)
 	}
@@ -228,10 +228,7 @@ func TestUnitMeasuresNamesAsItsDomain(t *testing.T) {
 	r := rand.New(rand.NewPCG(8, 9))
 	var subBytes, n int
 	for i := range 300 {
-		data := make([]byte, 30)
-		for j := range data {
-			data[j] = byte(r.Uint32())
-		}
+		data := randomBytes(r, 30)
 		if i >= 15 {
 			subBytes += len(strings.TrimSuffix(chunkName(data, "t1.example.com"), ".example.com"))
 			n++
@@ -254,10 +251,7 @@ func TestUnitKeepsASecondSession(t *testing.T) {
 	f := newFeeder(Config{Scorer: cleanScorer{}})
 	r := rand.New(rand.NewPCG(3, 3))
 	for i := range 300 {
-		data := make([]byte, 30)
-		for j := range data {
-			data[j] = byte(r.Uint32())
-		}
+		data := randomBytes(r, 30)
 		zone := "s1.example.com"
 		if i%10 >= 7 {
 			zone = "s2.example.com"
@@ -281,10 +275,7 @@ func TestUnitUnderAKnownService(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 4))
 	for i := range 300 {
 		at := t0.Add(time.Duration(i) * time.Second)
-		data := make([]byte, 30)
-		for j := range data {
-			data[j] = byte(r.Uint32())
-		}
+		data := randomBytes(r, 30)
 		f.lookup(chunkName(data, "dl.dropboxusercontent.com"), at, "10.9.9.9", 1, 0, 4)
 		for k := range 2 {
 			f.lookup(fmt.Sprintf("host%d.dropboxusercontent.com", 2*i+k), at, fmt.Sprintf("10.1.0.%d", 1+i%20), 1, 0, 4)
