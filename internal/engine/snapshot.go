@@ -1401,6 +1401,10 @@ func decodeUnit(r *dec, cfg *Config, d *domain) {
 		r.fail("%s: unit %q of zone %q", d.name, u.name, zone)
 	case u.id != d.id:
 		r.fail("%s: unit ID %d, domain ID %d", d.name, u.id, d.id)
+	case u.queries > d.queries || u.responses > d.responses || u.raw > d.raw:
+		// A unit sees some of its domain's messages (so an import that
+		// keeps the domain's counters in bounds keeps its unit's).
+		r.fail("%s: unit counts %d/%d/%d messages, its domain %d/%d/%d", d.name, u.queries, u.responses, u.raw, d.queries, d.responses, d.raw)
 	}
 	if r.err != nil {
 		return

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -293,5 +294,35 @@ func TestUnitUnderAKnownService(t *testing.T) {
 	}
 	if fs := f.e.Findings(); len(fs) != 0 {
 		t.Fatalf("findings %+v", fs)
+	}
+}
+
+// TestUnitSnapshotRefusesBadUnits: a unit whose name is not its zone's,
+// whose ID is not its domain's, that counts more messages than its domain
+// or that holds a unit of its own is refused.
+func TestUnitSnapshotRefusesBadUnits(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		spoil func(d *domain)
+	}{
+		{"name", func(d *domain) { d.unit.name = "t2.example.com" }},
+		{"zone", func(d *domain) { d.unitZone = []byte("t1.") }},
+		{"ID", func(d *domain) { d.unit.id++ }},
+		{"queries", func(d *domain) { d.unit.queries = d.queries + 1 }},
+		{"nested", func(d *domain) {
+			d.unit.unit = &domain{id: d.id, name: "x.t1.example.com", parent: d.unit}
+			d.unit.unitZone = []byte("x")
+		}},
+	} {
+		f := newFeeder(Config{})
+		feedDiluted(f, "t1", 300, 20)
+		c.spoil(f.e.domains["example.com"])
+		var b bytes.Buffer
+		if err := f.e.WriteSnapshot(&b); err != nil {
+			t.Fatal(err)
+		}
+		if err := New(Config{}).ReadSnapshot(&b); !errors.Is(err, ErrSnapshotCorrupt) {
+			t.Errorf("%s: %v", c.name, err)
+		}
 	}
 }
