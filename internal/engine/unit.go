@@ -16,8 +16,9 @@ import (
 // in three of the domain's data-like names by their votes (zone.go,
 // unitZone: less certain than a finding's zone, nine in ten, since a unit
 // adds a judgement and takes none away), and the domain has traffic
-// outside it (unitOutsideNames distinct names that are not data-like, or
-// data-like names elsewhere), the zone gets a state of its own, a unit: every
+// outside it (unitOutsideNames distinct names that are not data-like,
+// data-like names elsewhere, or unitBystanders clients that only asked
+// ordinary names), the zone gets a state of its own, a unit: every
 // later message under the zone is observed by the domain as before and by
 // the unit too, name for name as the domain sees it (zone labels
 // included: the names' length and likeness to host names must not change
@@ -38,11 +39,14 @@ const (
 	// like data cannot decide a zone (the vote needs 9 in 10).
 	unitNames = 16
 	// unitOutsideNames is the traffic outside the zone that makes a unit
-	// worth its memory: distinct names that are not data-like (clients
-	// alone do not dilute: a zone's names from many clients are the
-	// zone's own); so are data-like names outside it when they are too
-	// many for the zone to be decided for a finding (zone.go).
+	// worth its memory: distinct names that are not data-like; so are
+	// data-like names outside it when they are too many for the zone to
+	// be decided for a finding (zone.go).
 	unitOutsideNames = 8
+	// unitBystanders is how many clients that only looked up the
+	// domain's ordinary names dilute it as much: the channel's clients
+	// do not (a zone's names from many clients are the zone's own).
+	unitBystanders = 3
 )
 
 // maybeUnit observes o, just observed by d, in d's unit: it starts the
@@ -87,8 +91,23 @@ func (d *domain) unitDue() bool {
 	}
 	_, decided := d.zones.find()
 	// Data-like names outside the zone (one in ten or more), or ordinary
-	// ones.
-	return !decided || d.unique-d.ipShaped-d.dataNames >= unitOutsideNames
+	// ones; or clients that only looked up ordinary names (counted at
+	// every 16th data-like name: a walk of the client table).
+	return !decided || d.unique-d.ipShaped-d.dataNames >= unitOutsideNames ||
+		d.dataNames%unitNames == 0 && d.bystanders() >= unitBystanders
+}
+
+// bystanders counts d's clients tracked one by one that never carried its
+// channel (clientState.channel): hosts that looked up its ordinary names,
+// such as www, and nothing else.
+func (d *domain) bystanders() int {
+	n := 0
+	for _, c := range d.clients.all() {
+		if c.channel == 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // newUnit gives d a unit for its decided zone, from time t.

@@ -122,6 +122,24 @@ func TestUnitOnlyWhereDiluted(t *testing.T) {
 			t.Fatalf("%s: a unit without a zone below the registered domain", name)
 		}
 	}
+
+	// A zone's names from 20 clients, nothing else: they are the zone's
+	// own clients, no dilution. The same beside 20 other clients that
+	// look up www alone: a unit.
+	for _, www := range []bool{false, true} {
+		h := newFeeder(Config{})
+		r := rand.New(rand.NewPCG(5, 5))
+		for i := range 300 {
+			at := t0.Add(time.Duration(i) * time.Second)
+			h.lookup(chunkName(randomBytes(r, 30), "t1.example.com"), at, fmt.Sprintf("10.9.0.%d", 1+i%20), 16, 0, 100)
+			if www {
+				h.lookup("www.example.com", at, fmt.Sprintf("10.1.0.%d", 1+i%20), 1, 0, 4)
+			}
+		}
+		if d := h.e.domains["example.com"]; d == nil || (d.unit != nil) != www {
+			t.Fatalf("www lookups beside the zone %v: unit %v", www, d != nil && d.unit != nil)
+		}
+	}
 }
 
 // TestUnitSnapshotAndMove: a unit is written with its domain, read back
