@@ -21,10 +21,11 @@
 // channel's answers were recognised in it. A finding names the tunnel's own
 // zone below the registered domain: the label nine in ten of its data-like
 // names share and where its tool's fingerprints hold, found by majority
-// votes that benign hosts of a busy domain do not move (zone.go). Once
-// decided, that zone is also judged as a unit of its own, so that the
-// domain's other lookups do not dilute the channel; the unit's verdict is
-// the finding when it is the more severe (unit.go).
+// votes that benign hosts of a busy domain do not move (zone.go). A label
+// that holds two in three of the data-like names is also judged as a unit
+// of its own when the domain has other traffic, so that the domain's other
+// lookups do not dilute the channel; the unit's verdict is the finding
+// when it is the more severe (unit.go).
 //
 // The engine sees messages in capture order, from one goroutine. The
 // hashes it needs of each name can be computed beforehand where messages

@@ -1105,7 +1105,9 @@ func (e *Engine) compress(d *domain) {
 	d.info += uint64(e.compressedSize(d.pending))
 	d.infoRaw += uint64(len(d.pending))
 	d.pending = d.pending[:0]
-	e.stats.CompressedRuns++
+	if d.parent == nil { // a unit's text is its domain's too
+		e.stats.CompressedRuns++
+	}
 }
 
 // compressedSize returns the size of b after DEFLATE compression.

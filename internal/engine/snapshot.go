@@ -32,8 +32,9 @@ package engine
 // cold.go, in slab order, at most 4096 each) and an 'E' record with the
 // number of domains. A domain export holds an 'X' record (layout and the addresses
 // whose raw-mode packets belong to the domain), one 'D' record and the 'E'
-// record. A domain's record ends with its unit (unit.go), if it has one:
-// the unit's zone and the unit's own domain record, nested. Maps are
+// record. A domain's record ends with a flag saying whether it has a unit
+// (unit.go) and, if so, the unit's zone and the unit's own domain record,
+// nested (a unit's flag is always false). Maps are
 // written in key order and domains in LRU order, so equal states give
 // equal bytes.
 
@@ -1412,6 +1413,11 @@ func decodeUnit(r *dec, cfg *Config, d *domain) {
 	finishDomain(u, hashes, cfg)
 	u.parent = d
 	d.unit, d.unitZone = u, append([]byte(nil), zone...)
+	// The two share their alerts (raiseAlert): what one announced, both
+	// did.
+	d.alertSev = max(d.alertSev, u.alertSev)
+	d.announced = max(d.announced, u.announced)
+	u.alertSev, u.announced = d.alertSev, d.announced
 }
 
 // validHistory checks what history.slot relies on: the width is one
@@ -1708,21 +1714,21 @@ func (e *Engine) ImportDomain(b []byte) error {
 		return fmt.Errorf("%w: too many raw owners", ErrSnapshotCorrupt)
 	}
 
+	overflow := fmt.Errorf("engine: importing %s would overflow its counters", in.name)
 	d := e.domains[in.name]
 	if d == nil && len(in.name) <= math.MaxUint8 {
 		if i := e.cold.findName(in.name); i >= 0 {
 			// Checked before the promotion, so that a refused import
 			// changes nothing.
-			if c := e.cold.at(i); uint64(c.queries)+in.queries > maxCount || uint64(c.responses)+in.responses > maxCount ||
-				in.raw > maxCount {
-				return fmt.Errorf("engine: importing %s would overflow its message counters", in.name)
+			if c := e.cold.at(i); !importFits(&domain{queries: uint64(c.queries), responses: uint64(c.responses)}, in) {
+				return overflow
 			}
 			d = e.promote(i)
 			e.touch(d)
 		}
 	}
-	if d != nil && (d.queries+in.queries > maxCount || d.responses+in.responses > maxCount || d.raw+in.raw > maxCount) {
-		return fmt.Errorf("engine: importing %s would overflow its message counters", in.name)
+	if !importFits(cmp.Or(d, &domain{}), in) {
+		return overflow
 	}
 	if d == nil {
 		id := e.newID()
@@ -1760,6 +1766,17 @@ func (e *Engine) ImportDomain(b []byte) error {
 		e.evict(d, 0)
 	}
 	return nil
+}
+
+// importFits reports whether in's counters can be added to d's and leave
+// room for the traffic still to come: the bounds a snapshot holds
+// (maxCount, maxBytes) halved, so that neither repeated imports nor the
+// messages observed after one can make the engine write a snapshot that
+// cannot be read back.
+func importFits(d, in *domain) bool {
+	const counts, byteCounts = maxCount / 2, maxBytes / 2
+	return d.queries+in.queries <= counts && d.responses+in.responses <= counts && d.raw+in.raw <= counts &&
+		d.dataAnswerBytes+in.dataAnswerBytes <= byteCounts && d.distinctAnswerBytes+in.distinctAnswerBytes <= byteCounts
 }
 
 // merge folds b (decoded, with its name hashes) into d; see ImportDomain.

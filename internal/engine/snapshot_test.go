@@ -1767,3 +1767,50 @@ func TestSnapshotRejectsBadRepeatedLabels(t *testing.T) {
 		}
 	}
 }
+
+// TestImportLeavesRoomInTheCounters: an import that would bring a
+// domain's message or answer byte counters past half of what a snapshot
+// holds is refused, and changes nothing, so that neither repeated imports
+// (a domain merged into itself) nor the messages after one make the engine
+// write a snapshot it cannot read back.
+func TestImportLeavesRoomInTheCounters(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		spoil func(d *domain)
+	}{
+		{"queries", func(d *domain) { d.qtypes[qtA] += maxCount/2 - 1 - d.queries; d.queries = maxCount/2 - 1 }},
+		{"answer bytes", func(d *domain) { d.dataAnswerBytes, d.distinctAnswerBytes = maxBytes/2-1, 0 }},
+	} {
+		f := newFeeder(Config{})
+		feedMix(f, 0, 200, mixOpts{})
+		d := f.e.domains["example-tunnel.com"]
+		c.spoil(d)
+		b, ok := f.e.ExportDomain(d.name)
+		if !ok {
+			t.Fatal("no export")
+		}
+		before := snapshotBytes(t, f.e)
+		if err := f.e.ImportDomain(b); err == nil || !strings.Contains(err.Error(), "would overflow") {
+			t.Fatalf("%s: merged into itself: %v", c.name, err)
+		}
+		if !bytes.Equal(snapshotBytes(t, f.e), before) {
+			t.Fatalf("%s: a refused import changed the engine", c.name)
+		}
+		restore(t, Config{}, before)
+		// Into an empty engine it fits, once.
+		g := New(Config{})
+		if err := g.ImportDomain(b); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+	}
+	// Past half on its own: refused even where the domain is new.
+	f := newFeeder(Config{})
+	feedMix(f, 0, 50, mixOpts{})
+	d := f.e.domains["example-tunnel.com"]
+	d.qtypes[qtA] += maxCount/2 + 1 - d.queries
+	d.queries = maxCount/2 + 1
+	b, _ := f.e.ExportDomain("example-tunnel.com")
+	if err := New(Config{}).ImportDomain(b); err == nil {
+		t.Fatal("a domain past half the bound imported")
+	}
+}

@@ -14,8 +14,9 @@ import (
 // beside 40 lookups of the domain's other hosts, low beside 80 and not
 // found beside 100. So once a label below the registered domain holds two
 // in three of the domain's data-like names by their votes (zone.go,
-// unitZone: less certain than a finding's zone, nine in ten, since a unit
-// adds a judgement and takes none away), and the domain has traffic
+// unitZone: found for certain at five in six, less than a finding's zone
+// needs, since a unit adds a judgement and takes none away), and the
+// domain has traffic
 // outside it (unitOutsideNames distinct names that are not data-like,
 // data-like names elsewhere, or unitBystanders clients that only asked
 // ordinary names), the zone gets a state of its own, a unit: every

@@ -1064,8 +1064,14 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 			fd.Samples = append(fd.Samples, string(s))
 		}
 	}
-	if d.firstAlert != 0 {
-		fd.FirstAlert, fd.AlertLookups = time.Unix(0, d.firstAlert).UTC(), d.firstAlertLookups
+	first, lookups := d.firstAlert, d.firstAlertLookups
+	if p := d.parent; p != nil && p.firstAlert != 0 {
+		// The domain's first tunnel alert, the unit's or its own
+		// before the unit began, is the finding's.
+		first, lookups = p.firstAlert, p.firstAlertLookups
+	}
+	if first != 0 {
+		fd.FirstAlert, fd.AlertLookups = time.Unix(0, first).UTC(), lookups
 	}
 	if d.hist != nil {
 		fd.Timeline = d.hist.timeline(d.last)

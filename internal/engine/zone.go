@@ -134,27 +134,36 @@ func (z *zoneVotes) find() ([]byte, bool) {
 	return v.text, true
 }
 
-// unitShare is the share of the names the top label's count must reach
-// for a unit (unit.go): a count of a third of the names proves the label
-// is that of two in three of them at least, and a label of two in three
-// always reaches it. A unit's zone need not be as certain as a finding's:
-// it adds a judgement, never takes one away.
-const unitShare = 3
+// unitShareNum/unitShareDen is the share of the names the top label's
+// count must reach for a unit (unit.go). The count never exceeds the
+// label's names, so a label found holds two in three of them at least; a
+// label of five in six always reaches it (its count is at least twice its
+// names less all names). A unit's zone need not be as certain as a
+// finding's: it adds a judgement, never takes one away.
+const (
+	unitShareNum = 2
+	unitShareDen = 3
+)
 
-// unitZone returns the zone a unit would judge: the top label of at least
-// two in three of the names, with the labels below it that all of them
-// share when the common suffix ends in it; nil when there is none (the
-// names are right under the registered domain, or spread).
+// unitZone returns the zone a unit would judge: the top label (see
+// unitShareNum), with the labels below it that all of the names share when
+// the common suffix ends in it; nil when there is none (the names are right
+// under the registered domain, or spread), or when it has an empty label
+// (a label holding a '.' byte splits into empty text): no name can be
+// under such a zone as the engine splits names.
 func (z *zoneVotes) unitZone() []byte {
 	v := &z.top
-	if v.votes == 0 || v.none || v.votes*unitShare < z.names {
+	if v.votes == 0 || v.none || v.votes*unitShareDen < z.names*unitShareNum {
 		return nil
 	}
-	c := z.common
-	if bytes.Equal(c, v.text) || len(c) > len(v.text) && c[len(c)-len(v.text)-1] == '.' && bytes.HasSuffix(c, v.text) {
-		return c
+	zone := v.text
+	if c := z.common; bytes.Equal(c, v.text) || len(c) > len(v.text) && c[len(c)-len(v.text)-1] == '.' && bytes.HasSuffix(c, v.text) {
+		zone = c
 	}
-	return v.text
+	if zone[0] == '.' || zone[len(zone)-1] == '.' || bytes.Contains(zone, []byte("..")) {
+		return nil
+	}
+	return zone
 }
 
 // zoneOf returns the zone of d's channel from the votes of its data-like
