@@ -1253,8 +1253,8 @@ func digestShaped(sub []byte, labels []uint8, skip uint64) bool {
 			return false
 		}
 		long = true
-		hexDigest := (l == 32 || l == 40 || l == 56 || l == 64) && allHex(label)
-		b32Digest := (l == 26 || l == 32 || l == 52) && base32Digest(label)
+		hexDigest := (l == 32 || l == 40 || l == 56 || l == 64) && allHex(label) && !hexText(label)
+		b32Digest := (l == 26 || l == 32 || l == 52) && base32Digest(label) && !base32Text(label)
 		if !hexDigest && !b32Digest {
 			return false
 		}
@@ -1346,6 +1346,59 @@ func allHex(b []byte) bool {
 	}
 	return true
 }
+
+// A digest's bytes are uniform, and text's are not: hexText and base32Text
+// report whether a label decodes to text (9 in 10 of its bytes printable
+// ASCII, tab, CR or LF), which no hash does by chance (a 16-byte one with
+// probability under 4 in a million), but a file of text sent in chunks of
+// a hash's size does: `xxd -p -c 16 secret.txt` writes 32 hex characters a
+// line, one name per line.
+
+// hexText reports whether b, an even number of hex digits, decodes to
+// text.
+func hexText(b []byte) bool {
+	text := 0
+	for i := 0; i+1 < len(b); i += 2 {
+		if printable(hexValue(b[i])<<4 | hexValue(b[i+1])) {
+			text++
+		}
+	}
+	return text*10 >= len(b)/2*9
+}
+
+// base32Text reports whether b, lowercase base32 without padding,
+// decodes to text (its whole bytes; the bits left over are ignored).
+func base32Text(b []byte) bool {
+	var acc uint32
+	bits, n, text := 0, 0, 0
+	for _, c := range b {
+		v := byte(c - 'a')
+		if c <= '7' {
+			v = c - '2' + 26
+		}
+		acc = acc<<5 | uint32(v)
+		bits += 5
+		if bits >= 8 {
+			bits -= 8
+			n++
+			if printable(byte(acc >> bits)) {
+				text++
+			}
+		}
+	}
+	return n > 0 && text*10 >= n*9
+}
+
+// hexValue returns the value of a lowercase hex digit.
+func hexValue(c byte) byte {
+	if c <= '9' {
+		return c - '0'
+	}
+	return c - 'a' + 10
+}
+
+// printable reports whether c is printable ASCII, tab, CR or LF.
+func printable(c byte) bool { return ' ' <= c && c <= '~' || c == '\t' || c == '\n' || c == '\r' }
 
 // base32Digest reports whether b is lowercase base32 (RFC 4648 section
 // 6) with a digit in it: a hash's 26 characters or more hold one of 2..7

@@ -233,7 +233,10 @@ func TestIPShapedAndDigestShaped(t *testing.T) {
 		{"0001.0123456789abcdef0123456789abcdef01234567", false, true},                        // a short label besides
 		{"0123456789abcdef0123456789abcde", false, false},                                     // 31 hex: not a digest size
 		{"0123456789abcdef0123456789abcdef0123456789abcdef01234567._openpgpkey", false, true}, // RFC 7929: 56 hex
-		{"mfrggzdfmztwq2lknnwg23tpobyxe43u.v2", false, true},                                  // 32 base32
+		{"uvg4ugbfgc5r23itftpnmi33f3mr4p3s.v2", false, true},                                  // 32 base32
+		{"mfrggzdfmztwq2lknnwg23tpobyxe43u.v2", false, false},                                 // base32 of text: "abcdefghijklmnopqrst"
+		{"726f6f743a783a303a303a726f6f743a", false, false},                                    // hex of text: "root:x:0:0:root:"
+		{"726f6f743a783a303a303a726f6f743a2f62696e2f626173680a6461", false, false},            // 56 hex of text
 		{"abcdefghijklmnopqrstuvwxyz.v2", false, false},                                       // 26 letters: words, not base32
 		{"umaqhgmrknppz7c86mjivatdg6", false, false},                                          // 0, 1, 8, 9: not base32
 		{"0123456789abcdef0123456789abcdef.0123456789abcdef0123456789abcdef", false, false},

@@ -3,6 +3,7 @@ package scan
 import (
 	"bufio"
 	"encoding/base32"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -206,6 +207,37 @@ func TestTunnelZoneJudgedOnItsOwn(t *testing.T) {
 	csv := readFile(t, filepath.Join(out, CSVName))
 	if rows := strings.Count(csv, "|high|tunnel domain t1.exfil-test.net (unknown)"); rows != 600 || strings.Contains(csv, "host") {
 		t.Fatalf("%d high rows, want 600", rows)
+	}
+}
+
+// TestTextInHashSizedChunks: a text file sent 16 bytes a name as 32 hex
+// characters (`xxd -p -c 16`), each name denied. The chunks have the size
+// of an MD5 digest, a shape that counts against a verdict (reputation
+// lookups); text's bytes are not a digest's, and the channel is found
+// (it was not).
+func TestTextInHashSizedChunks(t *testing.T) {
+	dir := t.TempDir()
+	var text []byte
+	for i := range 200 {
+		text = fmt.Appendf(text, "user%d:x:%d:%d:User %d:/home/user%d:/bin/sh\n", i, 1000+i, 1000+i, i, i)
+	}
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var frames []testcap.Frame
+	for i := 0; (i+1)*16 <= len(text) && i < 200; i++ {
+		name := hex.EncodeToString(text[i*16:(i+1)*16]) + ".exfil-hex.net"
+		at := base.Add(time.Duration(i) * 500 * time.Millisecond)
+		frames = append(frames,
+			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, client, server, testcap.Query(uint16(i), name, typeA))},
+			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, client, testcap.Response(uint16(i), name, typeA, 3))})
+	}
+	testcap.WriteFile(t, filepath.Join(dir, "hex.pcap"), frames, "pcap")
+	sum, out := runScan(t, config.Default(), dir)
+	if len(sum.Findings) != 1 || sum.Findings[0].Domain != "exfil-hex.net" || sum.Findings[0].Severity != engine.SeverityHigh ||
+		sum.Findings[0].Features.DigestNames != 0 {
+		t.Fatalf("findings %+v", sum.Findings)
+	}
+	if rows := strings.Count(readFile(t, filepath.Join(out, CSVName)), "|high|"); rows != 400 {
+		t.Fatalf("%d high rows, want 400", rows)
 	}
 }
 
