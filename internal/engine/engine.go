@@ -1253,9 +1253,11 @@ func digestShaped(sub []byte, labels []uint8, skip uint64) bool {
 			return false
 		}
 		long = true
-		hexDigest := (l == 32 || l == 40 || l == 56 || l == 64) && allHex(label) && !hexText(label)
-		b32Digest := (l == 26 || l == 32 || l == 52) && base32Digest(label) && !base32Text(label)
-		if !hexDigest && !b32Digest {
+		hexDigest := (l == 32 || l == 40 || l == 56 || l == 64) && allHex(label)
+		b32Digest := (l == 26 || l == 32 || l == 52) && base32Digest(label)
+		// Text in either reading is no digest: the hex of text can use
+		// base32's characters alone ("testestestestest").
+		if !hexDigest && !b32Digest || hexDigest && hexText(label) || b32Digest && base32Text(label) {
 			return false
 		}
 	}
@@ -1350,7 +1352,7 @@ func allHex(b []byte) bool {
 // A digest's bytes are uniform, and text's are not: hexText and base32Text
 // report whether a label decodes to text (9 in 10 of its bytes printable
 // ASCII, tab, CR or LF), which no hash does by chance (a 16-byte one with
-// probability under 4 in a million), but a file of text sent in chunks of
+// probability under 6 in a million), but a file of text sent in chunks of
 // a hash's size does: `xxd -p -c 16 secret.txt` writes 32 hex characters a
 // line, one name per line.
 

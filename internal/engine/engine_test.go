@@ -236,6 +236,7 @@ func TestIPShapedAndDigestShaped(t *testing.T) {
 		{"uvg4ugbfgc5r23itftpnmi33f3mr4p3s.v2", false, true},                                  // 32 base32
 		{"mfrggzdfmztwq2lknnwg23tpobyxe43u.v2", false, false},                                 // base32 of text: "abcdefghijklmnopqrst"
 		{"726f6f743a783a303a303a726f6f743a", false, false},                                    // hex of text: "root:x:0:0:root:"
+		{"74657374657374657374657374657374", false, false},                                    // hex of text in base32's characters: "testestestestest"
 		{"726f6f743a783a303a303a726f6f743a2f62696e2f626173680a6461", false, false},            // 56 hex of text
 		{"abcdefghijklmnopqrstuvwxyz.v2", false, false},                                       // 26 letters: words, not base32
 		{"umaqhgmrknppz7c86mjivatdg6", false, false},                                          // 0, 1, 8, 9: not base32

@@ -1716,6 +1716,18 @@ func (e *Engine) ImportDomain(b []byte) error {
 
 	overflow := fmt.Errorf("engine: importing %s would overflow its counters", in.name)
 	d := e.domains[in.name]
+	if u := in.unit; u != nil {
+		// A unit merges with a unit of the same zone (mergeUnits), and
+		// its counters are its own. (A domain in the compact tier has
+		// none.)
+		du := &domain{}
+		if d != nil && d.unit != nil && bytes.Equal(d.unitZone, in.unitZone) {
+			du = d.unit
+		}
+		if !importFits(du, u) {
+			return overflow
+		}
+	}
 	if d == nil && len(in.name) <= math.MaxUint8 {
 		if i := e.cold.findName(in.name); i >= 0 {
 			// Checked before the promotion, so that a refused import
@@ -1730,6 +1742,7 @@ func (e *Engine) ImportDomain(b []byte) error {
 	if !importFits(cmp.Or(d, &domain{}), in) {
 		return overflow
 	}
+
 	if d == nil {
 		id := e.newID()
 		if id == 0 {

@@ -420,3 +420,29 @@ func TestUnitFindingKeepsTheFirstAlert(t *testing.T) {
 			fd.FirstAlert, fd.AlertLookups, time.Unix(0, d.firstAlert).UTC(), d.firstAlertLookups)
 	}
 }
+
+// TestUnitImportLeavesRoomInTheCounters: an import whose unit's answer
+// bytes would pass half of what a snapshot holds, merged with the unit
+// already there, is refused, and the engine's snapshot still reads back.
+func TestUnitImportLeavesRoomInTheCounters(t *testing.T) {
+	f := newFeeder(Config{})
+	feedDiluted(f, "t1", 300, 20)
+	u := f.e.domains["example.com"].unit
+	u.dataAnswerBytes = maxBytes / 4 * 3
+	b, ok := f.e.ExportDomain("example.com")
+	if !ok {
+		t.Fatal("no export")
+	}
+	g := New(Config{})
+	if err := g.ImportDomain(b); err == nil || !strings.Contains(err.Error(), "would overflow") {
+		t.Fatalf("first import: %v", err)
+	}
+	u.dataAnswerBytes = maxBytes/4 + 1
+	b, _ = f.e.ExportDomain("example.com")
+	for i, want := range []bool{true, false} {
+		if err := g.ImportDomain(b); (err == nil) != want {
+			t.Fatalf("import %d: %v", i+1, err)
+		}
+	}
+	restore(t, Config{}, snapshotBytes(t, g))
+}
