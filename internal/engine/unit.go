@@ -16,28 +16,28 @@ import (
 // in three of the domain's data-like names by their votes (zone.go,
 // unitZone: found for certain at five in six, less than a finding's zone
 // needs, since a unit adds a judgement and takes none away), and the
-// domain has traffic
-// outside it (unitOutsideNames distinct names that are not data-like,
-// data-like names elsewhere, or unitBystanders clients that only asked
-// ordinary names), the zone gets a state of its own, a unit: every
-// later message under the zone is observed by the domain as before and by
-// the unit too, name for name as the domain sees it (zone labels
+// domain has traffic outside it (unitOutsideNames distinct names that are
+// not data-like, data-like names elsewhere, or unitBystanders clients that
+// only asked ordinary names), the zone gets a state of its own, a unit:
+// every later message under the zone is observed by the domain as before
+// and by the unit too, name for name as the domain sees it (zone labels
 // included: the names' length and likeness to host names must not change
 // by being counted apart). The unit is judged like a domain, and a finding
 // is the unit's when its severity is above the domain's own, or as high
-// while the domain's own zone is not decided (Findings, maybeJudge), so a
-// unit only ever adds a verdict the dilution hid, or narrows the packets
-// listed.
+// while the domain's own zone is not decided and it has ordinary names
+// (judgeUnit), so a unit only ever adds a verdict the dilution hid, or
+// narrows the packets listed. A known service's and a search domain's caps
+// hold for their units (unitCapped).
 //
 // A unit is not indexed and not evicted on its own: it lives and goes
 // with its domain, shares its ID (out.csv's rows and alerts stay the
 // domain's, limited to the finding's zone), and its memory counts in the
-// domain's. It starts when the zone is decided, so it does not hold the
-// channel's first names; the domain does. A unit has no unit.
+// domain's. It starts when its zone holds its share, so it does not hold
+// the channel's first names; the domain does. A unit has no unit.
 const (
 	// unitNames is how many data-like names must have voted before a
 	// zone can become a unit: enough that a few benign names that look
-	// like data cannot decide a zone (the vote needs 9 in 10).
+	// like data cannot make one (its label needs two in three of them).
 	unitNames = 16
 	// unitOutsideNames is the traffic outside the zone that makes a unit
 	// worth its memory: distinct names that are not data-like; so are
@@ -51,9 +51,10 @@ const (
 )
 
 // maybeUnit observes o, just observed by d, in d's unit: it starts the
-// unit when d's zone is decided and diluted (dataBefore is d.dataNames
-// before o, so that the decision is only looked at when a data-like name
-// voted), and passes o to it when o's name lies under the unit's zone.
+// unit when a zone of d holds its share and d has traffic outside it
+// (unitDue; dataBefore is d.dataNames before o, so that this is only
+// looked at when a data-like name voted), and passes o to it when o's name
+// lies under the unit's zone.
 func (e *Engine) maybeUnit(d *domain, o *Observation, dataBefore uint64) {
 	if d.unit == nil {
 		if d.dataNames == dataBefore || !d.unitDue() {
@@ -81,8 +82,8 @@ func (e *Engine) maybeUnit(d *domain, o *Observation, dataBefore uint64) {
 	e.maybeJudge(u, o.Time)
 }
 
-// unitDue reports whether d's data-like names decide a zone below the
-// registered domain that should be judged on its own.
+// unitDue reports whether a zone below the registered domain holds its
+// share of d's data-like names (unitZone) and should be judged on its own.
 func (d *domain) unitDue() bool {
 	if d.parent != nil || d.zones.names < unitNames {
 		return false
@@ -111,7 +112,8 @@ func (d *domain) bystanders() int {
 	return n
 }
 
-// newUnit gives d a unit for its decided zone, from time t.
+// newUnit gives d a unit for the zone of its votes (unitZone), from time
+// t.
 func (e *Engine) newUnit(d *domain, t int64) {
 	zone := d.zones.unitZone()
 	d.unitZone = append([]byte(nil), zone...)
