@@ -216,8 +216,9 @@ type domain struct {
 	toolNames uint64 // zoneTool's distinct names with a strong match
 	samples   [][]byte
 	// unit is the state of the zone unitZone (labels below the registered
-	// domain) judged on its own, once decided (unit.go); on a unit,
-	// parent is its domain.
+	// domain) judged on its own, once that zone holds its share of the
+	// data-like names and the domain has other traffic (unit.go); on a
+	// unit, parent is its domain.
 	unit     *domain
 	unitZone []byte
 	parent   *domain
