@@ -95,9 +95,13 @@ func (d *domain) unitDue() bool {
 	// Data-like names outside the zone (one in ten or more), or ordinary
 	// ones; or clients that only looked up ordinary names (counted at
 	// every 16th data-like name: a walk of the client table).
-	return !decided || d.unique-d.ipShaped-d.dataNames >= unitOutsideNames ||
+	return !decided || d.ordinaryNames() >= unitOutsideNames ||
 		d.dataNames%unitNames == 0 && d.bystanders() >= unitBystanders
 }
+
+// ordinaryNames counts d's distinct names that are neither data-like nor
+// reversed addresses: its hosts.
+func (d *domain) ordinaryNames() uint64 { return d.unique - d.ipShaped - d.dataNames }
 
 // bystanders counts d's clients tracked one by one that never carried its
 // channel (clientState.channel): hosts that looked up its ordinary names,
@@ -168,7 +172,7 @@ func (e *Engine) judgeUnit(d *domain, df *Features, sev Severity) (f Features, v
 	if verdict == "" || usev < sev || e.unitCapped(df, &f) {
 		return
 	}
-	if _, decided := d.zones.find(); usev == sev && (decided || d.unique-d.ipShaped-d.dataNames < unitOutsideNames) {
+	if _, decided := d.zones.find(); usev == sev && (decided || d.ordinaryNames() < unitOutsideNames) {
 		return
 	}
 	return f, verdict, usev, score, rules, why, true

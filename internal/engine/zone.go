@@ -127,11 +127,18 @@ func (z *zoneVotes) find() ([]byte, bool) {
 	if v.none {
 		return nil, true
 	}
-	c := z.common
-	if bytes.Equal(c, v.text) || len(c) > len(v.text) && c[len(c)-len(v.text)-1] == '.' && bytes.HasSuffix(c, v.text) {
-		return c, true
+	return z.topZone(), true
+}
+
+// topZone returns the candidate label with the labels below it that all
+// the names share: the common suffix when it ends in the candidate, the
+// candidate alone otherwise. It aliases z.
+func (z *zoneVotes) topZone() []byte {
+	c, t := z.common, z.top.text
+	if bytes.Equal(c, t) || len(c) > len(t) && c[len(c)-len(t)-1] == '.' && bytes.HasSuffix(c, t) {
+		return c
 	}
-	return v.text, true
+	return t
 }
 
 // unitShareNum/unitShareDen is the share of the names the top label's
@@ -156,10 +163,7 @@ func (z *zoneVotes) unitZone() []byte {
 	if v.votes == 0 || v.none || v.votes*unitShareDen < z.names*unitShareNum {
 		return nil
 	}
-	zone := v.text
-	if c := z.common; bytes.Equal(c, v.text) || len(c) > len(v.text) && c[len(c)-len(v.text)-1] == '.' && bytes.HasSuffix(c, v.text) {
-		zone = c
-	}
+	zone := z.topZone()
 	if zone[0] == '.' || zone[len(zone)-1] == '.' || bytes.Contains(zone, []byte("..")) {
 		return nil
 	}
