@@ -16,6 +16,10 @@ package fingerprint
 //     (25) (client/rr.c rr_function).
 //   - client/requests.c push_req_data: an empty request is a NOP (type
 //     0x4), a request with data sets DATA.
+//   - The server's TXT answer (seen in the dns2tcp capture of the shared
+//     corpus, dmachard/dns2tcp.pcap, every answer): one character ('A'),
+//     then the base64 of a packet whose header carries the question's
+//     session id.
 
 const dns2tcpLabel = 63
 
@@ -50,9 +54,12 @@ func dns2tcpMatch(v *view, m *Message) Match {
 		// KEY queries do not occur in ordinary lookups.
 		hit.Strength = Strong
 	case typeTXT:
-		if k > 1 {
-			// A full 63-character base64 label decoding to a valid header.
-			hit.Strength = Strong
+		// A full 63-character base64 label decoding to a valid header is
+		// no proof: random base64 does so about one time in three, so
+		// any exfiltration in base64 TXT queries would look like it. The
+		// server's answer, a packet of the same session, is.
+		if m.Response && dns2tcpAnswerSession(v, m.Msg, uint16(session)) {
+			hit.Strength, hit.Evidence = Strong, EvDns2tcpAnswer
 		}
 	default:
 		return Match{}
@@ -67,12 +74,7 @@ func dns2tcpHeader(b []byte) bool {
 		return false
 	}
 	t := b[6]
-	if t&0x80 != 0 {
-		return false
-	}
-	switch t & 0x07 {
-	case 0x0, 0x1, 0x2, 0x4, 0x6:
-	default:
+	if !dns2tcpHeaderType(t) {
 		return false
 	}
 	payload := len(b) - 7
@@ -105,4 +107,40 @@ func dns2tcpCaseLost(v *view, m *Message, k, chars int) Match {
 		return Match{Tool: Dns2tcp, Strength: Weak, Evidence: EvDns2tcpPacket}
 	}
 	return Match{}
+}
+
+// dns2tcpAnswerSession reports whether the first answer of msg is a TXT
+// record holding one character and then the base64 of a dns2tcp packet
+// of the given session.
+func dns2tcpAnswerSession(v *view, msg []byte, session uint16) bool {
+	txt, ok := firstTXT(msg)
+	if !ok || len(txt) < 1+dns2tcpHeaderChars || !all(txt[1:], cB64) {
+		return false
+	}
+	// Only the header is needed: its first 6 bytes are 8 characters, its
+	// type byte the next 8 bits (the 10th character's last 4 bits belong
+	// to the data).
+	b, ok := decode64(v.dec[:], txt[1:9], &revB64)
+	if !ok || len(b) != 6 {
+		return false
+	}
+	hi, lo := revB64[txt[9]], revB64[txt[10]]
+	if hi == 0xFF || lo == 0xFF {
+		return false
+	}
+	typ := hi<<2 | lo>>4
+	return uint16(b[0])<<8|uint16(b[1]) == session && dns2tcpHeaderType(typ)
+}
+
+// dns2tcpHeaderType reports whether t is a valid header type byte: a known
+// type with known flags.
+func dns2tcpHeaderType(t byte) bool {
+	if t&0x80 != 0 {
+		return false
+	}
+	switch t & 0x07 {
+	case 0x0, 0x1, 0x2, 0x4, 0x6:
+		return true
+	}
+	return false
 }

@@ -5,6 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
+	"hash/crc32"
+	"strconv"
 	"strings"
 )
 
@@ -237,4 +240,51 @@ func sliverB58(data []byte) string {
 		out = append(out, sliver58Alphabet[digits[i]])
 	}
 	return string(out)
+}
+
+// --- godoh (sensepost/godoh protocol/data.go ARequestify) ---
+
+// godohRequests cuts data into godoh's stream requests: a start, one data
+// request per 90 bytes (three labels of 30 bytes in hex, unused ones "0"),
+// an end.
+func godohRequests(ident [2]byte, proto int, data []byte) [][]string {
+	id := hex.EncodeToString(ident[:])
+	p := strconv.Itoa(proto)
+	reqs := [][]string{{id, "be", "0", "00", p, "0", "0", "0", "0"}}
+	seq := 1
+	for i := 0; i < len(data); i += 90 {
+		s := data[i:min(i+90, len(data))]
+		labels := []string{"0", "0", "0"}
+		n := 0
+		for j := 0; j < len(s); j += 30 {
+			labels[n] = hex.EncodeToString(s[j:min(j+30, len(s))])
+			n++
+		}
+		req := []string{id, "ef", strconv.Itoa(seq), fmt.Sprintf("%02x", crc32.ChecksumIEEE(s)), p, strconv.Itoa(n)}
+		reqs = append(reqs, append(req, labels...))
+		seq++
+	}
+	return append(reqs, []string{id, "ca", strconv.Itoa(seq), "00", p, "0", "0", "0", "0"})
+}
+
+// --- dnsteal 2.0 (m57/dnsteal dnsteal.py p_cmds) ---
+
+// dnstealNames writes data as dnsteal's one-liner does: base64, chunks of
+// b characters each followed by '-', s chunks a name, then the file name's
+// labels; '+' becomes '*'.
+func dnstealNames(data []byte, b, s int, file string) [][]string {
+	enc := strings.ReplaceAll(base64.StdEncoding.EncodeToString(data), "+", "*")
+	var names [][]string
+	var cur []string
+	for _, c := range chunk(enc, b) {
+		cur = append(cur, c+"-")
+		if len(cur) == s {
+			names = append(names, append(cur, strings.Split(file, ".")...))
+			cur = nil
+		}
+	}
+	if len(cur) > 0 {
+		names = append(names, append(cur, strings.Split(file, ".")...))
+	}
+	return names
 }

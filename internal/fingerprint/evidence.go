@@ -29,6 +29,7 @@ const (
 	EvDnscat2Answer     // answer carrying a dnscat2 packet of the question's session
 	EvDns2tcpCommand    // base64 packet followed by an "=auth", "=connect" or "=resource" label
 	EvDns2tcpPacket     // base64 dns2tcp packet header in a TXT or KEY query
+	EvDns2tcpAnswer     // TXT answer carrying a dns2tcp packet of the question's session
 	EvOzymanDown        // "<n>-<n>.id-<n>.down" poll
 	EvOzymanUp          // "<base32>.<n>-<n>.id-<n>.up" upload
 	EvDNSExfilInit      // "init.<base32 name|chunks>.base64|base32" announcement
@@ -40,6 +41,10 @@ const (
 	EvCobaltStager      // "xxx.stage.<digits>" stager download
 	EvCobaltIdle        // decimal check-in label answered with the idle address 0.0.0.0
 	EvSliverMessage     // base32/base58 name decoding to a Sliver DNSMessage protobuf
+	EvGodohStream       // godoh stream start or end ("<id>.be.0.00.<proto>.0.0.0.0")
+	EvGodohData         // godoh stream data whose hex labels match the request's CRC-32
+	EvGodohAnswer       // TXT answer with one of godoh's poll replies ("v=B2B3FE1C", ...)
+	EvDnstealChunks     // base64 chunks of one size, each label ending in '-' ('*' for '+')
 	numEvidence
 )
 
@@ -66,6 +71,7 @@ var evidenceText = [numEvidence]string{
 	EvDnscat2Answer:     "dnscat2 packet in the answer, same session",
 	EvDns2tcpCommand:    "dns2tcp command label",
 	EvDns2tcpPacket:     "dns2tcp packet header",
+	EvDns2tcpAnswer:     "dns2tcp packet in the answer, same session",
 	EvOzymanDown:        "OzymanDNS download poll (id-N.down)",
 	EvOzymanUp:          "OzymanDNS upload (id-N.up)",
 	EvDNSExfilInit:      "DNSExfiltrator init request",
@@ -77,6 +83,10 @@ var evidenceText = [numEvidence]string{
 	EvCobaltStager:      "Cobalt Strike DNS stager",
 	EvCobaltIdle:        "Cobalt Strike idle answer 0.0.0.0",
 	EvSliverMessage:     "Sliver DNSMessage protobuf",
+	EvGodohStream:       "godoh stream start or end",
+	EvGodohData:         "godoh stream data, CRC-32 matches",
+	EvGodohAnswer:       "godoh poll reply in the TXT answer",
+	EvDnstealChunks:     "dnsteal base64 chunks ending in '-'",
 }
 
 // String returns the evidence as a short human phrase.
@@ -100,7 +110,7 @@ func (e Evidence) DetailName() string {
 		EvIodineFragSize, EvIodineFragProbe:
 		return "user"
 	case EvDnscat2Packet, EvDnscat2Tagged, EvDnscat2Split, EvDnscat2Handshake, EvDnscat2Answer,
-		EvDns2tcpCommand, EvDns2tcpPacket:
+		EvDns2tcpCommand, EvDns2tcpPacket, EvDns2tcpAnswer:
 		return "session"
 	case EvOzymanDown, EvOzymanUp:
 		return "id"
@@ -112,6 +122,10 @@ func (e Evidence) DetailName() string {
 		return "packet length"
 	case EvSliverMessage:
 		return "type"
+	case EvGodohStream, EvGodohData:
+		return "stream"
+	case EvDnstealChunks:
+		return "chunk size"
 	}
 	return ""
 }
@@ -120,7 +134,8 @@ func (e Evidence) DetailName() string {
 func (e Evidence) DetailHex() bool {
 	switch e {
 	case EvIodineVersion, EvIodineRaw, EvDnscat2Packet, EvDnscat2Tagged, EvDnscat2Split,
-		EvDnscat2Handshake, EvDnscat2Answer, EvDns2tcpCommand, EvDns2tcpPacket:
+		EvDnscat2Handshake, EvDnscat2Answer, EvDns2tcpCommand, EvDns2tcpPacket, EvDns2tcpAnswer,
+		EvGodohStream, EvGodohData:
 		return true
 	}
 	return false

@@ -1,6 +1,10 @@
 package fingerprint
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/dnsieve/dnsieve/internal/dnswire"
+)
 
 // Tool is a DNS tunnel or DNS C2 tool whose protocol structure the matcher
 // knows.
@@ -18,6 +22,8 @@ const (
 	Dnstt                      // dnstt (David Fifield)
 	CobaltStrike               // Cobalt Strike DNS beacon with default Malleable C2 settings
 	Sliver                     // Sliver DNS C2 (BishopFox/sliver)
+	Godoh                      // godoh (sensepost/godoh), plain DNS
+	Dnsteal                    // dnsteal 2.0 (m57/dnsteal) client one-liners
 	numTools
 )
 
@@ -31,6 +37,8 @@ var toolNames = [numTools]string{
 	Dnstt:          "dnstt",
 	CobaltStrike:   "cobaltstrike",
 	Sliver:         "sliver",
+	Godoh:          "godoh",
+	Dnsteal:        "dnsteal",
 }
 
 // String returns the tool's lower-case name, e.g. "iodine", or "unknown".
@@ -213,6 +221,12 @@ func Classify(m *Message) Match {
 	if best.Strength != Strong && g.sliver() {
 		best = pick(best, sliverMatch(&v, m))
 	}
+	if best.Strength != Strong && g.godoh() {
+		best = pick(best, godohMatch(&v, m))
+	}
+	if best.Strength != Strong && g.dnsteal() {
+		best = pick(best, dnstealMatch(&v, m))
+	}
 	return best
 }
 
@@ -220,4 +234,19 @@ func Classify(m *Message) Match {
 // data's alphabet alone.
 func genericIodineData(e Evidence) bool {
 	return e == EvIodineDataBase32 || e == EvIodineDataBase64 || e == EvIodineDataBase128
+}
+
+// firstTXT returns the first character-string of msg's first answer when
+// that answer is a TXT record.
+func firstTXT(msg []byte) ([]byte, bool) {
+	var p dnswire.Parser
+	if _, err := p.Start(msg); err != nil {
+		return nil, false
+	}
+	var rr dnswire.ResourceHeader
+	rdata, err := p.Answer(&rr)
+	if err != nil || rr.Type != typeTXT || len(rdata) < 1 || int(rdata[0]) > len(rdata)-1 {
+		return nil, false
+	}
+	return rdata[1 : 1+int(rdata[0])], true
 }

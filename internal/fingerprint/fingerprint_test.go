@@ -1,9 +1,12 @@
 package fingerprint
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"hash/crc32"
 	"math/rand"
 	"strings"
 	"testing"
@@ -69,6 +72,50 @@ func toolCases() []tcase {
 	add(tcase{"iodine p A", name([]string{iodinePingLabel(0, 0, 0, 0x0102)}, "example.com"), typeA, false, nil, Iodine, Weak, EvIodinePing})
 	add(tcase{"iodine data base128", name(iodineDataLabels(2, [3]byte{1, 2, 3}, 'k', iodB128(random(100))), "pirate.sea"), typeCNAME, false, nil, Iodine, Strong, EvIodineDataBase128})
 	add(tcase{"iodine data base128 A", name(iodineDataLabels(2, [3]byte{1, 2, 3}, 'k', iodB128(random(60))), "pirate.sea"), typeA, false, nil, Iodine, Strong, EvIodineDataBase128})
+	// godoh: a stream's start, data and end, and its poll replies.
+	gReqs := godohRequests([2]byte{0xc0, 0x5e}, 1, random(200)) // 3 data requests: 90, 90, 20 bytes
+	gName := func(req []string) []string { return name(append(append([]string{}, req...), "c2"), "cloudsyncer.com") }
+	add(tcase{"godoh start", gName(gReqs[0]), typeA, false, nil, Godoh, Strong, EvGodohStream})
+	add(tcase{"godoh data", gName(gReqs[1]), typeA, false, nil, Godoh, Strong, EvGodohData})
+	add(tcase{"godoh data AAAA", gName(gReqs[1]), typeAAAA, false, nil, Godoh, Strong, EvGodohData})
+	add(tcase{"godoh short data", gName(gReqs[3]), typeA, false, nil, Godoh, Strong, EvGodohData})
+	add(tcase{"godoh end", gName(gReqs[4]), typeA, true, []answer{{typeA, []byte{1, 1, 1, 1}}}, Godoh, Strong, EvGodohStream})
+	gBad := append([]string{}, gReqs[1]...)
+	gBad[3] = "deadbeef"
+	add(tcase{"godoh data, wrong CRC", gName(gBad), typeA, false, nil, Unknown, None, EvNone})
+	gBad = append([]string{}, gReqs[1]...)
+	gBad[5] = "2"
+	add(tcase{"godoh data, wrong count", gName(gBad), typeA, false, nil, Unknown, None, EvNone})
+	gBad = append([]string{}, gReqs[0]...)
+	gBad[2] = "3"
+	add(tcase{"godoh start with a sequence", gName(gBad), typeA, false, nil, Unknown, None, EvNone})
+	gBad = append([]string{}, gReqs[4]...)
+	gBad[8] = "00"
+	add(tcase{"godoh end, odd label", gName(gBad), typeA, false, nil, Unknown, None, EvNone})
+	add(tcase{"godoh poll, no command", name([]string{"6a6b6c6d6e"}, "cloudsyncer.com"), typeTXT, true, []answer{{typeTXT, txtRdata("v=B2B3FE1C")}}, Godoh, Strong, EvGodohAnswer})
+	add(tcase{"godoh poll, command", name([]string{"6a6b6c6d6e"}, "cloudsyncer.com"), typeTXT, true, []answer{{typeTXT, txtRdata("v=A9F466E8,p=789c0aab")}}, Godoh, Strong, EvGodohAnswer})
+	add(tcase{"godoh poll, other TXT", name([]string{"6a6b6c6d6e"}, "cloudsyncer.com"), typeTXT, true, []answer{{typeTXT, txtRdata("v=spf1 -all")}}, Unknown, None, EvNone})
+	add(tcase{"godoh poll query", name([]string{"6a6b6c6d6e"}, "cloudsyncer.com"), typeTXT, false, nil, Unknown, None, EvNone})
+	// dnsteal: four chunks of 57 a name, the last name shorter; the
+	// file name is the registered domain (sent straight to the server).
+	stNames := dnstealNames(random(400), 57, 4, "secret.txt")
+	stName := func(labels []string) []string { return append([]string{}, labels...) }
+	add(tcase{"dnsteal full name", stName(stNames[0]), typeA, false, nil, Dnsteal, Strong, EvDnstealChunks})
+	add(tcase{"dnsteal last name, a full chunk and a short one", stName(stNames[len(stNames)-1]), typeA, false, nil, Dnsteal, Strong, EvDnstealChunks})
+	add(tcase{"dnsteal one chunk", stName(dnstealNames(random(30), 57, 4, "secret.txt")[0]), typeA, false, nil, Dnsteal, Strong, EvDnstealChunks})
+	add(tcase{"dnsteal one short chunk", stName(dnstealNames(random(15), 57, 4, "secret.txt")[0]), typeA, false, nil, Dnsteal, Weak, EvDnstealChunks})
+	add(tcase{"dnsteal under a zone", name(dnstealNames(random(200), 30, 3, "x")[0][:3], "x.filedrop.org"), typeA, false, nil, Dnsteal, Strong, EvDnstealChunks})
+	add(tcase{"dnsteal fork prefix", append([]string{"3x6-", "12-"}, dnstealNames(random(200), 40, 3, "secret.txt")[1]...), typeA, false, nil, Dnsteal, Strong, EvDnstealChunks})
+	add(tcase{"dnsteal chunks of two sizes", []string{strings.Repeat("zB3", 10) + "-", strings.Repeat("zB3", 12) + "-", "secret", "txt"}, typeA, false, nil, Unknown, None, EvNone})
+	add(tcase{"dnsteal-like, no digit", []string{strings.Repeat("aBc", 10) + "-", strings.Repeat("aBc", 10) + "-", "secret", "txt"}, typeA, false, nil, Unknown, None, EvNone})
+	add(tcase{"dash-ended words", []string{"download-", "mirror-", "example", "com"}, typeA, false, nil, Unknown, None, EvNone})
+	// iodine's base64 alphabet (src/base64.c: a-z A-Z - 0-9 +): strong
+	// with a '+' and an upper-case letter, in its labels of 57; in labels
+	// of 63, which iodine never writes, weak.
+	iodB64 := base64.NewEncoding("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789+").WithPadding(base64.NoPadding)
+	b64Data := iodB64.EncodeToString(append([]byte{0xfb, 0xef, 0xbe}, random(90)...)) // starts "+++"
+	add(tcase{"iodine data base64", name(iodineDataLabels(3, [3]byte{1, 2, 3}, 'k', b64Data), "pirate.sea"), typeTXT, false, nil, Iodine, Strong, EvIodineDataBase64})
+	add(tcase{"iodine data base64 in labels of 63", name(chunk(strings.Join(iodineDataLabels(3, [3]byte{1, 2, 3}, 'k', b64Data), ""), 63), "pirate.sea"), typeTXT, false, nil, Iodine, Weak, EvIodineDataBase64})
 	add(tcase{"iodine data base32 NULL", name(iodineDataLabels(0, [3]byte{}, 'a', iodB32.EncodeToString(random(60))), "pirate.sea"), typeNULL, false, nil, Iodine, Strong, EvIodineDataBase32})
 	add(tcase{"iodine data base32 A", name(iodineDataLabels(0, [3]byte{}, 'a', iodB32.EncodeToString(random(60))), "pirate.sea"), typeA, false, nil, Iodine, Weak, EvIodineDataBase32})
 
@@ -110,7 +157,21 @@ func toolCases() []tcase {
 	add(tcase{"dns2tcp lower-cased KEY", name([]string{"aaaaah7wqa"}, "dns2tcp.hsc.fr"), typeKEY, false, nil, Dns2tcp, Weak, EvDns2tcpPacket})
 	add(tcase{"dns2tcp lower-cased KEY, short", name([]string{"aaaah7wqa"}, "dns2tcp.hsc.fr"), typeKEY, false, nil, Unknown, None, EvNone})
 	add(tcase{"dns2tcp lower-cased data", name(strings.Split(strings.ToLower(strings.Join(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x08, random(90))), ".")), "."), "test000.com"), typeTXT, false, nil, Unknown, None, EvNone})
-	add(tcase{"dns2tcp DATA TXT 63", name(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x08, random(90))), "test000.com"), typeTXT, false, nil, Dns2tcp, Strong, EvDns2tcpPacket})
+	// A data query alone is weak: random base64 decodes to a valid header
+	// about one time in three. The server's answer, a packet of the same
+	// session after one character, is strong.
+	d2tData := name(d2tLabels(d2tPacket(0x1c9f, 5, 9, 0x08, random(90))), "test000.com")
+	add(tcase{"dns2tcp DATA TXT 63", d2tData, typeTXT, false, nil, Dns2tcp, Weak, EvDns2tcpPacket})
+	d2tReply := func(session uint16, typ byte, data []byte) []answer {
+		return []answer{{typeTXT, txtRdata("A" + base64.RawStdEncoding.EncodeToString(d2tPacket(session, 9, 6, typ, data)))}}
+	}
+	add(tcase{"dns2tcp DATA TXT answered", d2tData, typeTXT, true, d2tReply(0x1c9f, 0x18, random(40)), Dns2tcp, Strong, EvDns2tcpAnswer})
+	add(tcase{"dns2tcp DATA TXT answered, header only", d2tData, typeTXT, true, d2tReply(0x1c9f, 0x10, nil), Dns2tcp, Strong, EvDns2tcpAnswer})
+	add(tcase{"dns2tcp DATA TXT answered, other session", d2tData, typeTXT, true, d2tReply(0x1ca0, 0x18, random(40)), Dns2tcp, Weak, EvDns2tcpPacket})
+	add(tcase{"dns2tcp DATA TXT answered, bad type", d2tData, typeTXT, true, d2tReply(0x1c9f, 0x83, random(40)), Dns2tcp, Weak, EvDns2tcpPacket})
+	add(tcase{"dns2tcp DATA TXT answered without the leading character", d2tData, typeTXT, true,
+		[]answer{{typeTXT, txtRdata(base64.RawStdEncoding.EncodeToString(d2tPacket(0x1c9f, 9, 6, 0x18, random(40))))}}, Dns2tcp, Weak, EvDns2tcpPacket})
+	add(tcase{"dns2tcp DATA TXT answered, short", d2tData, typeTXT, true, []answer{{typeTXT, txtRdata("AHJ8AB")}}, Dns2tcp, Weak, EvDns2tcpPacket})
 
 	// OzymanDNS.
 	add(tcase{"ozyman down", name([]string{"16961-63053", "id-64840", "down", "sshdns"}, "ggy666.tk"), typeTXT, false, nil, OzymanDNS, Strong, EvOzymanDown})
@@ -425,12 +486,49 @@ func BenchmarkClassifyOrdinary(b *testing.B) {
 
 // TestDns2tcpBase64IsNotIodine: a dns2tcp data query whose first label
 // also has the shape of iodine's base64 upstream (a hex digit, three
-// base32 characters, a '+') is dns2tcp's, its header decoding exactly.
+// base32 characters, a '+') is no strong iodine match: its labels are 63
+// characters long, which iodine's never are (a dot every 57 characters).
+// The query alone is weak (either tool's shape); the server's answer
+// makes it dns2tcp's.
 func TestDns2tcpBase64IsNotIodine(t *testing.T) {
 	sub := []byte("6I0AAAACCE4srKWSSwLjE6JtaaRsBTtRpeLAR6HbPPKGIUnQZC9zPtTK1C+T5C2.lRWz+8PGDa6tff2hQVRPYTrA1YAGrT4Ejea8IAjKH4ps4fNItypWJUNw760Im1r.quDb6pDQ1f1rGhmMcZndk4XQmvQ7ogsLYF2veA7bGv.dl")
 	m := Message{QType: 16, Sub: sub, SubLabels: []uint8{63, 63, 42, 2}, Zone: []byte("updates-mirror.org")}
-	if got := Classify(&m); got.Tool != Dns2tcp || got.Strength != Strong {
+	if got := Classify(&m); got.Strength != Weak {
 		t.Fatalf("got %v", got)
+	}
+	labels := strings.Split(string(sub), ".")
+	b, err := base64.RawStdEncoding.DecodeString(labels[0][:8])
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply := "A" + base64.RawStdEncoding.EncodeToString(append(b[:2:2], 0, 1, 0, 2, 0x18, 'o', 'k'))
+	m = Message{Response: true, QType: 16, Sub: sub, SubLabels: []uint8{63, 63, 42, 2}, Zone: []byte("updates-mirror.org"),
+		Msg: wireMsg(append(labels, "updates-mirror", "org"), typeTXT, true, answer{typeTXT, txtRdata(reply)})}
+	if got := Classify(&m); got.Tool != Dns2tcp || got.Strength != Strong || got.Evidence != EvDns2tcpAnswer {
+		t.Fatalf("answered: got %v", got)
+	}
+}
+
+// TestBase64ExfiltrationIsNoTool: standard base64 of random data in
+// 63-character labels of TXT queries (a PowerShell exfiltration script's
+// output) names no tool strongly, whatever its characters happen to be.
+func TestBase64ExfiltrationIsNoTool(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	strong := 0
+	for i := 0; i < 20000; i++ {
+		b := make([]byte, 47)
+		rng.Read(b)
+		label := base64.StdEncoding.EncodeToString(b)[:63]
+		m := Message{QType: typeTXT, Sub: []byte(label + ".logs"), SubLabels: []uint8{63, 4}, Zone: []byte("updates-cdn.info")}
+		if got := Classify(&m); got.Strength == Strong {
+			strong++
+			if strong < 4 {
+				t.Errorf("%q: %v", label, got)
+			}
+		}
+	}
+	if strong > 0 {
+		t.Fatalf("%d of 20000 random base64 labels matched strongly", strong)
 	}
 }
 
@@ -442,5 +540,14 @@ func TestLowerCasedBase64IsWeak(t *testing.T) {
 	m := Message{QType: 16, Sub: sub, SubLabels: []uint8{63, 63, 42, 2}, Zone: []byte("updates-mirror.org")}
 	if got := Classify(&m); got.Tool != Iodine || got.Strength != Weak || got.Evidence != EvIodineDataBase64 {
 		t.Fatalf("got %v", got)
+	}
+}
+
+// TestGodohCRC: the matcher's CRC-32 is the library's.
+func TestGodohCRC(t *testing.T) {
+	for _, b := range [][]byte{nil, {0}, []byte("123456789"), bytes.Repeat([]byte{0xa5, 0x3c, 0xff}, 30)} {
+		if got, want := godohCRC(b), crc32.ChecksumIEEE(b); got != want {
+			t.Fatalf("%x: %08x, want %08x", b, got, want)
+		}
 	}
 }

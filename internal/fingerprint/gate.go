@@ -93,3 +93,15 @@ func (g *gate) sliver() bool {
 	}
 	return g.and&cSliver58 != 0 && len(g.l0) >= 8 && g.or&cUpper != 0 && g.or&cLower != 0
 }
+
+// godoh: a stream request has nine labels or more, the first 4 hex
+// characters; a poll reply is a TXT response.
+func (g *gate) godoh() bool {
+	return g.n >= 9 && len(g.l0) == 4 && g.and&cHex != 0 || g.resp && g.qtype == typeTXT
+}
+
+// dnsteal: the first label is a chunk (ending in '-') or the fork's
+// "3x6-" prefix.
+func (g *gate) dnsteal() bool {
+	return len(g.l0) > dnstealMinChunk && g.l0[len(g.l0)-1] == '-' || equalFold(g.l0, "3x6-")
+}

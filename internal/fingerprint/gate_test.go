@@ -31,7 +31,7 @@ func classifyUngated(m *Message) Match {
 		}
 		return best
 	}
-	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch} {
+	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch} {
 		if best.Strength == Strong {
 			break
 		}
@@ -68,6 +68,8 @@ func checkGate(t testing.TB, m *Message) int {
 		{"dnstt", g.dnstt(), dnsttMatch},
 		{"cobalt", g.cobalt(), cobaltMatch},
 		{"sliver", g.sliver(), sliverMatch},
+		{"godoh", g.godoh(), godohMatch},
+		{"dnsteal", g.dnsteal(), dnstealMatch},
 	} {
 		if c.open {
 			continue

@@ -292,7 +292,7 @@ func isCodecChar(c byte) bool {
 // a short one). strong is set for codecs ordinary names never use: base128
 // (raw bytes 0xBC-0xFD next to letters and digits, none of the 0x80-0xBB
 // that UTF-8 text would contain) and base64 with a '+' and an upper-case
-// letter. Base64 data holds upper-case letters (over 16 characters, none
+// letter in labels shorter than 63. Base64 data holds upper-case letters (over 16 characters, none
 // with a chance of 2.4e-4): without them the case was lost on the way (Zeek
 // lower-cases names), and a lower-cased base64 of another tool (dns2tcp's)
 // looks the same.
@@ -336,12 +336,14 @@ func iodinePayload(v *view, first []byte) (Evidence, bool) {
 		return EvNone, false
 	}
 	prev := len(first) + 5
+	longest := prev
 	for i := 1; i < v.n && prev >= 50; i++ {
 		l := v.label(i)
 		if !count(l) {
 			break
 		}
 		prev = len(l)
+		longest = max(longest, prev)
 	}
 	if hi == 0 && (total < 16 || digits == 0 || nonHex == 0) {
 		// Too short, no digit (binary data encoded in these alphabets has
@@ -355,7 +357,11 @@ func iodinePayload(v *view, first []byte) (Evidence, bool) {
 		}
 		return EvIodineDataBase128, hi >= 2
 	case plus > 0 && under == 0:
-		return EvIodineDataBase64, upper > 0
+		// iodine puts a dot every 57 characters (src/encoding.c
+		// inline_dotify): its labels are at most 62 long in every real
+		// capture of the corpus. A 63-character label is another tool's
+		// standard base64 (dns2tcp's, a PowerShell exfiltration's).
+		return EvIodineDataBase64, upper > 0 && longest < 63
 	case under > 0 && plus == 0:
 		return EvIodineDataBase64, false
 	case plus == 0 && under == 0 && other == 0 && b32 > 0:
