@@ -239,6 +239,13 @@ type Finding struct {
 	// final judgement did).
 	FirstAlert   time.Time `json:"first_alert,omitzero"`
 	AlertLookups uint64    `json:"alert_after_lookups,omitempty"`
+	// SharedDomain is set when the finding's zone is the whole registered
+	// domain and unitBystanders or more clients that never carried the
+	// channel looked up its other names: a tool sent its data under a
+	// domain everyone uses (DET's default key is google.com). Per-packet
+	// outputs then list only the packets that show the channel (data in
+	// the name, the tool's protocol), not every lookup of the domain.
+	SharedDomain bool `json:"shared_domain,omitempty"`
 }
 
 // features computes a domain's features; it flushes the pending text into
@@ -1000,6 +1007,11 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 	if z := d.zoneOf(ToolRecognised(f) && d.zoneTool.String() == f.Tool); len(z) > 0 {
 		fd.Domain = string(z) + "." + fd.Domain
 	}
+	bystanders := 0
+	if fd.Domain == d.registered() && d.parent == nil {
+		bystanders = d.bystanders()
+		fd.SharedDomain = bystanders >= unitBystanders
+	}
 	resemble := ""
 	// A tool is named only from protocol structure it alone has (strong
 	// matches); resemblance is said in the evidence.
@@ -1028,6 +1040,10 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		comma(d.unique), comma(max(f.Lookups, d.unique)), span, about, comma(uint64(f.Clients))))
 	if d.parent != nil {
 		fd.Evidence = append(fd.Evidence, e.unitEvidence(d))
+	}
+	if fd.SharedDomain {
+		fd.Evidence = append(fd.Evidence, fmt.Sprintf("a shared domain: %s client(s) only looked up its ordinary names; "+
+			"per-packet rows list only the packets that show the channel", comma(uint64(bystanders))))
 	}
 	// The learned model's explanation first (what pushed the domain over
 	// the line), then the facts the rules saw, as context.

@@ -288,3 +288,29 @@ func dnstealNames(data []byte, b, s int, file string) [][]string {
 	}
 	return names
 }
+
+// --- DET (sensepost/DET plugins/dns.py send) ---
+
+// detNames writes one DET message as its DNS plugin does: the hex of the
+// message, each query name the job id and the next part of it, in labels
+// of 63 and a last one of lastLen, then the key domain's labels.
+func detNames(jobid, msg, key string) [][]string {
+	data := hex.EncodeToString([]byte(msg))
+	rem := 252 - len(key)
+	labels, lastLen := rem/64, rem%64-1
+	var names [][]string
+	for data != "" {
+		data = jobid + data
+		var name []string
+		for i := 0; i < labels && data != ""; i++ {
+			n := min(63, len(data))
+			name, data = append(name, data[:n]), data[n:]
+		}
+		if data != "" && lastLen > 0 {
+			n := min(lastLen, len(data))
+			name, data = append(name, data[:n]), data[n:]
+		}
+		names = append(names, append(name, strings.Split(key, ".")...))
+	}
+	return names
+}

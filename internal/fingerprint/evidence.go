@@ -45,6 +45,9 @@ const (
 	EvGodohData         // godoh stream data whose hex labels match the request's CRC-32
 	EvGodohAnswer       // TXT answer with one of godoh's poll replies ("v=B2B3FE1C", ...)
 	EvDnstealChunks     // base64 chunks of one size, each label ending in '-' ('*' for '+')
+	EvChashellPacket    // sealed packet (nonce + MAC + data) in hex labels of 63, TXT
+	EvChashellReply     // the same, answered "-" or with a sealed packet in one TXT string
+	EvDETMessage        // job id, the job id in hex and "|!|" in hex: a DET message's first query
 	numEvidence
 )
 
@@ -87,6 +90,9 @@ var evidenceText = [numEvidence]string{
 	EvGodohData:         "godoh stream data, CRC-32 matches",
 	EvGodohAnswer:       "godoh poll reply in the TXT answer",
 	EvDnstealChunks:     "dnsteal base64 chunks ending in '-'",
+	EvChashellPacket:    "chashell sealed packet in hex labels of 63",
+	EvChashellReply:     "chashell reply (\"-\" or a sealed packet) in the TXT answer",
+	EvDETMessage:        "DET message start (job id, then job id and |!| in hex)",
 }
 
 // String returns the evidence as a short human phrase.

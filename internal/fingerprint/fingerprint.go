@@ -24,6 +24,8 @@ const (
 	Sliver                     // Sliver DNS C2 (BishopFox/sliver)
 	Godoh                      // godoh (sensepost/godoh), plain DNS
 	Dnsteal                    // dnsteal 2.0 (m57/dnsteal) client one-liners
+	Chashell                   // chashell (sysdream/chashell)
+	DET                        // DET, the Data Exfiltration Toolkit (sensepost/DET), DNS plugin
 	numTools
 )
 
@@ -39,6 +41,8 @@ var toolNames = [numTools]string{
 	Sliver:         "sliver",
 	Godoh:          "godoh",
 	Dnsteal:        "dnsteal",
+	Chashell:       "chashell",
+	DET:            "det",
 }
 
 // String returns the tool's lower-case name, e.g. "iodine", or "unknown".
@@ -226,6 +230,12 @@ func Classify(m *Message) Match {
 	}
 	if best.Strength != Strong && g.dnsteal() {
 		best = pick(best, dnstealMatch(&v, m))
+	}
+	if best.Strength != Strong && g.chashell() {
+		best = pick(best, chashellMatch(&v, m))
+	}
+	if best.Strength != Strong && g.det() {
+		best = pick(best, detMatch(&v, m))
 	}
 	return best
 }

@@ -109,6 +109,22 @@ func toolCases() []tcase {
 	add(tcase{"dnsteal chunks of two sizes", []string{strings.Repeat("zB3", 10) + "-", strings.Repeat("zB3", 12) + "-", "secret", "txt"}, typeA, false, nil, Unknown, None, EvNone})
 	add(tcase{"dnsteal-like, no digit", []string{strings.Repeat("aBc", 10) + "-", strings.Repeat("aBc", 10) + "-", "secret", "txt"}, typeA, false, nil, Unknown, None, EvNone})
 	add(tcase{"dash-ended words", []string{"download-", "mirror-", "example", "com"}, typeA, false, nil, Unknown, None, EvNone})
+	// chashell: hex of a sealed packet in labels of 63, TXT; its server
+	// answers "-" or a sealed packet.
+	chName := name(chunk(hex.EncodeToString(random(24+16+30)), 63), "c.nimbuscdn.net")
+	add(tcase{"chashell query", chName, typeTXT, false, nil, Chashell, Weak, EvChashellPacket})
+	add(tcase{"chashell poll answered -", chName, typeTXT, true, []answer{{typeTXT, txtRdata("-")}}, Chashell, Strong, EvChashellReply})
+	add(tcase{"chashell answered with a packet", chName, typeTXT, true, []answer{{typeTXT, txtRdata(hex.EncodeToString(random(24 + 16 + 20)))}}, Chashell, Strong, EvChashellReply})
+	add(tcase{"chashell answered with short hex", chName, typeTXT, true, []answer{{typeTXT, txtRdata(hex.EncodeToString(random(30)))}}, Chashell, Weak, EvChashellPacket})
+	add(tcase{"chashell-like in A", chName, typeA, false, nil, Unknown, None, EvNone})
+	add(tcase{"hex in labels of 63, too short for a sealed packet", name(chunk(hex.EncodeToString(random(35)), 63), "c.nimbuscdn.net"), typeTXT, true, []answer{{typeTXT, txtRdata("-")}}, Unknown, None, EvNone})
+	// DET: the first query of each message starts with the job id, then
+	// the job id and "|!|" in hex; later queries of the message do not.
+	detMsg := detNames("aZ3kQ9x", "aZ3kQ9x|!|4|!|"+hex.EncodeToString(random(150)), "google.com")
+	add(tcase{"DET message start", detMsg[0], typeA, false, nil, DET, Strong, EvDETMessage})
+	add(tcase{"DET register", detNames("Pq7Lm2W", "Pq7Lm2W|!|report.docx|!|REGISTER|!|0cc175b9c0f1b6a831c399e269772661", "statsapi.io")[0], typeA, false, nil, DET, Strong, EvDETMessage})
+	add(tcase{"DET job id in hex but no separator", name([]string{"zZ3kQ9x" + hex.EncodeToString([]byte("zZ3kQ9x")) + "7c227c" + strings.Repeat("ab", 10)}, "google.com"), typeA, false, nil, Unknown, None, EvNone})
+	add(tcase{"DET other job id in hex", name([]string{"zZ3kQ9x" + hex.EncodeToString([]byte("zZ3kQ9y")) + "7c217c" + strings.Repeat("ab", 10)}, "google.com"), typeA, false, nil, Unknown, None, EvNone})
 	// iodine's base64 alphabet (src/base64.c: a-z A-Z - 0-9 +): strong
 	// with a '+' and an upper-case letter, in its labels of 57; in labels
 	// of 63, which iodine never writes, weak.

@@ -105,3 +105,11 @@ func (g *gate) godoh() bool {
 func (g *gate) dnsteal() bool {
 	return len(g.l0) > dnstealMinChunk && g.l0[len(g.l0)-1] == '-' || equalFold(g.l0, "3x6-")
 }
+
+// chashell: a TXT query whose first label is 63 hex characters.
+func (g *gate) chashell() bool {
+	return g.qtype == typeTXT && len(g.l0) == chashellLabel && g.and&cHex != 0
+}
+
+// det: the first label holds a job id and "<jobid>|!|" in hex.
+func (g *gate) det() bool { return len(g.l0) >= detHeader && g.or&cHex != 0 }

@@ -31,7 +31,7 @@ func classifyUngated(m *Message) Match {
 		}
 		return best
 	}
-	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch} {
+	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch} {
 		if best.Strength == Strong {
 			break
 		}
@@ -70,6 +70,8 @@ func checkGate(t testing.TB, m *Message) int {
 		{"sliver", g.sliver(), sliverMatch},
 		{"godoh", g.godoh(), godohMatch},
 		{"dnsteal", g.dnsteal(), dnstealMatch},
+		{"chashell", g.chashell(), chashellMatch},
+		{"det", g.det(), detMatch},
 	} {
 		if c.open {
 			continue

@@ -210,6 +210,58 @@ func TestTunnelZoneJudgedOnItsOwn(t *testing.T) {
 	}
 }
 
+// TestSharedDomainListsOnlyTheChannel: a tool sends its data straight
+// under a registered domain that 50 other clients use for its ordinary
+// hosts (DET's default key is google.com). The finding is the registered
+// domain, marked shared, and out.csv lists the channel's 1,200 packets and
+// none of the ordinary lookups (it listed all 2,000 of the domain's).
+func TestSharedDomainListsOnlyTheChannel(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(9, 9))
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var frames []testcap.Frame
+	for i := range 600 {
+		b := make([]byte, 60)
+		for j := range b {
+			b[j] = byte(rng.Uint32())
+		}
+		h := hex.EncodeToString(b)
+		name := h[:63] + "." + h[63:] + ".shared-portal.com"
+		at := base.Add(time.Duration(i) * time.Second)
+		frames = append(frames,
+			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, client, server, testcap.Query(uint16(i), name, typeA))},
+			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, client, testcap.Response(uint16(i), name, typeA, 3))})
+	}
+	hosts := []string{"www", "mail", "api", "login", "static", "cdn", "news", "shop"}
+	for i := range 400 {
+		host := hosts[rng.IntN(len(hosts))] + ".shared-portal.com"
+		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(1 + rng.IntN(50))}), 40000)
+		at := base.Add(time.Duration(i) * 1500 * time.Millisecond)
+		frames = append(frames,
+			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, server, testcap.Query(uint16(2000+i), host, typeA))},
+			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, c,
+				testcap.Response(uint16(2000+i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 8)}))))})
+	}
+	slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
+	testcap.WriteFile(t, filepath.Join(dir, "shared.pcap"), frames, "pcap")
+	sum, out := runScan(t, config.Default(), dir)
+	if len(sum.Findings) != 1 {
+		t.Fatalf("findings %+v", sum.Findings)
+	}
+	f := sum.Findings[0]
+	if f.Domain != "shared-portal.com" || !f.SharedDomain || f.Severity < engine.SeverityMedium ||
+		!slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.HasPrefix(e, "a shared domain: 50 client(s)") }) {
+		t.Fatalf("finding %s shared %v %v %v", f.Domain, f.SharedDomain, f.Severity, f.Evidence)
+	}
+	csv := readFile(t, filepath.Join(out, CSVName))
+	if rows := strings.Count(csv, "|tunnel domain shared-portal.com"); rows != 1200 {
+		t.Fatalf("%d tunnel rows, want 1200", rows)
+	}
+	if n := strings.Count(csv, "\n"); n != 1201 {
+		t.Fatalf("%d lines, want the header and 1200 rows", n)
+	}
+}
+
 // TestTextInHashSizedChunks: a text file sent 16 bytes a name as 32 hex
 // characters (`xxd -p -c 16`), each name denied. The chunks have the size
 // of an MD5 digest, a shape that counts against a verdict (reputation

@@ -37,6 +37,9 @@ type domainRow struct {
 	zone string
 	// tools is the set of the finding's tools (bit by fingerprint.Tool).
 	tools uint32
+	// shared: the zone is the whole registered domain and others use it
+	// (engine.Finding.SharedDomain): only packets with evidence are rows.
+	shared bool
 }
 
 // evidence reports whether a record of the row's domain outside its zone
@@ -65,7 +68,8 @@ const dataReasons = checks.LongLabel | checks.HighEntropy
 // a tunnel (high, or 100% where the tool's protocol was recognised) that
 // lies in the tunnel's zone or shows evidence of its own (a check for
 // encoded data fired, or a tool's protocol: a second session whose names
-// end in a session label of their own lies outside the zone of the first),
+// end in a session label of their own lies outside the zone of the first;
+// in a shared domain, engine.Finding.SharedDomain, only the latter),
 // every
 // other packet that a per-message check flagged (with the check's level),
 // and, at low, the remaining packets of domains judged suspicious. It sets
@@ -88,7 +92,7 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 				tools = strings.Join(f.Tools, ", ")
 			}
 			r := domainRow{level: checks.High, reason: "tunnel domain " + zone + " (" + tools + ")",
-				zone: strings.TrimSuffix(strings.TrimSuffix(f.Domain, f.RegisteredDomain), ".")}
+				zone: strings.TrimSuffix(strings.TrimSuffix(f.Domain, f.RegisteredDomain), "."), shared: f.SharedDomain}
 			if len(f.Tools) > 1 {
 				r.byTool = map[uint8]string{}
 				for _, name := range f.Tools {
@@ -107,7 +111,7 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 			}
 			rows[f.ID] = r
 		case "suspicious":
-			rows[f.ID] = domainRow{level: checks.Low, reason: "suspicious domain " + zone}
+			rows[f.ID] = domainRow{level: checks.Low, reason: "suspicious domain " + zone, shared: f.SharedDomain}
 		}
 	}
 	out, err := output.CreateAtomic(path)
@@ -147,7 +151,7 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 			return fmt.Errorf("spool record %d beyond the last file", i)
 		}
 		level, reason := r.level, reasons[r.reasons&31]
-		if d, ok := rows[r.domain]; ok && r.domain != 0 && (underZone(r, d.zone) || d.evidence(&r)) {
+		if d, ok := rows[r.domain]; ok && r.domain != 0 && (!d.shared && underZone(r, d.zone) || d.evidence(&r)) {
 			if text, ok := d.byTool[r.strongTool()]; ok {
 				d.reason = text
 			}
