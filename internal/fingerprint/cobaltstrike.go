@@ -21,7 +21,13 @@ import "github.com/dnsieve/dnsieve/internal/dnswire"
 //     "aaa.stage.123456.<domain>", "baa.stage...." (SigmaHQ rule
 //     net_dns_mal_cobaltstrike, Western Australia SOC S0154 notes).
 //
-// Prefixes are configurable; only the defaults are recognised.
+// Prefixes are configurable. An upload is recognised under any prefix (a
+// short label that is not hex): its data labels keep their layout. Task
+// requests, idle answers and stagers are recognised with the defaults
+// only.
+
+// cobaltMaxPrefix bounds the prefix label of an upload.
+const cobaltMaxPrefix = 16
 
 func cobaltMatch(v *view, m *Message) Match {
 	l0 := v.label(0)
@@ -50,7 +56,10 @@ func cobaltMatch(v *view, m *Message) Match {
 			if m.QType == want {
 				return Match{Tool: CobaltStrike, Strength: Weak, Evidence: EvCobaltTask}
 			}
-		case equalFold(l0, "www"), equalFold(l0, "post"):
+		case len(l0) <= cobaltMaxPrefix && !all(l0, cHex):
+			// put_metadata and put_output, under the default prefixes
+			// ("www", "post") or a profile's own ("d-1ox"): the data
+			// labels' layout does not change with the prefix.
 			if s := cobaltUpload(v); s != None {
 				return Match{Tool: CobaltStrike, Strength: s, Evidence: EvCobaltUpload}
 			}

@@ -223,6 +223,9 @@ func toolCases() []tcase {
 
 	// Cobalt Strike.
 	add(tcase{"cobalt upload", name([]string{"post", "2" + fmt.Sprintf("%08x%08x%08x", 1, 2, 3), fmt.Sprintf("%08x%08x%08x", 4, 5, 6), "1d3e19997cf2"}, "dns.example.com"), typeA, false, nil, CobaltStrike, Strong, EvCobaltUpload})
+	add(tcase{"cobalt upload, a profile's own prefix", name([]string{"d-1ox", "4" + fmt.Sprintf("%08x%08x", 7, 8), fmt.Sprintf("%08x%08x%08x", 4, 5, 6), fmt.Sprintf("%08x", 9), fmt.Sprintf("%08x%08x", 1, 2), "1d3e19997cf2"}, "ns1.cdn-telemetry.net"), typeA, false, nil, CobaltStrike, Strong, EvCobaltUpload})
+	add(tcase{"cobalt-like upload under a hex label", name([]string{"abc1", "2" + fmt.Sprintf("%08x%08x%08x", 1, 2, 3), fmt.Sprintf("%08x%08x%08x", 4, 5, 6), "1d3e19997cf2"}, "dns.example.com"), typeA, false, nil, Unknown, None, EvNone})
+	add(tcase{"cobalt-like upload under a long label", name([]string{"averyverylongprefix", "2" + fmt.Sprintf("%08x%08x%08x", 1, 2, 3), fmt.Sprintf("%08x%08x%08x", 4, 5, 6), "1d3e19997cf2"}, "dns.example.com"), typeA, false, nil, Unknown, None, EvNone})
 	add(tcase{"cobalt task api", name([]string{"api", "3f2a19997cf2"}, "dns.example.com"), typeTXT, false, nil, CobaltStrike, Weak, EvCobaltTask})
 	add(tcase{"cobalt stager", name([]string{"baa", "stage", "123456"}, "dns.example.com"), typeTXT, false, nil, CobaltStrike, Strong, EvCobaltStager})
 	add(tcase{"cobalt idle", name([]string{"2341987"}, "dns.example.com"), typeA, true, []answer{{typeA, []byte{0, 0, 0, 0}}}, CobaltStrike, Weak, EvCobaltIdle})
