@@ -34,6 +34,17 @@ func TestUpstreamFloor(t *testing.T) {
 		{"70 KB answered with four addresses", func(f *Features) { addressed(f); big(f); f.AnswerAddresses = 4 }, SeverityNone},
 		{"70 KB, an AAAA answer each", func(f *Features) { addressed(f); big(f); f.AnswerBytes = 16 }, SeverityMedium},
 		{"70 KB, a CNAME and an address each", func(f *Features) { addressed(f); big(f); f.AnswerBytes = 40 }, SeverityNone},
+		// Another client's lookup of a name that exists: one CNAME chain
+		// among the denials is not the channel's answer.
+		{"70 KB denied but one response, a CNAME chain", func(f *Features) {
+			big(f)
+			f.NXShare, f.AnswerAddresses, f.AnswerBytes = 1999.0/2000, 1, 120.0/2000
+		}, SeverityMedium},
+		{"20 KB denied but one response, a CNAME chain", func(f *Features) { f.NXShare, f.AnswerAddresses, f.AnswerBytes = 1999.0/2000, 1, 120.0/2000 }, SeverityNone},
+		{"70 KB, a CNAME and an address in one response of ten", func(f *Features) {
+			big(f)
+			f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0.9, 1, 4
+		}, SeverityNone},
 		{"70 KB answered with one address, 599 new names at most in a window", func(f *Features) { addressed(f); big(f); f.PeakWinUnique = 599 }, SeverityNone},
 		{"70 KB answered with one address, 600 new names in a window", func(f *Features) { addressed(f); big(f); f.PeakWinUnique = 600 }, SeverityMedium},
 		{"denied, 100 new names at most in a window", func(f *Features) { f.PeakWinUnique = 100 }, SeverityMedium},

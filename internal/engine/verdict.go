@@ -567,7 +567,12 @@ const (
 	// At most one address an answer on average (an AAAA record's 16
 	// bytes) over the responses that were not errors: no CNAME, no text.
 	upstreamMaxAnswerBytes = 16
-	upstreamMaxClients     = 3
+	// The records' size is the channel's only when one response in ten
+	// or more carried records: one CNAME chain among thousands of denials
+	// (another client's lookup of a name that exists) says nothing of
+	// the names that were denied. The addresses it gave still count.
+	upstreamMinAnsweredShare = 0.1
+	upstreamMaxClients       = 3
 	// A search domain's names are other domains' names (expand.go); when
 	// forwarders in front of the sensor send the expansions and the names
 	// from different addresses, only some are credited, so one credited
@@ -585,8 +590,9 @@ const (
 // upstreamMaxClients clients, at most one in ten of them a search-path
 // expansion, denied or answered with nothing (upstreamAddressedPerDay and
 // upstreamBurstRate when answered with at most upstreamMaxAddresses
-// addresses and upstreamMaxAnswerBytes of records a response, or when
-// fewer than half the queries' responses were seen).
+// addresses and upstreamMaxAnswerBytes of records a response, the size
+// judged only when upstreamMinAnsweredShare of the responses carried
+// records, or when fewer than half the queries' responses were seen).
 func UpstreamFloor(f *Features) (Severity, string) {
 	n := f.Unique - min(f.IPShaped, f.Unique)
 	if n == 0 || f.Clients > upstreamMaxClients || f.UniqueRatio < upstreamMinUniqueRatio ||
@@ -598,7 +604,8 @@ func UpstreamFloor(f *Features) (Severity, string) {
 	// Responses to fewer than half the queries tell little about the
 	// answers: the names alone decide, as in a capture of queries only.
 	answered := f.Responses > 0 && 2*f.Responses >= f.Queries
-	if f.Responses > 0 && (f.AnswerAddresses > upstreamMaxAddresses || recordBytes(f) > upstreamMaxAnswerBytes) ||
+	if f.Responses > 0 && (f.AnswerAddresses > upstreamMaxAddresses ||
+		recordBytes(f) > upstreamMaxAnswerBytes && f.NXShare+f.ErrorShare <= 1-upstreamMinAnsweredShare) ||
 		!answered && f.UniqueRatio < upstreamQueriesOnlyRatio {
 		return SeverityNone, ""
 	}
