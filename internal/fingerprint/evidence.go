@@ -48,6 +48,7 @@ const (
 	EvChashellPacket    // sealed packet (nonce + MAC + data) in hex labels of 63, TXT
 	EvChashellReply     // the same, answered "-" or with a sealed packet in one TXT string
 	EvDETMessage        // job id, the job id in hex and "|!|" in hex: a DET message's first query
+	EvDnspotMessage     // base36 in labels of 60, then a label counting the dots between them
 	numEvidence
 )
 
@@ -93,6 +94,7 @@ var evidenceText = [numEvidence]string{
 	EvChashellPacket:    "chashell sealed packet in hex labels of 63",
 	EvChashellReply:     "chashell reply (\"-\" or a sealed packet) in the TXT answer",
 	EvDETMessage:        "DET message start (job id, then job id and |!| in hex)",
+	EvDnspotMessage:     "dnspot message (base36 in labels of 60 and their dot count)",
 }
 
 // String returns the evidence as a short human phrase.
@@ -132,6 +134,8 @@ func (e Evidence) DetailName() string {
 		return "stream"
 	case EvDnstealChunks:
 		return "chunk size"
+	case EvDnspotMessage:
+		return "labels"
 	}
 	return ""
 }

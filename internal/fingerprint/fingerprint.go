@@ -26,6 +26,7 @@ const (
 	Dnsteal                    // dnsteal 2.0 (m57/dnsteal) client one-liners
 	Chashell                   // chashell (sysdream/chashell)
 	DET                        // DET, the Data Exfiltration Toolkit (sensepost/DET), DNS plugin
+	Dnspot                     // dnspot (mosajjal/dnspot)
 	numTools
 )
 
@@ -43,6 +44,7 @@ var toolNames = [numTools]string{
 	Dnsteal:        "dnsteal",
 	Chashell:       "chashell",
 	DET:            "det",
+	Dnspot:         "dnspot",
 }
 
 // String returns the tool's lower-case name, e.g. "iodine", or "unknown".
@@ -236,6 +238,9 @@ func Classify(m *Message) Match {
 	}
 	if best.Strength != Strong && g.det() {
 		best = pick(best, detMatch(&v, m))
+	}
+	if best.Strength != Strong && g.dnspot() {
+		best = pick(best, dnspotMatch(&v, m))
 	}
 	return best
 }

@@ -7,7 +7,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/crc32"
+	"math/big"
 	"math/rand"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -125,11 +127,19 @@ func toolCases() []tcase {
 	add(tcase{"DET register", detNames("Pq7Lm2W", "Pq7Lm2W|!|report.docx|!|REGISTER|!|0cc175b9c0f1b6a831c399e269772661", "statsapi.io")[0], typeA, false, nil, DET, Strong, EvDETMessage})
 	add(tcase{"DET job id in hex but no separator", name([]string{"zZ3kQ9x" + hex.EncodeToString([]byte("zZ3kQ9x")) + "7c227c" + strings.Repeat("ab", 10)}, "google.com"), typeA, false, nil, Unknown, None, EvNone})
 	add(tcase{"DET other job id in hex", name([]string{"zZ3kQ9x" + hex.EncodeToString([]byte("zZ3kQ9y")) + "7c217c" + strings.Repeat("ab", 10)}, "google.com"), typeA, false, nil, Unknown, None, EvNone})
+	// dnspot: base36 of the sealed message, a dot every 60 characters, the
+	// number of dots, the suffix.
+	b36 := func(b []byte) string { return new(big.Int).SetBytes(b).Text(36) }
+	dpText := b36(append([]byte{0x02}, random(32+12+20+16)...))
+	dpLabels := chunk(dpText, 60)
+	add(tcase{"dnspot message", name(append(append([]string{}, dpLabels...), strconv.Itoa(len(dpLabels)-1)), "n.k3x.io"), typeA, false, nil, Dnspot, Strong, EvDnspotMessage})
+	add(tcase{"dnspot-like, wrong dot count", name(append(append([]string{}, dpLabels...), strconv.Itoa(len(dpLabels))), "n.k3x.io"), typeA, false, nil, Unknown, None, EvNone})
+	add(tcase{"dnspot-like, no dot count", name(append([]string{}, dpLabels...), "n.k3x.io"), typeA, false, nil, Unknown, None, EvNone})
 	// iodine's base64 alphabet (src/base64.c: a-z A-Z - 0-9 +): strong
 	// with a '+' and an upper-case letter, in its labels of 57; in labels
 	// of 63, which iodine never writes, weak.
 	iodB64 := base64.NewEncoding("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-0123456789+").WithPadding(base64.NoPadding)
-	b64Data := iodB64.EncodeToString(append([]byte{0xfb, 0xef, 0xbe}, random(90)...)) // starts "+++"
+	b64Data := iodB64.EncodeToString(append([]byte{0xff, 0xff, 0xff}, random(90)...)) // starts "++++"
 	add(tcase{"iodine data base64", name(iodineDataLabels(3, [3]byte{1, 2, 3}, 'k', b64Data), "pirate.sea"), typeTXT, false, nil, Iodine, Strong, EvIodineDataBase64})
 	add(tcase{"iodine data base64 in labels of 63", name(chunk(strings.Join(iodineDataLabels(3, [3]byte{1, 2, 3}, 'k', b64Data), ""), 63), "pirate.sea"), typeTXT, false, nil, Iodine, Weak, EvIodineDataBase64})
 	add(tcase{"iodine data base32 NULL", name(iodineDataLabels(0, [3]byte{}, 'a', iodB32.EncodeToString(random(60))), "pirate.sea"), typeNULL, false, nil, Iodine, Strong, EvIodineDataBase32})

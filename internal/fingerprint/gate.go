@@ -113,3 +113,6 @@ func (g *gate) chashell() bool {
 
 // det: the first label holds a job id and "<jobid>|!|" in hex.
 func (g *gate) det() bool { return len(g.l0) >= detHeader && g.or&cHex != 0 }
+
+// dnspot: the first label is 60 letters and digits, and more follow.
+func (g *gate) dnspot() bool { return g.n >= 3 && g.runs(dnspotLabel) && g.and&cAlnum != 0 }

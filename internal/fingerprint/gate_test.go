@@ -31,7 +31,7 @@ func classifyUngated(m *Message) Match {
 		}
 		return best
 	}
-	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch} {
+	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch} {
 		if best.Strength == Strong {
 			break
 		}
@@ -72,6 +72,7 @@ func checkGate(t testing.TB, m *Message) int {
 		{"dnsteal", g.dnsteal(), dnstealMatch},
 		{"chashell", g.chashell(), chashellMatch},
 		{"det", g.det(), detMatch},
+		{"dnspot", g.dnspot(), dnspotMatch},
 	} {
 		if c.open {
 			continue
