@@ -49,6 +49,8 @@ const (
 	EvChashellReply     // the same, answered "-" or with a sealed packet in one TXT string
 	EvDETMessage        // job id, the job id in hex and "|!|" in hex: a DET message's first query
 	EvDnspotMessage     // base36 in labels of 60, then a label counting the dots between them
+	EvTunsData          // CNAME query "d<base32>" in labels of 63
+	EvTunsReply         // CNAME query "d<base32>" or "r<n>" answered "dzero", "l<n>" or "d<base32>"
 	numEvidence
 )
 
@@ -95,6 +97,8 @@ var evidenceText = [numEvidence]string{
 	EvChashellReply:     "chashell reply (\"-\" or a sealed packet) in the TXT answer",
 	EvDETMessage:        "DET message start (job id, then job id and |!| in hex)",
 	EvDnspotMessage:     "dnspot message (base36 in labels of 60 and their dot count)",
+	EvTunsData:          "TUNS data query (d + base32, CNAME)",
+	EvTunsReply:         "TUNS query answered with its CNAME reply (dzero, l<n> or d<data>)",
 }
 
 // String returns the evidence as a short human phrase.

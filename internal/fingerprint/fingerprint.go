@@ -27,6 +27,7 @@ const (
 	Chashell                   // chashell (sysdream/chashell)
 	DET                        // DET, the Data Exfiltration Toolkit (sensepost/DET), DNS plugin
 	Dnspot                     // dnspot (mosajjal/dnspot)
+	Tuns                       // TUNS (lnussbaum/tuns), IP over DNS in CNAME records
 	numTools
 )
 
@@ -45,6 +46,7 @@ var toolNames = [numTools]string{
 	Chashell:       "chashell",
 	DET:            "det",
 	Dnspot:         "dnspot",
+	Tuns:           "tuns",
 }
 
 // String returns the tool's lower-case name, e.g. "iodine", or "unknown".
@@ -241,6 +243,9 @@ func Classify(m *Message) Match {
 	}
 	if best.Strength != Strong && g.dnspot() {
 		best = pick(best, dnspotMatch(&v, m))
+	}
+	if best.Strength != Strong && g.tuns() {
+		best = pick(best, tunsMatch(&v, m))
 	}
 	return best
 }

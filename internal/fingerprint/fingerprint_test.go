@@ -3,6 +3,7 @@ package fingerprint
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -135,6 +136,21 @@ func toolCases() []tcase {
 	add(tcase{"dnspot message", name(append(append([]string{}, dpLabels...), strconv.Itoa(len(dpLabels)-1)), "n.k3x.io"), typeA, false, nil, Dnspot, Strong, EvDnspotMessage})
 	add(tcase{"dnspot-like, wrong dot count", name(append(append([]string{}, dpLabels...), strconv.Itoa(len(dpLabels))), "n.k3x.io"), typeA, false, nil, Unknown, None, EvNone})
 	add(tcase{"dnspot-like, no dot count", name(append([]string{}, dpLabels...), "n.k3x.io"), typeA, false, nil, Unknown, None, EvNone})
+	// TUNS: CNAME only; data "d<base32>", polls "r<n>"; answers "l<n>",
+	// "dzero" or "d<data>" under the domain.
+	tunsB32 := strings.ReplaceAll(base32.StdEncoding.EncodeToString(random(50)), "=", "0")
+	tunsData := append([]string{"d" + tunsB32[:62]}, chunk(tunsB32[62:], 63)...)
+	tunsCNAME := func(target ...string) []answer {
+		return []answer{{typeCNAME, nameRdata(name(target, "t.tunsnet.org"))}}
+	}
+	add(tcase{"tuns data query", name(tunsData, "t.tunsnet.org"), typeCNAME, false, nil, Tuns, Weak, EvTunsData})
+	add(tcase{"tuns data acknowledged", name(tunsData, "t.tunsnet.org"), typeCNAME, true, tunsCNAME("l0"), Tuns, Strong, EvTunsReply})
+	add(tcase{"tuns poll, nothing", name([]string{"r17"}, "t.tunsnet.org"), typeCNAME, true, tunsCNAME("dzero"), Tuns, Strong, EvTunsReply})
+	add(tcase{"tuns poll, a packet", name([]string{"r18"}, "t.tunsnet.org"), typeCNAME, true, tunsCNAME(tunsData...), Tuns, Strong, EvTunsReply})
+	add(tcase{"tuns poll query", name([]string{"r19"}, "t.tunsnet.org"), typeCNAME, false, nil, Unknown, None, EvNone})
+	add(tcase{"r-label answered by an ordinary CNAME", name([]string{"r2"}, "example.com"), typeCNAME, true, tunsCNAME("edge", "cdn"), Unknown, None, EvNone})
+	add(tcase{"CNAME query of a word answered by a word", name([]string{"downloads"}, "example.com"), typeCNAME, true, tunsCNAME("dualstack", "edge"), Unknown, None, EvNone})
+	add(tcase{"tuns-like in A", name(tunsData, "t.tunsnet.org"), typeA, true, tunsCNAME("l0"), Unknown, None, EvNone})
 	// iodine's base64 alphabet (src/base64.c: a-z A-Z - 0-9 +): strong
 	// with a '+' and an upper-case letter, in its labels of 57; in labels
 	// of 63, which iodine never writes, weak.

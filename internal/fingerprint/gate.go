@@ -116,3 +116,8 @@ func (g *gate) det() bool { return len(g.l0) >= detHeader && g.or&cHex != 0 }
 
 // dnspot: the first label is 60 letters and digits, and more follow.
 func (g *gate) dnspot() bool { return g.n >= 3 && g.runs(dnspotLabel) && g.and&cAlnum != 0 }
+
+// tuns: a CNAME query whose first label starts with 'd' or 'r'.
+func (g *gate) tuns() bool {
+	return g.qtype == typeCNAME && len(g.l0) >= 2 && (lower(g.l0[0]) == 'd' || lower(g.l0[0]) == 'r')
+}

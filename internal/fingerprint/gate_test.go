@@ -31,7 +31,7 @@ func classifyUngated(m *Message) Match {
 		}
 		return best
 	}
-	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch} {
+	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch} {
 		if best.Strength == Strong {
 			break
 		}
@@ -73,6 +73,7 @@ func checkGate(t testing.TB, m *Message) int {
 		{"chashell", g.chashell(), chashellMatch},
 		{"det", g.det(), detMatch},
 		{"dnspot", g.dnspot(), dnspotMatch},
+		{"tuns", g.tuns(), tunsMatch},
 	} {
 		if c.open {
 			continue
