@@ -871,3 +871,19 @@ func TestNotRaised(t *testing.T) {
 		t.Errorf("notRaised: %q, the Scorer's slice now %q", got, why)
 	}
 }
+
+// TestEveryToolHasCounters: the per-tool counters (numTools, fixed in the
+// snapshot format) hold every tool the fingerprints name; a tool beyond
+// them would be counted nowhere.
+func TestEveryToolHasCounters(t *testing.T) {
+	n := 0
+	for tool := fingerprint.Tool(1); tool.String() != fingerprint.Unknown.String(); tool++ {
+		n++
+		if back, ok := fingerprint.ParseTool(tool.String()); !ok || back != tool {
+			t.Fatalf("tool %d %q does not parse back", tool, tool)
+		}
+	}
+	if n+1 > numTools {
+		t.Fatalf("%d tools and unknown, counters for %d", n, numTools)
+	}
+}

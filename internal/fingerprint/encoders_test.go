@@ -314,3 +314,43 @@ func detNames(jobid, msg, key string) [][]string {
 	}
 	return names
 }
+
+// --- tcp-over-dns (src/common/Packet.java, BaseConverter.java) ---
+
+// todEncode writes b in c's base as BaseConverter.encode does: blocks of
+// c.bytes bytes (the last padded with zeros) as c.sym big-endian digits.
+func todEncode(c *baseCodec, alphabet string, b []byte) string {
+	var out []byte
+	for i := 0; i < len(b); i += c.bytes {
+		var v uint64
+		for j := 0; j < c.bytes; j++ {
+			v <<= 8
+			if i+j < len(b) {
+				v |= uint64(b[i+j])
+			}
+		}
+		digits := make([]byte, c.sym)
+		for j := c.sym - 1; j >= 0; j-- {
+			digits[j] = alphabet[v%c.n]
+			v /= c.n
+		}
+		out = append(out, digits...)
+	}
+	return string(out)
+}
+
+// todPacket builds a packet with its checksum (calcChecksum).
+func todPacket(client uint16, pid, flags byte, data []byte) []byte {
+	sum := int(int16(client)) + int(int8(pid)) + int(int8(flags)) + len(data)
+	for _, b := range data {
+		sum += int(int8(b))
+	}
+	return append([]byte{byte(client), byte(client >> 8), pid, 0, flags, byte(-sum)}, data...)
+}
+
+// todName is encodeAsName: the encoding's letter, the length, the packet,
+// cut every 63 characters.
+func todName(c *baseCodec, alphabet string, letter byte, pkt []byte) []string {
+	s := string(letter) + todEncode(c, alphabet, []byte{byte(len(pkt)), byte(len(pkt) >> 8)}) + todEncode(c, alphabet, pkt)
+	return chunk(s, 63)
+}

@@ -51,6 +51,7 @@ const (
 	EvDnspotMessage     // base36 in labels of 60, then a label counting the dots between them
 	EvTunsData          // CNAME query "d<base32>" in labels of 63
 	EvTunsReply         // CNAME query "d<base32>" or "r<n>" answered "dzero", "l<n>" or "d<base32>"
+	EvTCPOverDNSPacket  // b/h + base63/base37 packet whose length prefix and checksum hold
 	numEvidence
 )
 
@@ -99,6 +100,7 @@ var evidenceText = [numEvidence]string{
 	EvDnspotMessage:     "dnspot message (base36 in labels of 60 and their dot count)",
 	EvTunsData:          "TUNS data query (d + base32, CNAME)",
 	EvTunsReply:         "TUNS query answered with its CNAME reply (dzero, l<n> or d<data>)",
+	EvTCPOverDNSPacket:  "tcp-over-dns packet (length prefix and checksum hold)",
 }
 
 // String returns the evidence as a short human phrase.
@@ -140,6 +142,8 @@ func (e Evidence) DetailName() string {
 		return "chunk size"
 	case EvDnspotMessage:
 		return "labels"
+	case EvTCPOverDNSPacket:
+		return "client"
 	}
 	return ""
 }

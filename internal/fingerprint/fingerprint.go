@@ -28,6 +28,7 @@ const (
 	DET                        // DET, the Data Exfiltration Toolkit (sensepost/DET), DNS plugin
 	Dnspot                     // dnspot (mosajjal/dnspot)
 	Tuns                       // TUNS (lnussbaum/tuns), IP over DNS in CNAME records
+	TCPOverDNS                 // tcp-over-dns (analogbit)
 	numTools
 )
 
@@ -47,6 +48,7 @@ var toolNames = [numTools]string{
 	DET:            "det",
 	Dnspot:         "dnspot",
 	Tuns:           "tuns",
+	TCPOverDNS:     "tcp-over-dns",
 }
 
 // String returns the tool's lower-case name, e.g. "iodine", or "unknown".
@@ -246,6 +248,9 @@ func Classify(m *Message) Match {
 	}
 	if best.Strength != Strong && g.tuns() {
 		best = pick(best, tunsMatch(&v, m))
+	}
+	if best.Strength != Strong && g.tcpOverDNS() {
+		best = pick(best, tcpOverDNSMatch(&v, m))
 	}
 	return best
 }

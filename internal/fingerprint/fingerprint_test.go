@@ -151,6 +151,12 @@ func toolCases() []tcase {
 	add(tcase{"r-label answered by an ordinary CNAME", name([]string{"r2"}, "example.com"), typeCNAME, true, tunsCNAME("edge", "cdn"), Unknown, None, EvNone})
 	add(tcase{"CNAME query of a word answered by a word", name([]string{"downloads"}, "example.com"), typeCNAME, true, tunsCNAME("dualstack", "edge"), Unknown, None, EvNone})
 	add(tcase{"tuns-like in A", name(tunsData, "t.tunsnet.org"), typeA, true, tunsCNAME("l0"), Unknown, None, EvNone})
+	// tcp-over-dns: base 63 ('b', the default) or base 37 ('h'), the
+	// length, the packet with its checksum.
+	const tod63, tod37 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", "abcdefghijklmnopqrstuvwxyz0123456789-"
+	todPkt := todPacket(0x9c41, 7, 1, random(100))
+	add(tcase{"tcp-over-dns base63", name(todName(tcpOverDNS63, tod63, 'b', todPkt), "tnl.tcpodns.net"), typeTXT, false, nil, TCPOverDNS, Strong, EvTCPOverDNSPacket})
+	add(tcase{"tcp-over-dns base37", name(todName(tcpOverDNS37, tod37, 'h', todPacket(0x0102, 200, 2, random(40))), "tnl.tcpodns.net"), typeCNAME, false, nil, TCPOverDNS, Strong, EvTCPOverDNSPacket})
 	// iodine's base64 alphabet (src/base64.c: a-z A-Z - 0-9 +): strong
 	// with a '+' and an upper-case letter, in its labels of 57; in labels
 	// of 63, which iodine never writes, weak.
@@ -593,6 +599,73 @@ func TestGodohCRC(t *testing.T) {
 	for _, b := range [][]byte{nil, {0}, []byte("123456789"), bytes.Repeat([]byte{0xa5, 0x3c, 0xff}, 30)} {
 		if got, want := godohCRC(b), crc32.ChecksumIEEE(b); got != want {
 			t.Fatalf("%x: %08x, want %08x", b, got, want)
+		}
+	}
+}
+
+// TestTCPOverDNSStructure: the tcp-over-dns matcher alone (Classify may
+// prefer another tool's weak match): a wrong checksum is weak, a symbol
+// too few or too many, or padding that is not zero, no match.
+func TestTCPOverDNSStructure(t *testing.T) {
+	const tod63 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-"
+	data := bytes.Repeat([]byte{0x5a, 0xa5, 0x13}, 33)
+	pkt := todPacket(0x9c41, 7, 1, data)
+	match := func(labels []string) Match {
+		sub := strings.Join(labels, ".")
+		lens := make([]uint8, len(labels))
+		for i, l := range labels {
+			lens[i] = uint8(len(l))
+		}
+		var v view
+		m := Message{QType: typeTXT, Sub: []byte(sub), SubLabels: lens, Zone: []byte("tcpodns.net")}
+		if !v.init(&m) {
+			t.Fatalf("bad labels %q", labels)
+		}
+		return tcpOverDNSMatch(&v, &m)
+	}
+	good := append(todName(tcpOverDNS63, tod63, 'b', pkt), "tnl")
+	if got := match(good); got.Tool != TCPOverDNS || got.Strength != Strong || got.Detail != 0x9c41 {
+		t.Fatalf("good: %v", got)
+	}
+	zero := append([]byte{}, pkt...)
+	zero[5] = 0
+	if got := match(append(todName(tcpOverDNS63, tod63, 'b', zero), "tnl")); got.Strength != Strong {
+		t.Fatalf("checksum 0: %v", got)
+	}
+	bad := append([]byte{}, pkt...)
+	bad[5]++
+	if got := match(append(todName(tcpOverDNS63, tod63, 'b', bad), "tnl")); got.Strength != Weak {
+		t.Fatalf("checksum off: %v", got)
+	}
+	short := todName(tcpOverDNS63, tod63, 'b', pkt)
+	last := short[len(short)-1]
+	short[len(short)-1] = last[:len(last)-1]
+	if got := match(append(short, "tnl")); got.Strength != None {
+		t.Fatalf("a symbol short: %v", got)
+	}
+	long := todName(tcpOverDNS63, tod63, 'b', pkt)
+	long[len(long)-1] += "a"
+	if got := match(append(long, "tnl")); got.Strength != None {
+		t.Fatalf("a symbol more: %v", got)
+	}
+	if got := match([]string{"bigbrother", "tnl"}); got.Strength != None {
+		t.Fatalf("a word: %v", got)
+	}
+}
+
+// TestBaseCodecExponents: the block sizes BaseConverter's search gives,
+// checked by their defining property: 256^bytes <= n^sym, with a waste
+// no other pair within 63 bits beats.
+func TestBaseCodecExponents(t *testing.T) {
+	for _, c := range []*baseCodec{tcpOverDNS63, tcpOverDNS37} {
+		src, dst := new(big.Int).Lsh(big.NewInt(1), uint(8*c.bytes)), new(big.Int).Exp(new(big.Int).SetUint64(c.n), big.NewInt(int64(c.sym)), nil)
+		if src.Cmp(dst) > 0 || dst.BitLen() > 63 || c.bytes < 1 {
+			t.Fatalf("base %d: %d bytes in %d symbols", c.n, c.bytes, c.sym)
+		}
+		// One fewer symbol cannot hold the block.
+		less := new(big.Int).Exp(new(big.Int).SetUint64(c.n), big.NewInt(int64(c.sym-1)), nil)
+		if less.Cmp(src) >= 0 {
+			t.Fatalf("base %d: %d symbols would do", c.n, c.sym-1)
 		}
 	}
 }

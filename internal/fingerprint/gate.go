@@ -121,3 +121,9 @@ func (g *gate) dnspot() bool { return g.n >= 3 && g.runs(dnspotLabel) && g.and&c
 func (g *gate) tuns() bool {
 	return g.qtype == typeCNAME && len(g.l0) >= 2 && (lower(g.l0[0]) == 'd' || lower(g.l0[0]) == 'r')
 }
+
+// tcpOverDNS: the first label starts with 'b' or 'h' (the encoding) and
+// holds at least the length prefix.
+func (g *gate) tcpOverDNS() bool {
+	return len(g.l0) > 4 && (g.l0[0] == 'b' || g.l0[0] == 'h') && g.and&cB64URL != 0
+}

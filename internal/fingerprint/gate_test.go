@@ -31,7 +31,7 @@ func classifyUngated(m *Message) Match {
 		}
 		return best
 	}
-	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch} {
+	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch, tcpOverDNSMatch} {
 		if best.Strength == Strong {
 			break
 		}
@@ -74,6 +74,7 @@ func checkGate(t testing.TB, m *Message) int {
 		{"det", g.det(), detMatch},
 		{"dnspot", g.dnspot(), dnspotMatch},
 		{"tuns", g.tuns(), tunsMatch},
+		{"tcp-over-dns", g.tcpOverDNS(), tcpOverDNSMatch},
 	} {
 		if c.open {
 			continue
