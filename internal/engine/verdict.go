@@ -240,13 +240,18 @@ type Finding struct {
 	FirstAlert   time.Time `json:"first_alert,omitzero"`
 	AlertLookups uint64    `json:"alert_after_lookups,omitempty"`
 	// SharedDomain is set when the finding's zone is the whole registered
-	// domain and unitBystanders or more clients that never carried the
+	// domain and sharedBystanders or more clients that never carried the
 	// channel looked up its other names: a tool sent its data under a
 	// domain everyone uses (DET's default key is google.com). Per-packet
 	// outputs then list only the packets that show the channel (data in
 	// the name, the tool's protocol), not every lookup of the domain.
 	SharedDomain bool `json:"shared_domain,omitempty"`
 }
+
+// sharedBystanders is how many clients that only looked up a registered
+// domain's ordinary names make it a shared domain (Finding.SharedDomain):
+// a few visitors of a tunnel owner's own web site do not.
+const sharedBystanders = 10
 
 // features computes a domain's features; it flushes the pending text into
 // the information estimate first.
@@ -568,9 +573,11 @@ const (
 	// bytes) over the responses that were not errors: no CNAME, no text.
 	upstreamMaxAnswerBytes = 16
 	// The records' size is the channel's only when one response in ten
-	// or more carried records: one CNAME chain among thousands of denials
-	// (another client's lookup of a name that exists) says nothing of
-	// the names that were denied. The addresses it gave still count.
+	// or more was not an error (records or NODATA): one CNAME chain among
+	// thousands of denials (another client's lookup of a name that exists)
+	// says nothing of the names that were denied. The addresses it gave
+	// still count. The shares are ratios of counts: the comparison allows
+	// for rounding.
 	upstreamMinAnsweredShare = 0.1
 	upstreamMaxClients       = 3
 	// A search domain's names are other domains' names (expand.go); when
@@ -605,7 +612,7 @@ func UpstreamFloor(f *Features) (Severity, string) {
 	// answers: the names alone decide, as in a capture of queries only.
 	answered := f.Responses > 0 && 2*f.Responses >= f.Queries
 	if f.Responses > 0 && (f.AnswerAddresses > upstreamMaxAddresses ||
-		recordBytes(f) > upstreamMaxAnswerBytes && f.NXShare+f.ErrorShare <= 1-upstreamMinAnsweredShare) ||
+		recordBytes(f) > upstreamMaxAnswerBytes && f.NXShare+f.ErrorShare <= 1-upstreamMinAnsweredShare+1e-9) ||
 		!answered && f.UniqueRatio < upstreamQueriesOnlyRatio {
 		return SeverityNone, ""
 	}
@@ -1016,8 +1023,13 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 	}
 	bystanders := 0
 	if fd.Domain == d.registered() && d.parent == nil {
-		bystanders = d.bystanders()
-		fd.SharedDomain = bystanders >= unitBystanders
+		// Clients tracked one by one that never carried the channel, and
+		// those never tracked: a quiet domain tracks a few clients only,
+		// and a channel's client is tracked from its next message once
+		// the domain could be a finding, so the untracked ones are the
+		// domain's ordinary users.
+		bystanders = d.bystanders() + f.Clients - d.clients.len()
+		fd.SharedDomain = bystanders >= sharedBystanders
 	}
 	resemble := ""
 	// A tool is named only from protocol structure it alone has (strong

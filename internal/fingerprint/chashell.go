@@ -28,12 +28,21 @@ func chashellMatch(v *view, m *Message) Match {
 	if m.QType != typeTXT {
 		return Match{}
 	}
+	// When the hex fills its last label, the run takes in the domain's
+	// first label if that looks like hex ("c", "abc"): try it one label
+	// shorter as well.
 	k := v.run(0, chashellLabel, cHex)
-	if k < 2 {
-		return Match{}
+	n := 0
+	for _, j := range [2]int{k, k - 1} {
+		if j < 2 || int(v.ln[j-1]) != chashellLabel && j < k {
+			continue
+		}
+		if src := v.join(0, j); len(src)%2 == 0 && len(src) >= chashellMinHex {
+			n = j
+			break
+		}
 	}
-	src := v.join(0, k)
-	if len(src)%2 != 0 || len(src) < chashellMinHex {
+	if n == 0 {
 		return Match{}
 	}
 	if m.Response {

@@ -78,7 +78,9 @@ func cobaltUpload(v *view) Strength {
 		return None
 	}
 	n := int(first[0] - '0')
-	if v.n < 2+n+1 {
+	// The prefix, n data labels, the id; the C2 domain may be the
+	// registered domain itself.
+	if v.n < n+2 {
 		return None
 	}
 	if !all(first[1:], cHex) {

@@ -26,8 +26,15 @@ func detMatch(v *view, _ *Message) Match {
 		return Match{}
 	}
 	id, ok := decodeHex(v.dec[:detJobID], l0[detJobID:detJobID+2*detJobID])
-	if !ok || string(id) != string(l0[:detJobID]) || !equalFold(l0[detJobID+2*detJobID:detHeader], "7c217c") {
+	if !ok || !equalFold(l0[detJobID+2*detJobID:detHeader], "7c217c") {
 		return Match{}
+	}
+	// The job id as sent may have had its case changed by a resolver
+	// (0x20); its hex keeps the original.
+	for i, c := range id {
+		if lower(c) != lower(l0[i]) {
+			return Match{}
+		}
 	}
 	return Match{Tool: DET, Strength: Strong, Evidence: EvDETMessage}
 }

@@ -21,12 +21,15 @@ const dnspotLabel = 60
 func dnspotMatch(v *view, _ *Message) Match {
 	// Letters of either case: a resolver may randomise them (0x20).
 	k := v.run(0, dnspotLabel, cAlnum)
-	if k < 2 || k >= v.n {
-		return Match{}
+	// When the text fills its last label, the run takes the dot count in
+	// too (it is alphanumeric): try the run one label shorter as well.
+	for _, n := range [2]int{k, k - 1} {
+		if n < 2 || n >= v.n {
+			continue
+		}
+		if dots, ok := parseDec(v.label(n)); ok && dots == uint32(n-1) {
+			return Match{Tool: Dnspot, Strength: Strong, Evidence: EvDnspotMessage, Detail: uint32(n)}
+		}
 	}
-	dots, ok := parseDec(v.label(k))
-	if !ok || dots != uint32(k-1) {
-		return Match{}
-	}
-	return Match{Tool: Dnspot, Strength: Strong, Evidence: EvDnspotMessage, Detail: uint32(k)}
+	return Match{}
 }

@@ -37,7 +37,9 @@ func dnstealMatch(v *view, _ *Message) Match {
 	var upper, lower, digit, std bool
 	for ; i < v.n; i++ {
 		l := v.label(i)
-		if len(l) < dnstealMinChunk+1 || l[len(l)-1] != '-' || !dnstealChunk(l[:len(l)-1]) {
+		// The first chunk must be long enough to be data; the file's
+		// last chunk, after full ones, may be as short as a character.
+		if k == 0 && len(l) < dnstealMinChunk+1 || len(l) < 2 || l[len(l)-1] != '-' || !dnstealChunk(l[:len(l)-1]) {
 			break
 		}
 		if k > 0 && len(l) != size {

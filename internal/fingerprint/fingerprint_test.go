@@ -106,6 +106,13 @@ func toolCases() []tcase {
 	add(tcase{"dnsteal full name", stName(stNames[0]), typeA, false, nil, Dnsteal, Strong, EvDnstealChunks})
 	add(tcase{"dnsteal last name, a full chunk and a short one", stName(stNames[len(stNames)-1]), typeA, false, nil, Dnsteal, Strong, EvDnstealChunks})
 	add(tcase{"dnsteal one chunk", stName(dnstealNames(random(30), 57, 4, "secret.txt")[0]), typeA, false, nil, Dnsteal, Strong, EvDnstealChunks})
+	for _, tail := range []int{1, 4, 8, 12, 16, 20} {
+		// The last name of a file whose base64 ends tail characters
+		// after two full chunks.
+		text := strings.Repeat("Zm9v", 30)[:2*57] + strings.Repeat("Q", tail)
+		labels := []string{text[:57] + "-", text[57:114] + "-", text[114:] + "-", "file", "txt"}
+		add(tcase{fmt.Sprintf("dnsteal tail chunk of %d", tail), labels, typeA, false, nil, Dnsteal, Strong, EvDnstealChunks})
+	}
 	add(tcase{"dnsteal one short chunk", stName(dnstealNames(random(15), 57, 4, "secret.txt")[0]), typeA, false, nil, Dnsteal, Weak, EvDnstealChunks})
 	add(tcase{"dnsteal under a zone", name(dnstealNames(random(200), 30, 3, "x")[0][:3], "x.filedrop.org"), typeA, false, nil, Dnsteal, Strong, EvDnstealChunks})
 	add(tcase{"dnsteal fork prefix", append([]string{"3x6-", "12-"}, dnstealNames(random(200), 40, 3, "secret.txt")[1]...), typeA, false, nil, Dnsteal, Strong, EvDnstealChunks})
@@ -119,12 +126,17 @@ func toolCases() []tcase {
 	add(tcase{"chashell poll answered -", chName, typeTXT, true, []answer{{typeTXT, txtRdata("-")}}, Chashell, Strong, EvChashellReply})
 	add(tcase{"chashell answered with a packet", chName, typeTXT, true, []answer{{typeTXT, txtRdata(hex.EncodeToString(random(24 + 16 + 20)))}}, Chashell, Strong, EvChashellReply})
 	add(tcase{"chashell answered with short hex", chName, typeTXT, true, []answer{{typeTXT, txtRdata(hex.EncodeToString(random(30)))}}, Chashell, Weak, EvChashellPacket})
+	chFull := chunk(hex.EncodeToString(random(63)), 63) // 126 hex characters: two full labels
+	add(tcase{"chashell packet filling its last label, a hex-looking domain label", name(chFull, "abc.example.com"), typeTXT, true, []answer{{typeTXT, txtRdata("-")}}, Chashell, Strong, EvChashellReply})
 	add(tcase{"chashell-like in A", chName, typeA, false, nil, Unknown, None, EvNone})
 	add(tcase{"hex in labels of 63, too short for a sealed packet", name(chunk(hex.EncodeToString(random(35)), 63), "c.nimbuscdn.net"), typeTXT, true, []answer{{typeTXT, txtRdata("-")}}, Unknown, None, EvNone})
 	// DET: the first query of each message starts with the job id, then
 	// the job id and "|!|" in hex; later queries of the message do not.
 	detMsg := detNames("aZ3kQ9x", "aZ3kQ9x|!|4|!|"+hex.EncodeToString(random(150)), "google.com")
 	add(tcase{"DET message start", detMsg[0], typeA, false, nil, DET, Strong, EvDETMessage})
+	detCase := append([]string{}, detMsg[0]...)
+	detCase[0] = strings.ToUpper(detCase[0][:7]) + detCase[0][7:]
+	add(tcase{"DET message start, job id case changed", detCase, typeA, false, nil, DET, Strong, EvDETMessage})
 	add(tcase{"DET register", detNames("Pq7Lm2W", "Pq7Lm2W|!|report.docx|!|REGISTER|!|0cc175b9c0f1b6a831c399e269772661", "statsapi.io")[0], typeA, false, nil, DET, Strong, EvDETMessage})
 	add(tcase{"DET job id in hex but no separator", name([]string{"zZ3kQ9x" + hex.EncodeToString([]byte("zZ3kQ9x")) + "7c227c" + strings.Repeat("ab", 10)}, "google.com"), typeA, false, nil, Unknown, None, EvNone})
 	add(tcase{"DET other job id in hex", name([]string{"zZ3kQ9x" + hex.EncodeToString([]byte("zZ3kQ9y")) + "7c217c" + strings.Repeat("ab", 10)}, "google.com"), typeA, false, nil, Unknown, None, EvNone})
@@ -134,6 +146,9 @@ func toolCases() []tcase {
 	dpText := b36(append([]byte{0x02}, random(32+12+20+16)...))
 	dpLabels := chunk(dpText, 60)
 	add(tcase{"dnspot message", name(append(append([]string{}, dpLabels...), strconv.Itoa(len(dpLabels)-1)), "n.k3x.io"), typeA, false, nil, Dnspot, Strong, EvDnspotMessage})
+	dpFull := chunk(strings.Repeat("k3x9", 30), 60) // 120 characters: two full labels
+	add(tcase{"dnspot message filling its last label", name(append(append([]string{}, dpFull...), "1"), "n.k3x.io"), typeA, false, nil, Dnspot, Strong, EvDnspotMessage})
+	add(tcase{"dnspot message filling its last label, suffix of one label", name(append(append([]string{}, dpFull...), "1", "c2"), "k3x.io"), typeA, false, nil, Dnspot, Strong, EvDnspotMessage})
 	add(tcase{"dnspot-like, wrong dot count", name(append(append([]string{}, dpLabels...), strconv.Itoa(len(dpLabels))), "n.k3x.io"), typeA, false, nil, Unknown, None, EvNone})
 	add(tcase{"dnspot-like, no dot count", name(append([]string{}, dpLabels...), "n.k3x.io"), typeA, false, nil, Unknown, None, EvNone})
 	// TUNS: CNAME only; data "d<base32>", polls "r<n>"; answers "l<n>",
@@ -143,14 +158,17 @@ func toolCases() []tcase {
 	tunsCNAME := func(target ...string) []answer {
 		return []answer{{typeCNAME, nameRdata(name(target, "t.tunsnet.org"))}}
 	}
-	add(tcase{"tuns data query", name(tunsData, "t.tunsnet.org"), typeCNAME, false, nil, Tuns, Weak, EvTunsData})
 	add(tcase{"tuns data acknowledged", name(tunsData, "t.tunsnet.org"), typeCNAME, true, tunsCNAME("l0"), Tuns, Strong, EvTunsReply})
 	add(tcase{"tuns poll, nothing", name([]string{"r17"}, "t.tunsnet.org"), typeCNAME, true, tunsCNAME("dzero"), Tuns, Strong, EvTunsReply})
 	add(tcase{"tuns poll, a packet", name([]string{"r18"}, "t.tunsnet.org"), typeCNAME, true, tunsCNAME(tunsData...), Tuns, Strong, EvTunsReply})
 	add(tcase{"tuns poll query", name([]string{"r19"}, "t.tunsnet.org"), typeCNAME, false, nil, Unknown, None, EvNone})
 	add(tcase{"r-label answered by an ordinary CNAME", name([]string{"r2"}, "example.com"), typeCNAME, true, tunsCNAME("edge", "cdn"), Unknown, None, EvNone})
 	add(tcase{"CNAME query of a word answered by a word", name([]string{"downloads"}, "example.com"), typeCNAME, true, tunsCNAME("dualstack", "edge"), Unknown, None, EvNone})
-	add(tcase{"tuns-like in A", name(tunsData, "t.tunsnet.org"), typeA, true, tunsCNAME("l0"), Unknown, None, EvNone})
+	cdnCNAME := func(target ...string) []answer { return []answer{{typeCNAME, nameRdata(target)}} }
+	add(tcase{"CNAME query answered by a CDN", name([]string{"download2"}, "example.com"), typeCNAME, true, cdnCNAME("download2", "example", "com", "edgekey", "net"), Unknown, None, EvNone})
+	add(tcase{"r-label answered by a CloudFront host", name([]string{"r2"}, "shop.com"), typeCNAME, true, cdnCNAME("d3kf7abcxyz2q", "cloudfront", "net"), Unknown, None, EvNone})
+	add(tcase{"r-label answered l<n> elsewhere", name([]string{"r1"}, "example.com"), typeCNAME, true, cdnCNAME("l1", "example-cdn", "net"), Unknown, None, EvNone})
+	add(tcase{"tuns poll answered as data is", name([]string{"r20"}, "t.tunsnet.org"), typeCNAME, true, tunsCNAME("l0"), Unknown, None, EvNone})
 	// tcp-over-dns: base 63 ('b', the default) or base 37 ('h'), the
 	// length, the packet with its checksum.
 	const tod63, tod37 = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", "abcdefghijklmnopqrstuvwxyz0123456789-"
@@ -255,6 +273,7 @@ func toolCases() []tcase {
 
 	// Cobalt Strike.
 	add(tcase{"cobalt upload", name([]string{"post", "2" + fmt.Sprintf("%08x%08x%08x", 1, 2, 3), fmt.Sprintf("%08x%08x%08x", 4, 5, 6), "1d3e19997cf2"}, "dns.example.com"), typeA, false, nil, CobaltStrike, Strong, EvCobaltUpload})
+	add(tcase{"cobalt upload under the registered domain", name([]string{"post", "2" + fmt.Sprintf("%08x%08x%08x", 1, 2, 3), fmt.Sprintf("%08x%08x%08x", 4, 5, 6), "1d3e19997cf2"}, "example.com"), typeA, false, nil, CobaltStrike, Strong, EvCobaltUpload})
 	add(tcase{"cobalt upload, a profile's own prefix", name([]string{"d-1ox", "4" + fmt.Sprintf("%08x%08x", 7, 8), fmt.Sprintf("%08x%08x%08x", 4, 5, 6), fmt.Sprintf("%08x", 9), fmt.Sprintf("%08x%08x", 1, 2), "1d3e19997cf2"}, "ns1.cdn-telemetry.net"), typeA, false, nil, CobaltStrike, Strong, EvCobaltUpload})
 	add(tcase{"cobalt-like upload under a hex label", name([]string{"abc1", "2" + fmt.Sprintf("%08x%08x%08x", 1, 2, 3), fmt.Sprintf("%08x%08x%08x", 4, 5, 6), "1d3e19997cf2"}, "dns.example.com"), typeA, false, nil, Unknown, None, EvNone})
 	add(tcase{"cobalt-like upload under a long label", name([]string{"averyverylongprefix", "2" + fmt.Sprintf("%08x%08x%08x", 1, 2, 3), fmt.Sprintf("%08x%08x%08x", 4, 5, 6), "1d3e19997cf2"}, "dns.example.com"), typeA, false, nil, Unknown, None, EvNone})
@@ -666,6 +685,44 @@ func TestBaseCodecExponents(t *testing.T) {
 		less := new(big.Int).Exp(new(big.Int).SetUint64(c.n), big.NewInt(int64(c.sym-1)), nil)
 		if less.Cmp(src) >= 0 {
 			t.Fatalf("base %d: %d symbols would do", c.n, c.sym-1)
+		}
+	}
+}
+
+// TestTunsStructure: the TUNS matcher alone (Classify may prefer another
+// tool's weak match on a 'd' label): a data query is weak, and so is one
+// answered as a poll is; an A query is nothing.
+func TestTunsStructure(t *testing.T) {
+	data := strings.ReplaceAll(base32.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x45, 0x00, 0x00, 0x54, 0x1c}, 10)), "=", "0")
+	labels := append([]string{"d" + data[:62]}, chunk(data[62:], 63)...)
+	for _, c := range []struct {
+		desc     string
+		qtype    uint16
+		response bool
+		answer   string
+		want     Strength
+	}{
+		{"data query", typeCNAME, false, "", Weak},
+		{"data acknowledged", typeCNAME, true, "l3", Strong},
+		{"data answered as a poll is", typeCNAME, true, "dzero", Weak},
+		{"A query", typeA, true, "l3", None},
+	} {
+		full := name(labels, "t.tunsnet.org")
+		var answers []answer
+		if c.answer != "" {
+			answers = []answer{{typeCNAME, nameRdata(name([]string{c.answer}, "t.tunsnet.org"))}}
+		}
+		m := Message{Response: c.response, QType: c.qtype, Sub: []byte(strings.Join(append(append([]string{}, labels...), "t"), ".")),
+			Zone: []byte("tunsnet.org"), Msg: wireMsg(full, c.qtype, c.response, answers...)}
+		for _, l := range append(append([]string{}, labels...), "t") {
+			m.SubLabels = append(m.SubLabels, uint8(len(l)))
+		}
+		var v view
+		if !v.init(&m) {
+			t.Fatal("bad labels")
+		}
+		if got := tunsMatch(&v, &m); got.Strength != c.want || c.want != None && got.Tool != Tuns {
+			t.Errorf("%s: %v, want %v", c.desc, got, c.want)
 		}
 	}
 }

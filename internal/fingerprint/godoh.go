@@ -16,6 +16,10 @@ import "hash/crc32"
 //   - protocol/constants.go: TXT answers are "v=B2B3FE1C" (no command),
 //     "v=D31CFAA4" (error) or "v=A9F466E8" followed by the command
 //     ("v=A9F466E8,p=<hex>", dnsserver); A answers 1.1.1.1 or 1.1.1.2.
+//
+// DeimosC2's DNS agents (AdvancedThreatAnalytics/DeimosC2, a godoh
+// derivative) send the same stream labels and replies, and are named
+// godoh.
 
 // godohDataLabel is the length of a full data label: 30 bytes in hex.
 const godohDataLabel = 60

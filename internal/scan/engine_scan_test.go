@@ -262,6 +262,57 @@ func TestSharedDomainListsOnlyTheChannel(t *testing.T) {
 	}
 }
 
+// TestSharedDomainShortChunks: a channel whose names trip neither the
+// long-label nor the entropy check (a text file in 32-hex chunks) under a
+// shared domain is still listed, whatever the finding's severity (here
+// low: twelve clients' lookups dilute it): a hex run shows the channel.
+// With three bystanders the domain is not shared, and every packet of it
+// is listed.
+func TestSharedDomainShortChunks(t *testing.T) {
+	var text []byte
+	for i := range 200 {
+		text = fmt.Appendf(text, "user%d:x:%d:%d:User %d:/home/user%d:/bin/sh\n", i, 1000+i, 1000+i, i, i)
+	}
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	for _, c := range []struct {
+		bystanders int
+		shared     bool
+		rows       int
+	}{{12, true, 400}, {3, false, 480}} {
+		dir := t.TempDir()
+		var frames []testcap.Frame
+		for i := range 200 {
+			name := hex.EncodeToString(text[i*16:(i+1)*16]) + ".shared-portal.com"
+			at := base.Add(time.Duration(i) * 500 * time.Millisecond)
+			frames = append(frames,
+				testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, client, server, testcap.Query(uint16(i), name, typeA))},
+				testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, client, testcap.Response(uint16(i), name, typeA, 3))})
+		}
+		hosts := []string{"www", "mail", "api", "login"}
+		for i := range 40 {
+			host := hosts[i%len(hosts)] + ".shared-portal.com"
+			cl := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(1 + i%c.bystanders)}), 40000)
+			at := base.Add(time.Duration(i) * 2 * time.Second)
+			frames = append(frames,
+				testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, cl, server, testcap.Query(uint16(1000+i), host, typeA))},
+				testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, cl,
+					testcap.Response(uint16(1000+i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, 7}))))})
+		}
+		slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
+		testcap.WriteFile(t, filepath.Join(dir, "shared.pcap"), frames, "pcap")
+		sum, out := runScan(t, config.Default(), dir)
+		if len(sum.Findings) != 1 || sum.Findings[0].Domain != "shared-portal.com" || sum.Findings[0].SharedDomain != c.shared {
+			t.Fatalf("%d bystanders: findings %+v", c.bystanders, sum.Findings)
+		}
+		// Every row is the channel's (its 400 packets) or, when the domain
+		// is not shared, the domain's (all 480).
+		csv := readFile(t, filepath.Join(out, CSVName))
+		if rows := strings.Count(csv, "\n") - 1; rows != c.rows {
+			t.Fatalf("%d bystanders: %d rows, want %d (%s %s)", c.bystanders, rows, c.rows, sum.Findings[0].Verdict, sum.Findings[0].SeverityText)
+		}
+	}
+}
+
 // TestTextInHashSizedChunks: a text file sent 16 bytes a name as 32 hex
 // characters (`xxd -p -c 16`), each name denied. The chunks have the size
 // of an MD5 digest, a shape that counts against a verdict (reputation

@@ -58,6 +58,20 @@ func (d *domainRow) evidence(r *spoolRec) bool {
 	return r.tool&weakTool != 0 && t < 32 && d.tools&(1<<t) != 0
 }
 
+// sharedEvidence reports whether a record of a shared domain's finding
+// (engine.Finding.SharedDomain) shows the channel: a check that data in a
+// name trips (long labels, entropy, a hex run, bytes that are not UTF-8),
+// a tool's protocol, or the structure of one of the finding's tools. The
+// domain's ordinary lookups trip none of them; its channel's packets
+// nearly all do, at any severity of the finding.
+func (d *domainRow) sharedEvidence(r *spoolRec) bool {
+	if r.reasons&(dataReasons|checks.HexEncoding|checks.NotUTF8) != 0 || r.strongTool() != 0 {
+		return true
+	}
+	t := r.tool &^ weakTool
+	return r.tool&weakTool != 0 && t < 32 && d.tools&(1<<t) != 0
+}
+
 // dataReasons are the checks that data in a name trips (long labels, high
 // entropy): a tunnel domain's packet outside the tunnel's zone that trips
 // them is listed with the tunnel's. Rare symbols and invalid UTF-8 alone
@@ -69,7 +83,8 @@ const dataReasons = checks.LongLabel | checks.HighEntropy
 // lies in the tunnel's zone or shows evidence of its own (a check for
 // encoded data fired, or a tool's protocol: a second session whose names
 // end in a session label of their own lies outside the zone of the first;
-// in a shared domain, engine.Finding.SharedDomain, only the latter),
+// in a shared domain, engine.Finding.SharedDomain, only those that show
+// the channel, sharedEvidence),
 // every
 // other packet that a per-message check flagged (with the check's level),
 // and, at low, the remaining packets of domains judged suspicious. It sets
@@ -151,7 +166,7 @@ func writeCSV(path string, sp *spool, files []scannedFile, findings []engine.Fin
 			return fmt.Errorf("spool record %d beyond the last file", i)
 		}
 		level, reason := r.level, reasons[r.reasons&31]
-		if d, ok := rows[r.domain]; ok && r.domain != 0 && (!d.shared && underZone(r, d.zone) || d.evidence(&r)) {
+		if d, ok := rows[r.domain]; ok && r.domain != 0 && (d.shared && d.sharedEvidence(&r) || !d.shared && (underZone(r, d.zone) || d.evidence(&r))) {
 			if text, ok := d.byTool[r.strongTool()]; ok {
 				d.reason = text
 			}
