@@ -240,8 +240,9 @@ type Finding struct {
 	FirstAlert   time.Time `json:"first_alert,omitzero"`
 	AlertLookups uint64    `json:"alert_after_lookups,omitempty"`
 	// SharedDomain is set when the finding's zone is the whole registered
-	// domain and sharedBystanders or more clients that never carried the
-	// channel looked up its other names: a tool sent its data under a
+	// domain, some client carried the channel, and sharedBystanders or
+	// more clients that never carried it, twice as many as did, looked up
+	// its other names: a tool sent its data under a
 	// domain everyone uses (DET's default key is google.com). Per-packet
 	// outputs then list only the packets that show the channel (data in
 	// the name, the tool's protocol), not every lookup of the domain.
@@ -1024,12 +1025,22 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 	bystanders := 0
 	if fd.Domain == d.registered() && d.parent == nil {
 		// Clients tracked one by one that never carried the channel, and
-		// those never tracked: a quiet domain tracks a few clients only,
-		// and a channel's client is tracked from its next message once
-		// the domain could be a finding, so the untracked ones are the
-		// domain's ordinary users.
-		bystanders = d.bystanders() + f.Clients - d.clients.len()
-		fd.SharedDomain = bystanders >= sharedBystanders
+		// those certainly left untracked while the domain was quiet (it
+		// tracks a few clients only until it could be a finding, and a
+		// channel's client is tracked from its next message after that).
+		// Once the cap has been reached, untracked clients may carry the
+		// channel, and only the tracked ones count; the sketch's estimate
+		// never does.
+		bystanders = d.bystanders()
+		carriers := d.clients.len() - bystanders
+		if d.clients.len() < e.cfg.MaxClientsPerDomain {
+			bystanders += int(d.untrackedMin)
+		}
+		// Some client must have carried the channel, and the others
+		// outnumber its clients twice over: a channel the data checks do
+		// not see (numbered names serving a stager, raw packets) has no
+		// carrier, and one spread over many sources has many.
+		fd.SharedDomain = carriers > 0 && bystanders >= sharedBystanders && bystanders >= 2*carriers
 	}
 	resemble := ""
 	// A tool is named only from protocol structure it alone has (strong

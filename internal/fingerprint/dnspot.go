@@ -27,8 +27,11 @@ func dnspotMatch(v *view, _ *Message) Match {
 		if n < 2 || n >= v.n {
 			continue
 		}
-		if dots, ok := parseDec(v.label(n)); ok && dots == uint32(n-1) {
-			return Match{Tool: Dnspot, Strength: Strong, Evidence: EvDnspotMessage, Detail: uint32(n)}
+		// insertNth writes the count with %d: no leading zero.
+		if l := v.label(n); l[0] != '0' {
+			if dots, ok := parseDec(l); ok && dots == uint32(n-1) {
+				return Match{Tool: Dnspot, Strength: Strong, Evidence: EvDnspotMessage, Detail: uint32(n)}
+			}
 		}
 	}
 	return Match{}

@@ -33,7 +33,7 @@ func dnstealMatch(v *view, _ *Message) Match {
 		}
 		i = 2
 	}
-	size, k := 0, 0
+	size, k, full := 0, 0, 0 // full: chunks of the common size
 	var upper, lower, digit, std bool
 	for ; i < v.n; i++ {
 		l := v.label(i)
@@ -54,6 +54,7 @@ func dnstealMatch(v *view, _ *Message) Match {
 		}
 		size = len(l)
 		k++
+		full++
 		for _, c := range l {
 			cl := classTab[c]
 			upper = upper || cl&cUpper != 0
@@ -65,7 +66,9 @@ func dnstealMatch(v *view, _ *Message) Match {
 	if k == 0 || i < v.n && v.label(i)[len(v.label(i))-1] == '-' || !upper || !lower || !digit {
 		return Match{}
 	}
-	if k >= 2 || size-1 >= dnstealStrongChunk && std {
+	// Strength comes from the full chunks: a short tail after one chunk
+	// ("Download2024Mirror-.eu-") proves nothing.
+	if full >= 2 || size-1 >= dnstealStrongChunk && std {
 		return Match{Tool: Dnsteal, Strength: Strong, Evidence: EvDnstealChunks, Detail: uint32(size - 1)}
 	}
 	return Match{Tool: Dnsteal, Strength: Weak, Evidence: EvDnstealChunks, Detail: uint32(size - 1)}

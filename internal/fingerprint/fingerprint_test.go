@@ -726,3 +726,47 @@ func TestTunsStructure(t *testing.T) {
 		}
 	}
 }
+
+// TestTunsPaddingAcrossLabels: dns_split cuts the text at 62 and 63
+// without regard to padding, so an IP packet of 76 bytes (an NTP packet)
+// has its padding digits start in the label before the last.
+func TestTunsPaddingAcrossLabels(t *testing.T) {
+	for _, size := range []int{36, 37, 38, 76, 77, 116} {
+		data := strings.ReplaceAll(base32.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x45, 0x10, 0x7e}, size)[:size]), "=", "0")
+		labels := append([]string{"d" + data[:62]}, chunk(data[62:], 63)...)
+		full := name(labels, "t.tunsnet.org")
+		sub := append(append([]string{}, labels...), "t")
+		m := Message{Response: true, QType: typeCNAME, Sub: []byte(strings.Join(sub, ".")), Zone: []byte("tunsnet.org"),
+			Msg: wireMsg(full, typeCNAME, true, answer{typeCNAME, nameRdata(name([]string{"l0"}, "t.tunsnet.org"))})}
+		for _, l := range sub {
+			m.SubLabels = append(m.SubLabels, uint8(len(l)))
+		}
+		var v view
+		if !v.init(&m) {
+			t.Fatal("bad labels")
+		}
+		if got := tunsMatch(&v, &m); got.Tool != Tuns || got.Strength != Strong {
+			t.Errorf("%d bytes (%q): %v", size, labels, got)
+		}
+	}
+}
+
+// TestReviewNegatives: names a review found strong by accident.
+func TestReviewNegatives(t *testing.T) {
+	for _, c := range []struct {
+		labels []string
+		zone   string
+	}{
+		{[]string{"Download2024Mirror-", "eu-"}, "example.com"},                                     // one chunk and a tail: not dnsteal
+		{[]string{"Abcdefghijklmnop1-", "x-"}, "example.com"},                                       // the same
+		{[]string{strings.Repeat("a1b2c3", 10), strings.Repeat("d4e5f6", 10), "01"}, "example.com"}, // a dot count with a leading zero: not dnspot
+	} {
+		m := Message{QType: typeA, Sub: []byte(strings.Join(c.labels, ".")), Zone: []byte(c.zone)}
+		for _, l := range c.labels {
+			m.SubLabels = append(m.SubLabels, uint8(len(l)))
+		}
+		if got := Classify(&m); got.Strength == Strong {
+			t.Errorf("%q: %v", c.labels, got)
+		}
+	}
+}

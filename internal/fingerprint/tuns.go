@@ -53,13 +53,13 @@ func tunsQuery(v *view) (poll, data bool) {
 		if k == 0 || k > 1 && len(l0) != 63 {
 			return false, false
 		}
-		n := 0
+		n, pad := 0, 0
 		for i := 0; i < k; i++ {
 			l := v.label(i)
 			if i == 0 {
 				l = l[1:]
 			}
-			if !tunsData(l, i == k-1) {
+			if pad = tunsData(l, pad); pad < 0 {
 				return false, false
 			}
 			n += len(l)
@@ -69,21 +69,27 @@ func tunsQuery(v *view) (poll, data bool) {
 	return false, false
 }
 
-// tunsData reports whether b is base32 as TUNS writes it: A-Z and 2-7 (of
-// either case, a resolver may change it), with padding digits only at the
-// end of the text (last).
-func tunsData(b []byte, last bool) bool {
-	pad := false
+// tunsMaxPad is the most padding a base32 group has (one byte: 6).
+const tunsMaxPad = 6
+
+// tunsData checks a label of base32 as TUNS writes it: A-Z and 2-7 (of
+// either case, a resolver may change it), then at most tunsMaxPad padding
+// digits, which may begin in an earlier label (dns_split cuts the text
+// without regard to them). pad is the padding seen before b; the result is
+// the padding after it, or -1 when b breaks the form.
+func tunsData(b []byte, pad int) int {
 	for _, c := range b {
 		switch {
-		case classTab[c]&cRFC32 != 0 && !pad:
-		case last && (c == '0' || c == '9'):
-			pad = true
+		case classTab[c]&cRFC32 != 0 && pad == 0:
+		case c == '0' || c == '9':
+			if pad++; pad > tunsMaxPad {
+				return -1
+			}
 		default:
-			return false
+			return -1
 		}
 	}
-	return true
+	return pad
 }
 
 // tunsAnswer reports whether the first answer of m is the CNAME a TUNS
@@ -117,14 +123,17 @@ func tunsAnswer(m *Message, poll bool) bool {
 		return false
 	}
 	// The packet's labels, up to the domain's.
-	n := 0
+	n, pad := 0, 0
 	for i := 0; i < name.Labels(); i++ {
 		d := name.Label(i)
 		if i == 0 {
 			d = d[1:]
 		}
-		if len(d) < 63 && i > 0 || !tunsData(d, true) {
+		if len(d) < 63 && i > 0 {
 			break
+		}
+		if pad = tunsData(d, pad); pad < 0 {
+			return false
 		}
 		n += len(d)
 	}

@@ -313,6 +313,55 @@ func TestSharedDomainShortChunks(t *testing.T) {
 	}
 }
 
+// TestResolverPoolIsNotShared: a tunnel directly under its registered
+// domain, seen at the authoritative side from 400 resolver addresses that
+// all carry it (8 of them asked the apex first, while the domain was
+// quiet), is no shared domain: out.csv keeps its polls, which no data
+// check flags. (Counting every untracked client as a bystander, those
+// beyond the 256 tracked one by one included, once made it shared and
+// dropped them.)
+func TestResolverPoolIsNotShared(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(3, 4))
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	resolver := func(i int) netip.AddrPort {
+		i %= 400
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 9, byte(i / 200), byte(i % 200)}), 53000)
+	}
+	auth := netip.MustParseAddrPort("192.0.2.99:53")
+	var frames []testcap.Frame
+	add := func(i int, at time.Time, c netip.AddrPort, name string, qtype uint16) {
+		frames = append(frames,
+			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, auth, testcap.Query(uint16(i), name, qtype))},
+			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, auth, c,
+				testcap.Response(uint16(i), name, qtype, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{192, 0, 2, 99}))))})
+	}
+	for i := range 8 {
+		add(i, base.Add(time.Duration(i)*time.Second), resolver(i), "tun-direct.com", typeA)
+	}
+	const b32 = "abcdefghijklmnopqrstuvwxyz234567"
+	for i := range 1200 {
+		b := make([]byte, 40)
+		for j := range b {
+			b[j] = b32[rng.IntN(32)]
+		}
+		add(100+i, base.Add(10*time.Second+time.Duration(i)*time.Second), resolver(i), string(b)+".tun-direct.com", typeA)
+		if i%2 == 0 {
+			add(5000+i, base.Add(10*time.Second+time.Duration(i)*time.Second+500*time.Millisecond), resolver(i+7),
+				fmt.Sprintf("p%05d.tun-direct.com", i), typeA)
+		}
+	}
+	testcap.WriteFile(t, filepath.Join(dir, "pool.pcap"), frames, "pcap")
+	sum, out := runScan(t, config.Default(), dir)
+	if len(sum.Findings) != 1 || sum.Findings[0].Domain != "tun-direct.com" || sum.Findings[0].SharedDomain {
+		t.Fatalf("findings %+v", sum.Findings)
+	}
+	csv := readFile(t, filepath.Join(out, CSVName))
+	if rows := strings.Count(csv, "\n") - 1; rows != len(frames) {
+		t.Fatalf("%d rows, want all %d packets (%s %s)", rows, len(frames), sum.Findings[0].Verdict, sum.Findings[0].SeverityText)
+	}
+}
+
 // TestTextInHashSizedChunks: a text file sent 16 bytes a name as 32 hex
 // characters (`xxd -p -c 16`), each name denied. The chunks have the size
 // of an MD5 digest, a shape that counts against a verdict (reputation
