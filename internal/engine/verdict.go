@@ -242,10 +242,10 @@ type Finding struct {
 	// SharedDomain is set when the finding's zone is the whole registered
 	// domain, some client carried the channel, and sharedBystanders or
 	// more clients that never carried it, twice as many as did, looked up
-	// its other names: a tool sent its data under a
-	// domain everyone uses (DET's default key is google.com). Per-packet
-	// outputs then list only the packets that show the channel (data in
-	// the name, the tool's protocol), not every lookup of the domain.
+	// its other names: a tool sent its data under a domain everyone uses
+	// (DET's default key is google.com). Per-packet outputs then list only
+	// the packets that show the channel (data in the name, the tool's
+	// protocol), not every lookup of the domain.
 	SharedDomain bool `json:"shared_domain,omitempty"`
 }
 
