@@ -1,7 +1,5 @@
 package fingerprint
 
-import "github.com/dnsieve/dnsieve/internal/dnswire"
-
 // Cobalt Strike DNS beacon, default Malleable C2 "dns-beacon" settings.
 // Cobalt Strike is closed source; the facts come from its documented
 // profile defaults and from the format strings of beacon.dll as quoted in
@@ -105,12 +103,7 @@ func cobaltUpload(v *view) Strength {
 
 // cobaltIdle reports whether the first answer is A 0.0.0.0.
 func cobaltIdle(msg []byte) bool {
-	var p dnswire.Parser
-	if _, err := p.Start(msg); err != nil {
-		return false
-	}
-	var rr dnswire.ResourceHeader
-	rdata, err := p.Answer(&rr)
-	return err == nil && rr.Type == typeA && len(rdata) == 4 &&
+	rr, rdata, ok := firstAnswer(msg)
+	return ok && rr.Type == typeA && len(rdata) == 4 &&
 		rdata[0] == 0 && rdata[1] == 0 && rdata[2] == 0 && rdata[3] == 0
 }

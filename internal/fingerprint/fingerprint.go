@@ -261,16 +261,22 @@ func genericIodineData(e Evidence) bool {
 	return e == EvIodineDataBase32 || e == EvIodineDataBase64 || e == EvIodineDataBase128
 }
 
+// firstAnswer returns the header and data of msg's first answer record.
+func firstAnswer(msg []byte) (dnswire.ResourceHeader, []byte, bool) {
+	var p dnswire.Parser
+	var rr dnswire.ResourceHeader
+	if _, err := p.Start(msg); err != nil {
+		return rr, nil, false
+	}
+	rdata, err := p.Answer(&rr)
+	return rr, rdata, err == nil
+}
+
 // firstTXT returns the first character-string of msg's first answer when
 // that answer is a TXT record.
 func firstTXT(msg []byte) ([]byte, bool) {
-	var p dnswire.Parser
-	if _, err := p.Start(msg); err != nil {
-		return nil, false
-	}
-	var rr dnswire.ResourceHeader
-	rdata, err := p.Answer(&rr)
-	if err != nil || rr.Type != typeTXT || len(rdata) < 1 || int(rdata[0]) > len(rdata)-1 {
+	rr, rdata, ok := firstAnswer(msg)
+	if !ok || rr.Type != typeTXT || len(rdata) < 1 || int(rdata[0]) > len(rdata)-1 {
 		return nil, false
 	}
 	return rdata[1 : 1+int(rdata[0])], true

@@ -96,12 +96,8 @@ func tunsData(b []byte, pad int) int {
 // server gives the query: under the question's registered domain, "dzero"
 // or "d<data>" for a poll, "l<n>" for data.
 func tunsAnswer(m *Message, poll bool) bool {
-	var p dnswire.Parser
-	if _, err := p.Start(m.Msg); err != nil {
-		return false
-	}
-	var rr dnswire.ResourceHeader
-	if _, err := p.Answer(&rr); err != nil || rr.Type != typeCNAME || rr.DataOffset > len(m.Msg) {
+	rr, _, ok := firstAnswer(m.Msg)
+	if !ok || rr.Type != typeCNAME || rr.DataOffset > len(m.Msg) {
 		return false
 	}
 	var name dnswire.Name
