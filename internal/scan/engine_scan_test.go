@@ -24,6 +24,15 @@ import (
 // 300 names of base32 data, each answered with a TXT record, mixed with
 // ordinary lookups; the first 20 tunnel names are short and clean, so only
 // the engine can flag them.
+// queryAnswer is a query from c to srv at time at and its response a
+// millisecond later, over Ethernet.
+func queryAnswer(at time.Time, c, srv netip.AddrPort, id uint16, name string, qtype uint16, rcode int, answers ...testcap.Answer) []testcap.Frame {
+	return []testcap.Frame{
+		{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, srv, testcap.Query(id, name, qtype))},
+		{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, srv, c, testcap.Response(id, name, qtype, rcode, answers...))},
+	}
+}
+
 func tunnelFrames(t *testing.T) []testcap.Frame {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(11, 12))
@@ -149,10 +158,7 @@ func TestTunnelZoneInABusyDomain(t *testing.T) {
 		if i >= 3 {
 			at = tunnel[0].Time.Add(time.Duration(i) * 10 * time.Millisecond)
 		}
-		frames = append(frames,
-			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, server, testcap.Query(uint16(i), host, typeA))},
-			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, c,
-				testcap.Response(uint16(i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 40)}))))})
+		frames = append(frames, queryAnswer(at, c, server, uint16(i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 40)})))...)
 	}
 	frames = append(frames, tunnel...)
 	slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
@@ -183,10 +189,7 @@ func TestTunnelZoneJudgedOnItsOwn(t *testing.T) {
 		host := fmt.Sprintf("host%d.exfil-test.net", rng.IntN(300))
 		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(1 + rng.IntN(200))}), 40000)
 		at := first.Add(time.Duration(i) * last.Sub(first) / lookups)
-		frames = append(frames,
-			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, server, testcap.Query(uint16(i), host, typeA))},
-			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, c,
-				testcap.Response(uint16(i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 40)}))))})
+		frames = append(frames, queryAnswer(at, c, server, uint16(i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 40)})))...)
 	}
 	slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
 	testcap.WriteFile(t, filepath.Join(dir, "busy.pcap"), frames, "pcap")
@@ -228,19 +231,14 @@ func TestSharedDomainListsOnlyTheChannel(t *testing.T) {
 		h := hex.EncodeToString(b)
 		name := h[:63] + "." + h[63:] + ".shared-portal.com"
 		at := base.Add(time.Duration(i) * time.Second)
-		frames = append(frames,
-			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, client, server, testcap.Query(uint16(i), name, typeA))},
-			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, client, testcap.Response(uint16(i), name, typeA, 3))})
+		frames = append(frames, queryAnswer(at, client, server, uint16(i), name, typeA, 3)...)
 	}
 	hosts := []string{"www", "mail", "api", "login", "static", "cdn", "news", "shop"}
 	for i := range 400 {
 		host := hosts[rng.IntN(len(hosts))] + ".shared-portal.com"
 		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(1 + rng.IntN(50))}), 40000)
 		at := base.Add(time.Duration(i) * 1500 * time.Millisecond)
-		frames = append(frames,
-			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, server, testcap.Query(uint16(2000+i), host, typeA))},
-			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, c,
-				testcap.Response(uint16(2000+i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 8)}))))})
+		frames = append(frames, queryAnswer(at, c, server, uint16(2000+i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 8)})))...)
 	}
 	slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
 	testcap.WriteFile(t, filepath.Join(dir, "shared.pcap"), frames, "pcap")
@@ -284,19 +282,14 @@ func TestSharedDomainShortChunks(t *testing.T) {
 		for i := range 200 {
 			name := hex.EncodeToString(text[i*16:(i+1)*16]) + ".shared-portal.com"
 			at := base.Add(time.Duration(i) * 500 * time.Millisecond)
-			frames = append(frames,
-				testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, client, server, testcap.Query(uint16(i), name, typeA))},
-				testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, client, testcap.Response(uint16(i), name, typeA, 3))})
+			frames = append(frames, queryAnswer(at, client, server, uint16(i), name, typeA, 3)...)
 		}
 		hosts := []string{"www", "mail", "api", "login"}
 		for i := range 40 {
 			host := hosts[i%len(hosts)] + ".shared-portal.com"
 			cl := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, 100, byte(1 + i%c.bystanders)}), 40000)
 			at := base.Add(time.Duration(i) * 2 * time.Second)
-			frames = append(frames,
-				testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, cl, server, testcap.Query(uint16(1000+i), host, typeA))},
-				testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, cl,
-					testcap.Response(uint16(1000+i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, 7}))))})
+			frames = append(frames, queryAnswer(at, cl, server, uint16(1000+i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, 7})))...)
 		}
 		slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
 		testcap.WriteFile(t, filepath.Join(dir, "shared.pcap"), frames, "pcap")
@@ -331,10 +324,7 @@ func TestResolverPoolIsNotShared(t *testing.T) {
 	auth := netip.MustParseAddrPort("192.0.2.99:53")
 	var frames []testcap.Frame
 	add := func(i int, at time.Time, c netip.AddrPort, name string, qtype uint16) {
-		frames = append(frames,
-			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, auth, testcap.Query(uint16(i), name, qtype))},
-			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, auth, c,
-				testcap.Response(uint16(i), name, qtype, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{192, 0, 2, 99}))))})
+		frames = append(frames, queryAnswer(at, c, auth, uint16(i), name, qtype, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{192, 0, 2, 99})))...)
 	}
 	for i := range 8 {
 		add(i, base.Add(time.Duration(i)*time.Second), resolver(i), "tun-direct.com", typeA)
@@ -378,9 +368,7 @@ func TestTextInHashSizedChunks(t *testing.T) {
 	for i := 0; (i+1)*16 <= len(text) && i < 200; i++ {
 		name := hex.EncodeToString(text[i*16:(i+1)*16]) + ".exfil-hex.net"
 		at := base.Add(time.Duration(i) * 500 * time.Millisecond)
-		frames = append(frames,
-			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, client, server, testcap.Query(uint16(i), name, typeA))},
-			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, client, testcap.Response(uint16(i), name, typeA, 3))})
+		frames = append(frames, queryAnswer(at, client, server, uint16(i), name, typeA, 3)...)
 	}
 	testcap.WriteFile(t, filepath.Join(dir, "hex.pcap"), frames, "pcap")
 	sum, out := runScan(t, config.Default(), dir)
@@ -569,9 +557,7 @@ func downstreamFrames(t *testing.T, chunks int) []testcap.Frame {
 	exchange := func(c netip.AddrPort, name string, answers ...testcap.Answer) {
 		id++
 		at := base.Add(time.Duration(len(frames)) * 50 * time.Millisecond)
-		frames = append(frames,
-			testcap.Frame{Time: at, Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, c, server, testcap.Query(id, name, typeTXT))},
-			testcap.Frame{Time: at.Add(time.Millisecond), Link: testcap.Ethernet, Data: testcap.UDP(testcap.Ethernet, server, c, testcap.Response(id, name, typeTXT, 0, answers...))})
+		frames = append(frames, queryAnswer(at, c, server, id, name, typeTXT, 0, answers...)...)
 	}
 	dkim := "v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" + blob(348) + "IDAQAB"
 	esni := blob(96)
