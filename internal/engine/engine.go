@@ -97,8 +97,10 @@ const (
 	memContacted    = 64
 )
 
-// numTools sizes per-tool counters.
-const numTools = 16
+// numTools sizes per-tool counters: every fingerprint.Tool and room for
+// more (TestEveryToolHasCounters). Snapshots record it; one made with
+// fewer counters reads, its tools keeping their numbers.
+const numTools = 24
 
 // clientState is one client's share of a domain.
 type clientState struct {

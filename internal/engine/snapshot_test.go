@@ -697,7 +697,7 @@ func TestReadSnapshotHugeDeclarations(t *testing.T) {
 	head := binary.AppendUvarint([]byte(snapshotMagic), SnapshotVersion)
 	header := func(nContacted, nOwners, nDomains uint64) []byte {
 		var w enc
-		layout(&w)
+		layout(&w, SnapshotVersion)
 		for range 4 + 1 + 6 {
 			w.u(0)
 		}
@@ -1812,5 +1812,49 @@ func TestImportLeavesRoomInTheCounters(t *testing.T) {
 	b, _ := f.e.ExportDomain("example-tunnel.com")
 	if err := New(Config{}).ImportDomain(b); err == nil {
 		t.Fatal("a domain past half the bound imported")
+	}
+}
+
+// TestVersion13ToolCounters: a snapshot of format 13 holds 16 tool
+// counters; it reads into this engine's 24 with every count in place
+// (tool numbers never change), and written as 13 again it is the same.
+func TestVersion13ToolCounters(t *testing.T) {
+	f := newFeeder(Config{})
+	client, server := netip.MustParseAddr("10.0.0.7"), netip.MustParseAddr("10.0.0.1")
+	for i := range 40 {
+		at := t0.Add(time.Duration(i) * time.Second).UnixNano()
+		tool := fingerprint.Godoh
+		if i%4 == 0 {
+			tool = fingerprint.TCPOverDNS // the last of the 16 counters format 13 had
+		}
+		f.observe(fmt.Sprintf("a%02d%s.c2.example.org", i, strings.Repeat("f", 40)), at, client, server, tA, false, 0, 0,
+			netip.Addr{}, fingerprint.Match{Tool: tool, Strength: fingerprint.Strong}, 0, false, false)
+	}
+	var v13 bytes.Buffer
+	if err := f.e.writeSnapshot(&v13, 13); err != nil {
+		t.Fatal(err)
+	}
+	g := restore(t, Config{}, v13.Bytes())
+	d := g.domains["example.org"]
+	if d == nil || d.tools[fingerprint.Godoh][fingerprint.Strong] != 30 || d.tools[fingerprint.TCPOverDNS][fingerprint.Strong] != 10 {
+		t.Fatalf("tool counts after reading version 13: %+v", d)
+	}
+	if diff := diffEngines(f.e, g, true, true); diff != "" {
+		t.Fatal(diff)
+	}
+	var again bytes.Buffer
+	if err := g.writeSnapshot(&again, 13); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(again.Bytes(), v13.Bytes()) {
+		t.Fatal("version 13 written back differs")
+	}
+	// A layout with fewer than 16 tool counters was never written.
+	var w enc
+	w.u(15)
+	r := dec{b: w.b}
+	readLayout(&r)
+	if r.err == nil {
+		t.Fatal("a layout of 15 tool counters read")
 	}
 }

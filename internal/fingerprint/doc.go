@@ -1,7 +1,8 @@
 // Package fingerprint recognises which DNS tunnel or DNS C2 tool produced
 // a DNS message, from the tool's protocol structure alone: iodine, dnscat2,
 // dns2tcp, OzymanDNS, DNSExfiltrator, dnstt, Cobalt Strike's DNS beacon,
-// Sliver, godoh, dnsteal, chashell, DET, dnspot, TUNS and tcp-over-dns.
+// Sliver, godoh, dnsteal, chashell, DET, dnspot, TUNS, tcp-over-dns and
+// DNS-Shell.
 //
 // It owns the per-message verdict only. Classify looks at one message (the
 // query name split into the labels left of the registered domain, the

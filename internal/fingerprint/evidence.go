@@ -52,6 +52,8 @@ const (
 	EvTunsData          // CNAME query "d<base32>" in labels of 63
 	EvTunsReply         // CNAME query "d<base32>" or "r<n>" answered "dzero", "l<n>" or "d<base32>"
 	EvTCPOverDNSPacket  // b/h + base63/base37 packet whose length prefix and checksum hold
+	EvDNSShellOutput    // "<rnd>.CMDC<n>" or "<rnd>.CMD<i>.<hex>" (or "<rnd>.END"), type A
+	EvDNSShellPoll      // "<rnd>" TXT poll answered "NoCMD"
 	numEvidence
 )
 
@@ -101,6 +103,8 @@ var evidenceText = [numEvidence]string{
 	EvTunsData:          "TUNS data query (d + base32, CNAME)",
 	EvTunsReply:         "TUNS query answered with its CNAME reply (dzero, l<n> or d<data>)",
 	EvTCPOverDNSPacket:  "tcp-over-dns packet (length prefix and checksum hold)",
+	EvDNSShellOutput:    "DNS-Shell output chunk (<rnd>.CMD<i>.<hex>)",
+	EvDNSShellPoll:      "DNS-Shell poll answered NoCMD",
 }
 
 // String returns the evidence as a short human phrase.

@@ -29,6 +29,7 @@ const (
 	Dnspot                     // dnspot (mosajjal/dnspot)
 	Tuns                       // TUNS (lnussbaum/tuns), IP over DNS in CNAME records
 	TCPOverDNS                 // tcp-over-dns (analogbit)
+	DNSShell                   // DNS-Shell (sensepost/DNS-Shell)
 	numTools
 )
 
@@ -49,6 +50,7 @@ var toolNames = [numTools]string{
 	Dnspot:         "dnspot",
 	Tuns:           "tuns",
 	TCPOverDNS:     "tcp-over-dns",
+	DNSShell:       "dns-shell",
 }
 
 // String returns the tool's lower-case name, e.g. "iodine", or "unknown".
@@ -251,6 +253,9 @@ func Classify(m *Message) Match {
 	}
 	if best.Strength != Strong && g.tcpOverDNS() {
 		best = pick(best, tcpOverDNSMatch(&v, m))
+	}
+	if best.Strength != Strong && g.dnsShell() {
+		best = pick(best, dnsShellMatch(&v, m))
 	}
 	return best
 }

@@ -175,6 +175,14 @@ func toolCases() []tcase {
 	todPkt := todPacket(0x9c41, 7, 1, random(100))
 	add(tcase{"tcp-over-dns base63", name(todName(tcpOverDNS63, tod63, 'b', todPkt), "tnl.tcpodns.net"), typeTXT, false, nil, TCPOverDNS, Strong, EvTCPOverDNSPacket})
 	add(tcase{"tcp-over-dns base37", name(todName(tcpOverDNS37, tod37, 'h', todPacket(0x0102, 200, 2, random(40))), "tnl.tcpodns.net"), typeCNAME, false, nil, TCPOverDNS, Strong, EvTCPOverDNSPacket})
+	// DNS-Shell: polls answered NoCMD, output in CMD<i> chunks of 50 hex.
+	shOut := strings.ToUpper(hex.EncodeToString([]byte("nt authority\\system\r\n")))
+	add(tcase{"dns-shell poll", name([]string{"1804289383"}, "ns1.updsvc-cdn.com"), typeTXT, true, []answer{{typeTXT, txtRdata("NoCMD")}}, DNSShell, Strong, EvDNSShellPoll})
+	add(tcase{"dns-shell chunk count", name([]string{"846930886", "CMDC2"}, "ns1.updsvc-cdn.com"), typeA, false, nil, DNSShell, Strong, EvDNSShellOutput})
+	add(tcase{"dns-shell chunk", name([]string{"1681692777", "CMD0", shOut[:min(50, len(shOut))]}, "ns1.updsvc-cdn.com"), typeA, false, nil, DNSShell, Strong, EvDNSShellOutput})
+	add(tcase{"dns-shell end", name([]string{"1714636915", "END"}, "ns1.updsvc-cdn.com"), typeA, true, []answer{{typeA, []byte{127, 0, 0, 1}}}, DNSShell, Weak, EvDNSShellOutput})
+	add(tcase{"decimal TXT lookup answered otherwise", name([]string{"1804289383"}, "example.com"), typeTXT, true, []answer{{typeTXT, txtRdata("v=spf1 -all")}}, Unknown, None, EvNone})
+	add(tcase{"decimal host then a word", name([]string{"12", "cmdline"}, "example.com"), typeA, false, nil, Unknown, None, EvNone})
 	// iodine's base64 alphabet (src/base64.c: a-z A-Z - 0-9 +): strong
 	// with a '+' and an upper-case letter, in its labels of 57; in labels
 	// of 63, which iodine never writes, weak.

@@ -127,3 +127,6 @@ func (g *gate) tuns() bool {
 func (g *gate) tcpOverDNS() bool {
 	return len(g.l0) > 4 && (g.l0[0] == 'b' || g.l0[0] == 'h') && g.and&cB64URL != 0
 }
+
+// dnsShell: the first label is a decimal number.
+func (g *gate) dnsShell() bool { return g.and&cDigit != 0 && len(g.l0) <= 10 }

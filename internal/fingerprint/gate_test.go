@@ -31,7 +31,7 @@ func classifyUngated(m *Message) Match {
 		}
 		return best
 	}
-	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch, tcpOverDNSMatch} {
+	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch, tcpOverDNSMatch, dnsShellMatch} {
 		if best.Strength == Strong {
 			break
 		}
@@ -75,6 +75,7 @@ func checkGate(t testing.TB, m *Message) int {
 		{"dnspot", g.dnspot(), dnspotMatch},
 		{"tuns", g.tuns(), tunsMatch},
 		{"tcp-over-dns", g.tcpOverDNS(), tcpOverDNSMatch},
+		{"dns-shell", g.dnsShell(), dnsShellMatch},
 	} {
 		if c.open {
 			continue
