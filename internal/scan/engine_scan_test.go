@@ -24,6 +24,15 @@ import (
 // 300 names of base32 data, each answered with a TXT record, mixed with
 // ordinary lookups; the first 20 tunnel names are short and clean, so only
 // the engine can flag them.
+// scanInTimeOrder writes frames, sorted by time (stable), to a pcap named
+// name in dir and scans dir with the default configuration.
+func scanInTimeOrder(t *testing.T, dir, name string, frames []testcap.Frame) (Summary, string) {
+	t.Helper()
+	slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
+	testcap.WriteFile(t, filepath.Join(dir, name), frames, "pcap")
+	return runScan(t, config.Default(), dir)
+}
+
 // queryAnswer is a query from c to srv at time at and its response a
 // millisecond later, over Ethernet.
 func queryAnswer(at time.Time, c, srv netip.AddrPort, id uint16, name string, qtype uint16, rcode int, answers ...testcap.Answer) []testcap.Frame {
@@ -161,9 +170,7 @@ func TestTunnelZoneInABusyDomain(t *testing.T) {
 		frames = append(frames, queryAnswer(at, c, server, uint16(i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 40)})))...)
 	}
 	frames = append(frames, tunnel...)
-	slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
-	testcap.WriteFile(t, filepath.Join(dir, "busy.pcap"), frames, "pcap")
-	sum, out := runScan(t, config.Default(), dir)
+	sum, out := scanInTimeOrder(t, dir, "busy.pcap", frames)
 	if len(sum.Findings) != 1 || sum.Findings[0].Domain != "t1.exfil-test.net" {
 		t.Fatalf("findings %+v", sum.Findings)
 	}
@@ -191,9 +198,7 @@ func TestTunnelZoneJudgedOnItsOwn(t *testing.T) {
 		at := first.Add(time.Duration(i) * last.Sub(first) / lookups)
 		frames = append(frames, queryAnswer(at, c, server, uint16(i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 40)})))...)
 	}
-	slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
-	testcap.WriteFile(t, filepath.Join(dir, "busy.pcap"), frames, "pcap")
-	sum, out := runScan(t, config.Default(), dir)
+	sum, out := scanInTimeOrder(t, dir, "busy.pcap", frames)
 	if len(sum.Findings) != 1 {
 		t.Fatalf("findings %+v", sum.Findings)
 	}
@@ -240,9 +245,7 @@ func TestSharedDomainListsOnlyTheChannel(t *testing.T) {
 		at := base.Add(time.Duration(i) * 1500 * time.Millisecond)
 		frames = append(frames, queryAnswer(at, c, server, uint16(2000+i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 8)})))...)
 	}
-	slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
-	testcap.WriteFile(t, filepath.Join(dir, "shared.pcap"), frames, "pcap")
-	sum, out := runScan(t, config.Default(), dir)
+	sum, out := scanInTimeOrder(t, dir, "shared.pcap", frames)
 	if len(sum.Findings) != 1 {
 		t.Fatalf("findings %+v", sum.Findings)
 	}
@@ -291,9 +294,7 @@ func TestSharedDomainShortChunks(t *testing.T) {
 			at := base.Add(time.Duration(i) * 2 * time.Second)
 			frames = append(frames, queryAnswer(at, cl, server, uint16(1000+i), host, typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, 7})))...)
 		}
-		slices.SortStableFunc(frames, func(a, b testcap.Frame) int { return a.Time.Compare(b.Time) })
-		testcap.WriteFile(t, filepath.Join(dir, "shared.pcap"), frames, "pcap")
-		sum, out := runScan(t, config.Default(), dir)
+		sum, out := scanInTimeOrder(t, dir, "shared.pcap", frames)
 		if len(sum.Findings) != 1 || sum.Findings[0].Domain != "shared-portal.com" || sum.Findings[0].SharedDomain != c.shared {
 			t.Fatalf("%d bystanders: findings %+v", c.bystanders, sum.Findings)
 		}
