@@ -355,9 +355,13 @@ func (t *coldTable) removeSlab(i int) {
 	}
 }
 
-// compactNames rewrites the name arena without the removed names.
+// compactNames rewrites the name arena without the removed names. The new
+// arena has the old one's length as its capacity: with records inserted
+// and removed at the same pace, the arena then reaches the next compaction
+// without growing, one allocation a cycle instead of a chain of appends'
+// regrowths (the arena's share of the garbage at the memory cap).
 func (t *coldTable) compactNames() {
-	names := make([]byte, 0, len(t.names)-t.dead)
+	names := make([]byte, 0, len(t.names))
 	for i := 0; i < t.n; i++ {
 		c := t.at(i)
 		off := len(names)
