@@ -1,8 +1,8 @@
 // Package fingerprint recognises which DNS tunnel or DNS C2 tool produced
 // a DNS message, from the tool's protocol structure alone: iodine, dnscat2,
 // dns2tcp, OzymanDNS, DNSExfiltrator, dnstt, Cobalt Strike's DNS beacon,
-// Sliver, godoh, dnsteal, chashell, DET, dnspot, TUNS, tcp-over-dns and
-// DNS-Shell.
+// Sliver, godoh, dnsteal, chashell, DET, dnspot, TUNS, tcp-over-dns,
+// DNS-Shell, DNSlivery and Pupy's dnscnc.
 //
 // It owns the per-message verdict only. Classify looks at one message (the
 // query name split into the labels left of the registered domain, the
@@ -14,7 +14,7 @@
 // keyed on domain names or addresses.
 //
 // Classify and ClassifyRaw do not allocate and run in time linear in the
-// name (plus one answer record); they are safe for concurrent use. Each
+// message; they are safe for concurrent use. Each
 // tool's file starts with the protocol facts it relies on and where they
 // come from.
 package fingerprint

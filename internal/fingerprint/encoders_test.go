@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash/crc32"
+	"math/rand"
 	"strconv"
 	"strings"
 )
@@ -353,4 +354,53 @@ func todPacket(client uint16, pid, flags byte, data []byte) []byte {
 func todName(c *baseCodec, alphabet string, letter byte, pkt []byte) []string {
 	s := string(letter) + todEncode(c, alphabet, []byte{byte(len(pkt)), byte(len(pkt) >> 8)}) + todEncode(c, alphabet, pkt)
 	return chunk(s, 63)
+}
+
+// pupyLabel encodes blob as Pupy's dnscnc client writes a label: RFC 4648
+// base32 with padding, then A-Z to a-z, 2-7 to 1-6 and '=' to '9'
+// (picocmd/client.py's translation table), which is base32 over that
+// alphabet with '9' for padding.
+func pupyLabel(blob []byte) string { return pupyB32.EncodeToString(blob) }
+
+var pupyB32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz123456").WithPadding('9')
+
+// pupyAnswers encodes a reply page as Pupy's server does
+// (picocmd/server.py _a_page_encoder): a length byte and the data, 3 bytes
+// an A record, with the record's index, a random non-zero top, and the low
+// bit set exactly when bits 1 and 2 are clear.
+func pupyAnswers(rng *rand.Rand, data []byte) []answer {
+	page := append([]byte{byte(len(data))}, data...)
+	var out []answer
+	for idx := 0; idx*3 < len(page); idx++ {
+		part := make([]byte, 3)
+		rng.Read(part)
+		copy(part, page[idx*3:])
+		bits := (uint32(part[0])<<16 | uint32(part[1])<<8 | uint32(part[2])) << 1
+		raw := uint32(1+rng.Intn(3))<<30 | uint32(idx)<<25 | bits
+		if bits&6 == 0 {
+			raw |= 1
+		}
+		out = append(out, answer{typeA, []byte{byte(raw >> 24), byte(raw >> 16), byte(raw >> 8), byte(raw)}})
+	}
+	return out
+}
+
+// dnsliveryStagerText is the "print" stager DNSlivery answers
+// "<file>.<domain>" with, for a file of chunks chunks (dnslivery.py's
+// templates).
+func dnsliveryStagerText(file, domain string, chunks int) string {
+	if chunks <= 1 {
+		return `[System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String((Resolve-DnsName -type TXT -Name "` + file + `.0.` + domain + `" | Where-Object Section -eq Answer | Select -ExpandProperty Strings)))`
+	}
+	return `[System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String((0..` + strconv.Itoa(chunks-1) + ` | % {Resolve-DnsName -type TXT -Name "` + file + `.$_.` + domain + `" | Where-Object Section -eq Answer | Select -ExpandProperty Strings})))`
+}
+
+// txtStrings encodes s as one TXT record's character-strings of at most
+// 255 bytes each.
+func txtStrings(s string) []byte {
+	var b []byte
+	for _, p := range chunk(s, 255) {
+		b = append(b, txtRdata(p)...)
+	}
+	return b
 }

@@ -54,6 +54,10 @@ const (
 	EvTCPOverDNSPacket  // b/h + base63/base37 packet whose length prefix and checksum hold
 	EvDNSShellOutput    // "<rnd>.CMDC<n>" or "<rnd>.CMD<i>.<hex>" (or "<rnd>.END"), type A
 	EvDNSShellPoll      // "<rnd>" TXT poll answered "NoCMD"
+	EvDNSliveryStager   // TXT answer holding a PowerShell stager that fetches "<file>.<n>" chunks
+	EvDNSliveryChunk    // "<file>.<n>" answered with one TXT string of base64 (255 characters: strong)
+	EvPupyQuery         // "[<spi>.]<nonce>.<data>" in Pupy's translated, padded base32
+	EvPupyPage          // the same, answered with a reply page of A records (indices, low bits, length)
 	numEvidence
 )
 
@@ -105,6 +109,10 @@ var evidenceText = [numEvidence]string{
 	EvTCPOverDNSPacket:  "tcp-over-dns packet (length prefix and checksum hold)",
 	EvDNSShellOutput:    "DNS-Shell output chunk (<rnd>.CMD<i>.<hex>)",
 	EvDNSShellPoll:      "DNS-Shell poll answered NoCMD",
+	EvDNSliveryStager:   "DNSlivery stager (Resolve-DnsName of the file's chunks) in the TXT answer",
+	EvDNSliveryChunk:    "DNSlivery file chunk (<file>.<n> answered with base64)",
+	EvPupyQuery:         "Pupy dnscnc query (nonce and data in its padded base32)",
+	EvPupyPage:          "Pupy dnscnc reply page in the A records",
 }
 
 // String returns the evidence as a short human phrase.
@@ -148,6 +156,8 @@ func (e Evidence) DetailName() string {
 		return "labels"
 	case EvTCPOverDNSPacket:
 		return "client"
+	case EvDNSliveryChunk:
+		return "chunk"
 	}
 	return ""
 }

@@ -30,6 +30,8 @@ const (
 	Tuns                       // TUNS (lnussbaum/tuns), IP over DNS in CNAME records
 	TCPOverDNS                 // tcp-over-dns (analogbit)
 	DNSShell                   // DNS-Shell (sensepost/DNS-Shell)
+	DNSlivery                  // DNSlivery (no0be/DNSlivery), files in TXT answers
+	Pupy                       // Pupy's DNS command channel, dnscnc (n1nj4sec/pupy)
 	numTools
 )
 
@@ -51,6 +53,8 @@ var toolNames = [numTools]string{
 	Tuns:           "tuns",
 	TCPOverDNS:     "tcp-over-dns",
 	DNSShell:       "dns-shell",
+	DNSlivery:      "dnslivery",
+	Pupy:           "pupy",
 }
 
 // String returns the tool's lower-case name, e.g. "iodine", or "unknown".
@@ -256,6 +260,12 @@ func Classify(m *Message) Match {
 	}
 	if best.Strength != Strong && g.dnsShell() {
 		best = pick(best, dnsShellMatch(&v, m))
+	}
+	if best.Strength != Strong && g.dnslivery() {
+		best = pick(best, dnsliveryMatch(&v, m))
+	}
+	if best.Strength != Strong && g.pupy() {
+		best = pick(best, pupyMatch(&v, m))
 	}
 	return best
 }

@@ -181,6 +181,39 @@ func toolCases() []tcase {
 	add(tcase{"dns-shell chunk count", name([]string{"846930886", "CMDC2"}, "ns1.updsvc-cdn.com"), typeA, false, nil, DNSShell, Strong, EvDNSShellOutput})
 	add(tcase{"dns-shell chunk", name([]string{"1681692777", "CMD0", shOut[:min(50, len(shOut))]}, "ns1.updsvc-cdn.com"), typeA, false, nil, DNSShell, Strong, EvDNSShellOutput})
 	add(tcase{"dns-shell end", name([]string{"1714636915", "END"}, "ns1.updsvc-cdn.com"), typeA, true, []answer{{typeA, []byte{127, 0, 0, 1}}}, DNSShell, Weak, EvDNSShellOutput})
+	// DNSlivery: a stager in TXT, then base64 chunks of 255 characters.
+	dlB64 := base64.StdEncoding.EncodeToString(random(400))
+	add(tcase{"dnslivery stager", name([]string{"invoke-mimikatz-ps1"}, "dl.cdn-assets.net"), typeTXT, true,
+		[]answer{{typeTXT, txtStrings(dnsliveryStagerText("invoke-mimikatz-ps1", "dl.cdn-assets.net", 3))}}, DNSlivery, Strong, EvDNSliveryStager})
+	add(tcase{"dnslivery stager, one chunk, case scrambled", name([]string{"NoTeS-TxT"}, "dl.cdn-assets.net"), typeTXT, true,
+		[]answer{{typeTXT, txtStrings(dnsliveryStagerText("notes-txt", "dl.cdn-assets.net", 1))}}, DNSlivery, Strong, EvDNSliveryStager})
+	add(tcase{"dnslivery stager of another file", name([]string{"notes"}, "dl.cdn-assets.net"), typeTXT, true,
+		[]answer{{typeTXT, txtStrings(dnsliveryStagerText("notes-txt", "dl.cdn-assets.net", 1))}}, Unknown, None, EvNone})
+	add(tcase{"dnslivery chunk", name([]string{"invoke-mimikatz-ps1", "0"}, "dl.cdn-assets.net"), typeTXT, true,
+		[]answer{{typeTXT, txtRdata(dlB64[:255])}}, DNSlivery, Strong, EvDNSliveryChunk})
+	add(tcase{"dnslivery last chunk", name([]string{"invoke-mimikatz-ps1", "2"}, "dl.cdn-assets.net"), typeTXT, true,
+		[]answer{{typeTXT, txtRdata(dlB64[510:])}}, DNSlivery, Weak, EvDNSliveryChunk})
+	add(tcase{"dnslivery chunk query", name([]string{"invoke-mimikatz-ps1", "1"}, "dl.cdn-assets.net"), typeTXT, false, nil, Unknown, None, EvNone})
+	add(tcase{"numbered TXT answered with words", name([]string{"host", "1"}, "example.com"), typeTXT, true,
+		[]answer{{typeTXT, txtRdata("v=spf1 include:_spf.example.com ~all")}}, Unknown, None, EvNone})
+	add(tcase{"DKIM key is not a chunk", name([]string{"selector1", "2"}, "example.com"), typeTXT, true,
+		[]answer{{typeTXT, txtRdata("v=DKIM1; k=rsa; p=" + dlB64[:200])}}, Unknown, None, EvNone})
+	// Pupy dnscnc: "[<spi>.]<nonce>.<data>" in translated base32, answered
+	// with a reply page in A records.
+	pupyNonce2 := pupyLabel(random(17))
+	pupyData := pupyLabel(random(23))
+	add(tcase{"pupy v2 query", name([]string{pupyNonce2, pupyData}, "c2.dnscnc-update.com"), typeA, false, nil, Pupy, Strong, EvPupyQuery})
+	add(tcase{"pupy v2 query with a session", name([]string{pupyLabel(random(4)), pupyNonce2, pupyData}, "dnscnc-update.com"), typeA, false, nil, Pupy, Strong, EvPupyQuery})
+	add(tcase{"pupy v2 query, data appended to the nonce", name([]string{pupyLabel(random(20)), pupyLabel(random(35))}, "dnscnc-update.com"), typeA, false, nil, Pupy, Weak, EvPupyQuery})
+	add(tcase{"pupy v1 query", name([]string{pupyLabel(random(4)), pupyLabel(random(12))}, "dnscnc-update.com"), typeA, false, nil, Pupy, Weak, EvPupyQuery})
+	add(tcase{"pupy v1 query with a session", name([]string{pupyLabel(random(4)), pupyLabel(random(4)), pupyLabel(random(12))}, "dnscnc-update.com"), typeA, false, nil, Pupy, Strong, EvPupyQuery})
+	add(tcase{"pupy v1 reply page", name([]string{pupyLabel(random(4)), pupyLabel(random(12))}, "dnscnc-update.com"), typeA, true, pupyAnswers(rng, random(20)), Pupy, Strong, EvPupyPage})
+	add(tcase{"pupy v2 reply page", name([]string{strings.ToUpper(pupyNonce2), pupyData}, "c2.dnscnc-update.com"), typeA, true, pupyAnswers(rng, random(8)), Pupy, Strong, EvPupyPage})
+	cdnAnswers := []answer{{typeA, []byte{104, 16, 132, 229}}, {typeA, []byte{104, 16, 133, 229}}, {typeA, []byte{104, 16, 134, 229}}}
+	add(tcase{"pupy v1 query answered by a CDN", name([]string{pupyLabel(random(4)), pupyLabel(random(12))}, "dnscnc-update.com"), typeA, true, cdnAnswers, Pupy, Weak, EvPupyQuery})
+	add(tcase{"base32 padding miscounted", name([]string{pupyNonce2[:26] + "aaaa99", pupyData}, "dnscnc-update.com"), typeA, false, nil, Unknown, None, EvNone})
+	add(tcase{"eight-letter words", name([]string{"database", "frontend"}, "example.com"), typeA, false, nil, Unknown, None, EvNone})
+	add(tcase{"RFC base32 with a 7", name([]string{strings.ToLower(strings.TrimRight(base32.StdEncoding.EncodeToString([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}), "=")) + "9999", pupyData}, "example.com"), typeA, false, nil, Unknown, None, EvNone})
 	add(tcase{"decimal TXT lookup answered otherwise", name([]string{"1804289383"}, "example.com"), typeTXT, true, []answer{{typeTXT, txtRdata("v=spf1 -all")}}, Unknown, None, EvNone})
 	add(tcase{"decimal host then a word", name([]string{"12", "cmdline"}, "example.com"), typeA, false, nil, Unknown, None, EvNone})
 	// iodine's base64 alphabet (src/base64.c: a-z A-Z - 0-9 +): strong

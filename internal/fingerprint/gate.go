@@ -130,3 +130,13 @@ func (g *gate) tcpOverDNS() bool {
 
 // dnsShell: the first label is a decimal number.
 func (g *gate) dnsShell() bool { return g.and&cDigit != 0 && len(g.l0) <= 10 }
+
+// dnslivery: a TXT response whose first label can be a served file's name
+// (letters, digits and '-').
+func (g *gate) dnslivery() bool { return g.qtype == typeTXT && g.resp && g.and&cB64URL != 0 }
+
+// pupy: an A or AAAA message whose first label is padded base32 in Pupy's
+// alphabet, with another label after it.
+func (g *gate) pupy() bool {
+	return (g.qtype == typeA || g.qtype == typeAAAA) && g.n >= 2 && len(g.l0)%8 == 0 && g.and&cPupy32 != 0
+}

@@ -31,7 +31,7 @@ func classifyUngated(m *Message) Match {
 		}
 		return best
 	}
-	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch, tcpOverDNSMatch, dnsShellMatch} {
+	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch, tcpOverDNSMatch, dnsShellMatch, dnsliveryMatch, pupyMatch} {
 		if best.Strength == Strong {
 			break
 		}
@@ -76,6 +76,8 @@ func checkGate(t testing.TB, m *Message) int {
 		{"tuns", g.tuns(), tunsMatch},
 		{"tcp-over-dns", g.tcpOverDNS(), tcpOverDNSMatch},
 		{"dns-shell", g.dnsShell(), dnsShellMatch},
+		{"dnslivery", g.dnslivery(), dnsliveryMatch},
+		{"pupy", g.pupy(), pupyMatch},
 	} {
 		if c.open {
 			continue

@@ -95,6 +95,7 @@ const (
 	cLower                       // a-z
 	cUpper                       // A-Z
 	cPrint                       // printable ASCII 0x20-0x7E
+	cPupy32                      // Pupy's translated base32: a-z 1-6 and the padding 9, either case
 )
 
 // Alphabets (reverse tables map a byte to its value, 0xFF when invalid).
@@ -166,6 +167,9 @@ func makeClassTab() [256]uint16 {
 		}
 		if 0x20 <= b && b <= 0x7E {
 			m |= cPrint
+		}
+		if isLower || isUpper || '1' <= b && b <= '6' || b == '9' {
+			m |= cPupy32
 		}
 		t[c] = m
 	}

