@@ -9,7 +9,9 @@ import "bytes"
 //     every byte outside a-z, 0-9 and '-' replaced by '-';
 //   - the file's base64 (standard alphabet, '=' padded) is cut into chunks
 //     of 255 characters (the -s option; 255 by default), and chunk n is
-//     the one TXT string answering "<file>.<n>.<domain>";
+//     the TXT record answering "<file>.<n>.<domain>": one string, or, for a
+//     size over 255, strings of 255 and a shorter last one (scapy cuts TXT
+//     data so);
 //   - "<file>.<domain>", "<file>.exec.<domain>" and "<file>.save.<domain>"
 //     are answered with a PowerShell stager that fetches the chunks:
 //     `... Resolve-DnsName -type TXT -Name "<file>.$_.<domain>" ...`, or
@@ -29,10 +31,12 @@ func dnsliveryMatch(v *view, m *Message) Match {
 		return Match{}
 	}
 	file := v.label(0)
+	digits := true
 	for _, c := range file {
 		if classTab[c]&cAlnum == 0 && c != '-' {
 			return Match{}
 		}
+		digits = digits && classTab[c]&cDigit != 0
 	}
 	rr, rdata, ok := firstAnswer(m.Msg)
 	if !ok || rr.Type != typeTXT {
@@ -41,31 +45,60 @@ func dnsliveryMatch(v *view, m *Message) Match {
 	if dnsliveryStagerFor(rdata, file) {
 		return Match{Tool: DNSlivery, Strength: Strong, Evidence: EvDNSliveryStager}
 	}
-	if v.n < 2 {
+	// A chunk's name: "<file>.<n>". A file name of digits alone is more
+	// likely a reversed address (a blocklist's "2.0.0.127").
+	if v.n < 2 || digits {
 		return Match{}
 	}
 	n, ok := parseDec(v.label(1))
-	if !ok || len(rdata) < 1 || int(rdata[0]) != len(rdata)-1 {
+	if !ok {
 		return Match{}
 	}
-	// One string, all of it base64: a full chunk is strong; a shorter one
-	// (the last chunk, or a size chosen with -s) is only consistent.
-	chunk := rdata[1:]
-	if !dnsliveryBase64(chunk) {
-		return Match{}
-	}
+	// The chunk, all of it base64: a full one of the default size, or one
+	// over several strings, is strong; a shorter one (the last chunk, or a
+	// size chosen with -s) is only consistent.
+	size, whole := dnsliveryChunkSize(rdata)
 	switch {
-	case len(chunk) == dnsliveryChunk && chunk[len(chunk)-1] != '=':
+	case size == 0:
+		return Match{}
+	case whole && size >= dnsliveryChunk:
 		return Match{Tool: DNSlivery, Strength: Strong, Evidence: EvDNSliveryChunk, Detail: n}
-	case len(chunk) >= dnsliveryMinChunk:
+	case size >= dnsliveryMinChunk:
 		return Match{Tool: DNSlivery, Strength: Weak, Evidence: EvDNSliveryChunk, Detail: n}
 	}
 	return Match{}
 }
 
-// dnsliveryMinChunk is the shortest string a weak chunk match takes: a
-// word or a flag answered in TXT is not a file.
-const dnsliveryMinChunk = 8
+// dnsliveryMinChunk is the shortest chunk a weak match takes: a word or a
+// token answered in TXT is not a file.
+const dnsliveryMinChunk = 16
+
+// dnsliveryChunkSize returns the characters of base64 a TXT record's data
+// holds when it is one chunk as DNSlivery writes it (0 otherwise): its
+// strings all of 255 but the last, the alphabet, at most two '=' at the
+// very end. whole is true when no '=' ends it: not a file's last chunk.
+func dnsliveryChunkSize(rdata []byte) (size int, whole bool) {
+	end := false
+	for len(rdata) > 0 {
+		l := int(rdata[0])
+		if end || l == 0 || l > len(rdata)-1 {
+			return 0, false
+		}
+		str := rdata[1 : 1+l]
+		rdata = rdata[1+l:]
+		end = l < dnsliveryChunk
+		pad := 0
+		for pad < 2 && pad < len(str) && str[len(str)-1-pad] == '=' {
+			pad++
+		}
+		if pad > 0 && len(rdata) > 0 || !all(str[:len(str)-pad], cB64) {
+			return 0, false
+		}
+		size += l
+		whole = pad == 0
+	}
+	return size, whole
+}
 
 // dnsliveryStagerFor reports whether a TXT record's data holds a DNSlivery
 // stager fetching file (compared without case: a resolver may scramble
@@ -85,14 +118,4 @@ func dnsliveryStagerFor(rdata, file []byte) bool {
 		}
 	}
 	return true
-}
-
-// dnsliveryBase64 reports whether b is standard base64 text: the alphabet,
-// then at most two '=' at the end.
-func dnsliveryBase64(b []byte) bool {
-	end := len(b)
-	for k := 0; k < 2 && end > 0 && b[end-1] == '='; k++ {
-		end--
-	}
-	return end > 0 && all(b[:end], cB64)
 }

@@ -366,9 +366,11 @@ var pupyB32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz123456").WithPadding
 
 // pupyAnswers encodes a reply page as Pupy's server does
 // (picocmd/server.py _a_page_encoder): a length byte and the data, 3 bytes
-// an A record, with the record's index, a random non-zero top, and the low
-// bit set exactly when bits 1 and 2 are clear.
-func pupyAnswers(rng *rand.Rand, data []byte) []answer {
+// an A record, with the record's index, random non-zero top bits, and the
+// low bit set exactly when bits 1 and 2 are clear. The protocol-2 server
+// writes 1 to 3 in bits 30-31 and the index in bits 25-29; the protocol-1
+// server (v1) 1 to 6 in bits 29-31.
+func pupyAnswers(rng *rand.Rand, data []byte, v1 bool) []answer {
 	page := append([]byte{byte(len(data))}, data...)
 	var out []answer
 	for idx := 0; idx*3 < len(page); idx++ {
@@ -377,6 +379,9 @@ func pupyAnswers(rng *rand.Rand, data []byte) []answer {
 		copy(part, page[idx*3:])
 		bits := (uint32(part[0])<<16 | uint32(part[1])<<8 | uint32(part[2])) << 1
 		raw := uint32(1+rng.Intn(3))<<30 | uint32(idx)<<25 | bits
+		if v1 {
+			raw = uint32(1+rng.Intn(6))<<29 | uint32(idx)<<25 | bits
+		}
 		if bits&6 == 0 {
 			raw |= 1
 		}

@@ -180,7 +180,7 @@ func pick(best, x Match) Match {
 }
 
 // Classify returns the strongest tool structure in m. It does not allocate
-// and runs in time linear in the name length (plus one answer record).
+// and runs in time linear in the message.
 func Classify(m *Message) Match {
 	if m == nil {
 		return Match{}

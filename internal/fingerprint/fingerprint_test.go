@@ -194,6 +194,15 @@ func toolCases() []tcase {
 	add(tcase{"dnslivery last chunk", name([]string{"invoke-mimikatz-ps1", "2"}, "dl.cdn-assets.net"), typeTXT, true,
 		[]answer{{typeTXT, txtRdata(dlB64[510:])}}, DNSlivery, Weak, EvDNSliveryChunk})
 	add(tcase{"dnslivery chunk query", name([]string{"invoke-mimikatz-ps1", "1"}, "dl.cdn-assets.net"), typeTXT, false, nil, Unknown, None, EvNone})
+	dlBig := base64.StdEncoding.EncodeToString(random(750)) // -s 1000
+	add(tcase{"dnslivery chunk of 1000 in four strings", name([]string{"beacon-bin", "1"}, "dnsd.example.net"), typeTXT, true,
+		[]answer{{typeTXT, txtStrings(dlBig)}}, DNSlivery, Strong, EvDNSliveryChunk})
+	add(tcase{"a blocklist's reversed address answered with a word", name([]string{"2", "0", "0", "127"}, "bl.example.net"), typeTXT, true,
+		[]answer{{typeTXT, txtRdata("blocklistedhost2024")}}, Unknown, None, EvNone})
+	add(tcase{"numbered TXT answered with a short token", name([]string{"x", "1"}, "example.com"), typeTXT, true,
+		[]answer{{typeTXT, txtRdata("ZXhhbXBsZQ==")}}, Unknown, None, EvNone})
+	add(tcase{"base64 padding inside a chunk", name([]string{"beacon-bin", "1"}, "dnsd.example.net"), typeTXT, true,
+		[]answer{{typeTXT, append(txtRdata(dlB64[:253]+"=="), txtRdata(dlB64[:40])...)}}, Unknown, None, EvNone})
 	add(tcase{"numbered TXT answered with words", name([]string{"host", "1"}, "example.com"), typeTXT, true,
 		[]answer{{typeTXT, txtRdata("v=spf1 include:_spf.example.com ~all")}}, Unknown, None, EvNone})
 	add(tcase{"DKIM key is not a chunk", name([]string{"selector1", "2"}, "example.com"), typeTXT, true,
@@ -207,8 +216,17 @@ func toolCases() []tcase {
 	add(tcase{"pupy v2 query, data appended to the nonce", name([]string{pupyLabel(random(20)), pupyLabel(random(35))}, "dnscnc-update.com"), typeA, false, nil, Pupy, Weak, EvPupyQuery})
 	add(tcase{"pupy v1 query", name([]string{pupyLabel(random(4)), pupyLabel(random(12))}, "dnscnc-update.com"), typeA, false, nil, Pupy, Weak, EvPupyQuery})
 	add(tcase{"pupy v1 query with a session", name([]string{pupyLabel(random(4)), pupyLabel(random(4)), pupyLabel(random(12))}, "dnscnc-update.com"), typeA, false, nil, Pupy, Strong, EvPupyQuery})
-	add(tcase{"pupy v1 reply page", name([]string{pupyLabel(random(4)), pupyLabel(random(12))}, "dnscnc-update.com"), typeA, true, pupyAnswers(rng, random(20)), Pupy, Strong, EvPupyPage})
-	add(tcase{"pupy v2 reply page", name([]string{strings.ToUpper(pupyNonce2), pupyData}, "c2.dnscnc-update.com"), typeA, true, pupyAnswers(rng, random(8)), Pupy, Strong, EvPupyPage})
+	add(tcase{"pupy v1 reply page", name([]string{pupyLabel(random(4)), pupyLabel(random(12))}, "dnscnc-update.com"), typeA, true, pupyAnswers(rng, random(20), false), Pupy, Strong, EvPupyPage})
+	add(tcase{"pupy v2 reply page", name([]string{strings.ToUpper(pupyNonce2), pupyData}, "c2.dnscnc-update.com"), typeA, true, pupyAnswers(rng, random(8), false), Pupy, Strong, EvPupyPage})
+	// The protocol-1 server's pages: the index in 4 bits, 1 to 6 above it.
+	for i := range 8 {
+		add(tcase{fmt.Sprintf("pupy v1 server page %d", i), name([]string{pupyLabel(random(4)), pupyLabel(random(12))}, "dnscnc-update.com"), typeA, true, pupyAnswers(rng, random(8+4*i), true), Pupy, Strong, EvPupyPage})
+	}
+	// A protocol-2 nonce of more than 17 bytes holds data that did not fit
+	// a full data label of 35.
+	add(tcase{"pupy v2 long nonce, short data", name([]string{pupyLabel(random(22)), pupyLabel(random(12))}, "dnscnc-update.com"), typeA, false, nil, Unknown, None, EvNone})
+	add(tcase{"pupy v2 long nonce, full data", name([]string{pupyLabel(random(22)), pupyLabel(random(35))}, "dnscnc-update.com"), typeA, false, nil, Pupy, Strong, EvPupyQuery})
+	add(tcase{"32 letters, then a word", name([]string{"thequickbrownfoxjumpsoverthelazy", "services"}, "example.com"), typeA, false, nil, Unknown, None, EvNone})
 	cdnAnswers := []answer{{typeA, []byte{104, 16, 132, 229}}, {typeA, []byte{104, 16, 133, 229}}, {typeA, []byte{104, 16, 134, 229}}}
 	add(tcase{"pupy v1 query answered by a CDN", name([]string{pupyLabel(random(4)), pupyLabel(random(12))}, "dnscnc-update.com"), typeA, true, cdnAnswers, Pupy, Weak, EvPupyQuery})
 	add(tcase{"base32 padding miscounted", name([]string{pupyNonce2[:26] + "aaaa99", pupyData}, "dnscnc-update.com"), typeA, false, nil, Unknown, None, EvNone})

@@ -5,21 +5,25 @@ import "github.com/dnsieve/dnsieve/internal/dnswire"
 // Pupy's DNS command channel, dnscnc (n1nj4sec/pupy,
 // pupy/network/lib/picocmd). Facts used, from client.py and server.py:
 //
-//   - a query is "[<spi>.]<nonce>.<data>.<domain>", type A (AAAA when the
-//     client probed it works), each label the RFC 4648 base32 of a blob
+//   - a query is "[<spi>.]<nonce>.<data>.<domain>", type A (the client
+//     probes AAAA too; the servers answer A only), each label the RFC 4648
+//     base32 of a blob
 //     with '=' padding, translated: A-Z to a-z, the digits 2-7 to 1-6,
 //     '=' to '9'. So every label is a multiple of 8 characters of a-z and
 //     1-6, then the padding '9's;
 //   - the session id (spi) is 4 bytes; the nonce label is the 4-byte nonce
 //     (protocol 1) or the nonce followed by 13 more encrypted bytes and
 //     whatever data did not fit 35 bytes (protocol 2: 17 to 34 bytes); the
-//     data label is at most 35 bytes;
+//     data label is at most 35 bytes, and exactly 35 when the nonce label
+//     carries the rest (_q_page_encoder);
 //   - the server answers with A records, each carrying 3 bytes of the
 //     reply page (a length byte, then the encrypted data): the record's
 //     index in bits 25-29, the bytes in bits 1-24, and bit 0 set exactly
-//     when bits 1 and 2 are both clear; the top bits are random and
+//     when bits 1 and 2 are both clear; the top two bits are random and
 //     non-zero. The indices run 0 to n-1 for a page of n records, and the
-//     length byte says how many records the page needs.
+//     length byte says how many records the page needs. The protocol-1
+//     server's pages (at most 48 bytes) put the index in bits 25-28 and a
+//     random 1 to 6 in bits 29-31.
 
 // pupyValue returns the value of one character of Pupy's translated base32
 // alphabet (either case: resolvers may scramble it).
@@ -104,13 +108,13 @@ func pupyMatch(v *view, m *Message) Match {
 		// A session id, then a nonce, then the data. Two labels of 4
 		// bytes both end in one '9' after a character of four; a
 		// protocol-2 nonce after one is longer still.
-		if b2, _, ok := pupyBlob(v.label(2)); ok && b2 <= pupyDataMax {
+		if b2, _, ok := pupyBlob(v.label(2)); ok && pupyDataFits(b1, b2) {
 			strong, matched = b1 == pupySPI || pad1, true
 		}
 	}
 	if !matched {
 		switch {
-		case b1 > pupyDataMax:
+		case !pupyDataFits(b0, b1):
 			return Match{}
 		case pupyNonceV2Min <= b0 && b0 <= pupyNonceV2Max:
 			// A protocol-2 nonce, then the data.
@@ -122,7 +126,7 @@ func pupyMatch(v *view, m *Message) Match {
 			return Match{}
 		}
 	}
-	if m.Response && m.QType == typeA && pupyPage(m.Msg) {
+	if m.Response && m.QType == typeA && (pupyPage(m.Msg, pupyPageV2) || pupyPage(m.Msg, pupyPageV1)) {
 		return Match{Tool: Pupy, Strength: Strong, Evidence: EvPupyPage}
 	}
 	if strong {
@@ -131,13 +135,38 @@ func pupyMatch(v *view, m *Message) Match {
 	return Match{Tool: Pupy, Strength: Weak, Evidence: EvPupyQuery}
 }
 
+// pupyDataFits reports whether a data label of data bytes can follow a
+// nonce label of nonce bytes: a protocol-2 nonce longer than its 17 bytes
+// carries the data that did not fit a full data label.
+func pupyDataFits(nonce, data int) bool {
+	if nonce > pupyNonceV2Min {
+		return data == pupyDataMax
+	}
+	return data <= pupyDataMax
+}
+
+// pupyLayout is where a server writes a reply record's index and random
+// top bits.
+type pupyLayout struct {
+	index    uint32 // mask of the index, after shifting it down by 25
+	topShift uint   // the random top bits start here
+	topMax   uint32 // and hold at most this (at least 1)
+}
+
+var (
+	// pupyPageV2: the index in bits 25-29, 1 to 3 in bits 30-31.
+	pupyPageV2 = pupyLayout{index: 0x1f, topShift: 30, topMax: 3}
+	// pupyPageV1: the index in bits 25-28, 1 to 6 in bits 29-31.
+	pupyPageV1 = pupyLayout{index: 0x0f, topShift: 29, topMax: 6}
+)
+
 // pupyPage reports whether a response's answers are a Pupy reply page of
-// at least pupyMinAnswerSet A records: indices 0 to n-1 each once, every
-// record's low bit right, and the length byte of record 0 needing exactly
-// n records. Random addresses pass about once in 4·10^6 for three records
-// and far less for more; a CDN's addresses, which share their first bits,
-// never do.
-func pupyPage(msg []byte) bool {
+// at least pupyMinAnswerSet A records in layout l: indices 0 to n-1 each
+// once, every record's low bit right, its top bits in range, and the
+// length byte of record 0 needing exactly n records. Random addresses pass
+// about once in 10^6 for three records and far less for more; a CDN's
+// addresses, which share their first bits, never do.
+func pupyPage(msg []byte, l pupyLayout) bool {
 	var p dnswire.Parser
 	var rr dnswire.ResourceHeader
 	if _, err := p.Start(msg); err != nil {
@@ -154,7 +183,10 @@ func pupyPage(msg []byte) bool {
 			return false
 		}
 		raw := uint32(rdata[0])<<24 | uint32(rdata[1])<<16 | uint32(rdata[2])<<8 | uint32(rdata[3])
-		idx := raw >> 25 & 0x1f
+		idx := raw >> 25 & l.index
+		if top := raw >> l.topShift; top == 0 || top > l.topMax {
+			return false
+		}
 		if seen&(1<<idx) != 0 || (raw&1 == 1) != (raw&6 == 0) {
 			return false
 		}
