@@ -837,3 +837,57 @@ func TestTextStagers(t *testing.T) {
 		}
 	}
 }
+
+// TestChunkedPayloadFloor: a payload served a chunk per numbered name in
+// AAAA or TXT records (DNSStager's IPv6 and TXT modes) earns medium on its
+// own; each condition at its line.
+func TestChunkedPayloadFloor(t *testing.T) {
+	// An 894-byte stager in AAAA records: 56 names, 7 in 8 answers
+	// impossible addresses.
+	base := Features{NumberedNames: 54, NumberedSpan: 54, NumberedInOrder: 53, DistinctAnswers: 50, DistinctAnswerBytes: 800, Clients: 1, PeakWinUnique: 56}
+	for _, c := range []struct {
+		name string
+		mod  func(*Features)
+		want Severity
+	}{
+		{"AAAA stager", func(*Features) {}, SeverityMedium},
+		{"TXT stager", func(f *Features) {
+			f.NumberedNames, f.NumberedSpan, f.NumberedInOrder, f.DistinctAnswers, f.DistinctAnswerBytes = 5, 5, 4, 6, 1192
+		}, SeverityMedium},
+		{"too few names", func(f *Features) {
+			f.NumberedNames, f.NumberedSpan, f.NumberedInOrder, f.DistinctAnswers, f.DistinctAnswerBytes = 3, 3, 2, 6, 1192
+		}, SeverityNone},
+		{"too few records", func(f *Features) {
+			f.NumberedNames, f.NumberedSpan, f.NumberedInOrder, f.DistinctAnswers, f.DistinctAnswerBytes = 4, 4, 3, 2, 1192
+		}, SeverityNone},
+		{"a quarter of the names without data", func(f *Features) { f.DistinctAnswers = 41 }, SeverityMedium},
+		{"fewer records than three quarters", func(f *Features) { f.DistinctAnswers = 40 }, SeverityNone},
+		{"under 512 bytes", func(f *Features) { f.DistinctAnswerBytes = 511 }, SeverityNone},
+		{"four hosts", func(f *Features) { f.Clients = 4 }, SeverityMedium},
+		{"five hosts", func(f *Features) { f.Clients = 5 }, SeverityNone},
+		{"out of order, sparse", func(f *Features) { f.NumberedInOrder, f.NumberedSpan = 10, 61 }, SeverityNone},
+		{"out of order, nine tenths of the range", func(f *Features) { f.NumberedInOrder, f.NumberedSpan = 10, 60 }, SeverityMedium},
+		{"three quarters in one window", func(f *Features) { f.PeakWinUnique = 41 }, SeverityMedium},
+		{"spread over windows", func(f *Features) { f.PeakWinUnique = 40 }, SeverityNone},
+		{"a large stager, 192 in one window", func(f *Features) {
+			f.NumberedNames, f.NumberedSpan, f.NumberedInOrder, f.DistinctAnswers, f.DistinctAnswerBytes, f.PeakWinUnique = 5000, 5000, 4999, 4400, 70400, 192
+		}, SeverityMedium},
+	} {
+		f := base
+		c.mod(&f)
+		sev, why := ChunkedPayloadFloor(&f)
+		if sev != c.want || (sev == SeverityNone) != (why == "") {
+			t.Errorf("%s: %v %q", c.name, sev, why)
+		}
+		if floor, _ := DownstreamFloor(&f); floor != sev {
+			t.Errorf("%s: DownstreamFloor %v, ChunkedPayloadFloor %v", c.name, floor, sev)
+		}
+		if Judgeable(&f) != (sev > SeverityNone || f.DistinctAnswers >= 10 || f.Unique >= 10) {
+			t.Errorf("%s: Judgeable %v", c.name, Judgeable(&f))
+		}
+	}
+	f := base
+	if _, why := ChunkedPayloadFloor(&f); why != "54 numbered names (one family, 54 numbers in its range, most in order) were answered with 50 distinct encoded-looking records carrying 800 B: a payload served a chunk per name, a stager's layout" {
+		t.Errorf("words: %q", why)
+	}
+}
