@@ -1028,7 +1028,9 @@ func (e *Engine) finding(d *domain, f *Features, score float64, rules []rule, wh
 		OtherClients: uint64(f.Clients - d.clients.len()), Alerted: d.announced,
 	}
 	fd.Domain = d.registered()
-	if z := d.zoneOf(ToolRecognised(f) && d.zoneTool.String() == f.Tool); len(z) > 0 {
+	// Names sent straight to a server are data from end to end (Observe):
+	// they have no zone below the server they are grouped by.
+	if z := d.zoneOf(ToolRecognised(f) && d.zoneTool.String() == f.Tool); len(z) > 0 && !strings.HasPrefix(fd.Domain, directPrefix) {
 		fd.Domain = string(z) + "." + fd.Domain
 	}
 	bystanders := 0

@@ -58,6 +58,11 @@ const (
 	EvDNSliveryChunk    // "<file>.<n>" answered with one TXT string of base64 (255 characters: strong)
 	EvPupyQuery         // "[<spi>.]<nonce>.<data>" in Pupy's translated, padded base32
 	EvPupyPage          // the same, answered with a reply page of A records (indices, low bits, length)
+	EvDnscapyQuery      // "[<payload>.<arg>.]<type a-f>.<con>.<n>" before the domain, CNAME or TXT
+	EvDnscapyReply      // the same, answered by a record owned by the domain itself, data starting with a type letter
+	EvNSTXQuery         // "[abc]T<nibble>" + NSTX's base64 in labels of 63, 1+4k characters, TXT
+	EvNSTXReply         // the same, answered with TXT strings starting with the magic 0xb4 and ending empty
+	EvPyExfilData       // PyExfil's fixed header, data after the question ("INIT_445" or its terminator)
 	numEvidence
 )
 
@@ -113,6 +118,11 @@ var evidenceText = [numEvidence]string{
 	EvDNSliveryChunk:    "DNSlivery file chunk (<file>.<n> answered with base64)",
 	EvPupyQuery:         "Pupy dnscnc query (nonce and data in its padded base32)",
 	EvPupyPage:          "Pupy dnscnc reply page in the A records",
+	EvDnscapyQuery:      "DNScapy query (type letter, connection and random number labels)",
+	EvDnscapyReply:      "DNScapy reply (owned by the tunnel's domain, a type letter first)",
+	EvNSTXQuery:         "NSTX query (its base64 of a message starting with the magic byte)",
+	EvNSTXReply:         "NSTX reply (TXT strings starting with the magic byte 0xb4, ending empty)",
+	EvPyExfilData:       "PyExfil query carrying data after its question",
 }
 
 // String returns the evidence as a short human phrase.

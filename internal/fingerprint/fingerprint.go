@@ -32,6 +32,9 @@ const (
 	DNSShell                   // DNS-Shell (sensepost/DNS-Shell)
 	DNSlivery                  // DNSlivery (no0be/DNSlivery), files in TXT answers
 	Pupy                       // Pupy's DNS command channel, dnscnc (n1nj4sec/pupy)
+	Dnscapy                    // DNScapy, SSH over DNS with Scapy
+	NSTX                       // NSTX, IP over DNS (Heinz and Oster)
+	PyExfil                    // PyExfil's DNS exfiltration (ytisf/PyExfil)
 	numTools
 )
 
@@ -55,6 +58,9 @@ var toolNames = [numTools]string{
 	DNSShell:       "dns-shell",
 	DNSlivery:      "dnslivery",
 	Pupy:           "pupy",
+	Dnscapy:        "dnscapy",
+	NSTX:           "nstx",
+	PyExfil:        "pyexfil",
 }
 
 // String returns the tool's lower-case name, e.g. "iodine", or "unknown".
@@ -189,6 +195,13 @@ func Classify(m *Message) Match {
 	if r := ClassifyRaw(m.Msg); r.Strength != None {
 		return r
 	}
+	// PyExfil's hand-built queries carry their data after the question,
+	// whatever the name.
+	if len(m.Msg) > 1 && m.Msg[0] == pyexfilHeader[0] && m.Msg[1] == pyexfilHeader[1] {
+		if r := pyexfilMatch(m.Msg); r.Strength != None {
+			return r
+		}
+	}
 	var v view
 	if !v.init(m) {
 		return Match{}
@@ -266,6 +279,12 @@ func Classify(m *Message) Match {
 	}
 	if best.Strength != Strong && g.pupy() {
 		best = pick(best, pupyMatch(&v, m))
+	}
+	if best.Strength != Strong && g.dnscapy() {
+		best = pick(best, dnscapyMatch(&v, m))
+	}
+	if best.Strength != Strong && g.nstx() {
+		best = pick(best, nstxMatch(&v, m))
 	}
 	return best
 }

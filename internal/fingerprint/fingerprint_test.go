@@ -829,3 +829,154 @@ func TestReviewNegatives(t *testing.T) {
 		}
 	}
 }
+
+// dnscapyReply is a response to the name labels (the domain's labels
+// last) whose one answer, of type qtype, is owned by the name without its
+// first skip labels, as DNScapy's server owns every answer by its domain
+// (Core.forge_packet's rrname).
+func dnscapyReply(labels []string, qtype uint16, skip int, rdata []byte) []byte {
+	b := wireMsg(labels, qtype, true, answer{qtype, rdata})
+	off := 12
+	for _, l := range labels[:skip] {
+		off += 1 + len(l)
+	}
+	at := 12 + len(nameRdata(labels)) + 4 // the answer's owner pointer
+	b[at], b[at+1] = 0xC0|byte(off>>8), byte(off)
+	return b
+}
+
+// TestDnscapy: DNScapy's queries are weak alone; answered by a record
+// owned by the domain itself whose data starts with a type letter, strong.
+func TestDnscapy(t *testing.T) {
+	const typeCNAME, typeTXT = 5, 16
+	zone := []string{"t", "tunnel-lab", "net"}
+	q := func(head ...string) []string { return append(head, zone...) }
+	payload := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("SSH-2.0-OpenSSH_9.2p1 Debian\r\n"), 4))
+	data := append(chunk(payload, 63), "0", "b", "3", "40213")
+	for _, c := range []struct {
+		desc     string
+		msg      []byte
+		strength Strength
+		evidence Evidence
+	}{
+		{"poll query", wireMsg(q("c", "3", "40213"), typeCNAME, false), Weak, EvDnscapyQuery},
+		{"poll answered e", dnscapyReply(q("c", "3", "40213"), typeCNAME, 3, nameRdata([]string{"e"})), Strong, EvDnscapyReply},
+		{"poll answered with a count", dnscapyReply(q("c", "3", "40213"), typeTXT, 3, txtRdata("c.2")), Strong, EvDnscapyReply},
+		{"connect answered", dnscapyReply(q("a", "5512"), typeCNAME, 2, nameRdata([]string{"a", "3", "0", "U1NILTIuMC1PcGVuU1NI"})), Strong, EvDnscapyReply},
+		{"data answered with its acknowledgement", dnscapyReply(q(data...), typeTXT, len(data), txtRdata("b.0")), Strong, EvDnscapyReply},
+		{"done after data", dnscapyReply(q("b", "e", "3", "40213"), typeTXT, 4, txtRdata("e")), Strong, EvDnscapyReply},
+		{"connect query under a deeper domain", wireMsg(append([]string{"a", "77", "x"}, zone...), typeCNAME, false), Weak, EvDnscapyQuery},
+		{"answer owned by the question", wireMsg(q("c", "3", "40213"), typeCNAME, true, answer{typeCNAME, nameRdata([]string{"e"})}), Weak, EvDnscapyQuery},
+		{"answer owned by the registered domain only", dnscapyReply(q("c", "3", "40213"), typeCNAME, 4, nameRdata([]string{"e"})), Weak, EvDnscapyQuery},
+		{"answer of another letter", dnscapyReply(q("c", "3", "40213"), typeCNAME, 3, nameRdata([]string{"edge", "cdn", "net"})), Weak, EvDnscapyQuery},
+		{"connection number 0", wireMsg(q("c", "0", "40213"), typeCNAME, false), None, EvNone},
+		{"n over 65535", wireMsg(q("c", "3", "65536"), typeCNAME, false), None, EvNone},
+		{"poll not first", wireMsg(q("www", "c", "3", "40213"), typeCNAME, false), None, EvNone},
+		{"data without its argument", wireMsg(q("b", "3", "40213"), typeTXT, false), None, EvNone},
+		{"an A query", wireMsg(q("c", "3", "40213"), 1, false), None, EvNone},
+		{"a CDN's numbered host", wireMsg([]string{"img", "d", "2", "443", "example", "com"}, typeCNAME, false), None, EvNone},
+	} {
+		checkToolMessage(t, c.desc, c.msg, Match{Tool: Dnscapy, Strength: c.strength, Evidence: c.evidence})
+	}
+}
+
+// checkToolMessage requires Classify to give msg the match want (the zero
+// Match when want's strength is None), and the gate to agree.
+func checkToolMessage(t *testing.T, desc string, msg []byte, want Match) {
+	t.Helper()
+	if want.Strength == None {
+		want = Match{}
+	}
+	if got := classifyWire(t, msg); got != want {
+		t.Errorf("%s: %v, want %v", desc, got, want)
+	}
+	var m Message
+	if !newBuilder().message(msg, &m) {
+		t.Fatal(desc)
+	}
+	checkGate(t, &m)
+}
+
+// nstxName encodes an NSTX message as its client writes it
+// (nstx_encode.c): the padding count as a letter, then base64 over NSTX's
+// alphabet of the message padded to whole groups, cut into labels of 63.
+func nstxName(msg []byte) []string {
+	enc := base64.NewEncoding("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_1234567890").WithPadding(base64.NoPadding)
+	cut := (3 - len(msg)%3) % 3
+	padded := append(append([]byte(nil), msg...), make([]byte, cut)...)
+	return chunk(string("abc"[cut])+enc.EncodeToString(padded), 63)
+}
+
+// TestNSTX: NSTX's queries are weak alone, strong when answered with its
+// reply (TXT strings starting with the magic byte, ending with an empty
+// one).
+func TestNSTX(t *testing.T) {
+	const typeTXT = 16
+	zone := []string{"tun", "nstxdom", "net"}
+	idle := nstxName([]byte{0xb4, 0x00, 0x00, 0x00})
+	rng := rand.New(rand.NewSource(4))
+	data := make([]byte, 169)
+	rng.Read(data)
+	data[0], data[1] = 0xb4, 0x13
+	reply := append([]byte{0xb4, 0x25, 0x01, 0x10}, data[:300%len(data)]...)
+	replyRdata := append(txtRdata(string(reply)), 0)
+	for _, c := range []struct {
+		desc     string
+		msg      []byte
+		strength Strength
+		evidence Evidence
+	}{
+		{"idle poll", wireMsg(append(idle, zone...), typeTXT, false), Weak, EvNSTXQuery},
+		{"idle poll answered", wireMsg(append(idle, zone...), typeTXT, true, answer{typeTXT, []byte{4, 0xb4, 0, 0, 0, 0}}), Strong, EvNSTXReply},
+		// The query alone (iodine's weak base64 comes first in the Tool
+		// order, ties to it): checked below without Classify.
+		{"data answered with a packet", wireMsg(append(nstxName(data), zone...), typeTXT, true, answer{typeTXT, replyRdata}), Strong, EvNSTXReply},
+		{"answered without the empty string", wireMsg(append(idle, zone...), typeTXT, true, answer{typeTXT, []byte{4, 0xb4, 0, 0, 0}}), Weak, EvNSTXQuery},
+		{"answered with text", wireMsg(append(idle, zone...), typeTXT, true, answer{typeTXT, txtRdata("v=spf1 -all")}), Weak, EvNSTXQuery},
+		{"an A query", wireMsg(append(idle, zone...), 1, false), None, EvNone},
+		{"a word in TXT", wireMsg([]string{"aTeleports", "example", "com"}, typeTXT, false), None, EvNone},
+		{"lower case", wireMsg(append([]string{strings.ToLower(idle[0])}, zone...), typeTXT, false), None, EvNone},
+	} {
+		checkToolMessage(t, c.desc, c.msg, Match{Tool: NSTX, Strength: c.strength, Evidence: c.evidence})
+	}
+	var m Message
+	if !newBuilder().message(wireMsg(append(nstxName(data), zone...), typeTXT, false), &m) {
+		t.Fatal("data")
+	}
+	var v view
+	if !v.init(&m) {
+		t.Fatal("data view")
+	}
+	if got := nstxMatch(&v, &m); got != (Match{Tool: NSTX, Strength: Weak, Evidence: EvNSTXQuery}) {
+		t.Errorf("data query: %v", got)
+	}
+}
+
+// pyexfilQuery builds a query as PyExfil's dns_exfil does: its fixed
+// header, the name, type A, class IN, then trail.
+func pyexfilQuery(name string, trail []byte) []byte {
+	b := []byte{0x04, 0x06, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}
+	b = append(b, nameRdata(strings.Split(name, "."))...)
+	b = append(b, 0, 1, 0, 1)
+	return append(b, trail...)
+}
+
+// TestPyExfil: data after the question of PyExfil's fixed header.
+func TestPyExfil(t *testing.T) {
+	term := []byte{0xcc, 0xcc, 0xcc, 0xcc, 0xff, 0xff, 0xff, 0xff}
+	chunk := append(bytes.Repeat([]byte{0x78, 0x9c, 0x4b}, 40), term...)
+	for _, c := range []struct {
+		desc     string
+		msg      []byte
+		strength Strength
+	}{
+		{"initiation", pyexfilQuery("198.51.100.23", []byte("INIT_445secret.docx::-1234567\x00")), Strong},
+		{"data chunk", pyexfilQuery("198.51.100.23", chunk), Strong},
+		{"last packet", pyexfilQuery("198.51.100.23", append(append(append([]byte(nil), term...), 0), term...)), Strong},
+		{"other trailing bytes", pyexfilQuery("ns1.example.com", []byte("hello")), Weak},
+		{"no trailing bytes", pyexfilQuery("www.example.com", nil), None},
+		{"another ID", append([]byte{0x04, 0x07}, pyexfilQuery("198.51.100.23", chunk)[2:]...), None},
+	} {
+		checkToolMessage(t, c.desc, c.msg, Match{Tool: PyExfil, Strength: c.strength, Evidence: EvPyExfilData})
+	}
+}

@@ -140,3 +140,9 @@ func (g *gate) dnslivery() bool { return g.qtype == typeTXT && g.resp && g.and&c
 func (g *gate) pupy() bool {
 	return (g.qtype == typeA || g.qtype == typeAAAA) && g.n >= 2 && len(g.l0)%8 == 0 && g.and&cPupy32 != 0
 }
+
+// dnscapy: a CNAME or TXT message with a header of at least two labels.
+func (g *gate) dnscapy() bool { return (g.qtype == typeCNAME || g.qtype == typeTXT) && g.n >= 2 }
+
+// nstx: a TXT message whose first label starts "[abc]T".
+func (g *gate) nstx() bool { return g.qtype == typeTXT && len(g.l0) >= nstxMinLabel && g.l0[1] == 'T' }

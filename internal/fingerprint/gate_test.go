@@ -15,6 +15,9 @@ func classifyUngated(m *Message) Match {
 	if r := ClassifyRaw(m.Msg); r.Strength != None {
 		return r
 	}
+	if r := pyexfilMatch(m.Msg); r.Strength != None {
+		return r
+	}
 	var v view
 	if !v.init(m) {
 		return Match{}
@@ -31,7 +34,7 @@ func classifyUngated(m *Message) Match {
 		}
 		return best
 	}
-	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch, tcpOverDNSMatch, dnsShellMatch, dnsliveryMatch, pupyMatch} {
+	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch, tcpOverDNSMatch, dnsShellMatch, dnsliveryMatch, pupyMatch, dnscapyMatch, nstxMatch} {
 		if best.Strength == Strong {
 			break
 		}
@@ -78,6 +81,8 @@ func checkGate(t testing.TB, m *Message) int {
 		{"dns-shell", g.dnsShell(), dnsShellMatch},
 		{"dnslivery", g.dnslivery(), dnsliveryMatch},
 		{"pupy", g.pupy(), pupyMatch},
+		{"dnscapy", g.dnscapy(), dnscapyMatch},
+		{"nstx", g.nstx(), nstxMatch},
 	} {
 		if c.open {
 			continue

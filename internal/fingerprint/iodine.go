@@ -143,7 +143,7 @@ func iodineUser(c byte) (uint32, bool) {
 }
 
 // foldEqualPattern compares b with pattern, ignoring ASCII letter case.
-func foldEqualPattern(b []byte, pattern string) bool {
+func foldEqualPattern[T string | []byte](b []byte, pattern T) bool {
 	if len(b) != len(pattern) {
 		return false
 	}

@@ -974,3 +974,42 @@ func TestNamesDNSliveryAndPupy(t *testing.T) {
 		t.Fatalf("findings and tools %v, want %v", got, want)
 	}
 }
+
+// TestIdleNSTXFound: an NSTX tunnel that is up but idle sends only empty
+// polls (its 4-byte header, 9 characters of its base64) answered with the
+// header alone; no volume floor sees them, and the recognised protocol
+// (nstx_encode.c, nstx_dns.c, nstxd.c: see internal/fingerprint/nstx.go)
+// makes it a medium finding with every poll in out.csv.
+func TestIdleNSTXFound(t *testing.T) {
+	dir := t.TempDir()
+	enc := base64.NewEncoding("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_1234567890").WithPadding(base64.NoPadding)
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var frames []testcap.Frame
+	tunnel := netip.MustParseAddrPort("10.1.1.40:41000")
+	for i := range 300 {
+		// The header: magic, sequence nibble, a 12-bit id and flags;
+		// two bytes of padding make whole groups ("c": two cut).
+		hdr := []byte{0xb4, byte(i % 16), byte(i >> 4), byte(i>>12) & 0x0f, 0, 0}
+		name := "c" + enc.EncodeToString(hdr) + ".tun.nstxdom.net"
+		reply := testcap.Answer{Type: testcap.TypeTXT, TXT: []string{"\xb4\x00\x00\x00", ""}} // nstxd.c do_timeout
+		frames = append(frames, queryAnswer(base.Add(time.Duration(i)*500*time.Millisecond), tunnel, server, uint16(i), name, typeTXT, 0, reply)...)
+	}
+	hosts := []string{"www.example.com", "mail.example.org", "login.microsoftonline.com", "api.github.com"}
+	for i := range 300 {
+		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 2, byte(1 + i%30)}), 40000)
+		frames = append(frames, queryAnswer(base.Add(time.Duration(i)*time.Second), c, server, uint16(1000+i), hosts[i%len(hosts)], typeA, 0,
+			testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 50)})))...)
+	}
+	sum, out := scanInTimeOrder(t, dir, "nstx.pcap", frames)
+	if len(sum.Findings) != 1 {
+		t.Fatalf("findings %+v", sum.Findings)
+	}
+	f := sum.Findings[0]
+	if f.Domain != "tun.nstxdom.net" || f.Tool != "nstx" || f.Severity != engine.SeverityMedium {
+		t.Fatalf("finding %s %s %s", f.Domain, f.Tool, f.SeverityText)
+	}
+	csv := readFile(t, filepath.Join(out, CSVName))
+	if rows := strings.Count(csv, "nstxdom"); strings.Count(csv, "\r\n")-1 != 600 || rows != 600 {
+		t.Fatalf("%d rows, %d of the tunnel:\n%.400s", strings.Count(csv, "\r\n")-1, rows, csv)
+	}
+}
