@@ -63,6 +63,8 @@ const (
 	EvNSTXQuery         // "[abc]T<nibble>" + NSTX's base64 in labels of 63, 1+4k characters, TXT
 	EvNSTXReply         // the same, answered with TXT strings starting with the magic 0xb4 and ending empty
 	EvPyExfilData       // PyExfil's fixed header, data after the question ("INIT_445" or its terminator)
+	EvEgressAssessChunk // "<base64 of 20 bytes>.---", type A
+	EvEgressAssessTXT   // ID 15 and the AA bit in a TXT query of one base64 label (or its end marker)
 	numEvidence
 )
 
@@ -123,6 +125,8 @@ var evidenceText = [numEvidence]string{
 	EvNSTXQuery:         "NSTX query (its base64 of a message starting with the magic byte)",
 	EvNSTXReply:         "NSTX reply (TXT strings starting with the magic byte 0xb4, ending empty)",
 	EvPyExfilData:       "PyExfil query carrying data after its question",
+	EvEgressAssessChunk: "Egress-Assess chunk (base64 of 20 bytes, its padding as a label ---)",
+	EvEgressAssessTXT:   "Egress-Assess TXT query (ID 15, AA set, one label of base64)",
 }
 
 // String returns the evidence as a short human phrase.

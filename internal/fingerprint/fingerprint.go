@@ -35,6 +35,7 @@ const (
 	Dnscapy                    // DNScapy, SSH over DNS with Scapy
 	NSTX                       // NSTX, IP over DNS (Heinz and Oster)
 	PyExfil                    // PyExfil's DNS exfiltration (ytisf/PyExfil)
+	EgressAssess               // Egress-Assess's DNS clients (ChrisTruncer/Egress-Assess)
 	numTools
 )
 
@@ -61,6 +62,7 @@ var toolNames = [numTools]string{
 	Dnscapy:        "dnscapy",
 	NSTX:           "nstx",
 	PyExfil:        "pyexfil",
+	EgressAssess:   "egress-assess",
 }
 
 // String returns the tool's lower-case name, e.g. "iodine", or "unknown".
@@ -202,6 +204,13 @@ func Classify(m *Message) Match {
 			return r
 		}
 	}
+	// So are Egress-Assess's TXT queries, by their header, to a name of
+	// one label.
+	if len(m.Msg) > 1 && m.Msg[0] == egressTXTHeader[0] && m.Msg[1] == egressTXTHeader[1] {
+		if r := egressAssessTXT(m.Msg); r.Strength != None {
+			return r
+		}
+	}
 	var v view
 	if !v.init(m) {
 		return Match{}
@@ -285,6 +294,9 @@ func Classify(m *Message) Match {
 	}
 	if best.Strength != Strong && g.nstx() {
 		best = pick(best, nstxMatch(&v, m))
+	}
+	if best.Strength != Strong && g.egressAssess() {
+		best = pick(best, egressAssessMatch(&v, m))
 	}
 	return best
 }

@@ -980,3 +980,41 @@ func TestPyExfil(t *testing.T) {
 		checkToolMessage(t, c.desc, c.msg, Match{Tool: PyExfil, Strength: c.strength, Evidence: EvPyExfilData})
 	}
 }
+
+// egressTXTQuery builds a query as Egress-Assess's TXT client does
+// (scapy's DNS(id=15, aa=1, qr=0)); flags sets other flags.
+func egressTXTQuery(name string, flags uint16) []byte {
+	b := []byte{0x00, 0x0f, byte(flags >> 8), byte(flags), 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}
+	b = append(b, nameRdata(strings.Split(name, "."))...)
+	return append(b, 0, 16, 0, 1)
+}
+
+// TestEgressAssess: the A client's chunks (its padding as a label "---")
+// and the TXT client's queries (ID 15 with AA set).
+func TestEgressAssess(t *testing.T) {
+	const typeA = 1
+	rng := rand.New(rand.NewSource(6))
+	chunk := make([]byte, 20)
+	rng.Read(chunk)
+	full := strings.Replace(base64.StdEncoding.EncodeToString(chunk), "=", ".---", 1)
+	last := strings.Replace(base64.StdEncoding.EncodeToString(chunk[:8]), "=", ".---", 1)
+	file := base64.StdEncoding.EncodeToString([]byte("passwd.:|:.3/12.:|:.root:x:0:0"))
+	for _, c := range []struct {
+		desc     string
+		msg      []byte
+		strength Strength
+		evidence Evidence
+	}{
+		{"full chunk", wireMsg(append(strings.Split(full, "."), "exfil", "assess-lab", "net"), typeA, false), Strong, EvEgressAssessChunk},
+		{"last chunk", wireMsg(append(strings.Split(last, "."), "exfil", "assess-lab", "net"), typeA, false), Weak, EvEgressAssessChunk},
+		{"hex before the dashes", wireMsg([]string{"0123456789abcdef0123456789A", "---", "example", "com"}, typeA, true), Strong, EvEgressAssessChunk},
+		{"a chunk's last character with its low bits set", wireMsg([]string{"0123456789abcdef0123456789b", "---", "example", "com"}, typeA, false), None, EvNone},
+		{"a dashed host", wireMsg([]string{"www", "---", "example", "com"}, typeA, false), None, EvNone},
+		{"TXT file chunk", egressTXTQuery(file, 0x0500), Strong, EvEgressAssessTXT},
+		{"TXT end", egressTXTQuery("ENDTHISFILETRANSMISSIONEGRESSASSESS", 0x0500), Strong, EvEgressAssessTXT},
+		{"TXT without AA", egressTXTQuery(file, 0x0100), None, EvNone},
+		{"TXT of two labels", egressTXTQuery("www.example.com", 0x0500), None, EvNone},
+	} {
+		checkToolMessage(t, c.desc, c.msg, Match{Tool: EgressAssess, Strength: c.strength, Evidence: c.evidence})
+	}
+}

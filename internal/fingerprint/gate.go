@@ -146,3 +146,7 @@ func (g *gate) dnscapy() bool { return (g.qtype == typeCNAME || g.qtype == typeT
 
 // nstx: a TXT message whose first label starts "[abc]T".
 func (g *gate) nstx() bool { return g.qtype == typeTXT && len(g.l0) >= nstxMinLabel && g.l0[1] == 'T' }
+
+// egressAssess: an A query whose first label has the length of base64 with
+// one '=' cut, then a label starting with '-'.
+func (g *gate) egressAssess() bool { return g.qtype == typeA && g.l1 == '-' && len(g.l0)%4 == 3 }

@@ -18,6 +18,9 @@ func classifyUngated(m *Message) Match {
 	if r := pyexfilMatch(m.Msg); r.Strength != None {
 		return r
 	}
+	if r := egressAssessTXT(m.Msg); r.Strength != None {
+		return r
+	}
 	var v view
 	if !v.init(m) {
 		return Match{}
@@ -34,7 +37,7 @@ func classifyUngated(m *Message) Match {
 		}
 		return best
 	}
-	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch, tcpOverDNSMatch, dnsShellMatch, dnsliveryMatch, pupyMatch, dnscapyMatch, nstxMatch} {
+	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch, tcpOverDNSMatch, dnsShellMatch, dnsliveryMatch, pupyMatch, dnscapyMatch, nstxMatch, egressAssessMatch} {
 		if best.Strength == Strong {
 			break
 		}
@@ -83,6 +86,7 @@ func checkGate(t testing.TB, m *Message) int {
 		{"pupy", g.pupy(), pupyMatch},
 		{"dnscapy", g.dnscapy(), dnscapyMatch},
 		{"nstx", g.nstx(), nstxMatch},
+		{"egress-assess", g.egressAssess(), egressAssessMatch},
 	} {
 		if c.open {
 			continue
