@@ -2,8 +2,8 @@
 // a DNS message, from the tool's protocol structure alone: iodine, dnscat2,
 // dns2tcp, OzymanDNS, DNSExfiltrator, dnstt, Cobalt Strike's DNS beacon,
 // Sliver, godoh, dnsteal, chashell, DET, dnspot, TUNS, tcp-over-dns,
-// DNS-Shell, DNSlivery, Pupy's dnscnc, DNScapy, NSTX, PyExfil and
-// Egress-Assess.
+// DNS-Shell, DNSlivery, Pupy's dnscnc, DNScapy, NSTX, PyExfil,
+// Egress-Assess and Mythic's DNS profile.
 //
 // It owns the per-message verdict only. Classify looks at one message (the
 // query name split into the labels left of the registered domain, the

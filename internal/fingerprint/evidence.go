@@ -65,6 +65,8 @@ const (
 	EvPyExfilData       // PyExfil's fixed header, data after the question ("INIT_445" or its terminator)
 	EvEgressAssessChunk // "<base64 of 20 bytes>.---", type A
 	EvEgressAssessTXT   // ID 15 and the AA bit in a TXT query of one base64 label (or its end marker)
+	EvMythicPacket      // base32 of a DnsPacket protobuf (strong with base64 data in it)
+	EvMythicReply       // the same, answered with its session and message ids at TTLs 0 and 1
 	numEvidence
 )
 
@@ -127,6 +129,8 @@ var evidenceText = [numEvidence]string{
 	EvPyExfilData:       "PyExfil query carrying data after its question",
 	EvEgressAssessChunk: "Egress-Assess chunk (base64 of 20 bytes, its padding as a label ---)",
 	EvEgressAssessTXT:   "Egress-Assess TXT query (ID 15, AA set, one label of base64)",
+	EvMythicPacket:      "Mythic DNS packet (base32 of its protobuf)",
+	EvMythicReply:       "Mythic DNS reply (the packet's session and message ids at TTLs 0 and 1)",
 }
 
 // String returns the evidence as a short human phrase.

@@ -36,6 +36,7 @@ const (
 	NSTX                       // NSTX, IP over DNS (Heinz and Oster)
 	PyExfil                    // PyExfil's DNS exfiltration (ytisf/PyExfil)
 	EgressAssess               // Egress-Assess's DNS clients (ChrisTruncer/Egress-Assess)
+	Mythic                     // Mythic's DNS C2 profile (Poseidon agent)
 	numTools
 )
 
@@ -63,6 +64,7 @@ var toolNames = [numTools]string{
 	NSTX:           "nstx",
 	PyExfil:        "pyexfil",
 	EgressAssess:   "egress-assess",
+	Mythic:         "mythic",
 }
 
 // String returns the tool's lower-case name, e.g. "iodine", or "unknown".
@@ -297,6 +299,9 @@ func Classify(m *Message) Match {
 	}
 	if best.Strength != Strong && g.egressAssess() {
 		best = pick(best, egressAssessMatch(&v, m))
+	}
+	if best.Strength != Strong && g.mythic() {
+		best = pick(best, mythicMatch(&v, m))
 	}
 	return best
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"hash/crc32"
@@ -1016,5 +1017,84 @@ func TestEgressAssess(t *testing.T) {
 		{"TXT of two labels", egressTXTQuery("www.example.com", 0x0500), None, EvNone},
 	} {
 		checkToolMessage(t, c.desc, c.msg, Match{Tool: EgressAssess, Strength: c.strength, Evidence: c.evidence})
+	}
+}
+
+// mythicPacket encodes a DnsPacket as proto.Marshal does (dns.proto: 1
+// Action, 2 AgentSessionID, 3 MessageID, 4 Size, 5 Begin, 6 Data; zero
+// values left out) and returns its name labels as Poseidon writes them:
+// base32, upper case, no padding, labels of 63.
+func mythicPacketLabels(action, session, message, size, begin uint32, data string) []string {
+	var b []byte
+	for i, x := range []uint32{action, session, message, size, begin} {
+		if x != 0 {
+			b = pbVarint(append(b, byte((i+1)<<3)), uint64(x))
+		}
+	}
+	if data != "" {
+		b = append(pbVarint(append(b, 6<<3|2), uint64(len(data))), data...)
+	}
+	return chunk(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b), 63)
+}
+
+// mythicReplyMsg is a response to labels whose answers are rdatas, the
+// i-th with TTL ttls[i] (Mythic's server tells its records apart so).
+func mythicReplyMsg(labels []string, qtype uint16, ttls []uint32, rdatas ...[]byte) []byte {
+	b := wireMsg(labels, qtype, true)
+	binary.BigEndian.PutUint16(b[6:], uint16(len(rdatas)))
+	for i, r := range rdatas {
+		b = append(b, 0xC0, 12)
+		b = binary.BigEndian.AppendUint16(b, qtype)
+		b = binary.BigEndian.AppendUint16(b, 1)
+		b = binary.BigEndian.AppendUint32(b, ttls[i])
+		b = binary.BigEndian.AppendUint16(b, uint16(len(r)))
+		b = append(b, r...)
+	}
+	return b
+}
+
+// TestMythic: Poseidon's DnsPacket queries and the server's answers.
+func TestMythic(t *testing.T) {
+	const typeA, typeTXT = 1, 16
+	zone := []string{"dns", "mythic-c2lab", "com"}
+	le := func(x uint32) []byte { return binary.LittleEndian.AppendUint32(nil, x) }
+	upload := append(mythicPacketLabels(0, 0xdeadbeef, 0x1234567, 1400, 112, "eyJhY3Rpb24iOiJjaGVja2luIiwidXVpZCI6IjEyMzQ1Njc4OTAi"), zone...)
+	poll := append(mythicPacketLabels(1, 0xdeadbeef, 0x1234567, 0, 0, ""), zone...)
+	ack := [][]byte{le(0xdeadbeef), le(0x1234567), le(112), le(0)}
+	for _, c := range []struct {
+		desc     string
+		msg      []byte
+		strength Strength
+		evidence Evidence
+	}{
+		{"upload chunk", wireMsg(upload, typeA, false), Strong, EvMythicPacket},
+		{"upload acknowledged", mythicReplyMsg(upload, typeA, []uint32{2, 0, 3, 1}, ack[2], ack[0], ack[3], ack[1]), Strong, EvMythicReply},
+		{"poll answered", mythicReplyMsg(poll, typeA, []uint32{0, 1, 2, 3}, ack...), Strong, EvMythicReply},
+		{"poll answered in TXT", mythicReplyMsg(poll, typeTXT, []uint32{0, 1, 2, 3}, txtRdata("3735928559"), txtRdata("19088743"), txtRdata("0"), txtRdata("ServerToAgent")), Strong, EvMythicReply},
+		{"random base32", wireMsg(append([]string{"MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U"}, zone...), typeA, false), None, EvNone},
+		{"a word", wireMsg(append([]string{"documentationsite"}, zone...), typeA, false), None, EvNone},
+	} {
+		checkToolMessage(t, c.desc, c.msg, Match{Tool: Mythic, Strength: c.strength, Evidence: c.evidence})
+	}
+	// A poll alone is weak, and so is one whose answers are not the
+	// server's (iodine's weak base64 comes first in the Tool order, and
+	// Classify gives that): the matcher's own verdict.
+	for _, c := range []struct {
+		desc string
+		msg  []byte
+	}{
+		{"poll", wireMsg(poll, typeA, false)},
+		{"poll answered for another session", mythicReplyMsg(poll, typeA, []uint32{0, 1, 2, 3}, le(7), ack[1], ack[2], ack[3])},
+		{"poll answered with equal TTLs", mythicReplyMsg(poll, typeA, []uint32{60, 60, 60, 60}, ack...)},
+	} {
+		var m Message
+		var v view
+		if !newBuilder().message(c.msg, &m) || !v.init(&m) {
+			t.Fatal(c.desc)
+		}
+		if got := mythicMatch(&v, &m); got != (Match{Tool: Mythic, Strength: Weak, Evidence: EvMythicPacket}) {
+			t.Errorf("%s: %v", c.desc, got)
+		}
+		checkGate(t, &m)
 	}
 }

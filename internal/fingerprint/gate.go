@@ -150,3 +150,9 @@ func (g *gate) nstx() bool { return g.qtype == typeTXT && len(g.l0) >= nstxMinLa
 // egressAssess: an A query whose first label has the length of base64 with
 // one '=' cut, then a label starting with '-'.
 func (g *gate) egressAssess() bool { return g.qtype == typeA && g.l1 == '-' && len(g.l0)%4 == 3 }
+
+// mythic: an A, AAAA or TXT message whose first label is base32 of at
+// least mythicMinLabel characters.
+func (g *gate) mythic() bool {
+	return (g.qtype == typeA || g.qtype == typeAAAA || g.qtype == typeTXT) && len(g.l0) >= mythicMinLabel && g.and&cRFC32 != 0
+}

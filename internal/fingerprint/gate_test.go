@@ -37,7 +37,7 @@ func classifyUngated(m *Message) Match {
 		}
 		return best
 	}
-	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch, tcpOverDNSMatch, dnsShellMatch, dnsliveryMatch, pupyMatch, dnscapyMatch, nstxMatch, egressAssessMatch} {
+	for _, f := range []func(*view, *Message) Match{dnscat2Match, dns2tcpMatch, ozymanMatch, dnsexfilMatch, dnsttMatch, cobaltMatch, sliverMatch, godohMatch, dnstealMatch, chashellMatch, detMatch, dnspotMatch, tunsMatch, tcpOverDNSMatch, dnsShellMatch, dnsliveryMatch, pupyMatch, dnscapyMatch, nstxMatch, egressAssessMatch, mythicMatch} {
 		if best.Strength == Strong {
 			break
 		}
@@ -87,6 +87,7 @@ func checkGate(t testing.TB, m *Message) int {
 		{"dnscapy", g.dnscapy(), dnscapyMatch},
 		{"nstx", g.nstx(), nstxMatch},
 		{"egress-assess", g.egressAssess(), egressAssessMatch},
+		{"mythic", g.mythic(), mythicMatch},
 	} {
 		if c.open {
 			continue
