@@ -599,68 +599,6 @@ func StagerFloor(f *Features) (Severity, string) {
 		comma(f.NumberedNames), comma(f.NumberedSpan), order, comma(f.NumberedAnswers), f.AnswerFirstOctets, spread, bytesText(float64(4*f.NumberedAnswers)))
 }
 
-// Chunked-payload floor (ChunkedPayloadFloor). A stager can serve its
-// payload in records that carry more than an IPv4 address: DNSStager's IPv6
-// and TXT modes answer the names "<prefix>0", "<prefix>1", ... with one
-// AAAA record of 16 payload bytes or one TXT string of 200 base64
-// characters each (mhaskar/DNSStager, core/functions.py generate_zone_ipv6
-// and generate_zone_TXT). A small stager stays under every volume floor
-// (an 894-byte one is 56 AAAA answers or 6 TXT answers), but its layout is
-// its own: a family of numbered names asked in order by few hosts, nearly
-// every one answered with a record of encoded-looking data (impossible
-// AAAA addresses, base64 or hex text: analyze/rdata.go), chunkedMinBytes
-// of them in all. A service's numbered hosts are answered with addresses
-// hosts can have, and its TXT records with prose or tags. Three quarters
-// of the names are required, not all: one payload AAAA record in eight
-// falls inside a routable prefix by chance and is not counted as data. And
-// a stager fetches its chunks in one go: three quarters of them (of the
-// first chunkedBurstNames) in the busiest rate window, not one a day as a
-// rotating key's versions come.
-const (
-	chunkedMinNames   = 4
-	chunkedMinBytes   = 512
-	chunkedMinShare   = 0.75
-	chunkedMinChunks  = 3
-	chunkedBurstNames = 256
-)
-
-// ChunkedPayloadFloor returns the least severity a sweep of numbered names
-// answered with encoded-looking records earns on its own (SeverityNone
-// when it earns none) and the words that say why: medium for a family of
-// at least chunkedMinNames numbered names, dense and mostly asked in
-// order (or nine tenths of its range in any order), by at most
-// stagerMaxClients hosts, three quarters of them in one rate window, whose
-// domain's distinct data records number at least three quarters of the
-// names and carry at least chunkedMinBytes.
-func ChunkedPayloadFloor(f *Features) (Severity, string) {
-	if chunkedSeverity(f) == SeverityNone {
-		return SeverityNone, ""
-	}
-	order := "most in order"
-	if !stagerInOrder(f) {
-		order = "in any order"
-	}
-	return SeverityMedium, fmt.Sprintf("%s numbered names (one family, %s numbers in its range, %s) were answered with %s distinct encoded-looking records carrying %s: a payload served a chunk per name, a stager's layout",
-		comma(f.NumberedNames), comma(f.NumberedSpan), order, comma(f.DistinctAnswers), bytesText(float64(f.DistinctAnswerBytes)))
-}
-
-// chunkedSeverity is ChunkedPayloadFloor's severity without its words.
-func chunkedSeverity(f *Features) Severity {
-	if f.NumberedNames < chunkedMinNames || f.DistinctAnswers < chunkedMinChunks || f.DistinctAnswerBytes < chunkedMinBytes ||
-		float64(f.DistinctAnswers) < chunkedMinShare*float64(f.NumberedNames) || f.Clients > stagerMaxClients ||
-		!stagerInOrder(f) && 10*f.NumberedNames < 9*f.NumberedSpan ||
-		float64(f.PeakWinUnique) < chunkedMinShare*float64(min(f.NumberedNames, chunkedBurstNames)) {
-		return SeverityNone
-	}
-	return SeverityMedium
-}
-
-// mayChunk is ChunkedPayloadFloor's pre-check on a domain's state: enough
-// distinct data records, and numbered names at all.
-func (d *domain) mayChunk() bool {
-	return d.num != nil && d.distinctAnswers >= chunkedMinChunks && d.distinctAnswerBytes >= chunkedMinBytes
-}
-
 // stagerSeverity is StagerFloor's severity without its words.
 func stagerSeverity(f *Features) Severity {
 	if f.NumberedAnswers < stagerMinAddrs || f.NumberedNames < stagerMinNames || f.AnswerFirstOctets < stagerMinOctets ||

@@ -7,9 +7,7 @@
 // encoded data at a channel's volume (a downstream channel's names may
 // show nothing; DownstreamFloor), and so is one whose sweep of numbered
 // names is answered with IPv4 addresses spread over the byte range, a
-// payload served four bytes per A record (counter.go, StagerFloor), or
-// with encoded-looking AAAA or TXT records, a chunk per name
-// (ChunkedPayloadFloor), and so
+// payload served four bytes per A record (counter.go, StagerFloor), and so
 // is one whose names nearly all look like data and carry a channel's volume
 // of information, each asked about once by one to three hosts and answered with
 // at most a few addresses (data in short labels; UpstreamFloor); the

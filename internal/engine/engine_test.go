@@ -741,9 +741,7 @@ func TestPayloadChunksFloor(t *testing.T) {
 	floor := func(n int, size int, every time.Duration) (Severity, string, Features) {
 		f := newFeeder(Config{})
 		for k := range n {
-			// Names that are not numbered: the payload floor alone
-			// (numbered ones in a burst meet ChunkedPayloadFloor).
-			f.dataResponse(fmt.Sprintf("update-%s.payload.example.org", letters(k)), t0.Add(time.Duration(k)*every),
+			f.dataResponse(fmt.Sprintf("update-%d.payload.example.org", k), t0.Add(time.Duration(k)*every),
 				DataRecord{uint64(k+1) * 0x9e3779b97f4a7c15, size})
 		}
 		ft := f.e.features(f.e.domains["example.org"])
@@ -888,14 +886,4 @@ func TestEveryToolHasCounters(t *testing.T) {
 	if n+1 > numTools {
 		t.Fatalf("%d tools and unknown, counters for %d", n, numTools)
 	}
-}
-
-// letters spells k in base 26 with the letters a to z: a name part that is
-// not a number.
-func letters(k int) string {
-	b := []byte{byte('a' + k%26)}
-	for k /= 26; k > 0; k /= 26 {
-		b = append(b, byte('a'+k%26))
-	}
-	return string(b)
 }

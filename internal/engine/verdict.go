@@ -471,10 +471,6 @@ func judge(f *Features) (float64, []rule) {
 	if sev, why := StagerFloor(f); sev > SeverityNone {
 		add(2, "%s", why)
 	}
-	// The same in AAAA or TXT records, a chunk per name.
-	if sev, why := ChunkedPayloadFloor(f); sev > SeverityNone {
-		add(2, "%s", why)
-	}
 	// Data in short labels: the volume of the names alone (UpstreamFloor).
 	if sev, why := UpstreamFloor(f); sev > SeverityNone {
 		add(2, "%s", why)
@@ -699,9 +695,6 @@ func DownstreamFloor(f *Features) (Severity, string) {
 	if s, w := StagerFloor(f); s > sev {
 		sev, why = s, w
 	}
-	if s, w := ChunkedPayloadFloor(f); s > sev {
-		sev, why = s, w
-	}
 	return sev, why
 }
 
@@ -752,21 +745,19 @@ const (
 // Judgeable reports whether a domain has the breadth to be judged at all:
 // ten distinct names, ten distinct data-carrying answers, a recognised
 // protocol or raw tunnel packets, a few names that carry unmistakable
-// data (smallDataNames, smallDataInfo), a few answers that carry a
-// payload's worth of it (smallDownstreamAnswers, smallDownstreamBytes), or
-// a payload served a chunk per numbered name (ChunkedPayloadFloor).
+// data (smallDataNames, smallDataInfo), or a few answers that carry a
+// payload's worth of it (smallDownstreamAnswers, smallDownstreamBytes).
 func Judgeable(f *Features) bool {
 	return f.Unique >= 10 || f.DistinctAnswers >= 10 || f.ToolStrong > 0 || f.RawPackets > 0 ||
 		f.DataNames >= smallDataNames && f.InfoBytes >= smallDataInfo ||
-		f.DistinctAnswers >= smallDownstreamAnswers && f.DistinctAnswerBytes >= smallDownstreamBytes ||
-		chunkedSeverity(f) > SeverityNone
+		f.DistinctAnswers >= smallDownstreamAnswers && f.DistinctAnswerBytes >= smallDownstreamBytes
 }
 
 // mayBeJudgeable is Judgeable's cheap pre-check on a domain's state, before
 // its features are computed: compressing its distinct names' text (a
 // newline each) adds at most a few dozen bytes of framing to it.
 func (d *domain) mayBeJudgeable() bool {
-	return d.unique >= 10 || d.distinctAnswers >= 10 || d.hasStrong() || d.raw > 0 || d.maySmallData() || d.mayPayload() || d.mayChunk()
+	return d.unique >= 10 || d.distinctAnswers >= 10 || d.hasStrong() || d.raw > 0 || d.maySmallData() || d.mayPayload()
 }
 
 // maySmallData is the pre-check of Judgeable's small-channel clause.
@@ -897,7 +888,7 @@ func (e *Engine) maybeJudge(d *domain, t int64) {
 	due := d.unique >= d.nextJudge && d.unique >= candidateUnique && d.dataNames >= 5 ||
 		d.unique >= d.nextJudge && d.maySmallData() ||
 		d.distinctAnswers >= d.nextJudgeData && d.distinctAnswers >= candidateUnique ||
-		d.distinctAnswers >= d.nextJudgeData && (d.mayPayload() || d.mayChunk()) ||
+		d.distinctAnswers >= d.nextJudgeData && d.mayPayload() ||
 		d.unique >= d.nextJudge && d.staging ||
 		strong != d.judgedStrong && (strong == 3 || strong&(strong-1) == 0) || d.raw > 0 && d.judgedRaw == 0
 	if !due || d.alertSev == SeverityHigh {

@@ -626,13 +626,12 @@ func TestDownstreamChannelFound(t *testing.T) {
 		t.Fatalf("%d rows:\n%.600s", rows, csv)
 	}
 
-	// A smaller pull still reaches the floor (4 KB in a day); 12 chunks
-	// (2.8 KiB) under numbered names reach the chunked-payload floor (a
-	// stager's layout); two chunks do not.
+	// A smaller pull still reaches the floor (4 KB in a day); a few
+	// chunks do not.
 	for _, c := range []struct {
 		chunks int
 		sev    engine.Severity
-	}{{40, engine.SeverityMedium}, {12, engine.SeverityMedium}, {2, engine.SeverityNone}} {
+	}{{40, engine.SeverityMedium}, {12, engine.SeverityNone}} {
 		dir := t.TempDir()
 		testcap.WriteFile(t, filepath.Join(dir, "down.pcap"), downstreamFrames(t, c.chunks), "pcap")
 		sum, _ := runScan(t, config.Default(), dir)
@@ -693,59 +692,6 @@ func TestStagerAAAAFound(t *testing.T) {
 	csv := readFile(t, filepath.Join(out, CSVName))
 	if rows := strings.Count(csv, "\r\n") - 1; rows != 2*chunks || strings.Contains(csv, "static-site") {
 		t.Fatalf("%d rows:\n%.600s", rows, csv)
-	}
-}
-
-// TestSmallStagersFound: an 894-byte payload (x86 shellcode's size) served
-// as DNSStager serves it, a chunk per numbered name, in AAAA records (16
-// bytes each, 56 names) or TXT strings (200 base64 characters each, 6
-// names), is found at medium beside office traffic, on the chunked-payload
-// floor alone; numbered hosts answered with routable AAAA addresses, and
-// numbered names answered with SPF text, are not.
-func TestSmallStagersFound(t *testing.T) {
-	rng := rand.New(rand.NewPCG(51, 52))
-	payload := make([]byte, 894)
-	for i := range payload {
-		payload[i] = byte(rng.Uint32()) ^ 0x5a
-	}
-	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
-	var frames []testcap.Frame
-	n := 0
-	ask := func(c netip.AddrPort, name string, qtype uint16, answers ...testcap.Answer) {
-		n++
-		frames = append(frames, queryAnswer(base.Add(time.Duration(n)*50*time.Millisecond), c, server, uint16(n), name, qtype, 0, answers...)...)
-	}
-	for i := 0; 16*i < len(payload); i++ {
-		var a [16]byte
-		copy(a[:], payload[16*i:])
-		ask(client, fmt.Sprintf("cdn%d.static-img.net", i), testcap.TypeAAAA, testcap.AnswerAddr(netip.AddrFrom16(a)))
-	}
-	victim := netip.MustParseAddrPort("10.1.1.77:50123")
-	b64 := base64.StdEncoding.EncodeToString(payload)
-	for i := 0; 200*i < len(b64); i++ {
-		ask(victim, fmt.Sprintf("cdn%d.img-cache.net", i), testcap.TypeTXT, testcap.AnswerTXT(b64[200*i:min(len(b64), 200*(i+1))]))
-	}
-	monitor := netip.MustParseAddrPort("10.1.1.90:40000")
-	for i := range 60 {
-		ask(monitor, fmt.Sprintf("web%d.example.org", i), testcap.TypeAAAA,
-			testcap.AnswerAddr(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, byte(i >> 8), byte(i)})))
-		if i < 12 {
-			ask(monitor, fmt.Sprintf("mx%d.example.org", i), typeTXT, testcap.AnswerTXT(fmt.Sprintf("v=spf1 ip4:192.0.2.%d include:_spf.example.org -all", i)))
-		}
-	}
-	dir := t.TempDir()
-	testcap.WriteFile(t, filepath.Join(dir, "stagers.pcap"), frames, "pcap")
-	sum, _ := runScan(t, config.Default(), dir)
-	got := map[string]engine.Severity{}
-	for _, f := range sum.Findings {
-		got[f.Domain] = f.Severity
-		if !slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, "a payload served a chunk per name") }) {
-			t.Errorf("%s: evidence %q", f.Domain, f.Evidence)
-		}
-	}
-	want := map[string]engine.Severity{"static-img.net": engine.SeverityMedium, "img-cache.net": engine.SeverityMedium}
-	if !maps.Equal(got, want) {
-		t.Fatalf("findings %v, want %v", got, want)
 	}
 }
 
