@@ -33,6 +33,13 @@ func dnscapyMatch(v *view, m *Message) Match {
 	if end < 0 {
 		return Match{}
 	}
+	// The header sits right before the domain: several labels of one
+	// character after it are nibbles (an IPv6 address reversed for a
+	// blocklist, whose digits and a-f make such headers by chance), not a
+	// domain's ("t.example.net" has one).
+	if singles(v, end, v.n) >= 2 {
+		return Match{}
+	}
 	if m.Response && dnscapyAnswer(v, m, end) {
 		return Match{Tool: Dnscapy, Strength: Strong, Evidence: EvDnscapyReply}
 	}
@@ -67,12 +74,30 @@ func dnscapyHeader(v *view) int {
 				continue
 			}
 			arg := v.label(k - 1)
-			if _, ok := parseDec(arg); ok || t == 'e' && len(arg) == 1 && (lower(arg[0]) == 'b' || lower(arg[0]) == 'd') {
-				return k + 3
+			if _, ok := parseDec(arg); !ok && !(t == 'e' && len(arg) == 1 && (lower(arg[0]) == 'b' || lower(arg[0]) == 'd')) {
+				continue
 			}
+			// Before the argument only the payload's base64 labels (the
+			// last of them may be short).
+			if singles(v, 0, k-1) >= 2 {
+				return -1
+			}
+			return k + 3
 		}
 	}
 	return -1
+}
+
+// singles counts the labels of one character among labels [from, to) of
+// v.
+func singles(v *view, from, to int) int {
+	n := 0
+	for i := from; i < to; i++ {
+		if v.ln[i] == 1 {
+			n++
+		}
+	}
+	return n
 }
 
 // dnscapyNumber reports whether l is a decimal of at most max, not 0 when

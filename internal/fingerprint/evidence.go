@@ -61,7 +61,7 @@ const (
 	EvDnscapyQuery      // "[<payload>.<arg>.]<type a-f>.<con>.<n>" before the domain, CNAME or TXT
 	EvDnscapyReply      // the same, answered by a record owned by the domain itself, data starting with a type letter
 	EvNSTXQuery         // "[abc]T<nibble>" + NSTX's base64 in labels of 63, 1+4k characters, TXT
-	EvNSTXReply         // the same, answered with TXT strings starting with the magic 0xb4 and ending empty
+	EvNSTXReply         // the same, answered with a TXT record starting with the magic 0xb4 and ending with an empty string
 	EvPyExfilData       // PyExfil's fixed header, data after the question ("INIT_445" or its terminator)
 	EvEgressAssessChunk // "<base64 of 20 bytes>.---", type A
 	EvEgressAssessTXT   // ID 15 and the AA bit in a TXT query of one base64 label (or its end marker)
@@ -125,7 +125,7 @@ var evidenceText = [numEvidence]string{
 	EvDnscapyQuery:      "DNScapy query (type letter, connection and random number labels)",
 	EvDnscapyReply:      "DNScapy reply (owned by the tunnel's domain, a type letter first)",
 	EvNSTXQuery:         "NSTX query (its base64 of a message starting with the magic byte)",
-	EvNSTXReply:         "NSTX reply (TXT strings starting with the magic byte 0xb4, ending empty)",
+	EvNSTXReply:         "NSTX reply (a TXT record starting with the magic byte 0xb4, ending with an empty string)",
 	EvPyExfilData:       "PyExfil query carrying data after its question",
 	EvEgressAssessChunk: "Egress-Assess chunk (base64 of 20 bytes, its padding as a label ---)",
 	EvEgressAssessTXT:   "Egress-Assess TXT query (ID 15, AA set, one label of base64)",

@@ -866,7 +866,7 @@ func TestDnscapy(t *testing.T) {
 		{"connect answered", dnscapyReply(q("a", "5512"), typeCNAME, 2, nameRdata([]string{"a", "3", "0", "U1NILTIuMC1PcGVuU1NI"})), Strong, EvDnscapyReply},
 		{"data answered with its acknowledgement", dnscapyReply(q(data...), typeTXT, len(data), txtRdata("b.0")), Strong, EvDnscapyReply},
 		{"done after data", dnscapyReply(q("b", "e", "3", "40213"), typeTXT, 4, txtRdata("e")), Strong, EvDnscapyReply},
-		{"connect query under a deeper domain", wireMsg(append([]string{"a", "77", "x"}, zone...), typeCNAME, false), Weak, EvDnscapyQuery},
+		{"connect query under a deeper domain", wireMsg(append([]string{"a", "77", "dns"}, zone...), typeCNAME, false), Weak, EvDnscapyQuery},
 		{"answer owned by the question", wireMsg(q("c", "3", "40213"), typeCNAME, true, answer{typeCNAME, nameRdata([]string{"e"})}), Weak, EvDnscapyQuery},
 		{"answer owned by the registered domain only", dnscapyReply(q("c", "3", "40213"), typeCNAME, 4, nameRdata([]string{"e"})), Weak, EvDnscapyQuery},
 		{"answer of another letter", dnscapyReply(q("c", "3", "40213"), typeCNAME, 3, nameRdata([]string{"edge", "cdn", "net"})), Weak, EvDnscapyQuery},
@@ -876,13 +876,18 @@ func TestDnscapy(t *testing.T) {
 		{"data without its argument", wireMsg(q("b", "3", "40213"), typeTXT, false), None, EvNone},
 		{"an A query", wireMsg(q("c", "3", "40213"), 1, false), None, EvNone},
 		{"a CDN's numbered host", wireMsg([]string{"img", "d", "2", "443", "example", "com"}, typeCNAME, false), None, EvNone},
+		// An IPv6 address reversed for a blocklist: its nibbles make
+		// "<digit>.d.<digit>.<digit>" by chance.
+		{"IPv6 blocklist lookup", wireMsg(append(strings.Split("0.1.d.8.6.5.5.a.3.e.f.f.f.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2", "."), "zen", "spamhaus", "org"), typeTXT, false), None, EvNone},
+		{"nibbles before the header", wireMsg(q("a", "3", "7", "b", "3", "40213"), typeTXT, false), None, EvNone},
 	} {
 		checkToolMessage(t, c.desc, c.msg, Match{Tool: Dnscapy, Strength: c.strength, Evidence: c.evidence})
 	}
 }
 
 // checkToolMessage requires Classify to give msg the match want (the zero
-// Match when want's strength is None), and the gate to agree.
+// Match when want's strength is None) without allocating, and the gate to
+// agree.
 func checkToolMessage(t *testing.T, desc string, msg []byte, want Match) {
 	t.Helper()
 	if want.Strength == None {
@@ -894,6 +899,9 @@ func checkToolMessage(t *testing.T, desc string, msg []byte, want Match) {
 	var m Message
 	if !newBuilder().message(msg, &m) {
 		t.Fatal(desc)
+	}
+	if n := testing.AllocsPerRun(20, func() { Classify(&m) }); n != 0 {
+		t.Errorf("%s: %v allocations", desc, n)
 	}
 	checkGate(t, &m)
 }
@@ -929,6 +937,9 @@ func TestNSTX(t *testing.T) {
 	}{
 		{"idle poll", wireMsg(append(idle, zone...), typeTXT, false), Weak, EvNSTXQuery},
 		{"idle poll answered", wireMsg(append(idle, zone...), typeTXT, true, answer{typeTXT, []byte{4, 0xb4, 0, 0, 0, 0}}), Strong, EvNSTXReply},
+		// 141 bytes fill three labels of 63: the run of labels goes on
+		// into the domain's first one.
+		{"three full labels answered", wireMsg(append(nstxName(append([]byte{0xb4, 0x11, 0x22, 0x03}, make([]byte, 137)...)), zone...), typeTXT, true, answer{typeTXT, []byte{4, 0xb4, 0, 0, 0, 0}}), Strong, EvNSTXReply},
 		// The query alone (iodine's weak base64 comes first in the Tool
 		// order, ties to it): checked below without Classify.
 		{"data answered with a packet", wireMsg(append(nstxName(data), zone...), typeTXT, true, answer{typeTXT, replyRdata}), Strong, EvNSTXReply},

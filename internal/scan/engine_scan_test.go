@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/hex"
@@ -957,5 +958,44 @@ func TestIdleNSTXFound(t *testing.T) {
 	csv := readFile(t, filepath.Join(out, CSVName))
 	if rows := strings.Count(csv, "nstxdom"); strings.Count(csv, "\r\n")-1 != 600 || rows != 600 {
 		t.Fatalf("%d rows, %d of the tunnel:\n%.400s", strings.Count(csv, "\r\n")-1, rows, csv)
+	}
+}
+
+// TestPyExfilFound: PyExfil's queries carry a file after their question
+// (pyexfil/network/DNS/dns_exfil.py), straight to the server, every one
+// asking for the server's own address. They are grouped by that server,
+// named, and reported as "direct:<server>" with no zone in front (the
+// name is not a domain's), every query in out.csv.
+func TestPyExfilFound(t *testing.T) {
+	dir := t.TempDir()
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	srv := netip.MustParseAddrPort("198.51.100.23:53")
+	query := func(trail []byte) []byte {
+		b := []byte{0x04, 0x06, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00}
+		for _, l := range strings.Split(srv.Addr().String(), ".") {
+			b = append(append(b, byte(len(l))), l...)
+		}
+		return append(append(b, 0, 0, 1, 0, 1), trail...)
+	}
+	term := []byte{0xcc, 0xcc, 0xcc, 0xcc, 0xff, 0xff, 0xff, 0xff}
+	var frames []testcap.Frame
+	add := func(trail []byte) {
+		frames = append(frames, testcap.Frame{Time: base.Add(time.Duration(len(frames)) * 10 * time.Millisecond), Link: testcap.Ethernet,
+			Data: testcap.UDP(testcap.Ethernet, client, srv, query(trail))})
+	}
+	add([]byte("INIT_445report.xlsx::-1234567\x00"))
+	for i := range 38 {
+		add(append(bytes.Repeat([]byte{byte(i), 0x9c, 0x4b, 0x2a}, 32), term...))
+	}
+	add(append(append(append([]byte(nil), term...), 0), term...))
+	sum, out := scanInTimeOrder(t, dir, "pyexfil.pcap", frames)
+	if len(sum.Findings) != 1 {
+		t.Fatalf("findings %+v", sum.Findings)
+	}
+	if f := sum.Findings[0]; f.Domain != "direct:198.51.100.23" || f.Tool != "pyexfil" || f.Severity < engine.SeverityMedium {
+		t.Fatalf("finding %s %s %s", f.Domain, f.Tool, f.SeverityText)
+	}
+	if rows := strings.Count(readFile(t, filepath.Join(out, CSVName)), "|tunnel domain direct:198.51.100.23"); rows != 40 {
+		t.Fatalf("%d rows", rows)
 	}
 }
