@@ -10,7 +10,8 @@
 // payload served four bytes per A record (counter.go, StagerFloor), and so
 // is one whose names nearly all look like data and carry a channel's volume
 // of information, each asked about once by one to three hosts and answered with
-// at most a few addresses (data in short labels; UpstreamFloor); the
+// at most a few addresses (data in short labels; UpstreamFloor), or
+// whose names carry text written in hex (TextFloor); the
 // tool that made it is named from protocol facts (package fingerprint). A
 // domain whose names are nearly all a resolver's search-path expansions of
 // names its clients then ask on their own (a Kubernetes cluster's zone) is

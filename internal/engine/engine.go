@@ -142,6 +142,7 @@ type domain struct {
 	ipShaped    uint64 // distinct subdomains shaped like a reversed IP address
 	dataNames   uint64 // distinct subdomains that look like encoded data
 	digestNames uint64 // data-like subdomains whose data is one hash-sized label
+	textNames   uint64 // data-like subdomains with a label of hex that decodes to text (hexTextName)
 	subLenSum   uint64 // over distinct data-like subdomains: length sum and sum of squares
 	subLenSq    uint64
 	pending     []byte
@@ -1000,6 +1001,9 @@ func (d *domain) observe(e *Engine, o *Observation) {
 		if digestShaped(sub, labels, skip) {
 			d.digestNames++
 		}
+		if hexTextName(sub, labels, skip) {
+			d.textNames++
+		}
 		d.updateZone(sub)
 		if len(d.samples) < 5 {
 			d.addSample(o.Name)
@@ -1358,6 +1362,31 @@ func allHex(b []byte) bool {
 // probability under 6 in a million), but a file of text sent in chunks of
 // a hash's size does: `xxd -p -c 16 secret.txt` writes 32 hex characters a
 // line, one name per line.
+
+// hexTextName reports whether a subdomain has a label of at least 16 hex
+// digits, besides the labels marked in skip, that decodes to text (a
+// file of text sent with `xxd -p -c 8`, 16 characters a name, or any
+// other line length): data no host name holds. Its information after
+// compression can stay under the upstream floor's volume (text
+// compresses), so TextFloor counts these names instead.
+func hexTextName(sub []byte, labels []uint8, skip uint64) bool {
+	off := 0
+	for i, l := range labels {
+		label := sub[off : off+int(l)]
+		off += int(l) + 1
+		if l < minTextHexLabel || l%2 != 0 || i < 64 && skip&(1<<i) != 0 {
+			continue
+		}
+		if allHex(label) && hexText(label) {
+			return true
+		}
+	}
+	return false
+}
+
+// minTextHexLabel is the shortest label hexTextName reads: 8 bytes of
+// text, a word or two.
+const minTextHexLabel = 16
 
 // hexText reports whether b, an even number of hex digits, decodes to
 // text.

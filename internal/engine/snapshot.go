@@ -65,9 +65,12 @@ const (
 	domainMagic   = "DNSIEVE-DOMAIN"
 	// SnapshotVersion is the version of the snapshot format that
 	// WriteSnapshot and ExportDomain write.
-	SnapshotVersion = 14
+	SnapshotVersion = 15
 	// OldestSnapshotVersion is the oldest version the readers accept:
-	// version 12 differs only in its domains holding no unit (unit.go;
+	// version 14 differs only in its domains holding no count of names of
+	// hex that decodes to text (read as none: TextFloor counts the names
+	// from then on), version 13 also in its counters for 16 tools, not 24,
+	// version 12 also in its domains holding no unit (unit.go;
 	// read as none: a zone decided earlier gets one at its next data-like
 	// name), version 11 also in its domains keeping the longest common
 	// zone of their data-like names instead of votes for it (zone.go; read
@@ -386,6 +389,9 @@ func (s *snapWriter) domain(d *domain) {
 	for _, v := range [...]uint64{d.queries, d.responses, d.unique, d.uniqueBytes, d.ipShaped, d.dataNames,
 		d.digestNames, d.subLenSum, d.subLenSq, d.info, d.infoRaw} {
 		p.u(v)
+	}
+	if s.version >= 15 {
+		p.u(d.textNames)
 	}
 	p.u(uint64(cap(d.pending)))
 	p.bytes(d.pending)
@@ -1120,6 +1126,9 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	d.queries, d.responses = r.max(maxCount, "queries"), r.max(maxCount, "responses")
 	d.unique, d.uniqueBytes, d.ipShaped, d.dataNames, d.digestNames = r.u(), r.u(), r.u(), r.u(), r.u()
 	d.subLenSum, d.subLenSq, d.info, d.infoRaw = r.u(), r.u(), r.u(), r.u()
+	if r.version >= 15 {
+		d.textNames = r.u()
+	}
 	pcap := int(r.max(maxPendingCap, "pending capacity"))
 	pending := r.bytes(pendingFlush-1, "pending text")
 	if r.err == nil && pcap < len(pending) {
@@ -1133,9 +1142,9 @@ func decodeDomain(r *dec, cfg *Config, hashes []uint64) (*domain, []uint64) {
 	hashes = r.hashList(hashes, "name hashes")
 	n := len(hashes) - before
 	if r.err == nil && (uint64(n) > d.unique || d.ipShaped+d.dataNames < d.ipShaped || d.ipShaped+d.dataNames > d.unique ||
-		d.digestNames > d.dataNames) {
-		r.fail("%s: name counts inconsistent (%d stored, %d unique, %d IP-shaped, %d data-like, %d digest-like)",
-			d.name, n, d.unique, d.ipShaped, d.dataNames, d.digestNames)
+		d.digestNames > d.dataNames || d.textNames > d.dataNames) {
+		r.fail("%s: name counts inconsistent (%d stored, %d unique, %d IP-shaped, %d data-like, %d digest-like, %d hex text)",
+			d.name, n, d.unique, d.ipShaped, d.dataNames, d.digestNames, d.textNames)
 	}
 
 	d.maxLabel = int(r.max(255, "longest label"))
@@ -1845,6 +1854,7 @@ func (e *Engine) merge(d, b *domain, hashes []uint64) {
 	d.expandedNames = d.expandedNames.union(b.expandedNames)
 	d.repeats = mergeRepeats(d.repeats, b.repeats)
 	d.digestNames += b.digestNames - part(b.digestNames, rd, b.dataNames)
+	d.textNames += b.textNames - part(b.textNames, rd, b.dataNames)
 	d.subLenSum += b.subLenSum - rdBytes
 	d.subLenSq += b.subLenSq - part(b.subLenSq, rd, b.dataNames)
 	nonIP := b.unique - b.ipShaped

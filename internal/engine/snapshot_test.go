@@ -1149,7 +1149,7 @@ func TestImportSameDomainTwice(t *testing.T) {
 		// Distinct names: nothing new.
 		if d.unique != once.unique || d.uniqueBytes != once.uniqueBytes || d.dataNames != once.dataNames ||
 			d.info != once.info || d.infoRaw != once.infoRaw || d.ngramN != once.ngramN || d.ngramSum != once.ngramSum ||
-			d.ipShaped != once.ipShaped || d.digestNames != once.digestNames || d.subLenSq != once.subLenSq || len(d.pending) != oncePending {
+			d.ipShaped != once.ipShaped || d.digestNames != once.digestNames || d.textNames != once.textNames || d.subLenSq != once.subLenSq || len(d.pending) != oncePending {
 			t.Errorf("%s: distinct-name state changed: unique %d->%d info %d->%d pending %d->%d", name, once.unique, d.unique,
 				once.info, d.info, oncePending, len(d.pending))
 		}
@@ -1326,7 +1326,7 @@ func TestSaveLoadSnapshotFile(t *testing.T) {
 func TestSnapshotKnowsEveryField(t *testing.T) {
 	known := map[reflect.Type][]string{
 		reflect.TypeFor[domain](): {"id", "name", "key", "slot", "prev", "next", "queries", "responses", "first", "last", "mem", "names",
-			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "subLenSum", "subLenSq", "pending", "info",
+			"unique", "uniqueBytes", "ipShaped", "dataNames", "digestNames", "textNames", "subLenSum", "subLenSq", "pending", "info",
 			"infoRaw", "maxLabel", "ngramSum", "ngramN", "mixedCase", "estimated", "ednsData", "offPort", "offPortNum", "flagged", "qtypes", "nxdomain", "otherError",
 			"answerData", "sizes", "dataResponses", "dataAnswerBytes", "answers", "distinctAnswers", "distinctAnswerBytes", "tools", "raw", "rawB", "resolved", "nResolved", "num", "awaiting", "staging", "clients", "allClients", "untracked", "untrackedMin", "fewAddrs", "few", "nFew", "recentAddr", "recent", "files",
 			"zones", "toolZones", "zoneTool", "toolNames", "samples", "unit", "unitZone", "parent", "alertSev", "announced", "firstData", "queriesBeforeData", "firstAlert", "firstAlertLookups", "nextJudge", "judgedStrong",

@@ -228,3 +228,76 @@ func TestShortLabelsAreData(t *testing.T) {
 		t.Error("dataScan: labels that read like host names never count")
 	}
 }
+
+// TestTextFloor: names of hex that decodes to text earn medium on their
+// count; each condition at its line.
+func TestTextFloor(t *testing.T) {
+	base := Features{
+		Queries: 200, Responses: 200, Lookups: 200, Unique: 200, UniqueRatio: 1,
+		DataNames: 200, TextNames: 200, InfoBytes: 900, PeakDayInfo: 900, Seconds: 60,
+		Clients: 1, NXShare: 1, PeakWinUnique: 200,
+	}
+	for _, c := range []struct {
+		name   string
+		change func(f *Features)
+		want   Severity
+	}{
+		{"200 names of hex text, denied", func(*Features) {}, SeverityMedium},
+		{"64 names", func(f *Features) { f.TextNames = 64; f.Unique, f.DataNames = 128, 128 }, SeverityMedium},
+		{"63 names", func(f *Features) { f.TextNames = 63; f.Unique, f.DataNames = 126, 126 }, SeverityNone},
+		{"half the names", func(f *Features) { f.Unique = 400 }, SeverityMedium},
+		{"under half", func(f *Features) { f.Unique = 401 }, SeverityNone},
+		{"three clients", func(f *Features) { f.Clients = 3 }, SeverityMedium},
+		{"four clients", func(f *Features) { f.Clients = 4 }, SeverityNone},
+		{"one address each", func(f *Features) { f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0, 1, 4 }, SeverityMedium},
+		{"four addresses", func(f *Features) { f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0, 4, 16 }, SeverityNone},
+		{"a CNAME and an address each", func(f *Features) { f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0, 1, 40 }, SeverityNone},
+		{"names asked again and again", func(f *Features) { f.Lookups, f.UniqueRatio = 600, 0.33 }, SeverityNone},
+	} {
+		f := base
+		c.change(&f)
+		sev, why := TextFloor(&f)
+		if sev != c.want || (sev == SeverityNone) != (why == "") {
+			t.Errorf("%s: %v %q", c.name, sev, why)
+		}
+		if floor, _ := VolumeFloor(&f); floor < sev {
+			t.Errorf("%s: VolumeFloor %v under TextFloor %v", c.name, floor, sev)
+		}
+	}
+	f := base
+	if _, why := TextFloor(&f); why != "200 of its 200 distinct names hold a label of hex that decodes to text (printable ASCII), from one client: text sent as hex, a file leaving" {
+		t.Errorf("words: %q", why)
+	}
+}
+
+// TestHexTextName: a label of 16 hex digits or more that decodes to text
+// marks a name; random hex, odd lengths, short labels and labels skipped
+// as repeated do not.
+func TestHexTextName(t *testing.T) {
+	name := func(labels ...string) ([]byte, []uint8) {
+		var ls []uint8
+		for _, l := range labels {
+			ls = append(ls, uint8(len(l)))
+		}
+		return []byte(strings.Join(labels, ".")), ls
+	}
+	for _, c := range []struct {
+		labels []string
+		skip   uint64
+		want   bool
+	}{
+		{[]string{"726f6f743a783a30", "x"}, 0, true},                            // "root:x:0"
+		{[]string{"a", "2c4a6f686e20536d69746820"}, 0, true},                    // ",John Smith "
+		{[]string{"9f3ac07be1d2554e"}, 0, false},                                // random bytes
+		{[]string{"726f6f743a783a"}, 0, false},                                  // 14 digits
+		{[]string{"726f6f743a783a3"}, 0, false},                                 // odd
+		{[]string{"726f6f743a783a30"}, 1, false},                                // skipped
+		{[]string{"node", "726f6f743a783a30"}, 1, true},                         // another label skipped
+		{[]string{"726f6f743a783a30726f6f743a783a30726f6f743a783a30"}, 0, true}, // 48 digits
+	} {
+		sub, labels := name(c.labels...)
+		if got := hexTextName(sub, labels, c.skip); got != c.want {
+			t.Errorf("%q skip %b: %v", sub, c.skip, got)
+		}
+	}
+}

@@ -23,6 +23,9 @@ type Features struct {
 	IPShaped    uint64  `json:"ip_shaped_names"`
 	DataNames   uint64  `json:"data_like_names"`
 	DigestNames uint64  `json:"digest_like_names"`
+	// TextNames counts the data-like names with a label of hex that
+	// decodes to text (TextFloor).
+	TextNames uint64 `json:"text_hex_names,omitempty"`
 	// SearchExpansions counts the distinct names that embed a whole name
 	// their client then asked on its own: a resolver's search list at
 	// work (expand.go).
@@ -259,7 +262,7 @@ const sharedBystanders = 10
 func (e *Engine) features(d *domain) Features {
 	f := Features{
 		Queries: d.queries, Responses: d.responses, Unique: d.unique, IPShaped: d.ipShaped,
-		DataNames: d.dataNames, DigestNames: d.digestNames, SearchExpansions: d.expansions,
+		DataNames: d.dataNames, DigestNames: d.digestNames, TextNames: d.textNames, SearchExpansions: d.expansions,
 		SearchExpandedNames: d.expandedNames.estimate(), MaxLabel: d.maxLabel,
 		PeakWinQueries: d.peakQueries, PeakWinUnique: d.peakUniq, WindowSeconds: e.cfg.Window.Seconds(),
 		RawPackets: d.raw, OffPort: d.offPort,
@@ -475,6 +478,10 @@ func judge(f *Features) (float64, []rule) {
 	if sev, why := UpstreamFloor(f); sev > SeverityNone {
 		add(2, "%s", why)
 	}
+	// Text written in hex (TextFloor).
+	if sev, why := TextFloor(f); sev > SeverityNone {
+		add(2, "%s", why)
+	}
 	if f.FlaggedShare >= 0.2 && f.Lookups >= 10 {
 		restate(featFlaggedShare, 1, "%.0f%% of messages fail the per-name checks", 100*f.FlaggedShare)
 	}
@@ -612,9 +619,7 @@ func UpstreamFloor(f *Features) (Severity, string) {
 	// Responses to fewer than half the queries tell little about the
 	// answers: the names alone decide, as in a capture of queries only.
 	answered := f.Responses > 0 && 2*f.Responses >= f.Queries
-	if f.Responses > 0 && (f.AnswerAddresses > upstreamMaxAddresses ||
-		recordBytes(f) > upstreamMaxAnswerBytes && f.NXShare+f.ErrorShare <= 1-upstreamMinAnsweredShare+1e-9) ||
-		!answered && f.UniqueRatio < upstreamQueriesOnlyRatio {
+	if !upstreamAnswersQuiet(f) {
 		return SeverityNone, ""
 	}
 	rate := max(f.PeakDayInfo, f.InfoBytes/max(1, f.Seconds/secondsPerDay))
@@ -647,6 +652,18 @@ func UpstreamFloor(f *Features) (Severity, string) {
 		comma(n), comma(f.DataNames), bytesText(f.InfoBytes), bytesText(f.PeakDayInfo), clientsText(f.Clients), asked, answers)
 }
 
+// upstreamAnswersQuiet reports whether a domain's answers are an upstream
+// channel's: denied or a few addresses, no CNAME or text (the records'
+// size judged only when upstreamMinAnsweredShare of the responses were
+// not errors), or, with responses to fewer than half the queries, nearly
+// every name new.
+func upstreamAnswersQuiet(f *Features) bool {
+	answered := f.Responses > 0 && 2*f.Responses >= f.Queries
+	return !(f.Responses > 0 && (f.AnswerAddresses > upstreamMaxAddresses ||
+		recordBytes(f) > upstreamMaxAnswerBytes && f.NXShare+f.ErrorShare <= 1-upstreamMinAnsweredShare+1e-9) ||
+		!answered && f.UniqueRatio < upstreamQueriesOnlyRatio)
+}
+
 // recordBytes is the answer records' bytes per response that was not an
 // error (NXDOMAIN answers carry none, and would dilute a CNAME's).
 func recordBytes(f *Features) float64 {
@@ -675,11 +692,41 @@ func clientsText(n int) string {
 	return fmt.Sprintf("%d clients", n)
 }
 
-// VolumeFloor is the stronger of DownstreamFloor and UpstreamFloor: the
-// least severity the data a domain moves earns on its own.
+// Text floor. A file of text sent as the hex of its lines (`xxd -p -c 8`
+// or `-c 12`: 16 or 24 characters a name) carries little information
+// after compression, text compresses, so the upstream floor's volume may
+// never be reached: a 50 KB CSV file in 6,250 such names from one host
+// made no finding. But the hex of printable text is data no host name
+// holds, and no hash or random identifier decodes to it (hexText). So
+// textMinNames distinct names with such a label (512 bytes of text in
+// names of 16 characters), at least half the domain's names, each asked
+// about once by at most upstreamMaxClients hosts and answered as the
+// upstream floor requires (denied, or a few addresses), are medium.
+const (
+	textMinNames = 64
+	textMinShare = 0.5
+)
+
+// TextFloor returns the least severity a domain's names of hex text earn
+// on their own (SeverityNone when they earn none) and the words that say
+// why.
+func TextFloor(f *Features) (Severity, string) {
+	if f.TextNames < textMinNames || float64(f.TextNames) < textMinShare*float64(f.Unique) ||
+		f.Clients > upstreamMaxClients || f.UniqueRatio < upstreamMinUniqueRatio || !upstreamAnswersQuiet(f) {
+		return SeverityNone, ""
+	}
+	return SeverityMedium, fmt.Sprintf("%s of its %s distinct names hold a label of hex that decodes to text (printable ASCII), from %s: text sent as hex, a file leaving",
+		comma(f.TextNames), comma(f.Unique), clientsText(f.Clients))
+}
+
+// VolumeFloor is the strongest of DownstreamFloor, UpstreamFloor and
+// TextFloor: the least severity the data a domain moves earns on its own.
 func VolumeFloor(f *Features) (Severity, string) {
 	sev, why := DownstreamFloor(f)
 	if s, w := UpstreamFloor(f); s > sev {
+		sev, why = s, w
+	}
+	if s, w := TextFloor(f); s > sev {
 		sev, why = s, w
 	}
 	return sev, why
@@ -834,15 +881,18 @@ func channelProven(f *Features) bool {
 	return sev > SeverityNone
 }
 
-// keepFloor adds the upstream floor's words to a capped verdict's rules
-// when they are not among them (the Scorer quotes them in the line that
-// notRaised drops).
+// keepFloor adds the upstream and text floors' words to a capped
+// verdict's rules when they are not among them (the Scorer quotes them in
+// the line that notRaised drops).
 func keepFloor(rules []rule, f *Features) []rule {
-	sev, why := UpstreamFloor(f)
-	if sev == SeverityNone || slices.ContainsFunc(rules, func(r rule) bool { return r.text == why }) {
-		return rules
+	for _, floor := range [...]func(*Features) (Severity, string){UpstreamFloor, TextFloor} {
+		sev, why := floor(f)
+		if sev == SeverityNone || slices.ContainsFunc(rules, func(r rule) bool { return r.text == why }) {
+			continue
+		}
+		rules = append(rules, rule{points: 2, text: why}) // shown as evidence for; the score is made already
 	}
-	return append(rules, rule{points: 2, text: why}) // shown as evidence for; the score is made already
+	return rules
 }
 
 // notRaised drops the lines of a Scorer's explanation that say what

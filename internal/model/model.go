@@ -304,8 +304,9 @@ func Enough(f *engine.Features) bool { return engine.Judgeable(f) }
 // packets, make it at least a medium tunnel (fingerprints are exact
 // protocol structure, and they name the tool), and so does a downstream
 // channel's volume of encoded answer data (engine.DownstreamFloor, which
-// can also make it high) or an upstream channel's volume of information in
-// its names (engine.UpstreamFloor): engine.VolumeFloor.
+// can also make it high), an upstream channel's volume of information in
+// its names (engine.UpstreamFloor) or names of hex that decodes to text
+// (engine.TextFloor): engine.VolumeFloor.
 func (m *Model) Judge(f *engine.Features) Decision {
 	var d Decision
 	if !Enough(f) {

@@ -941,12 +941,7 @@ func TestIdleNSTXFound(t *testing.T) {
 		reply := testcap.Answer{Type: testcap.TypeTXT, TXT: []string{"\xb4\x00\x00\x00", ""}} // nstxd.c do_timeout
 		frames = append(frames, queryAnswer(base.Add(time.Duration(i)*500*time.Millisecond), tunnel, server, uint16(i), name, typeTXT, 0, reply)...)
 	}
-	hosts := []string{"www.example.com", "mail.example.org", "login.microsoftonline.com", "api.github.com"}
-	for i := range 300 {
-		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 2, byte(1 + i%30)}), 40000)
-		frames = append(frames, queryAnswer(base.Add(time.Duration(i)*time.Second), c, server, uint16(1000+i), hosts[i%len(hosts)], typeA, 0,
-			testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 50)})))...)
-	}
+	frames = append(frames, officeLookups(base, 300, 1000)...)
 	sum, out := scanInTimeOrder(t, dir, "nstx.pcap", frames)
 	if len(sum.Findings) != 1 {
 		t.Fatalf("findings %+v", sum.Findings)
@@ -998,4 +993,59 @@ func TestPyExfilFound(t *testing.T) {
 	if rows := strings.Count(readFile(t, filepath.Join(out, CSVName)), "|tunnel domain direct:198.51.100.23"); rows != 40 {
 		t.Fatalf("%d rows", rows)
 	}
+}
+
+// TestHexTextExfilFound: a text file sent as `xxd -p -c 8` writes it (16
+// hex digits a name), denied, from one host beside office lookups: its
+// information after compression stays under the upstream floor (the text
+// compresses), but names of hex that decode to text are found on their
+// count (engine.TextFloor). Hosts named by 16 random hex digits, asked by
+// one host and denied, are not.
+func TestHexTextExfilFound(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(61, 62))
+	var text []byte
+	for i := 0; len(text) < 4000; i++ {
+		text = fmt.Appendf(text, "%d,user%d,user%d@corp.example,%04d\n", i, i, i, rng.IntN(10000))
+	}
+	base := time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
+	var frames []testcap.Frame
+	victim := netip.MustParseAddrPort("10.1.1.5:51000")
+	for i := 0; 8*i < len(text); i++ {
+		name := hex.EncodeToString(text[8*i:min(len(text), 8*(i+1))]) + ".x.upd-metrics.com"
+		frames = append(frames, queryAnswer(base.Add(time.Duration(i)*50*time.Millisecond), victim, server, uint16(i), name, typeA, 3)...)
+	}
+	scanner := netip.MustParseAddrPort("10.1.1.9:52000")
+	for i := range 500 {
+		b := make([]byte, 8)
+		for j := range b {
+			b[j] = byte(rng.Uint32())
+		}
+		frames = append(frames, queryAnswer(base.Add(time.Duration(i)*100*time.Millisecond), scanner, server, uint16(4000+i), hex.EncodeToString(b)+".nodes.cluster-probe.net", typeA, 3)...)
+	}
+	frames = append(frames, officeLookups(base, 600, 9000)...)
+	sum, _ := scanInTimeOrder(t, dir, "xxd.pcap", frames)
+	got := map[string]engine.Severity{}
+	for _, f := range sum.Findings {
+		got[f.RegisteredDomain] = f.Severity
+		if f.RegisteredDomain == "upd-metrics.com" && !slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, "hex that decodes to text") }) {
+			t.Errorf("evidence %q", f.Evidence)
+		}
+	}
+	if got["upd-metrics.com"] < engine.SeverityMedium || got["cluster-probe.net"] != engine.SeverityNone {
+		t.Fatalf("findings %v", got)
+	}
+}
+
+// officeLookups is n lookups of four ordinary hosts by 30 office clients,
+// one a second from base, answered with an address; query IDs from id.
+func officeLookups(base time.Time, n int, id uint16) []testcap.Frame {
+	hosts := []string{"www.example.com", "mail.example.org", "login.microsoftonline.com", "api.github.com"}
+	var frames []testcap.Frame
+	for i := range n {
+		c := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 2, byte(1 + i%30)}), 40000)
+		frames = append(frames, queryAnswer(base.Add(time.Duration(i)*time.Second), c, server, id+uint16(i), hosts[i%len(hosts)], typeA, 0,
+			testcap.AnswerAddr(netip.AddrFrom4([4]byte{203, 0, 113, byte(i % 50)})))...)
+	}
+	return frames
 }
