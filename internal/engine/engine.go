@@ -1363,30 +1363,55 @@ func allHex(b []byte) bool {
 // a hash's size does: `xxd -p -c 16 secret.txt` writes 32 hex characters a
 // line, one name per line.
 
-// hexTextName reports whether a subdomain has a label of at least 16 hex
-// digits, besides the labels marked in skip, that decodes to text (a
-// file of text sent with `xxd -p -c 8`, 16 characters a name, or any
-// other line length): data no host name holds. Its information after
-// compression can stay under the upstream floor's volume (text
-// compresses), so TextFloor counts these names instead.
+// hexTextName reports whether a subdomain's only label of 8 characters or
+// more, besides the labels marked in skip, is at least 16 hex digits
+// that decode to prose (hexProse): a file of text sent with `xxd -p -c 8`,
+// 16 characters a name, or any other line length. A name with another
+// long label (a random identifier beside a constant tenant or host name
+// in hex) is not counted: its text need not be new with the name. The
+// information of such names after compression can stay under the upstream
+// floor's volume (text compresses), so TextFloor counts them instead.
 func hexTextName(sub []byte, labels []uint8, skip uint64) bool {
-	off := 0
+	off, text := 0, false
 	for i, l := range labels {
 		label := sub[off : off+int(l)]
 		off += int(l) + 1
-		if l < minTextHexLabel || l%2 != 0 || i < 64 && skip&(1<<i) != 0 {
+		if l < minLongLabel || i < 64 && skip&(1<<i) != 0 {
 			continue
 		}
-		if allHex(label) && hexText(label) {
-			return true
+		if text || l < minTextHexLabel || l%2 != 0 || !allHex(label) || !hexProse(label) {
+			return false
 		}
+		text = true
 	}
-	return false
+	return text
 }
 
 // minTextHexLabel is the shortest label hexTextName reads: 8 bytes of
-// text, a word or two.
-const minTextHexLabel = 16
+// text, a word or two; minLongLabel the shortest other label that makes a
+// name not counted.
+const (
+	minTextHexLabel = 16
+	minLongLabel    = 8
+)
+
+// hexProse reports whether b, an even number of hex digits, decodes to
+// prose: text (hexText) at least half of whose bytes are letters or
+// spaces. Numbers and packed addresses written as ASCII bytes, which
+// structured identifiers can be, are not.
+func hexProse(b []byte) bool {
+	if !hexText(b) {
+		return false
+	}
+	words := 0
+	for i := 0; i+1 < len(b); i += 2 {
+		c := hexValue(b[i])<<4 | hexValue(b[i+1])
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == ' ' {
+			words++
+		}
+	}
+	return 2*words >= len(b)/2
+}
 
 // hexText reports whether b, an even number of hex digits, decodes to
 // text.

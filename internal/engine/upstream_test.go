@@ -249,9 +249,22 @@ func TestTextFloor(t *testing.T) {
 		{"under half", func(f *Features) { f.Unique = 401 }, SeverityNone},
 		{"three clients", func(f *Features) { f.Clients = 3 }, SeverityMedium},
 		{"four clients", func(f *Features) { f.Clients = 4 }, SeverityNone},
-		{"one address each", func(f *Features) { f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0, 1, 4 }, SeverityMedium},
-		{"four addresses", func(f *Features) { f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0, 4, 16 }, SeverityNone},
-		{"a CNAME and an address each", func(f *Features) { f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0, 1, 40 }, SeverityNone},
+		{"200 answered with one address each", func(f *Features) { f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0, 1, 4 }, SeverityNone},
+		{"256 answered with one address each", func(f *Features) {
+			f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0, 1, 4
+			f.Queries, f.Responses, f.Lookups, f.Unique, f.DataNames, f.TextNames, f.PeakWinUnique = 256, 256, 256, 256, 256, 256, 256
+		}, SeverityMedium},
+		{"256 with four addresses", func(f *Features) {
+			f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0, 4, 16
+			f.Queries, f.Responses, f.Lookups, f.Unique, f.DataNames, f.TextNames, f.PeakWinUnique = 256, 256, 256, 256, 256, 256, 256
+		}, SeverityNone},
+		{"256, a CNAME and an address each", func(f *Features) {
+			f.NXShare, f.AnswerAddresses, f.AnswerBytes = 0, 1, 40
+			f.Queries, f.Responses, f.Lookups, f.Unique, f.DataNames, f.TextNames, f.PeakWinUnique = 256, 256, 256, 256, 256, 256, 256
+		}, SeverityNone},
+		{"queries only", func(f *Features) { f.Responses, f.NXShare = 0, 0 }, SeverityNone},
+		{"64 in one window", func(f *Features) { f.PeakWinUnique = 64 }, SeverityMedium},
+		{"63 at most in a window: a trickle", func(f *Features) { f.PeakWinUnique = 63 }, SeverityNone},
 		{"names asked again and again", func(f *Features) { f.Lookups, f.UniqueRatio = 600, 0.33 }, SeverityNone},
 	} {
 		f := base
@@ -265,7 +278,7 @@ func TestTextFloor(t *testing.T) {
 		}
 	}
 	f := base
-	if _, why := TextFloor(&f); why != "200 of its 200 distinct names hold a label of hex that decodes to text (printable ASCII), from one client: text sent as hex, a file leaving" {
+	if _, why := TextFloor(&f); why != "200 of its 200 distinct names hold a label of hex that decodes to prose (letters, spaces and punctuation), from one client, 200 new names in its busiest rate window: text leaving as hex" {
 		t.Errorf("words: %q", why)
 	}
 }
@@ -294,10 +307,49 @@ func TestHexTextName(t *testing.T) {
 		{[]string{"726f6f743a783a30"}, 1, false},                                // skipped
 		{[]string{"node", "726f6f743a783a30"}, 1, true},                         // another label skipped
 		{[]string{"726f6f743a783a30726f6f743a783a30726f6f743a783a30"}, 0, true}, // 48 digits
+		{[]string{"3132333435363738"}, 0, false},                                // "12345678": no prose
+		{[]string{"9f3ac07be1d2554e", "726f6f743a783a30"}, 0, false},            // another long label
+		{[]string{"q7", "726f6f743a783a30"}, 0, true},                           // a short one beside it
 	} {
 		sub, labels := name(c.labels...)
 		if got := hexTextName(sub, labels, c.skip); got != c.want {
 			t.Errorf("%q skip %b: %v", sub, c.skip, got)
 		}
+	}
+}
+
+// TestTextNamesSnapshot: the count of hex-text names survives a snapshot
+// and an export, and a domain merged into itself keeps it.
+func TestTextNamesSnapshot(t *testing.T) {
+	f := newFeeder(Config{})
+	text := strings.Repeat("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n", 20)
+	for i := 0; 8*i+8 <= len(text); i++ {
+		name := fmt.Sprintf("%x.%d.x.exfil-text.net", text[8*i:8*i+8], i)
+		f.lookup(name, t0.Add(time.Duration(i)*100*time.Millisecond), "10.0.0.7", 1, 3, 0)
+	}
+	want := f.e.features(f.e.domains["exfil-text.net"]).TextNames
+	if want < 64 {
+		t.Fatalf("%d text names", want)
+	}
+	var buf strings.Builder
+	if err := f.e.WriteSnapshot(&buf); err != nil {
+		t.Fatal(err)
+	}
+	g := New(Config{})
+	if err := g.ReadSnapshot(strings.NewReader(buf.String())); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.features(g.domains["exfil-text.net"]).TextNames; got != want {
+		t.Fatalf("restored %d text names, want %d", got, want)
+	}
+	x, ok := g.ExportDomain("exfil-text.net")
+	if !ok {
+		t.Fatal("no export")
+	}
+	if err := g.ImportDomain(x); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.features(g.domains["exfil-text.net"]).TextNames; got != want {
+		t.Fatalf("merged into itself: %d text names, want %d", got, want)
 	}
 }

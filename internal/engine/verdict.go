@@ -25,7 +25,7 @@ type Features struct {
 	DigestNames uint64  `json:"digest_like_names"`
 	// TextNames counts the data-like names with a label of hex that
 	// decodes to text (TextFloor).
-	TextNames uint64 `json:"text_hex_names,omitempty"`
+	TextNames uint64 `json:"text_hex_names"`
 	// SearchExpansions counts the distinct names that embed a whole name
 	// their client then asked on its own: a resolver's search list at
 	// work (expand.go).
@@ -696,27 +696,37 @@ func clientsText(n int) string {
 // or `-c 12`: 16 or 24 characters a name) carries little information
 // after compression, text compresses, so the upstream floor's volume may
 // never be reached: a 50 KB CSV file in 6,250 such names from one host
-// made no finding. But the hex of printable text is data no host name
-// holds, and no hash or random identifier decodes to it (hexText). So
-// textMinNames distinct names with such a label (512 bytes of text in
-// names of 16 characters), at least half the domain's names, each asked
-// about once by at most upstreamMaxClients hosts and answered as the
-// upstream floor requires (denied, or a few addresses), are medium.
+// made no finding. But the hex of prose (hexProse) is data host names do
+// not hold, and random identifiers decode to it about once in a million
+// names. So textMinNames distinct names whose only long label is such hex
+// (hexTextName; 512 bytes of text in names of 16 characters), at least
+// half the domain's names, that many of them new in one rate window (a
+// file leaving, not a service's trickle over days), from at most
+// upstreamMaxClients hosts, at least 0.4 distinct names a lookup, denied,
+// are medium; answered with at most a few addresses (upstreamAnswersQuiet),
+// or with their answers unseen, they need four times as many, as the
+// upstream floor does.
 const (
-	textMinNames = 64
-	textMinShare = 0.5
+	textMinNames   = 64
+	textAnsweredBy = 4
+	textMinShare   = 0.5
 )
 
 // TextFloor returns the least severity a domain's names of hex text earn
 // on their own (SeverityNone when they earn none) and the words that say
 // why.
 func TextFloor(f *Features) (Severity, string) {
-	if f.TextNames < textMinNames || float64(f.TextNames) < textMinShare*float64(f.Unique) ||
+	need := uint64(textMinNames)
+	answered := f.Responses > 0 && 2*f.Responses >= f.Queries
+	if f.AnswerAddresses > 0 || !answered {
+		need *= textAnsweredBy
+	}
+	if f.TextNames < need || float64(f.TextNames) < textMinShare*float64(f.Unique) || f.PeakWinUnique < need ||
 		f.Clients > upstreamMaxClients || f.UniqueRatio < upstreamMinUniqueRatio || !upstreamAnswersQuiet(f) {
 		return SeverityNone, ""
 	}
-	return SeverityMedium, fmt.Sprintf("%s of its %s distinct names hold a label of hex that decodes to text (printable ASCII), from %s: text sent as hex, a file leaving",
-		comma(f.TextNames), comma(f.Unique), clientsText(f.Clients))
+	return SeverityMedium, fmt.Sprintf("%s of its %s distinct names hold a label of hex that decodes to prose (letters, spaces and punctuation), from %s, %s new names in its busiest rate window: text leaving as hex",
+		comma(f.TextNames), comma(f.Unique), clientsText(f.Clients), comma(f.PeakWinUnique))
 }
 
 // VolumeFloor is the strongest of DownstreamFloor, UpstreamFloor and

@@ -1028,7 +1028,7 @@ func TestHexTextExfilFound(t *testing.T) {
 	got := map[string]engine.Severity{}
 	for _, f := range sum.Findings {
 		got[f.RegisteredDomain] = f.Severity
-		if f.RegisteredDomain == "upd-metrics.com" && !slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, "hex that decodes to text") }) {
+		if f.RegisteredDomain == "upd-metrics.com" && !slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, "hex that decodes to prose") }) {
 			t.Errorf("evidence %q", f.Evidence)
 		}
 	}
