@@ -330,15 +330,21 @@ func hexVal(c byte) (byte, bool) {
 
 // parseDec parses an all-digit string of at most 9 digits.
 func parseDec(b []byte) (uint32, bool) {
-	if len(b) == 0 || len(b) > 9 {
+	n, ok := parseDigits(b, 9)
+	return uint32(n), ok
+}
+
+// parseDigits parses a decimal of 1 to maxDigits digits (at most 19).
+func parseDigits(b []byte, maxDigits int) (uint64, bool) {
+	if len(b) == 0 || len(b) > maxDigits {
 		return 0, false
 	}
-	var n uint32
+	var n uint64
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
 		}
-		n = n*10 + uint32(c-'0')
+		n = n*10 + uint64(c-'0')
 	}
 	return n, true
 }

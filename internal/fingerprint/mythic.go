@@ -170,15 +170,6 @@ func mythicValue(typ uint16, rdata []byte, x uint32) bool {
 // parseUint32 parses a decimal uint32 (up to 4294967295; parseDec stops
 // at nine digits).
 func parseUint32(b []byte) (uint32, bool) {
-	if len(b) == 0 || len(b) > 10 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return uint32(n), n <= math.MaxUint32
+	n, ok := parseDigits(b, 10)
+	return uint32(n), ok && n <= math.MaxUint32
 }
