@@ -142,7 +142,7 @@ type domain struct {
 	ipShaped    uint64 // distinct subdomains shaped like a reversed IP address
 	dataNames   uint64 // distinct subdomains that look like encoded data
 	digestNames uint64 // data-like subdomains whose data is one hash-sized label
-	textNames   uint64 // data-like subdomains with a label of hex that decodes to text (hexTextName)
+	textNames   uint64 // data-like subdomains whose only long label is hex of prose (hexTextName)
 	subLenSum   uint64 // over distinct data-like subdomains: length sum and sum of squares
 	subLenSq    uint64
 	pending     []byte

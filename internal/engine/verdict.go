@@ -23,8 +23,8 @@ type Features struct {
 	IPShaped    uint64  `json:"ip_shaped_names"`
 	DataNames   uint64  `json:"data_like_names"`
 	DigestNames uint64  `json:"digest_like_names"`
-	// TextNames counts the data-like names with a label of hex that
-	// decodes to text (TextFloor).
+	// TextNames counts the data-like names whose only long label is hex
+	// that decodes to prose (hexTextName, TextFloor).
 	TextNames uint64 `json:"text_hex_names"`
 	// SearchExpansions counts the distinct names that embed a whole name
 	// their client then asked on its own: a resolver's search list at
