@@ -331,14 +331,7 @@ func TestTextNamesSnapshot(t *testing.T) {
 	if want < 64 {
 		t.Fatalf("%d text names", want)
 	}
-	var buf strings.Builder
-	if err := f.e.WriteSnapshot(&buf); err != nil {
-		t.Fatal(err)
-	}
-	g := New(Config{})
-	if err := g.ReadSnapshot(strings.NewReader(buf.String())); err != nil {
-		t.Fatal(err)
-	}
+	g := restore(t, Config{}, snapshotBytes(t, f.e))
 	if got := g.features(g.domains["exfil-text.net"]).TextNames; got != want {
 		t.Fatalf("restored %d text names, want %d", got, want)
 	}

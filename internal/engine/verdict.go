@@ -618,7 +618,7 @@ func UpstreamFloor(f *Features) (Severity, string) {
 	}
 	// Responses to fewer than half the queries tell little about the
 	// answers: the names alone decide, as in a capture of queries only.
-	answered := f.Responses > 0 && 2*f.Responses >= f.Queries
+	answered := responsesSeen(f)
 	if !upstreamAnswersQuiet(f) {
 		return SeverityNone, ""
 	}
@@ -658,11 +658,15 @@ func UpstreamFloor(f *Features) (Severity, string) {
 // not errors), or, with responses to fewer than half the queries, nearly
 // every name new.
 func upstreamAnswersQuiet(f *Features) bool {
-	answered := f.Responses > 0 && 2*f.Responses >= f.Queries
+	answered := responsesSeen(f)
 	return !(f.Responses > 0 && (f.AnswerAddresses > upstreamMaxAddresses ||
 		recordBytes(f) > upstreamMaxAnswerBytes && f.NXShare+f.ErrorShare <= 1-upstreamMinAnsweredShare+1e-9) ||
 		!answered && f.UniqueRatio < upstreamQueriesOnlyRatio)
 }
+
+// responsesSeen reports whether the responses to at least half a
+// domain's queries were captured: enough to judge its answers by.
+func responsesSeen(f *Features) bool { return f.Responses > 0 && 2*f.Responses >= f.Queries }
 
 // recordBytes is the answer records' bytes per response that was not an
 // error (NXDOMAIN answers carry none, and would dilute a CNAME's).
@@ -717,8 +721,7 @@ const (
 // why.
 func TextFloor(f *Features) (Severity, string) {
 	need := uint64(textMinNames)
-	answered := f.Responses > 0 && 2*f.Responses >= f.Queries
-	if f.AnswerAddresses > 0 || !answered {
+	if f.AnswerAddresses > 0 || !responsesSeen(f) {
 		need *= textAnsweredBy
 	}
 	if f.TextNames < need || float64(f.TextNames) < textMinShare*float64(f.Unique) || f.PeakWinUnique < need ||
